@@ -1,0 +1,81 @@
+// Gas per user operation, measured on the in-process Hardhat chain with the same deployment
+// code as `npm start`. Each operation runs N times with fresh users (cold storage, the case a
+// real user pays for); the table gives median and p95 of gasUsed.
+import { parseEther, parseSignature, type TransactionReceipt } from "viem";
+import { agreementsAbi, Category, Country, dataTokenAbi, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
+import { marketplaceFixture } from "../test/helpers/marketplace.ts";
+
+const N = Number(process.env.BENCH_RUNS ?? 10);
+export const PAID_REQUEST_BUDGET = 200_000n;
+
+const policy = {
+  purposes: [Purpose.Research],
+  consumerCategories: [Category.Organisation],
+  organisationTypes: [OrganisationType.ResearchUniversity],
+  jurisdictions: TARGET_COUNTRIES,
+  requiresApproval: false,
+  retentionDays: 365,
+};
+
+function stats(values: bigint[]) {
+  const s = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { median: at(0.5), p95: at(0.95), min: s[0], max: s[s.length - 1] };
+}
+
+export async function gasBench(): Promise<{ operation: string; median: bigint; p95: bigint }[]> {
+  const f = await marketplaceFixture();
+  const { wallets } = f;
+  const samples = new Map<string, bigint[]>();
+  const record = (op: string, r: TransactionReceipt) => samples.set(op, [...(samples.get(op) ?? []), r.gasUsed]);
+  const seller = wallets[2];
+  const research = { category: Category.Organisation, organisationType: OrganisationType.ResearchUniversity, country: Country.SE };
+  await (await f.register(seller, { category: Category.Organisation, organisationType: OrganisationType.Hospital, country: Country.IT })).send();
+  const agreementIdOf = (r: TransactionReceipt) => BigInt(r.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
+  const request = (who: (typeof wallets)[number], id: bigint, periods: number, max: bigint) =>
+    f.tx(who.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, periods, max] }));
+
+  for (let i = 0; i < N; i++) {
+    const buyer = wallets[(i % 14) + 4]; // a new consumer each run (for up to 14 runs)
+    // Each run uses a fresh product so buyers never hit AlreadyHasAccess.
+    const published = await f.publishTx(seller, { price: parseEther("10") });
+    record("publish (batch, 3 relays)", published);
+    const batch = BigInt(published.logs[0].topics[1]!);
+    record("set policy", await f.setPolicy(seller, batch, policy));
+    const free = await f.publish(seller, { price: 0n });
+    await f.setPolicy(seller, free, policy);
+    const approval = await f.publish(seller, { price: parseEther("10") });
+    await f.setPolicy(seller, approval, { ...policy, requiresApproval: true });
+    const stream = await f.publish(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("1"), agents: [], threshold: 0 });
+    await f.setPolicy(seller, stream, policy);
+    const permitted = await f.publish(seller, { price: parseEther("10") });
+    await f.setPolicy(seller, permitted, policy);
+
+    if (i < 14) record("register (attestation)", await (await f.register(buyer, research)).send());
+    await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [buyer.account.address, parseEther("100")] }));
+    await f.tx(buyer.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("40")] }));
+
+    const freeAgreement = await request(buyer, free, 1, 0n);
+    record("requestAccess free", freeAgreement);
+    record("requestAccess paid", await request(buyer, batch, 1, parseEther("10")));
+    const pending = await request(buyer, approval, 1, parseEther("10"));
+    record("requestAccess with approval (escrow)", pending);
+    record("approve (pays out escrow)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "approve", args: [agreementIdOf(pending)] })));
+    const sub = await request(buyer, stream, 7, parseEther("7"));
+    record("requestAccess subscription (7 days)", sub);
+    record("renew (7 days)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
+
+    const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
+    const nonce = await f.publicClient.readContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "nonces", args: [buyer.account.address] });
+    const sig = parseSignature(await buyer.signTypedData({
+      domain: { name: "DATA Token", version: "1", chainId: await f.publicClient.getChainId(), verifyingContract: f.addr.token },
+      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      primaryType: "Permit",
+      message: { owner: buyer.account.address, spender: f.addr.agreements, value: parseEther("10"), nonce, deadline },
+    }));
+    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, 1, parseEther("10"), deadline, Number(sig.v), sig.r, sig.s] })));
+    record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
+  }
+
+  return [...samples.entries()].map(([operation, v]) => ({ operation, ...stats(v) }));
+}

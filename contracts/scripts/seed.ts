@@ -1,0 +1,198 @@
+// Seeds the demo world (contracts/scripts/demo.ts) into a fresh deployment and returns the
+// machine-readable description written to deployments/<network>.demo.json.
+import { randomUUID } from "node:crypto";
+import {
+  keccak256,
+  parseEther,
+  toHex,
+  type Abi,
+  type Address,
+  type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hex,
+} from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import {
+  agreementsAbi,
+  catalogueAbi,
+  clientsFor,
+  credentialsAbi,
+  dataTokenAbi,
+  deriveEncryptionKeyPair,
+  DEV_MNEMONIC,
+  encodeMetadata,
+  metadataCid,
+  policiesAbi,
+  signAttestation,
+  toPolicyArgs,
+  CategoryNames,
+  CountryNames,
+  OrganisationTypeNames,
+  type Deployment,
+} from "@kraken/sdk";
+import { PERSONAS, PRODUCTS, STEPS, type PersonaKey } from "./demo.ts";
+
+export interface DemoFile {
+  network: string;
+  warning: string;
+  mnemonic: string;
+  personas: Record<
+    PersonaKey,
+    { name: string; role: string; address: Address; privateKey: Hex; accountIndex: number; category?: string; organisationType?: string; country?: string; encryptionPublicKey?: Hex }
+  >;
+  products: { id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown }[];
+  agreements: { id: number; label: string; product: string; consumer: PersonaKey }[];
+}
+
+export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) => void = () => {}): Promise<DemoFile> {
+  const accounts = Object.fromEntries(
+    PERSONAS.map((p) => [p.key, mnemonicToAccount(DEV_MNEMONIC, { addressIndex: p.accountIndex })]),
+  ) as Record<PersonaKey, ReturnType<typeof mnemonicToAccount>>;
+  const clients = (key: PersonaKey) => clientsFor(chain, accounts[key], 20);
+  const { publicClient } = clients("admin");
+  const c = d.contracts;
+
+  async function send<const abi extends Abi, fn extends ContractFunctionName<abi, "nonpayable">>(
+    as: PersonaKey,
+    address: Address,
+    abi: abi,
+    functionName: fn,
+    args: ContractFunctionArgs<abi, "nonpayable", fn>,
+  ) {
+    const { wallet } = clients(as);
+    // viem simulates first, so a revert surfaces as a decoded custom error.
+    const hash = await wallet.writeContract({ address, abi, functionName, args } as never);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`${String(functionName)} by ${as} reverted (${hash})`);
+    return receipt;
+  }
+
+  const demo: DemoFile = {
+    network: d.network,
+    warning: "Development keys from the public test mnemonic. Never use them on a real network.",
+    mnemonic: DEV_MNEMONIC,
+    personas: {} as DemoFile["personas"],
+    products: [],
+    agreements: [],
+  };
+
+  // Issuer, tokens and credentials.
+  await send("admin", c.Credentials.address, credentialsAbi, "trustIssuer", [accounts.issuer.address]);
+  const { wallet: issuerWallet } = clients("issuer");
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  let nonce = now * 1000n;
+  for (const p of PERSONAS) {
+    const account = accounts[p.key];
+    const entry: DemoFile["personas"][PersonaKey] = {
+      name: p.name,
+      role: p.role,
+      address: account.address,
+      privateKey: toHex(account.getHdKey().privateKey!),
+      accountIndex: p.accountIndex,
+    };
+    if (p.fundDATA) {
+      await send("admin", c.DataToken.address, dataTokenAbi, "mint", [account.address, parseEther(String(p.fundDATA))]);
+    }
+    if (p.credential) {
+      const { publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
+      // Stands in for the hash of the verifiable credential the issuer service will issue.
+      const credentialHash = keccak256(toHex(JSON.stringify({ id: `urn:uuid:${randomUUID()}`, subject: account.address })));
+      const att = {
+        subject: account.address,
+        issuer: accounts.issuer.address,
+        ...p.credential,
+        credentialHash,
+        encryptionKey: publicKey,
+        issuedAt: now - 60n,
+        expiresAt: now + 365n * 86400n,
+        nonce: nonce++,
+        chainId: BigInt(d.chainId),
+      };
+      const signature = await signAttestation(issuerWallet, c.Credentials.address, att, accounts.issuer);
+      await send(p.key, c.Credentials.address, credentialsAbi, "register", [att, signature]);
+      Object.assign(entry, {
+        category: CategoryNames[p.credential.category],
+        organisationType: OrganisationTypeNames[p.credential.organisationType],
+        country: CountryNames[p.credential.country],
+        encryptionPublicKey: publicKey,
+      });
+    }
+    demo.personas[p.key] = entry;
+  }
+  log(`registered ${PERSONAS.filter((p) => p.credential).length} personas with credentials`);
+
+  // Products and their consent policies.
+  const relays = [accounts.relay1.address, accounts.relay2.address, accounts.relay3.address];
+  const productIds: Record<string, bigint> = {};
+  for (const p of PRODUCTS) {
+    const metadata = {
+      schema: "kraken.product/v1" as const,
+      title: p.title,
+      summary: p.summary,
+      description: p.description,
+      category: p.category,
+      tags: p.tags,
+    };
+    const metadataURI = `ipfs://${await metadataCid(encodeMetadata(metadata))}`;
+    const receipt = await send(p.seller, c.Catalogue.address, catalogueAbi, "publish", [
+      p.productType,
+      p.modality,
+      parseEther(String(p.priceDATA)),
+      p.pricingUnit,
+      p.delivery ? relays : [],
+      p.delivery ? 2 : 0,
+      { metadataURI, title: p.title, summary: p.summary, category: p.category, tags: p.tags },
+    ]);
+    const id = BigInt(receipt.logs[0].topics[1]!);
+    productIds[p.key] = id;
+    await send(p.seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(id, p.policy));
+    demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata });
+  }
+  log(`published ${PRODUCTS.length} products with consent policies`);
+
+  // Agreements in every status.
+  const labels: Record<string, { id: bigint; consumer: PersonaKey; product: string }> = {};
+  const sellerOf = (product: string) => PRODUCTS.find((p) => p.key === product)!.seller;
+  for (const s of STEPS) {
+    if (s.do === "request") {
+      const product = PRODUCTS.find((p) => p.key === s.product)!;
+      const periods = s.periods ?? 1;
+      const total = parseEther(String(product.priceDATA)) * BigInt(periods);
+      if (total > 0n) await send(s.as, c.DataToken.address, dataTokenAbi, "approve", [c.Agreements.address, total]);
+      const receipt = await send(s.as, c.Agreements.address, agreementsAbi, "requestAccess", [
+        productIds[s.product],
+        s.purpose,
+        periods,
+        total,
+      ]);
+      const created = receipt.logs.find((l) => l.address.toLowerCase() === c.Agreements.address.toLowerCase())!;
+      const id = BigInt(created.topics[1]!);
+      labels[s.label] = { id, consumer: s.as, product: s.product };
+      demo.agreements.push({ id: Number(id), label: s.label, product: s.product, consumer: s.as });
+    } else if (s.do === "approve" || s.do === "reject") {
+      const a = labels[s.label];
+      await send(sellerOf(a.product), c.Agreements.address, agreementsAbi, s.do, [a.id]);
+    } else if (s.do === "cancel") {
+      const a = labels[s.label];
+      await send(a.consumer, c.Agreements.address, agreementsAbi, "cancel", [a.id]);
+    } else if (s.do === "renew") {
+      const a = labels[s.label];
+      const product = PRODUCTS.find((p) => p.key === a.product)!;
+      const total = parseEther(String(product.priceDATA)) * BigInt(s.periods);
+      await send(a.consumer, c.DataToken.address, dataTokenAbi, "approve", [c.Agreements.address, total]);
+      await send(a.consumer, c.Agreements.address, agreementsAbi, "renew", [a.id, s.periods, total]);
+    } else if (s.do === "retract") {
+      await send(sellerOf(s.product), c.Policies.address, policiesAbi, "retractConsent", [
+        productIds[s.product],
+        accounts[s.consumer].address,
+      ]);
+    } else if (s.do === "deliver") {
+      const a = labels[s.label];
+      const envelopeHash = keccak256(toHex(`demo envelope ${a.id} ${s.agent}`));
+      await send(s.agent, c.Agreements.address, agreementsAbi, "recordDelivery", [a.id, envelopeHash]);
+    }
+  }
+  log(`created ${demo.agreements.length} agreements (active, pending, rejected, cancelled)`);
+  return demo;
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Catalogue} from "./Catalogue.sol";
+import {Policies} from "./Policies.sol";
+import {Credentials} from "./Credentials.sol";
+import {
+    AgreementStatus,
+    Category,
+    Country,
+    CredentialStatus,
+    OrganisationType,
+    PricingUnit,
+    Periods,
+    Purpose,
+    Verdict
+} from "./MarketTypes.sol";
+
+/// @title Agreements
+/// @notice Access requests, payments and the record of every agreement (spec §4.1.1).
+/// A request is checked against the product's current consent policy and the consumer's
+/// credential; a failed check reverts with an error naming the reason, and `eligibility`
+/// returns the same verdict without a transaction. Payment in DataToken goes straight to the
+/// seller, or into escrow until the seller approves (paid out) or rejects (refunded) when the
+/// policy asks for manual approval. Each agreement pins the policy version it was checked
+/// against.
+/// @dev Invariants: the token balance of this contract equals `totalEscrowed`, which equals
+/// the sum of `amount` over Pending agreements; an Active agreement's consumer was eligible
+/// under the pinned policy version when it was created or last renewed.
+contract Agreements is ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using Periods for PricingUnit;
+
+    /// @notice An agreement, packed into two storage slots.
+    struct Agreement {
+        address consumer;
+        uint40 startsAt; // 0 while pending
+        uint40 endsAt; // 0 = never expires (one-time products) or pending
+        AgreementStatus status;
+        Purpose purpose;
+        uint64 productId;
+        uint32 policyVersion;
+        uint16 periods; // bought in the last request or renewal
+        PricingUnit pricingUnit; // unit of `periods`
+        uint128 amount; // total paid (or held in escrow while pending)
+    }
+
+    uint16 public constant MAX_PERIODS = 10_000;
+
+    IERC20 public immutable token;
+    Catalogue public immutable catalogue;
+    Policies public immutable policies;
+    Credentials public immutable credentials;
+
+    uint256 public agreementCount;
+    uint256 public totalEscrowed;
+    mapping(uint256 agreementId => Agreement) private _agreements;
+    mapping(uint256 productId => mapping(address consumer => uint256 agreementId)) public latestAgreementOf;
+    mapping(uint256 agreementId => mapping(address agent => bytes32 envelopeHash)) public deliveryOf;
+
+    event AgreementCreated(
+        uint256 indexed agreementId,
+        uint256 indexed productId,
+        address indexed consumer,
+        address seller,
+        Purpose purpose,
+        uint32 policyVersion,
+        AgreementStatus status,
+        uint256 amount,
+        uint40 startsAt,
+        uint40 endsAt
+    );
+    event AgreementApproved(uint256 indexed agreementId, uint40 startsAt, uint40 endsAt);
+    event AgreementRejected(uint256 indexed agreementId, uint256 refunded);
+    event AgreementCancelled(uint256 indexed agreementId, uint256 refunded);
+    event AgreementRenewed(
+        uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion
+    );
+    event DeliveryRecorded(uint256 indexed agreementId, address indexed agent, bytes32 envelopeHash);
+
+    // eligibility failures, one per Verdict
+    error ProductNotFound(uint256 productId);
+    error ProductInactive(uint256 productId);
+    error OwnProduct(uint256 productId);
+    error NoPolicy(uint256 productId);
+    error NotRegistered(address consumer);
+    error CredentialExpired(address consumer);
+    error CredentialRevoked(address consumer);
+    error IssuerNotTrusted(address consumer);
+    error CategoryNotAllowed(uint256 productId, Category category);
+    error OrganisationTypeNotAllowed(uint256 productId, OrganisationType organisationType);
+    error JurisdictionNotAllowed(uint256 productId, Country country);
+    error PurposeNotAllowed(uint256 productId, Purpose purpose);
+    error ConsentRetracted(uint256 productId, address consumer);
+    // request and lifecycle failures
+    error InvalidPeriods(uint256 periods);
+    error PriceAboveMax(uint256 total, uint256 maxTotalPrice);
+    error AlreadyHasAccess(uint256 agreementId);
+    error RequestPending(uint256 agreementId);
+    error AgreementNotFound(uint256 agreementId);
+    error NotPending(uint256 agreementId, AgreementStatus status);
+    error NotActive(uint256 agreementId);
+    error NotRenewable(uint256 agreementId);
+    error NotSeller(uint256 agreementId, address caller);
+    error NotConsumer(uint256 agreementId, address caller);
+    error NotDeliveryAgent(uint256 agreementId, address caller);
+    error InvalidEnvelopeHash();
+    error ZeroAddress();
+
+    constructor(IERC20 token_, Catalogue catalogue_, Policies policies_, Credentials credentials_) {
+        if (
+            address(token_) == address(0) || address(catalogue_) == address(0) || address(policies_) == address(0)
+                || address(credentials_) == address(0)
+        ) revert ZeroAddress();
+        token = token_;
+        catalogue = catalogue_;
+        policies = policies_;
+        credentials = credentials_;
+    }
+
+    // --- consumers ---
+
+    /// @notice Requests access to `productId` for `purpose`, paying `price × periods` from the
+    /// caller's DataToken allowance (or holding it in escrow when the seller must approve).
+    /// @param periods Number of pricing units to buy; must be 1 for one-time products.
+    /// @param maxTotalPrice The most the caller accepts to pay (guards against price changes).
+    /// @return agreementId The new agreement.
+    function requestAccess(uint256 productId, Purpose purpose, uint16 periods, uint256 maxTotalPrice)
+        external
+        nonReentrant
+        returns (uint256 agreementId)
+    {
+        return _request(productId, purpose, periods, maxTotalPrice);
+    }
+
+    /// @notice `requestAccess` with an EIP-2612 permit for `maxTotalPrice`, so approval and
+    /// payment take one transaction. A permit that fails (e.g. already used by a front-runner)
+    /// is ignored; the transfer then needs an allowance as usual.
+    function requestAccessWithPermit(
+        uint256 productId,
+        Purpose purpose,
+        uint16 periods,
+        uint256 maxTotalPrice,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 agreementId) {
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), maxTotalPrice, deadline, v, r, s) {} catch {}
+        return _request(productId, purpose, periods, maxTotalPrice);
+    }
+
+    /// @notice Buys `periods` more time on an active time-based agreement, from the later of
+    /// now and its current end. Re-checked against the current policy, whose version the
+    /// agreement then pins; a renewal does not need the seller's approval again.
+    function renew(uint256 agreementId, uint16 periods, uint256 maxTotalPrice) external nonReentrant {
+        Agreement storage a = _existing(agreementId);
+        if (a.consumer != msg.sender) revert NotConsumer(agreementId, msg.sender);
+        if (a.status != AgreementStatus.Active) revert NotActive(agreementId);
+        uint256 productId = a.productId;
+        (Verdict verdict, Catalogue.Terms memory terms, Policies.Policy memory policy, Category category,
+            OrganisationType organisationType, Country country) = _evaluate(productId, msg.sender, a.purpose);
+        if (verdict != Verdict.Eligible) {
+            _revertWith(verdict, productId, msg.sender, a.purpose, category, organisationType, country);
+        }
+        uint256 unitSeconds = terms.pricingUnit.unitSeconds();
+        if (unitSeconds == 0) revert NotRenewable(agreementId);
+        if (periods == 0 || periods > MAX_PERIODS) revert InvalidPeriods(periods);
+        uint256 total = uint256(terms.price) * periods;
+        if (total > maxTotalPrice) revert PriceAboveMax(total, maxTotalPrice);
+
+        uint256 from = a.endsAt > block.timestamp ? a.endsAt : block.timestamp;
+        uint40 endsAt = uint40(from + unitSeconds * periods);
+        a.endsAt = endsAt;
+        a.periods = periods;
+        a.pricingUnit = terms.pricingUnit;
+        a.policyVersion = policy.version;
+        a.amount += uint128(total);
+        emit AgreementRenewed(agreementId, periods, endsAt, total, policy.version);
+
+        if (total > 0) token.safeTransferFrom(msg.sender, terms.seller, total);
+    }
+
+    /// @notice Withdraws a pending request; the escrowed payment is refunded.
+    function cancel(uint256 agreementId) external nonReentrant {
+        Agreement storage a = _existing(agreementId);
+        if (a.consumer != msg.sender) revert NotConsumer(agreementId, msg.sender);
+        uint128 refund = _closePending(agreementId, a, AgreementStatus.Cancelled);
+        emit AgreementCancelled(agreementId, refund);
+        if (refund > 0) token.safeTransfer(msg.sender, refund);
+    }
+
+    // --- sellers ---
+
+    /// @notice Approves a pending request: access starts now and the escrow goes to the seller.
+    function approve(uint256 agreementId) external nonReentrant {
+        Agreement storage a = _existing(agreementId);
+        _onlySeller(agreementId, a);
+        if (a.status != AgreementStatus.Pending) revert NotPending(agreementId, a.status);
+        uint128 amount = a.amount;
+        uint40 startsAt = uint40(block.timestamp);
+        uint40 endsAt = _endsAt(startsAt, a.pricingUnit, a.periods);
+        a.status = AgreementStatus.Active;
+        a.startsAt = startsAt;
+        a.endsAt = endsAt;
+        totalEscrowed -= amount;
+        emit AgreementApproved(agreementId, startsAt, endsAt);
+        if (amount > 0) token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Rejects a pending request; the escrowed payment is refunded to the consumer.
+    function reject(uint256 agreementId) external nonReentrant {
+        Agreement storage a = _existing(agreementId);
+        _onlySeller(agreementId, a);
+        uint128 refund = _closePending(agreementId, a, AgreementStatus.Rejected);
+        emit AgreementRejected(agreementId, refund);
+        if (refund > 0) token.safeTransfer(a.consumer, refund);
+    }
+
+    // --- delivery agents ---
+
+    /// @notice Records that the caller, a delivery agent of the product, delivered an envelope
+    /// (its hash) for this agreement. A later delivery replaces the recorded hash.
+    function recordDelivery(uint256 agreementId, bytes32 envelopeHash) external {
+        Agreement storage a = _existing(agreementId);
+        if (!catalogue.isDeliveryAgent(a.productId, msg.sender)) revert NotDeliveryAgent(agreementId, msg.sender);
+        if (!_isActive(a)) revert NotActive(agreementId);
+        if (envelopeHash == bytes32(0)) revert InvalidEnvelopeHash();
+        deliveryOf[agreementId][msg.sender] = envelopeHash;
+        emit DeliveryRecorded(agreementId, msg.sender, envelopeHash);
+    }
+
+    // --- views ---
+
+    /// @notice Whether `consumer` may request `productId` for `purpose` now, or why not.
+    /// Does not check the consumer's balance or existing agreements.
+    function eligibility(uint256 productId, address consumer, Purpose purpose) public view returns (Verdict verdict) {
+        (verdict,,,,,) = _evaluate(productId, consumer, purpose);
+    }
+
+    /// @notice `eligibility` for many products at once (the catalogue's "eligible for me" filter).
+    function eligibilityMany(uint256[] calldata productIds, address consumer, Purpose purpose)
+        external
+        view
+        returns (Verdict[] memory verdicts)
+    {
+        verdicts = new Verdict[](productIds.length);
+        for (uint256 i; i < productIds.length; ++i) {
+            verdicts[i] = eligibility(productIds[i], consumer, purpose);
+        }
+    }
+
+    /// @notice The stored agreement; reverts for an unknown id.
+    function getAgreement(uint256 agreementId) external view returns (Agreement memory) {
+        return _existing(agreementId);
+    }
+
+    /// @notice Whether the agreement grants access now (approved and not expired).
+    function isActive(uint256 agreementId) external view returns (bool) {
+        return _isActive(_agreements[agreementId]);
+    }
+
+    /// @notice The consumer's latest agreement on a product and whether it grants access now.
+    function accessOf(uint256 productId, address consumer) external view returns (uint256 agreementId, bool active) {
+        agreementId = latestAgreementOf[productId][consumer];
+        active = _isActive(_agreements[agreementId]);
+    }
+
+    // --- internals ---
+
+    function _request(uint256 productId, Purpose purpose, uint16 periods, uint256 maxTotalPrice)
+        private
+        returns (uint256 agreementId)
+    {
+        (Verdict verdict, Catalogue.Terms memory terms, Policies.Policy memory policy, Category category,
+            OrganisationType organisationType, Country country) = _evaluate(productId, msg.sender, purpose);
+        if (verdict != Verdict.Eligible) {
+            _revertWith(verdict, productId, msg.sender, purpose, category, organisationType, country);
+        }
+        uint256 previous = latestAgreementOf[productId][msg.sender];
+        if (previous != 0) {
+            Agreement storage p = _agreements[previous];
+            if (p.status == AgreementStatus.Pending) revert RequestPending(previous);
+            if (_isActive(p)) revert AlreadyHasAccess(previous);
+        }
+        bool oneTime = terms.pricingUnit == PricingUnit.OneTime;
+        if (periods == 0 || periods > MAX_PERIODS || (oneTime && periods != 1)) revert InvalidPeriods(periods);
+        uint256 total = uint256(terms.price) * periods;
+        if (total > maxTotalPrice) revert PriceAboveMax(total, maxTotalPrice);
+
+        bool pending = policy.requiresApproval;
+        uint40 startsAt = pending ? 0 : uint40(block.timestamp);
+        uint40 endsAt = pending ? 0 : _endsAt(startsAt, terms.pricingUnit, periods);
+        AgreementStatus status = pending ? AgreementStatus.Pending : AgreementStatus.Active;
+
+        agreementId = ++agreementCount;
+        _agreements[agreementId] = Agreement({
+            consumer: msg.sender,
+            startsAt: startsAt,
+            endsAt: endsAt,
+            status: status,
+            purpose: purpose,
+            productId: uint64(productId),
+            policyVersion: policy.version,
+            periods: periods,
+            pricingUnit: terms.pricingUnit,
+            amount: uint128(total)
+        });
+        latestAgreementOf[productId][msg.sender] = agreementId;
+        if (pending) totalEscrowed += total;
+        emit AgreementCreated(
+            agreementId, productId, msg.sender, terms.seller, purpose, policy.version, status, total, startsAt, endsAt
+        );
+
+        if (total > 0) token.safeTransferFrom(msg.sender, pending ? address(this) : terms.seller, total);
+    }
+
+    /// @dev The single source of the eligibility rules, shared by requests, renewals and views.
+    function _evaluate(uint256 productId, address consumer, Purpose purpose)
+        private
+        view
+        returns (
+            Verdict verdict,
+            Catalogue.Terms memory terms,
+            Policies.Policy memory policy,
+            Category category,
+            OrganisationType organisationType,
+            Country country
+        )
+    {
+        terms = catalogue.termsOf(productId);
+        if (terms.seller == address(0)) return (Verdict.ProductNotFound, terms, policy, category, organisationType, country);
+        if (!terms.active) return (Verdict.ProductInactive, terms, policy, category, organisationType, country);
+        if (terms.seller == consumer) return (Verdict.OwnProduct, terms, policy, category, organisationType, country);
+        policy = policies.policyOf(productId);
+        if (policy.version == 0) return (Verdict.NoPolicy, terms, policy, category, organisationType, country);
+        CredentialStatus status;
+        (status, category, organisationType, country) = credentials.statusOf(consumer);
+        if (status == CredentialStatus.NotRegistered) verdict = Verdict.NotRegistered;
+        else if (status == CredentialStatus.Revoked) verdict = Verdict.CredentialRevoked;
+        else if (status == CredentialStatus.Expired) verdict = Verdict.CredentialExpired;
+        else if (status == CredentialStatus.IssuerNotTrusted) verdict = Verdict.IssuerNotTrusted;
+        else if (policy.consumerCategories & (1 << uint8(category)) == 0) verdict = Verdict.CategoryNotAllowed;
+        else if (category == Category.Organisation && policy.organisationTypes & (1 << uint8(organisationType)) == 0) {
+            verdict = Verdict.OrganisationTypeNotAllowed;
+        } else if (policy.jurisdictions & (uint64(1) << uint8(country)) == 0) verdict = Verdict.JurisdictionNotAllowed;
+        else if (policy.purposes & (1 << uint8(purpose)) == 0) verdict = Verdict.PurposeNotAllowed;
+        else if (policies.isRetracted(productId, consumer)) verdict = Verdict.ConsentRetracted;
+        else verdict = Verdict.Eligible;
+    }
+
+    function _revertWith(
+        Verdict verdict,
+        uint256 productId,
+        address consumer,
+        Purpose purpose,
+        Category category,
+        OrganisationType organisationType,
+        Country country
+    ) private pure {
+        if (verdict == Verdict.ProductNotFound) revert ProductNotFound(productId);
+        if (verdict == Verdict.ProductInactive) revert ProductInactive(productId);
+        if (verdict == Verdict.OwnProduct) revert OwnProduct(productId);
+        if (verdict == Verdict.NoPolicy) revert NoPolicy(productId);
+        if (verdict == Verdict.NotRegistered) revert NotRegistered(consumer);
+        if (verdict == Verdict.CredentialExpired) revert CredentialExpired(consumer);
+        if (verdict == Verdict.CredentialRevoked) revert CredentialRevoked(consumer);
+        if (verdict == Verdict.IssuerNotTrusted) revert IssuerNotTrusted(consumer);
+        if (verdict == Verdict.CategoryNotAllowed) revert CategoryNotAllowed(productId, category);
+        if (verdict == Verdict.OrganisationTypeNotAllowed) revert OrganisationTypeNotAllowed(productId, organisationType);
+        if (verdict == Verdict.JurisdictionNotAllowed) revert JurisdictionNotAllowed(productId, country);
+        if (verdict == Verdict.PurposeNotAllowed) revert PurposeNotAllowed(productId, purpose);
+        revert ConsentRetracted(productId, consumer);
+    }
+
+    function _closePending(uint256 agreementId, Agreement storage a, AgreementStatus to)
+        private
+        returns (uint128 refund)
+    {
+        if (a.status != AgreementStatus.Pending) revert NotPending(agreementId, a.status);
+        refund = a.amount;
+        a.status = to;
+        a.amount = 0;
+        totalEscrowed -= refund;
+    }
+
+    function _onlySeller(uint256 agreementId, Agreement storage a) private view {
+        if (catalogue.sellerOf(a.productId) != msg.sender) revert NotSeller(agreementId, msg.sender);
+    }
+
+    function _existing(uint256 agreementId) private view returns (Agreement storage a) {
+        a = _agreements[agreementId];
+        if (a.status == AgreementStatus.None) revert AgreementNotFound(agreementId);
+    }
+
+    function _isActive(Agreement storage a) private view returns (bool) {
+        return a.status == AgreementStatus.Active && (a.endsAt == 0 || a.endsAt > block.timestamp);
+    }
+
+    function _endsAt(uint40 startsAt, PricingUnit unit, uint16 periods) private pure returns (uint40) {
+        uint256 unitSeconds = unit.unitSeconds();
+        return unitSeconds == 0 ? 0 : uint40(startsAt + unitSeconds * periods);
+    }
+}

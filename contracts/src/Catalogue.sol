@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {ProductType, Modality, PricingUnit} from "./MarketTypes.sol";
+
+/// @title Catalogue
+/// @notice The list of Data Products (spec §4.1.1.2). A product records who sells it, how
+/// it is delivered and what it costs. Its description (title, summary, category, tags) is
+/// emitted in events for the search index and not stored; the full metadata document lives
+/// at `metadataURI` (IPFS by default). Only the seller manages a product.
+contract Catalogue {
+    /// @notice Everything the seller provides when publishing or describing a product.
+    struct Description {
+        string metadataURI; // ipfs://<cid> or https://…
+        string title;
+        string summary;
+        string category;
+        string[] tags;
+    }
+
+    /// @notice A product as stored. `seller` and `price` share a slot, as do the small fields.
+    struct Product {
+        address seller;
+        uint96 price; // DataToken base units per pricing unit; 0 = free
+        ProductType productType;
+        Modality modality;
+        PricingUnit pricingUnit;
+        bool active;
+        uint8 threshold; // key shares needed out of deliveryAgents.length
+        uint40 createdAt;
+        uint40 updatedAt;
+        address[] deliveryAgents; // relays allowed to deliver and record receipts
+        string metadataURI;
+    }
+
+    /// @notice The part of a product an access request needs (two storage reads).
+    struct Terms {
+        address seller;
+        uint96 price;
+        ProductType productType;
+        PricingUnit pricingUnit;
+        bool active;
+    }
+
+    uint256 public constant MAX_DELIVERY_AGENTS = 16;
+    uint256 public constant MAX_TAGS = 16;
+    uint256 public constant MAX_TITLE_BYTES = 200;
+
+    uint256 public productCount;
+    mapping(uint256 productId => Product) private _products;
+
+    event ProductPublished(
+        uint256 indexed productId,
+        address indexed seller,
+        ProductType productType,
+        Modality modality,
+        uint96 price,
+        PricingUnit pricingUnit,
+        string metadataURI,
+        string title,
+        string summary,
+        string category,
+        string[] tags
+    );
+    event ProductDescriptionUpdated(
+        uint256 indexed productId, string metadataURI, string title, string summary, string category, string[] tags
+    );
+    event ProductPriceUpdated(uint256 indexed productId, uint96 price, PricingUnit pricingUnit);
+    event DeliveryAgentsUpdated(uint256 indexed productId, address[] agents, uint8 threshold);
+    event ProductDeactivated(uint256 indexed productId);
+    event ProductReactivated(uint256 indexed productId);
+
+    error ProductNotFound(uint256 productId);
+    error NotSeller(uint256 productId, address caller);
+    error InvalidMetadataURI();
+    error InvalidTitle();
+    error TooManyTags(uint256 count);
+    error InvalidPricing(ProductType productType, PricingUnit pricingUnit);
+    error InvalidDeliveryAgents();
+    error InvalidThreshold(uint8 threshold, uint256 agents);
+    error AlreadyActive(uint256 productId);
+    error AlreadyInactive(uint256 productId);
+
+    modifier onlySeller(uint256 productId) {
+        address seller = _products[productId].seller;
+        if (seller == address(0)) revert ProductNotFound(productId);
+        if (seller != msg.sender) revert NotSeller(productId, msg.sender);
+        _;
+    }
+
+    /// @notice Publishes a Data Product sold by the caller. It is active at once but can only be
+    /// bought once its seller has set a consent policy in `Policies`.
+    /// @param agents Relays that deliver keys for this product; batch products need at least one.
+    /// @param threshold How many of `agents`' key shares reconstruct the key (0 when no agents).
+    /// @return productId The new product's id (ids start at 1).
+    function publish(
+        ProductType productType,
+        Modality modality,
+        uint96 price,
+        PricingUnit pricingUnit,
+        address[] calldata agents,
+        uint8 threshold,
+        Description calldata description
+    ) external returns (uint256 productId) {
+        _checkPricing(productType, pricingUnit);
+        _checkAgents(productType, agents, threshold);
+        _checkDescription(description);
+
+        productId = ++productCount;
+        Product storage p = _products[productId];
+        p.seller = msg.sender;
+        p.price = price;
+        p.productType = productType;
+        p.modality = modality;
+        p.pricingUnit = pricingUnit;
+        p.active = true;
+        p.threshold = threshold;
+        p.createdAt = uint40(block.timestamp);
+        p.updatedAt = uint40(block.timestamp);
+        p.deliveryAgents = agents;
+        p.metadataURI = description.metadataURI;
+
+        emit ProductPublished(
+            productId,
+            msg.sender,
+            productType,
+            modality,
+            price,
+            pricingUnit,
+            description.metadataURI,
+            description.title,
+            description.summary,
+            description.category,
+            description.tags
+        );
+        if (agents.length > 0) emit DeliveryAgentsUpdated(productId, agents, threshold);
+    }
+
+    /// @notice Replaces the product's description and metadata document.
+    function updateDescription(uint256 productId, Description calldata description) external onlySeller(productId) {
+        _checkDescription(description);
+        Product storage p = _products[productId];
+        p.metadataURI = description.metadataURI;
+        p.updatedAt = uint40(block.timestamp);
+        emit ProductDescriptionUpdated(
+            productId, description.metadataURI, description.title, description.summary, description.category, description.tags
+        );
+    }
+
+    /// @notice Sets a new price and pricing unit. Existing agreements keep what they paid.
+    function setPrice(uint256 productId, uint96 price, PricingUnit pricingUnit) external onlySeller(productId) {
+        Product storage p = _products[productId];
+        _checkPricing(p.productType, pricingUnit);
+        p.price = price;
+        p.pricingUnit = pricingUnit;
+        p.updatedAt = uint40(block.timestamp);
+        emit ProductPriceUpdated(productId, price, pricingUnit);
+    }
+
+    /// @notice Replaces the relays that deliver this product's keys and the share threshold.
+    function setDeliveryAgents(uint256 productId, address[] calldata agents, uint8 threshold)
+        external
+        onlySeller(productId)
+    {
+        Product storage p = _products[productId];
+        _checkAgents(p.productType, agents, threshold);
+        p.deliveryAgents = agents;
+        p.threshold = threshold;
+        p.updatedAt = uint40(block.timestamp);
+        emit DeliveryAgentsUpdated(productId, agents, threshold);
+    }
+
+    /// @notice Stops new access requests. Existing agreements are unaffected.
+    function deactivate(uint256 productId) external onlySeller(productId) {
+        Product storage p = _products[productId];
+        if (!p.active) revert AlreadyInactive(productId);
+        p.active = false;
+        p.updatedAt = uint40(block.timestamp);
+        emit ProductDeactivated(productId);
+    }
+
+    /// @notice Accepts access requests again.
+    function reactivate(uint256 productId) external onlySeller(productId) {
+        Product storage p = _products[productId];
+        if (p.active) revert AlreadyActive(productId);
+        p.active = true;
+        p.updatedAt = uint40(block.timestamp);
+        emit ProductReactivated(productId);
+    }
+
+    // --- views ---
+
+    /// @notice The full stored product; reverts for an unknown id.
+    function getProduct(uint256 productId) external view returns (Product memory) {
+        Product storage p = _products[productId];
+        if (p.seller == address(0)) revert ProductNotFound(productId);
+        return p;
+    }
+
+    /// @notice What an access request needs to know; `seller` is zero for an unknown id.
+    function termsOf(uint256 productId) external view returns (Terms memory t) {
+        Product storage p = _products[productId];
+        t = Terms({
+            seller: p.seller,
+            price: p.price,
+            productType: p.productType,
+            pricingUnit: p.pricingUnit,
+            active: p.active
+        });
+    }
+
+    /// @notice The seller of `productId`, or zero for an unknown id.
+    function sellerOf(uint256 productId) external view returns (address) {
+        return _products[productId].seller;
+    }
+
+    /// @notice Whether `agent` is one of the product's delivery agents.
+    function isDeliveryAgent(uint256 productId, address agent) external view returns (bool) {
+        address[] storage agents = _products[productId].deliveryAgents;
+        for (uint256 i; i < agents.length; ++i) {
+            if (agents[i] == agent) return true;
+        }
+        return false;
+    }
+
+    // --- checks ---
+
+    /// @dev Streams and data unions are sold by time; batch files and analytics results once.
+    function _checkPricing(ProductType productType, PricingUnit unit) private pure {
+        bool oneTime = unit == PricingUnit.OneTime;
+        bool timeBased = productType == ProductType.Stream || productType == ProductType.DataUnion;
+        if (timeBased == oneTime) revert InvalidPricing(productType, unit);
+    }
+
+    function _checkAgents(ProductType productType, address[] calldata agents, uint8 threshold) private pure {
+        uint256 n = agents.length;
+        if (n > MAX_DELIVERY_AGENTS || (productType == ProductType.Batch && n == 0)) revert InvalidDeliveryAgents();
+        for (uint256 i; i < n; ++i) {
+            if (agents[i] == address(0)) revert InvalidDeliveryAgents();
+            for (uint256 j; j < i; ++j) {
+                if (agents[i] == agents[j]) revert InvalidDeliveryAgents();
+            }
+        }
+        if (n == 0 ? threshold != 0 : (threshold == 0 || threshold > n)) revert InvalidThreshold(threshold, n);
+    }
+
+    function _checkDescription(Description calldata d) private pure {
+        bytes memory uri = bytes(d.metadataURI);
+        if (!_hasPrefix(uri, "ipfs://") && !_hasPrefix(uri, "https://")) revert InvalidMetadataURI();
+        uint256 titleLength = bytes(d.title).length;
+        if (titleLength == 0 || titleLength > MAX_TITLE_BYTES) revert InvalidTitle();
+        if (d.tags.length > MAX_TAGS) revert TooManyTags(d.tags.length);
+    }
+
+    function _hasPrefix(bytes memory s, bytes memory prefix) private pure returns (bool) {
+        if (s.length <= prefix.length) return false;
+        for (uint256 i; i < prefix.length; ++i) {
+            if (s[i] != prefix[i]) return false;
+        }
+        return true;
+    }
+}

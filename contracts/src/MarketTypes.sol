@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+// Domain vocabulary shared by every marketplace contract. The order of each enum is part of
+// the public ABI (the subgraph, the SDK and the dApp map the numbers to names): append only.
+
+/// @notice Kind of Data Product (spec §2.4).
+enum ProductType {
+    Stream,
+    Batch,
+    DataUnion,
+    Analytics
+}
+
+/// @notice How the data is protected when shared (spec §2.3).
+enum Modality {
+    Anonymised,
+    Encrypted,
+    Smpc
+}
+
+/// @notice What one unit of `price` buys. `OneTime` products are bought once and never expire.
+enum PricingUnit {
+    OneTime,
+    Hour,
+    Day,
+    Week,
+    Month
+}
+
+/// @notice High-level consumer category (MKT-FUN-03).
+enum Category {
+    Individual,
+    Organisation
+}
+
+/// @notice Kind of organisation; `None` for individuals.
+enum OrganisationType {
+    None,
+    Hospital,
+    ResearchUniversity,
+    Pharma,
+    Insurer,
+    PublicAuthority,
+    HealthTech,
+    EmployerRecruiter,
+    EducationProvider
+}
+
+/// @notice Why a consumer wants the data. Sellers consent per purpose (spec §2.5, §2.6).
+enum Purpose {
+    Research,
+    ClinicalTrials,
+    PublicHealth,
+    ProductDevelopment,
+    Insurance,
+    Marketing,
+    Education,
+    Recruitment,
+    AiTraining,
+    WellbeingServices,
+    Statistics
+}
+
+/// @notice Jurisdictions (ISO 3166-1 alpha-2). The first thirteen are the spec §2.8 target
+/// countries; `None` marks "unset". Policies hold a bitmask with bit `uint8(country)` set.
+enum Country {
+    None,
+    DE,
+    GB,
+    FR,
+    IT,
+    ES,
+    NL,
+    BE,
+    PT,
+    SE,
+    DK,
+    EE,
+    FI,
+    AT,
+    BG,
+    CH,
+    CY,
+    CZ,
+    GR,
+    HR,
+    HU,
+    IE,
+    IS,
+    LI,
+    LT,
+    LU,
+    LV,
+    MT,
+    NO,
+    PL,
+    RO,
+    SI,
+    SK
+}
+
+/// @notice Lifecycle of an agreement. Expiry is not a status: an `Active` agreement whose
+/// `endsAt` has passed is expired (see `Agreements.isActive`).
+enum AgreementStatus {
+    None,
+    Pending,
+    Active,
+    Rejected,
+    Cancelled
+}
+
+/// @notice The verdict of an eligibility check; `Eligible` or the first reason that fails.
+enum Verdict {
+    Eligible,
+    ProductNotFound,
+    ProductInactive,
+    OwnProduct,
+    NoPolicy,
+    NotRegistered,
+    CredentialExpired,
+    CredentialRevoked,
+    IssuerNotTrusted,
+    CategoryNotAllowed,
+    OrganisationTypeNotAllowed,
+    JurisdictionNotAllowed,
+    PurposeNotAllowed,
+    ConsentRetracted
+}
+
+/// @notice Validity of a registered credential as seen by `Credentials.statusOf`.
+enum CredentialStatus {
+    Valid,
+    NotRegistered,
+    Expired,
+    Revoked,
+    IssuerNotTrusted
+}
+
+/// @dev Seconds in one period of each pricing unit; a month is 30 days.
+library Periods {
+    function unitSeconds(PricingUnit unit) internal pure returns (uint256) {
+        if (unit == PricingUnit.Hour) return 1 hours;
+        if (unit == PricingUnit.Day) return 1 days;
+        if (unit == PricingUnit.Week) return 7 days;
+        if (unit == PricingUnit.Month) return 30 days;
+        return 0;
+    }
+}

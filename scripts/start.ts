@@ -1,0 +1,69 @@
+// `npm start`: the whole marketplace on one machine, offline. Brings up the local chain,
+// deploys and seeds the demo (first run only; the chain persists under .data/), and keeps
+// running until Ctrl-C. Pointing at another chain is configuration (see README).
+import { join } from "node:path";
+import { startChain } from "../chain/src/index.ts";
+import { compile } from "./compile.ts";
+import { ensureDeployment } from "./lib/deployment.ts";
+import { log, root } from "./lib/proc.ts";
+import type { Hex } from "viem";
+
+const env = process.env;
+const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
+const dataDir = env.KRAKEN_DATA_DIR ?? join(root, ".data");
+const deploymentsDir = env.KRAKEN_DEPLOYMENTS_DIR ?? join(root, "deployments");
+const externalRpc = env.KRAKEN_RPC_URL; // e.g. a Besu/QBFT node; no local chain is started then
+
+async function main(): Promise<void> {
+  compile();
+  let stopChain = async () => {};
+  let rpcUrl = externalRpc;
+  if (!rpcUrl) {
+    const chain = await startChain({
+      port: Number(env.KRAKEN_CHAIN_PORT ?? 8545),
+      dataDir: join(dataDir, "chain"),
+      log: (line) => log(`chain: ${line}`),
+    });
+    rpcUrl = chain.rpcUrl;
+    stopChain = chain.stop;
+  }
+  const network = env.KRAKEN_NETWORK ?? (externalRpc ? "consortium" : "localhost");
+  const { deployment, demo, fresh } = await ensureDeployment({
+    rpcUrl,
+    network,
+    deploymentsDir,
+    seed: externalRpc ? env.KRAKEN_SEED === "1" : true,
+    deployerKey: env.KRAKEN_DEPLOYER_KEY as Hex | undefined,
+    log,
+  });
+
+  const lines = [
+    "",
+    "Kraken marketplace is up.",
+    `  Chain JSON-RPC   ${rpcUrl}  (chain id ${deployment.chainId}${externalRpc ? "" : ", state kept in " + join(dataDir, "chain")})`,
+    ...Object.entries(deployment.contracts).map(([name, c]) => `  ${name.padEnd(16)} ${c.address}`),
+    `  Deployment       ${join(deploymentsDir, `${network}.json`)}${fresh ? " (new)" : ""}`,
+  ];
+  if (demo) {
+    lines.push(`  Demo personas    ${join(deploymentsDir, `${network}.demo.json`)} and docs/demo.md`);
+    lines.push(`  Demo data        ${demo.products.length} products, ${demo.agreements.length} agreements`);
+  }
+  lines.push("", once ? "Done (--once)." : "Press Ctrl-C to stop; chain state is kept for the next start.", "");
+  process.stdout.write(lines.join("\n"));
+
+  if (once) {
+    await stopChain();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  log("stopping…");
+  await stopChain();
+}
+
+main().catch((err) => {
+  log(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+// `npm test`: every suite of the project, then one line totalling them all:
+// "N passed, N failed". Exit code is non-zero when anything failed.
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { compile } from "./compile.ts";
+import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
+
+interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+}
+
+const results: SuiteResult[] = [];
+
+async function solhint(): Promise<SuiteResult> {
+  const bin = join(root, "node_modules", "solhint", "solhint.js");
+  const { code } = await runCapture(process.execPath, [bin, "--max-warnings", "-1", "contracts/src/**/*.sol"]);
+  // A lint run counts as one check: it passes when solhint reports no errors.
+  return { name: "solhint (contracts/src)", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
+}
+
+async function solidityTests(): Promise<SuiteResult> {
+  const { code, output } = await runCapture(process.execPath, [hardhatCli, "test", "solidity"]);
+  const passed = Number(/(\d+) passing/.exec(output)?.[1] ?? 0);
+  let failed = Number(/(\d+) failing/.exec(output)?.[1] ?? 0);
+  if (code !== 0 && failed === 0) failed = 1; // a crash or compile error is a failure too
+  return { name: "Solidity tests (Hardhat)", passed, failed };
+}
+
+async function typescriptTests(): Promise<SuiteResult> {
+  const outDir = join(root, "test-results");
+  mkdirSync(outDir, { recursive: true });
+  const outputFile = join(outDir, "vitest.json");
+  rmSync(outputFile, { force: true });
+  const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
+  const { code } = await runCapture(process.execPath, [
+    vitest,
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${outputFile}`,
+  ]);
+  try {
+    const report = JSON.parse(readFileSync(outputFile, "utf8"));
+    let failed = report.numFailedTests as number;
+    // Files that fail to load have no tests but count as failures.
+    failed += (report.testResults as { status: string; assertionResults: unknown[] }[]).filter(
+      (f) => f.status === "failed" && f.assertionResults.length === 0,
+    ).length;
+    return { name: "TypeScript tests (vitest)", passed: report.numPassedTests, failed };
+  } catch {
+    return { name: "TypeScript tests (vitest)", passed: 0, failed: code === 0 ? 0 : 1 };
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    compile();
+    results.push({ name: "compile + ABI generation", passed: 1, failed: 0 });
+  } catch (err) {
+    log(String(err));
+    results.push({ name: "compile + ABI generation", passed: 0, failed: 1 });
+  }
+  results.push(await solhint());
+  results.push(await solidityTests());
+  results.push(await typescriptTests());
+
+  const width = Math.max(...results.map((r) => r.name.length));
+  process.stdout.write("\nSummary\n");
+  for (const r of results) {
+    process.stdout.write(`  ${r.name.padEnd(width)}  ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed\n`);
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();

@@ -1,0 +1,15 @@
+// The shape of deployments/<network>.json, written by the deploy step and read by every
+// component (SDK, subgraph manifest, relay, dApp) instead of hand-copied addresses.
+import type { Address, Hex } from "viem";
+
+export const CONTRACT_NAMES = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+export interface Deployment {
+  network: string;
+  chainId: number;
+  rpcUrl: string;
+  deploymentBlock: number;
+  deployedAt: string;
+  contracts: Record<ContractName, { address: Address; blockNumber: number; transactionHash: Hex }>;
+}

@@ -1,0 +1,9 @@
+// @kraken/sdk: the shared TypeScript client of the marketplace (browser- and Node-safe).
+export * from "./generated/abis.ts";
+export * from "./generated/enums.ts";
+export * from "./attestation.ts";
+export * from "./deployments.ts";
+export * from "./encryption.ts";
+export * from "./policy.ts";
+export * from "./chain.ts";
+export * from "./metadata.ts";

@@ -1,0 +1,54 @@
+// Consent policies as the contracts store them: each allowed set is a bitmask with bit
+// `value` set for every allowed enum value (see Policies.sol).
+import { Category, Country, CountryNames, OrganisationType, Purpose } from "./generated/enums.ts";
+
+export function toMask(values: readonly number[]): bigint {
+  let mask = 0n;
+  for (const v of values) {
+    if (!Number.isInteger(v) || v < 0 || v > 63) throw new RangeError(`enum value out of range: ${v}`);
+    mask |= 1n << BigInt(v);
+  }
+  return mask;
+}
+
+export function fromMask(mask: bigint | number): number[] {
+  const m = BigInt(mask);
+  const out: number[] = [];
+  for (let i = 0; i < 64; i++) if ((m >> BigInt(i)) & 1n) out.push(i);
+  return out;
+}
+
+/** A policy in domain terms; `toPolicyArgs` turns it into `Policies.setPolicy` arguments. */
+export interface PolicyTerms {
+  purposes: Purpose[];
+  consumerCategories: Category[];
+  organisationTypes: OrganisationType[]; // must be empty iff organisations are not allowed
+  jurisdictions: Country[];
+  requiresApproval: boolean;
+  retentionDays: number; // 0 = no limit
+}
+
+export function toPolicyArgs(productId: bigint, p: PolicyTerms) {
+  return [
+    productId,
+    Number(toMask(p.purposes)),
+    Number(toMask(p.consumerCategories)),
+    Number(toMask(p.organisationTypes)),
+    toMask(p.jurisdictions),
+    p.requiresApproval,
+    p.retentionDays,
+  ] as const;
+}
+
+/** ISO 3166-1 alpha-2 code to the on-chain Country value (throws for unsupported codes). */
+export function countryFromCode(code: string): Country {
+  const i = CountryNames.indexOf(code.toUpperCase() as (typeof CountryNames)[number]);
+  if (i <= 0) throw new RangeError(`unsupported country: ${code}`);
+  return i as Country;
+}
+
+/** The spec §2.8 target countries. */
+export const TARGET_COUNTRIES = ["DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT", "SE", "DK", "EE", "FI", "AT"].map(
+  countryFromCode,
+);
+export const ALL_COUNTRIES = CountryNames.slice(1).map(countryFromCode);
