@@ -7,7 +7,7 @@ import { hardhat, log, root } from "./lib/proc.ts";
 export const CONTRACTS = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
 
 export function compile(): void {
-  if (hardhat(["compile", "--quiet"]) !== 0) throw new Error("contract compilation failed");
+  if (hardhat(["compile", "--quiet", "--no-tests"]) !== 0) throw new Error("contract compilation failed");
   const out = join(root, "sdk", "src", "generated");
   mkdirSync(out, { recursive: true });
 
