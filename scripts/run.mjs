@@ -2,7 +2,7 @@
 // Entry point of every npm script: makes sure the task runs under Node >= 22.13 with the
 // project's dependencies installed, then hands over to the task. Runs on Node 20 and has no
 // dependencies: a fresh clone on a machine with an older Node must still work unchanged.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
@@ -30,8 +30,17 @@ function nodeIsRecentEnough(version) {
   return maj > MIN[0] || (maj === MIN[0] && min >= MIN[1]);
 }
 
-// 1. Node: re-exec under a Node 22 from the npm registry when this one is too old.
-if (!nodeIsRecentEnough(process.versions.node)) {
+/** Runs the child to its end, passing on signals so it can shut down cleanly (the chain saves
+ * its state on stop), and exits with the child's exit code. */
+function handOver(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+// 1. Node: re-run under a Node 22 from the npm registry when this one is too old.
+function ensureNode() {
+  if (nodeIsRecentEnough(process.versions.node)) return true;
   if (!existsSync(toolchainNode)) {
     log(`Node ${process.versions.node} is older than ${MIN.join(".")}; installing node@${NODE_VERSION} from the npm registry into .toolchain/`);
     const status = run("npm", ["install", "--prefix", toolchain, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `node@${NODE_VERSION}`]);
@@ -41,22 +50,23 @@ if (!nodeIsRecentEnough(process.versions.node)) {
     }
   }
   const env = { ...process.env, PATH: `${dirname(toolchainNode)}${delimiter}${process.env.PATH}` };
+  // Native addons must build against Node 22's headers, which ship in the same package.
   if (existsSync(join(toolchainHeaders, "include", "node"))) env.npm_config_nodedir = toolchainHeaders;
-  const r = spawnSync(toolchainNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit", env });
-  process.exit(r.status ?? 1);
+  handOver(toolchainNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env });
+  return false;
 }
 
-// 2. Dependencies: (re)install when the lock file or the Node version changed since last time.
-const lock = join(root, "package-lock.json");
-const stamp = join(root, "node_modules", ".kraken-install-stamp");
-const manifests = ["package.json", "package-lock.json"].filter((f) => existsSync(join(root, f)));
-const digest = createHash("sha256")
-  .update(process.versions.node)
-  .update(manifests.map((f) => readFileSync(join(root, f))).join("\0"))
-  .digest("hex");
-if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== digest) {
-  log("installing dependencies (npm ci) under Node " + process.versions.node);
-  const args = existsSync(lock) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"];
+// 2. Dependencies: (re)install when the manifests or the Node version changed since last time.
+function ensureDependencies() {
+  const stamp = join(root, "node_modules", ".kraken-install-stamp");
+  const manifests = ["package.json", "package-lock.json"].filter((f) => existsSync(join(root, f)));
+  const digest = createHash("sha256")
+    .update(process.versions.node)
+    .update(manifests.map((f) => readFileSync(join(root, f))).join("\0"))
+    .digest("hex");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  log(`installing dependencies (npm ci) under Node ${process.versions.node}`);
+  const args = existsSync(join(root, "package-lock.json")) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"];
   if (run("npm", args) !== 0) {
     log("dependency install failed; see the npm output above");
     process.exit(1);
@@ -65,15 +75,17 @@ if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== digest) {
 }
 
 // 3. The task itself: a TypeScript file under scripts/, run with tsx.
-const [task, ...rest] = process.argv.slice(2);
-if (!task) {
-  log("usage: node scripts/run.mjs <task> [args]   (tasks: files in scripts/*.ts)");
-  process.exit(2);
+function runTask() {
+  const [task, ...rest] = process.argv.slice(2);
+  const file = task && join(root, "scripts", `${task}.ts`);
+  if (!file || !existsSync(file)) {
+    log(`unknown task '${task ?? ""}'; usage: node scripts/run.mjs <task> [args] (tasks: scripts/*.ts)`);
+    process.exit(2);
+  }
+  handOver(process.execPath, ["--import", "tsx", file, ...rest]);
 }
-const file = join(root, "scripts", `${task}.ts`);
-if (!existsSync(file)) {
-  log(`unknown task '${task}'`);
-  process.exit(2);
+
+if (ensureNode()) {
+  ensureDependencies();
+  runTask();
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", file, ...rest], { stdio: "inherit", cwd: root });
-process.exit(r.status ?? (r.signal ? 1 : 0));

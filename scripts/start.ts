@@ -56,8 +56,14 @@ async function main(): Promise<void> {
     return;
   }
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    let stopping = false;
+    const onSignal = () => {
+      // A Ctrl-C reaches us both from the terminal and through scripts/run.mjs: stop once.
+      if (stopping) return log("still stopping (saving chain state)…");
+      stopping = true;
+      resolve();
+    };
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, onSignal);
   });
   log("stopping…");
   await stopChain();
