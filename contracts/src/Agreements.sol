@@ -105,6 +105,7 @@ contract Agreements is ReentrancyGuardTransient {
     error NotPending(uint256 agreementId, AgreementStatus status);
     error NotActive(uint256 agreementId);
     error NotRenewable(uint256 agreementId);
+    error AgreementSuperseded(uint256 agreementId, uint256 latestAgreementId);
     error NotSeller(uint256 agreementId, address caller);
     error NotConsumer(uint256 agreementId, address caller);
     error NotDeliveryAgent(uint256 agreementId, address caller);
@@ -162,6 +163,10 @@ contract Agreements is ReentrancyGuardTransient {
         if (a.consumer != msg.sender) revert NotConsumer(agreementId, msg.sender);
         if (a.status != AgreementStatus.Active) revert NotActive(agreementId);
         uint256 productId = a.productId;
+        // Only the consumer's latest agreement on a product can be extended, so that
+        // `accessOf` and the one-live-agreement rule stay true.
+        uint256 latest = latestAgreementOf[productId][msg.sender];
+        if (latest != agreementId) revert AgreementSuperseded(agreementId, latest);
         (Verdict verdict, Catalogue.Terms memory terms, Policies.Policy memory policy, Category category,
             OrganisationType organisationType, Country country) = _evaluate(productId, msg.sender, a.purpose);
         if (verdict != Verdict.Eligible) {
@@ -174,7 +179,9 @@ contract Agreements is ReentrancyGuardTransient {
         if (total > maxTotalPrice) revert PriceAboveMax(total, maxTotalPrice);
 
         uint256 from = a.endsAt > block.timestamp ? a.endsAt : block.timestamp;
-        uint40 endsAt = uint40(from + unitSeconds * periods);
+        uint256 newEnd = from + unitSeconds * periods;
+        if (newEnd > type(uint40).max) revert InvalidPeriods(periods);
+        uint40 endsAt = uint40(newEnd);
         a.endsAt = endsAt;
         a.periods = periods;
         a.pricingUnit = terms.pricingUnit;

@@ -170,7 +170,8 @@ contract Catalogue {
         emit DeliveryAgentsUpdated(productId, agents, threshold);
     }
 
-    /// @notice Stops new access requests. Existing agreements are unaffected.
+    /// @notice Stops new access requests and renewals. Existing agreements keep running until
+    /// they end.
     function deactivate(uint256 productId) external onlySeller(productId) {
         Product storage p = _products[productId];
         if (!p.active) revert AlreadyInactive(productId);

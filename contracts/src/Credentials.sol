@@ -73,6 +73,7 @@ contract Credentials is AccessControl, EIP712 {
     error WrongChain(uint256 expected, uint256 actual);
     error AttestationNotYetValid(uint64 issuedAt);
     error AttestationExpired(uint64 expiresAt);
+    error ExpiryTooFar(uint64 expiresAt);
     error AttestationReplayed(address issuer, uint256 nonce);
     error InvalidSignature();
     error InvalidOrganisationType(Category category, OrganisationType organisationType);
@@ -117,6 +118,7 @@ contract Credentials is AccessControl, EIP712 {
         if (!isTrustedIssuer[att.issuer]) revert IssuerNotTrusted(att.issuer);
         if (att.issuedAt > block.timestamp) revert AttestationNotYetValid(att.issuedAt);
         if (att.expiresAt <= block.timestamp) revert AttestationExpired(att.expiresAt);
+        if (att.expiresAt > type(uint40).max) revert ExpiryTooFar(att.expiresAt); // stored as uint40
         if (nonceUsed[att.issuer][att.nonce]) revert AttestationReplayed(att.issuer, att.nonce);
         if ((att.category == Category.Individual) != (att.organisationType == OrganisationType.None)) {
             revert InvalidOrganisationType(att.category, att.organisationType);
