@@ -4,8 +4,8 @@
 import { parseEther, parseSignature, type TransactionReceipt } from "viem";
 import { agreementsAbi, Category, Country, dataTokenAbi, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
 import { marketplaceFixture } from "../test/helpers/marketplace.ts";
+import { quantiles, type Row } from "./lib.ts";
 
-const N = Number(process.env.BENCH_RUNS ?? 10);
 export const PAID_REQUEST_BUDGET = 200_000n;
 
 const policy = {
@@ -17,13 +17,7 @@ const policy = {
   retentionDays: 365,
 };
 
-function stats(values: bigint[]) {
-  const s = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { median: at(0.5), p95: at(0.95), min: s[0], max: s[s.length - 1] };
-}
-
-export async function gasBench(): Promise<{ operation: string; median: bigint; p95: bigint }[]> {
+export async function gasBench(N = 10): Promise<Row[]> {
   const f = await marketplaceFixture();
   const { wallets } = f;
   const samples = new Map<string, bigint[]>();
@@ -77,5 +71,5 @@ export async function gasBench(): Promise<{ operation: string; median: bigint; p
     record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
   }
 
-  return [...samples.entries()].map(([operation, v]) => ({ operation, ...stats(v) }));
+  return [...samples.entries()].map(([operation, v]) => ({ operation, ...quantiles(v) }));
 }

@@ -1,19 +1,17 @@
-// `npm run bench`: benchmarks, printed as tables of median and p95.
+// `npm run bench`: every benchmark, printed as tables of median and p95.
 import { compile } from "./compile.ts";
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
+import { identityBench } from "../bench/identity.ts";
+import { table } from "../bench/lib.ts";
 
 compile();
-const rows = await gasBench();
-const width = Math.max(...rows.map((r) => r.operation.length));
-const lines = [
-  `Gas per user operation (${process.env.BENCH_RUNS ?? 10} runs each, fresh users)`,
-  `${"operation".padEnd(width)}  ${"median".padStart(9)}  ${"p95".padStart(9)}`,
-  `${"-".repeat(width)}  ${"-".repeat(9)}  ${"-".repeat(9)}`,
-  ...rows.map((r) => `${r.operation.padEnd(width)}  ${r.median.toLocaleString("en").padStart(9)}  ${r.p95.toLocaleString("en").padStart(9)}`),
-];
-const paid = rows.find((r) => r.operation === "requestAccess paid");
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const gas = await gasBench(runs);
+process.stdout.write(table(`Gas per user operation (${runs} runs each, fresh users)`, "gas", gas));
+const paid = gas.find((r) => r.operation === "requestAccess paid");
 if (paid) {
-  lines.push("", `requestAccess paid, all checks: p95 ${paid.p95.toLocaleString("en")} gas (budget ${PAID_REQUEST_BUDGET.toLocaleString("en")}): ${paid.p95 < PAID_REQUEST_BUDGET ? "within budget" : "OVER BUDGET"}`);
+  const ok = BigInt(paid.p95) < PAID_REQUEST_BUDGET;
+  process.stdout.write(`requestAccess paid, all checks: p95 ${paid.p95.toLocaleString("en")} gas (budget ${PAID_REQUEST_BUDGET.toLocaleString("en")}): ${ok ? "within budget" : "OVER BUDGET"}\n\n`);
 }
-process.stdout.write(lines.join("\n") + "\n");
+process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)", "ms", await identityBench(20)));
 process.exit(0);

@@ -3,6 +3,7 @@
 // running until Ctrl-C. Pointing at another chain is configuration (see README).
 import { join } from "node:path";
 import { startChain } from "../chain/src/index.ts";
+import { startIssuer } from "../issuer/src/index.ts";
 import { compile } from "./compile.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log, root } from "./lib/proc.ts";
@@ -37,12 +38,21 @@ async function main(): Promise<void> {
     log,
   });
 
+  const issuer = await startIssuer({
+    port: Number(env.KRAKEN_ISSUER_PORT ?? 8787),
+    rpcUrl,
+    deployment,
+    dataDir: join(dataDir, "issuer"),
+    log: (line) => log(`issuer: ${line}`),
+  });
+
   const lines = [
     "",
     "Kraken marketplace is up.",
     `  Chain JSON-RPC   ${rpcUrl}  (chain id ${deployment.chainId}${externalRpc ? "" : ", state kept in " + join(dataDir, "chain")})`,
     ...Object.entries(deployment.contracts).map(([name, c]) => `  ${name.padEnd(16)} ${c.address}`),
     `  Deployment       ${join(deploymentsDir, `${network}.json`)}${fresh ? " (new)" : ""}`,
+    `  Issuer (demo)    ${issuer.url}  (${issuer.did})`,
   ];
   if (demo) {
     lines.push(`  Demo personas    ${join(deploymentsDir, `${network}.demo.json`)} and docs/demo.md`);
@@ -51,10 +61,11 @@ async function main(): Promise<void> {
   lines.push("", once ? "Done (--once)." : "Press Ctrl-C to stop; chain state is kept for the next start.", "");
   process.stdout.write(lines.join("\n"));
 
-  if (once) {
+  const stopAll = async () => {
+    await issuer.stop();
     await stopChain();
-    return;
-  }
+  };
+  if (once) return stopAll();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = () => {
@@ -66,7 +77,7 @@ async function main(): Promise<void> {
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, onSignal);
   });
   log("stopping…");
-  await stopChain();
+  await stopAll();
 }
 
 main().catch((err) => {

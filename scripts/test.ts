@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { compile } from "./compile.ts";
+import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
 
 interface SuiteResult {
@@ -63,6 +64,13 @@ async function main(): Promise<void> {
   } catch (err) {
     log(String(err));
     results.push({ name: "compile + ABI generation", passed: 0, failed: 1 });
+  }
+  try {
+    buildSubgraph(); // graph codegen + graph build of the mappings
+    results.push({ name: "subgraph codegen + build", passed: 1, failed: 0 });
+  } catch (err) {
+    log(String(err));
+    results.push({ name: "subgraph codegen + build", passed: 0, failed: 1 });
   }
   results.push(await solhint());
   results.push(await solidityTests());

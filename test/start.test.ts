@@ -21,6 +21,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "kraken-start-"));
 const env = {
   ...process.env,
   KRAKEN_CHAIN_PORT: String(port),
+  KRAKEN_ISSUER_PORT: String(port + 1),
   KRAKEN_DATA_DIR: join(dataDir, "data"),
   KRAKEN_DEPLOYMENTS_DIR: join(dataDir, "deployments"),
 };
@@ -71,6 +72,9 @@ describe("npm start", () => {
     const run = start();
     await Promise.race([run.ready, run.exit.then((c) => Promise.reject(new Error(`start exited ${c}: ${run.output()}`)))]);
     expect(run.output()).toContain("reusing the deployment");
+    // The demo issuer answers and names its DID.
+    const issuer = await (await fetch(`http://127.0.0.1:${port + 1}/`)).json();
+    expect(JSON.stringify(issuer)).toContain("did:key:");
 
     const deployment: Deployment = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.json"), "utf8"));
     const client = createPublicClient({ transport: http(`http://127.0.0.1:${port}`) });

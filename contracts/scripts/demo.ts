@@ -48,7 +48,7 @@ export const PERSONAS: Persona[] = [
   { key: "university", name: "Baltic Open University", role: "seller (education data)", accountIndex: 7, credential: org(OrganisationType.EducationProvider, Country.EE), fundDATA: 100 },
   { key: "pharma", name: "Medivance Pharma", role: "buyer (pharma)", accountIndex: 8, credential: org(OrganisationType.Pharma, Country.BE), fundDATA: 10000 },
   { key: "recruiter", name: "TalentBridge Recruiting", role: "buyer (recruiter)", accountIndex: 9, credential: org(OrganisationType.EmployerRecruiter, Country.GB), fundDATA: 2000 },
-  { key: "dataUnion", name: "Wearables Data Union", role: "seller (data union admin)", accountIndex: 10, credential: org(OrganisationType.HealthTech, Country.FI), fundDATA: 100 },
+  { key: "dataUnion", name: "Pulse Wearables Cooperative", role: "seller (data union admin)", accountIndex: 10, credential: org(OrganisationType.HealthTech, Country.FI), fundDATA: 100 },
   { key: "relay1", name: "Relay 1", role: "delivery agent", accountIndex: 11 },
   { key: "relay2", name: "Relay 2", role: "delivery agent", accountIndex: 12 },
   { key: "relay3", name: "Relay 3", role: "delivery agent", accountIndex: 13 },

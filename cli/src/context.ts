@@ -1,0 +1,81 @@
+// What every command needs: the network (RPC URL, deployment file), the user's key and the
+// service endpoints, from flags, then environment variables, then the local `npm start` defaults.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { clientsFor, LOCAL_RPC_URL, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { CliError, EXIT } from "./errors.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const DEFAULT_ISSUER_URL = "http://127.0.0.1:8787";
+
+/** Options every command accepts (node:util parseArgs format). */
+export const COMMON_OPTIONS = {
+  rpc: { type: "string" },
+  deployment: { type: "string" },
+  "key-file": { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export interface CommonValues {
+  rpc?: string;
+  deployment?: string;
+  "key-file"?: string;
+  json?: boolean;
+}
+
+export function loadDeployment(v: CommonValues): { deployment: Deployment; file: string } {
+  const candidates = v.deployment
+    ? [resolve(v.deployment)]
+    : process.env.KRAKEN_DEPLOYMENT
+      ? [resolve(process.env.KRAKEN_DEPLOYMENT)]
+      : [...new Set([resolve("deployments/localhost.json"), join(repoRoot, "deployments", "localhost.json")])];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    throw new CliError(EXIT.config, `no deployment file (looked for ${candidates.join(", ")}); start the marketplace with \`npm start\` or pass --deployment <file>`);
+  }
+  try {
+    return { deployment: JSON.parse(readFileSync(file, "utf8")) as Deployment, file };
+  } catch (err) {
+    throw new CliError(EXIT.config, `cannot read the deployment file ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function loadKey(v: CommonValues): Hex {
+  let key: string | undefined;
+  if (v["key-file"]) {
+    try {
+      key = readFileSync(v["key-file"], "utf8").trim();
+    } catch (err) {
+      throw new CliError(EXIT.config, `cannot read the key file: ${(err as Error).message}`);
+    }
+  } else {
+    key = process.env.PRIVATE_KEY?.trim();
+  }
+  if (!key) throw new CliError(EXIT.config, "no key: set PRIVATE_KEY or pass --key-file <file> (a file holding the 0x-hex private key)");
+  if (!key.startsWith("0x")) key = `0x${key}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliError(EXIT.config, "the private key must be 32 bytes of hex");
+  return key as Hex;
+}
+
+/** Wallet and public clients for the user's key on the deployment's chain. */
+export function connect(v: CommonValues) {
+  const { deployment, file } = loadDeployment(v);
+  const rpcUrl = v.rpc ?? process.env.KRAKEN_RPC_URL ?? LOCAL_RPC_URL;
+  const account = privateKeyToAccount(loadKey(v));
+  const { wallet, publicClient } = clientsFor(marketplaceChain(rpcUrl, deployment.chainId), account, 100);
+  return { deployment, deploymentFile: file, rpcUrl, account, wallet, publicClient };
+}
+
+export async function checkChain(publicClient: ReturnType<typeof connect>["publicClient"], rpcUrl: string, deployment: Deployment) {
+  let chainId: number;
+  try {
+    chainId = await publicClient.getChainId();
+  } catch {
+    throw new CliError(EXIT.chain, `cannot reach the chain at ${rpcUrl} (is \`npm start\` running? or pass --rpc <url>)`);
+  }
+  if (chainId !== deployment.chainId) throw new CliError(EXIT.chain, `the chain at ${rpcUrl} has id ${chainId}, the deployment is for ${deployment.chainId}`);
+}

@@ -1,0 +1,19 @@
+// Exit codes of `kraken` (documented in cli/README.md).
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2, // bad or missing arguments
+  config: 3, // no key, no deployment file, unreadable files
+  refused: 4, // the issuer or a service refused (or could not be reached)
+  chain: 5, // the chain refused or could not be reached
+} as const;
+
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+    readonly code: string = (Object.keys(EXIT) as (keyof typeof EXIT)[]).find((k) => EXIT[k] === exitCode) ?? "error",
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,38 @@
+// Typed errors of the identity flows. `code` is stable (for programs and tests), `message` says
+// in words what was refused and why.
+
+export type SsiErrorCode =
+  // issuing / registration
+  | "bad-request"
+  | "challenge-unknown"
+  | "challenge-expired"
+  | "challenge-replayed"
+  | "bad-signature"
+  | "issuer-unreachable"
+  | "issuer-refused"
+  | "invalid-credential"
+  | "attestation-mismatch"
+  | "untrusted-issuer"
+  | "registration-failed"
+  | "unauthorized"
+  | "not-found"
+  // login
+  | "wrong-domain"
+  | "invalid-presentation"
+  | "tampered-credential"
+  | "credential-expired"
+  | "wrong-holder"
+  | "credential-revoked"
+  | "not-registered"
+  | "credential-not-registered"
+  | "status-unavailable";
+
+export class SsiError extends Error {
+  constructor(
+    readonly code: SsiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SsiError";
+  }
+}

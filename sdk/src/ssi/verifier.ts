@@ -1,0 +1,233 @@
+// Login verifier for off-chain services (the issuer, the relays, later analytics): hands out
+// single-use challenges, checks a wallet-signed Verifiable Presentation against one, and gives a
+// short-lived session token. Every refusal is an SsiError whose code and message say which check
+// failed. Runs wherever didkit and a JSON-RPC endpoint are available (Node services; browsers too).
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Address, PublicClient } from "viem";
+import { credentialsAbi } from "../generated/abis.ts";
+import { CategoryNames, CountryNames, OrganisationTypeNames } from "../generated/enums.ts";
+import { credentialHash, decodeCredentialJwt, type MarketplaceCredential } from "./credential.ts";
+import { base64UrlToString, bytesToBase64Url, parsePkhDid } from "./did.ts";
+import { didkit, verificationErrors } from "./didkit.ts";
+import { SsiError } from "./errors.ts";
+import type { LoginChallenge } from "./presentation.ts";
+
+export interface LoginVerifierOptions {
+  publicClient: PublicClient;
+  /** Address of the Credentials contract. */
+  credentials: Address;
+  chainId: number;
+  /** What presentations must be bound to, e.g. the service's origin or host. */
+  domain: string;
+  challengeTtlMs?: number; // default 5 min
+  sessionTtlMs?: number; // default 15 min
+  /** Issuer DIDs accepted (did:key…). Unset: any issuer whose attestation is registered on chain. */
+  trustedIssuerDids?: string[];
+  /** Revocation status from the issuer's status list: true when revoked. Throw when unknown. */
+  isRevokedByIssuer?: (credential: MarketplaceCredential) => Promise<boolean>;
+  /** Key of the session tokens (HMAC-SHA256); random per verifier unless given. */
+  sessionSecret?: Uint8Array;
+  now?: () => number; // ms; for tests
+}
+
+export interface Session {
+  address: Address;
+  did: string;
+  credentialId: string;
+  category: string;
+  organisationType: string;
+  country: string;
+  expiresAt: string;
+}
+
+export interface LoginResult extends Session {
+  token: string;
+}
+
+const refuse = (code: ConstructorParameters<typeof SsiError>[0], message: string) => new SsiError(code, message);
+
+export class LoginVerifier {
+  private readonly challenges = new Map<string, { expiresAt: number; used: boolean }>();
+  private readonly secret: Uint8Array;
+  private readonly now: () => number;
+
+  constructor(private readonly o: LoginVerifierOptions) {
+    this.secret = o.sessionSecret ?? randomBytes(32);
+    this.now = o.now ?? Date.now;
+  }
+
+  get domain(): string {
+    return this.o.domain;
+  }
+
+  /** A fresh single-use challenge for one login. */
+  createChallenge(): LoginChallenge {
+    this.prune();
+    const challenge = bytesToBase64Url(randomBytes(24));
+    const expiresAt = this.now() + (this.o.challengeTtlMs ?? 5 * 60_000);
+    this.challenges.set(challenge, { expiresAt, used: false });
+    return { challenge, domain: this.o.domain, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** Verifies `presentation` (JSON string or object) and returns a session, or throws SsiError. */
+  async verify(presentation: unknown): Promise<LoginResult> {
+    let vp: any = presentation;
+    if (typeof vp === "string") {
+      try {
+        vp = JSON.parse(vp);
+      } catch {
+        throw refuse("invalid-presentation", "invalid presentation: not JSON");
+      }
+    }
+    if (!vp || typeof vp !== "object" || !vp.proof || typeof vp.proof !== "object") {
+      throw refuse("invalid-presentation", "invalid presentation: no proof");
+    }
+
+    // 1. Challenge: known, unused, not expired.
+    const challenge = vp.proof.challenge;
+    this.checkChallenge(challenge);
+
+    // 2. Domain.
+    if (vp.proof.domain !== this.o.domain) {
+      throw refuse("wrong-domain", `wrong domain: the presentation is for "${vp.proof.domain ?? "(none)"}", this service is "${this.o.domain}"`);
+    }
+
+    // 3. Holder and the presentation's signature.
+    const holder = parsePkhDid(vp.holder);
+    if (!holder) throw refuse("invalid-presentation", "invalid presentation: the holder must be a did:pkh:eip155 DID");
+    if (holder.chainId !== this.o.chainId) {
+      throw refuse("invalid-presentation", `invalid presentation: the holder DID is on chain ${holder.chainId}, this marketplace is on chain ${this.o.chainId}`);
+    }
+    if (typeof vp.proof.verificationMethod !== "string" || !vp.proof.verificationMethod.startsWith(`${vp.holder}#`)) {
+      throw refuse("invalid-presentation", "invalid presentation: it is not signed by its holder");
+    }
+    const dk = await didkit();
+    const vpErrors = verificationErrors(
+      await dk.verifyPresentation(JSON.stringify(vp), JSON.stringify({ proofPurpose: "authentication", challenge, domain: this.o.domain })),
+    );
+    if (vpErrors.length) throw refuse("invalid-presentation", `invalid presentation: its signature does not verify (${vpErrors.join("; ")})`);
+
+    // 4. The credential: issuer's signature, expiry, subject = holder, issuer DID.
+    const jwt = vp.verifiableCredential;
+    if (typeof jwt !== "string") {
+      throw refuse("invalid-presentation", "invalid presentation: expected exactly one credential, as a VC-JWT");
+    }
+    const decoded = decodeCredentialJwt(jwt);
+    const vc = decoded.vc;
+    const nowSec = this.now() / 1000;
+    const expiry = decoded.exp ?? (vc.expirationDate ? Date.parse(vc.expirationDate) / 1000 : undefined);
+    const vcErrors = verificationErrors(await dk.verifyCredential(jwt, JSON.stringify({ proofPurpose: "assertionMethod", proofFormat: "jwt" })));
+    if (vcErrors.length) {
+      // didkit refuses a JWT past its `exp` without saying why: tell expiry apart from forgery.
+      if (expiry !== undefined && expiry <= Date.now() / 1000) throw this.expired(vc, expiry);
+      throw refuse("tampered-credential", `tampered credential: the issuer's signature on the credential does not verify (${vcErrors.join("; ")})`);
+    }
+    if (expiry !== undefined && expiry <= nowSec) throw this.expired(vc, expiry);
+    const subject = parsePkhDid(vc.credentialSubject?.id);
+    if (!subject || subject.address !== holder.address || subject.chainId !== holder.chainId) {
+      throw refuse("wrong-holder", `wrong holder: the credential was issued to ${vc.credentialSubject?.id ?? "(no subject)"}, the presentation is signed by ${vp.holder}`);
+    }
+    if (this.o.trustedIssuerDids && !this.o.trustedIssuerDids.includes(vc.issuer)) {
+      throw refuse("untrusted-issuer", `untrusted issuer: ${vc.issuer} is not an issuer this service trusts`);
+    }
+
+    // 5. The issuer's status list.
+    if (this.o.isRevokedByIssuer) {
+      let revoked: boolean;
+      try {
+        revoked = await this.o.isRevokedByIssuer(vc);
+      } catch (err) {
+        throw refuse("status-unavailable", `cannot check the credential's revocation status: ${(err as Error).message}`);
+      }
+      if (revoked) throw refuse("credential-revoked", `credential revoked: the issuer's status list marks ${vc.id} as revoked`);
+    }
+
+    // 6. The chain: this credential is the one registered for the holder, issued by a trusted
+    //    issuer (whose attestation covered this credential's hash), not revoked, not expired.
+    const c = this.o.credentials;
+    const [registered, block] = await Promise.all([
+      this.o.publicClient.readContract({ address: c, abi: credentialsAbi, functionName: "credentialOf", args: [holder.address] }),
+      this.o.publicClient.getBlock(),
+    ]);
+    if (registered.issuer === "0x0000000000000000000000000000000000000000") {
+      throw refuse("not-registered", `not registered: ${holder.address} has no credential on chain`);
+    }
+    if (registered.credentialHash.toLowerCase() !== credentialHash(vc).toLowerCase()) {
+      throw refuse("credential-not-registered", `credential not registered: ${vc.id} is not the credential registered on chain for ${holder.address} (replaced, or never attested by a trusted issuer)`);
+    }
+    if (registered.revoked) throw refuse("credential-revoked", `credential revoked: the credential of ${holder.address} is revoked on chain`);
+    const trusted = await this.o.publicClient.readContract({ address: c, abi: credentialsAbi, functionName: "isTrustedIssuer", args: [registered.issuer] });
+    if (!trusted) throw refuse("untrusted-issuer", `untrusted issuer: ${registered.issuer}, who attested this credential, is no longer trusted on chain`);
+    if (BigInt(registered.expiresAt) <= block.timestamp) {
+      throw refuse("credential-expired", `credential expired: the registration of ${holder.address} expired on chain at ${new Date(Number(registered.expiresAt) * 1000).toISOString()}`);
+    }
+
+    // 7. Consume the challenge (atomically: nothing awaited between the check and the mark).
+    this.consumeChallenge(challenge);
+    const expiresAt = new Date(this.now() + (this.o.sessionTtlMs ?? 15 * 60_000)).toISOString();
+    const session: Session = {
+      address: holder.address,
+      did: vp.holder,
+      credentialId: vc.id,
+      category: CategoryNames[registered.category],
+      organisationType: OrganisationTypeNames[registered.organisationType],
+      country: CountryNames[registered.country],
+      expiresAt,
+    };
+    return { ...session, token: this.sign(session) };
+  }
+
+  /** The session behind `token`, or undefined when the token is forged or expired. */
+  session(token: string | undefined): Session | undefined {
+    if (!token) return undefined;
+    const [body, mac] = token.split(".");
+    if (!body || !mac) return undefined;
+    const expected = Buffer.from(this.mac(body));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    const session = JSON.parse(base64UrlToString(body)) as Session;
+    return Date.parse(session.expiresAt) > this.now() ? session : undefined;
+  }
+
+  private expired(vc: MarketplaceCredential, expiry: number): SsiError {
+    return refuse("credential-expired", `credential expired: ${vc.id} expired at ${new Date(expiry * 1000).toISOString()}`);
+  }
+
+  private checkChallenge(challenge: unknown): void {
+    const entry = typeof challenge === "string" ? this.challenges.get(challenge) : undefined;
+    if (!entry) throw refuse("challenge-unknown", "unknown challenge: ask this service for a new one");
+    if (entry.used) throw refuse("challenge-replayed", "replayed challenge: this challenge was already used for a login");
+    if (entry.expiresAt <= this.now()) throw refuse("challenge-expired", "challenge expired: ask this service for a new one");
+  }
+
+  private consumeChallenge(challenge: string): void {
+    this.checkChallenge(challenge);
+    this.challenges.get(challenge)!.used = true;
+  }
+
+  private prune(): void {
+    // Used challenges are kept until they expire, so that a replay gets the "replayed" answer.
+    const now = this.now();
+    for (const [k, v] of this.challenges) if (v.expiresAt + 60_000 < now) this.challenges.delete(k);
+  }
+
+  private sign(session: Session): string {
+    const body = bytesToBase64Url(new TextEncoder().encode(JSON.stringify(session)));
+    return `${body}.${this.mac(body)}`;
+  }
+
+  private mac(body: string): string {
+    return createHmac("sha256", this.secret).update(body).digest("base64url");
+  }
+}
+
+/** isRevokedByIssuer for remote services: asks the status endpoint named in the credential. */
+export async function issuerStatusList(credential: MarketplaceCredential): Promise<boolean> {
+  const url = credential.credentialStatus?.id;
+  if (!url) return false; // a credential without a status entry cannot be revoked by its issuer
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const body = (await res.json()) as { revoked?: unknown };
+  if (typeof body.revoked !== "boolean") throw new Error(`${url} gave no revocation status`);
+  return body.revoked;
+}
