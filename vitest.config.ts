@@ -9,6 +9,7 @@ export default defineConfig({
       "sdk/test/**/*.test.ts",
       "issuer/test/**/*.test.ts",
       "cli/test/**/*.test.ts",
+      "indexer/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -4,10 +4,12 @@
 import { join } from "node:path";
 import { startChain } from "../chain/src/index.ts";
 import { startIssuer } from "../issuer/src/index.ts";
+import { startIndexer } from "../indexer/src/index.ts";
+import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { compile } from "./compile.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log, root } from "./lib/proc.ts";
-import type { Hex } from "viem";
+import { createPublicClient, http, type Hex } from "viem";
 
 const env = process.env;
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
@@ -46,12 +48,27 @@ async function main(): Promise<void> {
     log: (line) => log(`issuer: ${line}`),
   });
 
+  // The subgraph runs on the local indexer unless a graph-node is configured (KRAKEN_SUBGRAPH_URL).
+  const indexer = env.KRAKEN_SUBGRAPH_URL
+    ? undefined
+    : await startIndexer({
+        rpcUrl,
+        manifestFile: buildSubgraph(deployment),
+        dataDir: join(dataDir, "indexer"),
+        connectionString: env.KRAKEN_INDEXER_DATABASE_URL,
+        port: Number(env.KRAKEN_INDEXER_PORT ?? 8000),
+        log: (line) => log(`indexer: ${line}`),
+      });
+  await indexer?.waitFor(await headOf(rpcUrl), 120_000); // serve a caught-up catalogue
+  const subgraphUrl = env.KRAKEN_SUBGRAPH_URL ?? indexer!.url;
+
   const lines = [
     "",
     "Kraken marketplace is up.",
     `  Chain JSON-RPC   ${rpcUrl}  (chain id ${deployment.chainId}${externalRpc ? "" : ", state kept in " + join(dataDir, "chain")})`,
     ...Object.entries(deployment.contracts).map(([name, c]) => `  ${name.padEnd(16)} ${c.address}`),
     `  Deployment       ${join(deploymentsDir, `${network}.json`)}${fresh ? " (new)" : ""}`,
+    `  Subgraph GraphQL ${subgraphUrl}`,
     `  Issuer (demo)    ${issuer.url}  (${issuer.did})`,
   ];
   if (demo) {
@@ -62,6 +79,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n"));
 
   const stopAll = async () => {
+    await indexer?.stop();
     await issuer.stop();
     await stopChain();
   };
@@ -78,6 +96,10 @@ async function main(): Promise<void> {
   });
   log("stopping…");
   await stopAll();
+}
+
+async function headOf(rpcUrl: string): Promise<bigint> {
+  return createPublicClient({ transport: http(rpcUrl) }).getBlockNumber();
 }
 
 main().catch((err) => {

@@ -22,6 +22,7 @@ const env = {
   ...process.env,
   KRAKEN_CHAIN_PORT: String(port),
   KRAKEN_ISSUER_PORT: String(port + 1),
+  KRAKEN_INDEXER_PORT: String(port + 2),
   KRAKEN_DATA_DIR: join(dataDir, "data"),
   KRAKEN_DEPLOYMENTS_DIR: join(dataDir, "deployments"),
 };
@@ -98,6 +99,17 @@ describe("npm start", () => {
       statuses.add((await client.readContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "getAgreement", args: [id] })).status);
     }
     expect([...statuses].sort()).toEqual([AgreementStatus.Pending, AgreementStatus.Active, AgreementStatus.Rejected, AgreementStatus.Cancelled].sort());
+
+    // The subgraph serves the seeded catalogue, caught up with the chain.
+    const res = await fetch(`http://127.0.0.1:${port + 2}/subgraphs/name/kraken/marketplace`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ marketStats(id: \"global\") { products agreements } _meta { block { number } hasIndexingErrors } }" }),
+    });
+    const { data } = await res.json();
+    expect(data.marketStats).toEqual({ products: 14, agreements: Number(total) });
+    expect(data._meta.hasIndexingErrors).toBe(false);
+    expect(data._meta.block.number).toBe(Number(await client.getBlockNumber()));
 
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(0);

@@ -2,6 +2,8 @@
 // `graph codegen` and `graph build` (AssemblyScript → build/<DataSource>/<DataSource>.wasm).
 // The same build output runs on the local indexer and on a production graph-node.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Deployment } from "@kraken/sdk";
 import { placeholderDeployment, writeManifest } from "./manifest.ts";
@@ -14,12 +16,25 @@ function graph(args: string[], quiet: boolean): void {
   if (r.status !== 0) throw new Error(`graph ${args[0]} failed:\n${r.stdout ?? ""}${r.stderr ?? ""}`);
 }
 
+/** Hash of everything the build depends on, to skip an unchanged rebuild (~10 s). */
+function inputsHash(manifest: string): string {
+  const h = createHash("sha256").update(manifest);
+  for (const dir of ["src", "abis"]) {
+    for (const f of readdirSync(join(subgraphDir, dir)).sort()) h.update(f).update(readFileSync(join(subgraphDir, dir, f)));
+  }
+  return h.update(readFileSync(join(subgraphDir, "schema.graphql"))).digest("hex");
+}
+
 /** Returns the path of build/subgraph.yaml. */
 export function buildSubgraph(deployment: Deployment = placeholderDeployment(), quiet = true): string {
-  writeManifest(deployment);
+  const built = join(subgraphDir, "build", "subgraph.yaml");
+  const stamp = join(subgraphDir, "build", ".inputs-hash");
+  const hash = inputsHash(writeManifest(deployment));
+  if (existsSync(built) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return built;
   graph(["codegen", "--skip-migrations"], quiet);
   graph(["build", "--skip-migrations"], quiet);
-  return join(subgraphDir, "build", "subgraph.yaml");
+  writeFileSync(stamp, hash);
+  return built;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) buildSubgraph(undefined, false);

@@ -1,0 +1,186 @@
+// graph-node compatible GraphQL over HTTP: POST JSON {query, variables, operationName} or GET
+// ?query=… at /subgraphs/name/<name> (and /subgraphs/id/<deployment>), CORS for the dApp, a
+// GraphiQL page for browsers. Errors are GraphQL errors; the server never goes down on a query.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { PgStore } from "../store/pg-store.js";
+import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.js";
+
+export interface GraphqlServerOptions {
+  store: PgStore;
+  /** schema.graphql; informational: the store already holds the parsed model */
+  schemaFile?: string;
+  port?: number;
+  host?: string;
+  /** subgraph name served at /subgraphs/name/<name> (default kraken/marketplace) */
+  name?: string;
+  /** the indexing status for `_meta` (default: the store's checkpoint) */
+  meta?: () => MetaInfo | Promise<MetaInfo>;
+  limits?: Partial<QueryLimits>;
+  /** max request body in bytes (default 1 MiB) */
+  maxBody?: number;
+}
+
+export interface GraphqlServer {
+  url: string;
+  port: number;
+  engine: QueryEngine;
+  stop(): Promise<void>;
+}
+
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "Content-Type, Authorization, User-Agent, Accept",
+  "access-control-max-age": "86400",
+};
+
+function send(res: ServerResponse, status: number, body: unknown, type = "application/json; charset=utf-8") {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { ...CORS, "content-type": type, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export function graphiqlPage(endpoint: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>GraphiQL · ${endpoint}</title>
+<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css"/></head>
+<body style="margin:0"><div id="g" style="height:100vh"></div>
+<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+<script>ReactDOM.createRoot(document.getElementById('g')).render(React.createElement(GraphiQL,{fetcher:GraphiQL.createFetcher({url:location.pathname}),defaultQuery:'{ _meta { block { number hash } hasIndexingErrors } }'}));</script>
+</body></html>`;
+}
+
+function parseVariables(v: unknown): Record<string, unknown> | null {
+  if (v === undefined || v === null || v === "") return null;
+  if (typeof v === "string") return JSON.parse(v);
+  if (typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new Error("variables must be an object");
+}
+
+export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<GraphqlServer> {
+  const { store } = opts;
+  const host = opts.host ?? "127.0.0.1";
+  const name = opts.name ?? "kraken/marketplace";
+  const maxBody = opts.maxBody ?? 1 << 20;
+  const meta = async (): Promise<MetaInfo> => {
+    if (opts.meta) return opts.meta();
+    const cp = await store.checkpoint();
+    return { block: cp.block, hasIndexingErrors: cp.hasIndexingErrors, deployment: cp.deployment };
+  };
+  const engine = new QueryEngine(store, meta, opts.limits);
+  const paths = new Set([`/subgraphs/name/${name}`, `/subgraphs/name/${name}/graphql`, `/subgraphs/id/${store.deployment}`]);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, CORS);
+      res.end();
+      return;
+    }
+    if (path === "" || path === "/") {
+      send(res, 200, { subgraphs: [`/subgraphs/name/${name}`], deployment: store.deployment });
+      return;
+    }
+    if (!paths.has(path)) {
+      send(res, 404, { errors: [{ message: `No subgraph at ${url.pathname}; try /subgraphs/name/${name}` }] });
+      return;
+    }
+    let request: GraphqlRequest;
+    try {
+      if (req.method === "GET") {
+        const query = url.searchParams.get("query");
+        if (query === null) {
+          if ((req.headers.accept ?? "").includes("text/html")) send(res, 200, graphiqlPage(url.pathname), "text/html; charset=utf-8");
+          else send(res, 400, { errors: [{ message: "GET requests need a ?query= parameter" }] });
+          return;
+        }
+        request = {
+          query,
+          variables: parseVariables(url.searchParams.get("variables")),
+          operationName: url.searchParams.get("operationName"),
+        };
+      } else if (req.method === "POST") {
+        const body = await readBody(req, maxBody);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          send(res, 400, { errors: [{ message: "The request body is not valid JSON" }] });
+          return;
+        }
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+          send(res, 400, { errors: [{ message: "The request body must be a JSON object {query, variables, operationName}" }] });
+          return;
+        }
+        const p = parsed as Record<string, unknown>;
+        if (typeof p.query !== "string") {
+          send(res, 400, { errors: [{ message: "The request has no query string" }] });
+          return;
+        }
+        request = {
+          query: p.query,
+          variables: parseVariables(p.variables),
+          operationName: typeof p.operationName === "string" ? p.operationName : null,
+        };
+      } else {
+        send(res, 405, { errors: [{ message: `${req.method} is not supported` }] });
+        return;
+      }
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? 400;
+      send(res, status, { errors: [{ message: (e as Error).message }] });
+      return;
+    }
+    const result = await engine.run(request);
+    send(res, 200, result);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) send(res, 500, { errors: [{ message: `Internal error: ${(e as Error).message}` }] });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 8000, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/subgraphs/name/${name}`,
+    port,
+    engine,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

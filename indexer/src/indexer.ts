@@ -1,0 +1,240 @@
+// The local subgraph runtime: feeds the chain's logs, in block and log order, to the compiled
+// subgraph mappings (backfill from the start blocks, then live as blocks arrive), stores the
+// entities in embedded Postgres one whole block at a time, and serves graph-node compatible
+// GraphQL. Like graph-node, a mapping error stops indexing at that block and shows in `_meta`.
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createPublicClient, http, type Block, type Hex, type Log, type PublicClient, type Transaction } from "viem";
+import { loadBuiltSubgraph, routeKey, type BuiltSubgraph } from "./manifest.ts";
+import { decodeEventParams, MappingError, MappingModule, type EthereumEvent } from "./runtime/index.ts";
+import { EntityCache, PgStore } from "./store/index.ts";
+import { startGraphqlServer, type GraphqlServer } from "./graphql/index.ts";
+
+export interface IndexerOptions {
+  rpcUrl: string;
+  /** build/subgraph.yaml of the compiled subgraph */
+  manifestFile: string;
+  /** where the embedded database lives (PGlite), e.g. .data/indexer */
+  dataDir: string;
+  /** a postgres:// URL: use a real Postgres instead of PGlite */
+  connectionString?: string;
+  port?: number; // 8000, as graph-node
+  host?: string;
+  pollMs?: number; // how often to look for a new block
+  batchBlocks?: number; // blocks per eth_getLogs during backfill
+  log?: (line: string) => void;
+}
+
+export interface IndexerStatus {
+  block: number | null;
+  head: number | null;
+  failed: string | null;
+  events: number;
+}
+
+export interface RunningIndexer {
+  url: string;
+  status(): IndexerStatus;
+  /** Resolves once blocks up to `blockNumber` are indexed (or rejects when indexing failed). */
+  waitFor(blockNumber: number | bigint, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`[indexer] ${line}\n`));
+  const built = loadBuiltSubgraph(o.manifestFile);
+  const client = createPublicClient({ transport: http(o.rpcUrl, { batch: false, retryCount: 5 }) }) as PublicClient;
+  const pgDir = join(o.dataDir, "pg");
+  const buildFile = join(o.dataDir, "build-id");
+
+  // A new build (other contracts or mappings) means a new index: start over.
+  if (!o.connectionString && existsSync(buildFile) && readFileSync(buildFile, "utf8") !== built.id) {
+    log("the subgraph or the deployment changed since the last run: re-indexing from the start");
+    rmSync(pgDir, { recursive: true, force: true });
+  }
+  mkdirSync(o.dataDir, { recursive: true });
+  let store = await PgStore.open({ schema: built.schemaFile, dataDir: pgDir, connectionString: o.connectionString, deployment: built.id.slice(0, 46), log });
+  writeFileSync(buildFile, built.id);
+
+  // The chain may have been reset under us (a new local chain): then the index is stale.
+  let cp = await store.checkpoint();
+  if (cp.block) {
+    const onChain = await client.getBlock({ blockNumber: BigInt(cp.block.number) }).catch(() => null);
+    if (!onChain || onChain.hash !== cp.block.hash) {
+      log(`block ${cp.block.number} is no longer on the chain (new chain?): re-indexing from the start`);
+      await store.close();
+      rmSync(pgDir, { recursive: true, force: true });
+      store = await PgStore.open({ schema: built.schemaFile, dataDir: pgDir, connectionString: o.connectionString, deployment: built.id.slice(0, 46), log });
+      cp = await store.checkpoint();
+    }
+  }
+
+  const cache = await EntityCache.load(store);
+  const schemaText = readFileSync(built.schemaFile, "utf8");
+  const modules = new Map<string, MappingModule>();
+  for (const ds of built.dataSources) {
+    modules.set(ds.name, await MappingModule.load(ds.wasm, {
+      dataSourceName: ds.name,
+      address: ds.address,
+      network: ds.network,
+      store: cache,
+      schema: schemaText,
+      log: (level, msg) => log(`${ds.name} ${level}: ${msg}`),
+    }));
+  }
+
+  const state: IndexerStatus = { block: cp.block?.number ?? null, head: null, failed: cp.error?.message ?? null, events: 0 };
+  let next = cp.block ? cp.block.number + 1 : Math.min(...built.dataSources.map((d) => d.startBlock));
+  const addresses = built.dataSources.map((d) => d.address);
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((w) => w());
+
+  const server: GraphqlServer = await startGraphqlServer({
+    store,
+    port: o.port ?? 8000,
+    host: o.host ?? "127.0.0.1",
+    meta: async () => {
+      const c = await store.checkpoint();
+      return { block: c.block ? { number: c.block.number, hash: c.block.hash, timestamp: c.block.timestamp } : null, hasIndexingErrors: c.hasIndexingErrors, deployment: c.deployment };
+    },
+  });
+  log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
+
+  async function processRange(from: number, to: number): Promise<boolean> {
+    const logs = (await client.getLogs({ address: addresses, fromBlock: BigInt(from), toBlock: BigInt(to) })) as Log[];
+    const byBlock = new Map<number, Log[]>();
+    for (const l of logs) {
+      const n = Number(l.blockNumber);
+      byBlock.get(n)?.push(l) ?? byBlock.set(n, [l]);
+    }
+    let lastDone: Block | null = null;
+    for (const n of [...byBlock.keys()].sort((a, b) => a - b)) {
+      const blockLogs = byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex));
+      const block = await client.getBlock({ blockNumber: BigInt(n), includeTransactions: true });
+      const txs = new Map((block.transactions as Transaction[]).map((t) => [t.hash, t]));
+      for (const l of blockLogs) {
+        const route = built.routes.get(routeKey(l.address, l.topics[0] as Hex));
+        if (!route) continue;
+        try {
+          const event = toEvent(l, block, txs.get(l.transactionHash!)!);
+          event.params = decodeEventParams(route.abiEvent, { topics: l.topics, data: l.data });
+          modules.get(route.dataSource)!.runHandler(route.handler, event);
+          state.events++;
+        } catch (err) {
+          if (err instanceof MappingError && err.deterministic === false) throw err; // e.g. store trouble: retry later
+          const message = `${route.dataSource}.${route.handler} failed at block ${n} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
+          cache.discardChanges();
+          await store.recordFailure({ number: n, hash: block.hash! }, message);
+          state.failed = message;
+          log(`indexing stopped: ${message}`);
+          notify();
+          return false;
+        }
+      }
+      await store.applyBlock({ number: n, hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges());
+      state.block = n;
+      lastDone = block;
+      notify();
+    }
+    if (!lastDone || Number(lastDone.number) < to) {
+      // Blocks without events still move the checkpoint, so _meta shows the chain head.
+      const block = await client.getBlock({ blockNumber: BigInt(to) });
+      await store.applyBlock({ number: to, hash: block.hash!, timestamp: Number(block.timestamp) }, []);
+      state.block = to;
+      notify();
+    }
+    return true;
+  }
+
+  let stopped = false;
+  const batch = o.batchBlocks ?? 2000;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        if (state.failed) break; // stays stopped until the mapping or the data is fixed, as graph-node
+        const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+        state.head = head;
+        if (head >= next) {
+          const to = Math.min(head, next + batch - 1);
+          if (!(await processRange(next, to))) break;
+          next = to + 1;
+          continue;
+        }
+      } catch (err) {
+        if (stopped) break;
+        log(`chain read failed, retrying: ${(err as Error).message}`);
+        await sleep(1000);
+      }
+      await sleep(o.pollMs ?? 50);
+    }
+  })();
+
+  return {
+    url: server.url,
+    status: () => ({ ...state }),
+    waitFor(blockNumber, timeoutMs = 30_000) {
+      const target = Number(blockNumber);
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (state.block !== null && state.block >= target) done(resolve);
+          else if (state.failed) done(() => reject(new Error(state.failed!)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`block ${target} not indexed within ${timeoutMs} ms (at ${state.block})`))), timeoutMs);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          f();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      await server.stop();
+      await store.close();
+    },
+  };
+}
+
+function toEvent(l: Log, block: Block, tx: Transaction): EthereumEvent {
+  return {
+    address: l.address,
+    logIndex: BigInt(l.logIndex!),
+    transactionLogIndex: BigInt(l.logIndex!),
+    logType: null,
+    block: {
+      hash: block.hash!,
+      parentHash: block.parentHash,
+      unclesHash: block.sha3Uncles,
+      author: block.miner,
+      stateRoot: block.stateRoot,
+      transactionsRoot: block.transactionsRoot,
+      receiptsRoot: block.receiptsRoot,
+      number: block.number!,
+      gasUsed: block.gasUsed,
+      gasLimit: block.gasLimit,
+      timestamp: block.timestamp,
+      difficulty: block.difficulty,
+      totalDifficulty: block.totalDifficulty ?? 0n,
+      size: block.size,
+      baseFeePerGas: block.baseFeePerGas,
+    },
+    transaction: {
+      hash: tx.hash,
+      index: BigInt(tx.transactionIndex ?? 0),
+      from: tx.from,
+      to: tx.to ?? null,
+      value: tx.value,
+      gasLimit: tx.gas,
+      gasPrice: tx.gasPrice ?? tx.maxFeePerGas ?? 0n,
+      input: tx.input,
+      nonce: tx.nonce,
+    },
+    receipt: null,
+    params: [],
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

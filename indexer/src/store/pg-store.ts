@@ -1,0 +1,343 @@
+// Entity storage in Postgres: PGlite (embedded, the default; a data directory on disk or
+// memory://) or a real Postgres through a connection string (needs the optional `pg` package).
+// One table per entity in the `subgraph` schema, typed columns, a generated tsvector column with
+// a GIN index per @fulltext definition (graph-node's approach), and a one-row checkpoint table.
+// applyBlock writes a block's changes and the checkpoint in one transaction.
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, sqlType, tableRef, toSql } from "./columns.js";
+import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.js";
+import type { BlockPtr, EntityChange, EntityData } from "./types.js";
+
+export type Row = Record<string, unknown>;
+
+/** The minimal SQL surface the store and the GraphQL server use. */
+export interface SqlExecutor {
+  query<T = Row>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlClient extends SqlExecutor {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement script (no parameters) as one transaction: all of it or nothing. */
+  execAtomic(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Checkpoint {
+  /** the last block whose changes are stored; null before the first block */
+  block: (BlockPtr & { timestamp: number | null }) | null;
+  hasIndexingErrors: boolean;
+  /** the failure that stopped indexing, if any */
+  error: { block: BlockPtr; message: string } | null;
+  deployment: string;
+}
+
+export interface PgStoreOptions {
+  /** the entity model, or the path of schema.graphql */
+  schema: SchemaModel | string;
+  /** PGlite data directory (default `.data/indexer/pg` under the cwd); `memory://` for tests */
+  dataDir?: string;
+  /** a postgres:// connection string: use a real Postgres server instead of PGlite (needs `pg`) */
+  connectionString?: string;
+  /** the deployment id reported in `_meta` (default: derived from the schema text) */
+  deployment?: string;
+  /** logger for notices such as a schema change reset (default console.error) */
+  log?: (msg: string) => void;
+}
+
+class PgliteClient implements SqlClient {
+  private tail: Promise<unknown> = Promise.resolve();
+  constructor(readonly db: PGlite) {}
+  /** Serialises calls so nothing runs between a failed atomic script and its ROLLBACK. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+  query<T>(sql: string, params?: unknown[]) {
+    return this.locked(async () => ({ rows: (await this.db.query<T>(sql, params as unknown[])).rows }));
+  }
+  exec(sql: string) {
+    return this.locked(async () => {
+      await this.db.exec(sql);
+    });
+  }
+  execAtomic(script: string) {
+    // one round trip: BEGIN; …; COMMIT — on error the rest is skipped and we roll back
+    return this.locked(async () => {
+      try {
+        await this.db.exec(`BEGIN;\n${script}\nCOMMIT;`);
+      } catch (e) {
+        await this.db.exec("ROLLBACK").catch(() => {});
+        throw e;
+      }
+    });
+  }
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.locked(() => this.db.transaction(async (tx) =>
+      fn({
+        query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await tx.query<R>(sql, params as unknown[])).rows }),
+        exec: async (sql: string) => {
+          await tx.exec(sql);
+        },
+      }),
+    ));
+  }
+  close() {
+    return this.locked(() => this.db.close());
+  }
+}
+
+/** node-postgres adapter, loaded only when a connection string is given. */
+async function connectPg(connectionString: string): Promise<SqlClient> {
+  let pg: any;
+  try {
+    pg = await import(/* @vite-ignore */ "pg" as string);
+  } catch {
+    throw new Error("a Postgres connection string needs the `pg` package (npm install pg); PGlite needs nothing");
+  }
+  const Pool = pg.Pool ?? pg.default?.Pool;
+  const types = pg.types ?? pg.default?.types;
+  types?.setTypeParser?.(20, (v: string) => BigInt(v)); // int8 → bigint, like PGlite
+  const pool = new Pool({ connectionString, max: 4 });
+  const wrap = (c: { query: (s: string, p?: unknown[]) => Promise<{ rows: any[] }> }): SqlExecutor => ({
+    query: async (sql, params) => ({ rows: (await c.query(sql, params)).rows }),
+    exec: async (sql) => {
+      await c.query(sql);
+    },
+  });
+  const base = wrap(pool);
+  const client: SqlClient = {
+    ...base,
+    execAtomic: (script) => client.transaction((tx) => tx.exec(script)),
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query("BEGIN");
+        const out = await fn(wrap(c));
+        await c.query("COMMIT");
+        return out;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {});
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+  return client;
+}
+
+const META = `${PG_SCHEMA}._indexer_meta`;
+
+export class PgStore {
+  private constructor(
+    readonly model: SchemaModel,
+    readonly sql: SqlClient,
+    readonly deployment: string,
+    private readonly schemaHash: string,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  static async open(opts: PgStoreOptions): Promise<PgStore> {
+    const model = typeof opts.schema === "string" ? loadSchema(opts.schema) : opts.schema;
+    const schemaHash = createHash("sha256").update(model.source).digest("hex");
+    let client: SqlClient;
+    if (opts.connectionString) {
+      client = await connectPg(opts.connectionString);
+    } else {
+      const dir = opts.dataDir ?? resolve(".data/indexer/pg");
+      if (!dir.startsWith("memory://") && !dir.includes("://")) mkdirSync(dir, { recursive: true });
+      const db = await PGlite.create(dir.startsWith("memory://") && dir.length > "memory://".length ? dir : dir);
+      client = new PgliteClient(db);
+    }
+    const deployment = opts.deployment ?? `local-${schemaHash.slice(0, 16)}`;
+    const store = new PgStore(model, client, deployment, schemaHash, opts.log ?? ((m) => console.error(m)));
+    await store.migrate();
+    return store;
+  }
+
+  /** Opens a store on a schema given as text (convenience for tests). */
+  static async fromSdl(sdl: string, opts: Omit<PgStoreOptions, "schema"> = {}): Promise<PgStore> {
+    return PgStore.open({ ...opts, schema: parseSchema(sdl) });
+  }
+
+  entity(name: string): EntityModel {
+    const e = this.model.entities.get(name);
+    if (!e) throw new Error(`unknown entity type ${name}`);
+    return e;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.sql.exec(`CREATE SCHEMA IF NOT EXISTS ${PG_SCHEMA}`);
+    const exists = await this.sql.query<{ t: string | null }>(`SELECT to_regclass('${META}')::text AS t`);
+    if (exists.rows[0]?.t) {
+      const r = await this.sql.query<{ schema_hash: string }>(`SELECT schema_hash FROM ${META} WHERE id = 1`);
+      if (r.rows[0]?.schema_hash === this.schemaHash) return;
+      this.log(`[indexer] the subgraph schema changed: dropping the stored entities and indexing from scratch`);
+      await this.sql.exec(`DROP SCHEMA ${PG_SCHEMA} CASCADE; CREATE SCHEMA ${PG_SCHEMA}`);
+    }
+    await this.sql.transaction(async (tx) => {
+      for (const ddl of this.ddl()) await tx.exec(ddl);
+      await tx.query(
+        `INSERT INTO ${META} (id, schema_hash, deployment, has_errors) VALUES (1, $1, $2, false)`,
+        [this.schemaHash, this.deployment],
+      );
+    });
+  }
+
+  /** The DDL statements creating the entity tables, indexes and the checkpoint table. */
+  ddl(): string[] {
+    const out: string[] = [];
+    out.push(`CREATE TABLE ${META} (
+      id int PRIMARY KEY, schema_hash text NOT NULL, deployment text NOT NULL,
+      block_number int8, block_hash text, block_timestamp int8,
+      has_errors boolean NOT NULL DEFAULT false, error_block_number int8, error_block_hash text, error_message text,
+      updated_at timestamptz NOT NULL DEFAULT now())`);
+    for (const e of this.model.entities.values()) {
+      const t = tableRef(e);
+      const cols = e.stored.map((f) => `${q(f.name)} ${sqlType(this.model, f)}${f.name === "id" ? " PRIMARY KEY" : ""}`);
+      cols.push(`"_block" int8 NOT NULL`);
+      for (const ft of this.model.fulltext.filter((x) => x.entity === e.name)) {
+        const weights = ["A", "B", "C", "D"];
+        const parts = ft.fields.map(
+          (name, i) =>
+            `setweight(to_tsvector('${ft.config}'::regconfig, coalesce(${q(name)}, '')), '${weights[Math.min(i, 3)]}')`,
+        );
+        cols.push(`${q(ft.column)} tsvector GENERATED ALWAYS AS (${parts.join(" || ")}) STORED`);
+      }
+      out.push(`CREATE TABLE ${t} (${cols.join(", ")})`);
+      for (const f of e.stored) {
+        if (f.name === "id") continue;
+        const idx = `${q(`${e.table}_${f.name}`.slice(0, 60))}`;
+        if (f.kind === "entity") {
+          out.push(`CREATE INDEX ${idx} ON ${t} ${f.list ? "USING gin " : ""}(${q(f.name)})`);
+        } else if (!f.list && f.kind === "scalar" && ["Int", "Int8", "BigInt", "BigDecimal", "Timestamp"].includes(f.type)) {
+          out.push(`CREATE INDEX ${idx} ON ${t} (${q(f.name)}, id)`);
+        }
+      }
+      for (const ft of this.model.fulltext.filter((x) => x.entity === e.name)) {
+        out.push(`CREATE INDEX ${q(`${e.table}_${ft.column}`)} ON ${t} USING gin (${q(ft.column)})`);
+      }
+    }
+    return out;
+  }
+
+  /** Every stored entity, by type and id (ids of Bytes-id entities as lowercase 0x-hex). */
+  async loadAll(): Promise<Map<string, Map<string, EntityData>>> {
+    const out = new Map<string, Map<string, EntityData>>();
+    for (const e of this.model.entities.values()) {
+      const rows = await this.sql.query<Row>(
+        `SELECT ${e.stored.map((f) => selectExpr(this.model, f)).join(", ")} FROM ${tableRef(e)} c`,
+      );
+      const m = new Map<string, EntityData>();
+      for (const row of rows.rows) m.set(String(row.id), rowToEntity(this.model, e, row));
+      out.set(e.name, m);
+    }
+    return out;
+  }
+
+  /** Loads one entity (mostly for tests and tools; the mappings use the EntityCache). */
+  async get(entity: string, id: string): Promise<EntityData | null> {
+    const e = this.entity(entity);
+    const r = await this.sql.query<Row>(
+      `SELECT ${e.stored.map((f) => selectExpr(this.model, f)).join(", ")} FROM ${tableRef(e)} c WHERE c.id = $1`,
+      [idKey(e, id)],
+    );
+    return r.rows[0] ? rowToEntity(this.model, e, r.rows[0]) : null;
+  }
+
+  async checkpoint(): Promise<Checkpoint> {
+    const r = await this.sql.query<Row>(`SELECT * FROM ${META} WHERE id = 1`);
+    const m = r.rows[0];
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      block:
+        m.block_number === null
+          ? null
+          : { number: num(m.block_number)!, hash: String(m.block_hash), timestamp: num(m.block_timestamp) },
+      hasIndexingErrors: Boolean(m.has_errors),
+      error: m.error_message == null
+        ? null
+        : { block: { number: num(m.error_block_number)!, hash: String(m.error_block_hash ?? "") }, message: String(m.error_message) },
+      deployment: String(m.deployment),
+    };
+  }
+
+  /**
+   * Writes one block's entity changes and moves the checkpoint to it, atomically: after a crash
+   * the database holds either the whole block or none of it. Changes are full entity states
+   * (null = removed); the last change of an entity wins.
+   */
+  async applyBlock(block: BlockPtr, changes: Iterable<EntityChange>): Promise<void> {
+    const byEntity = new Map<string, Map<string, EntityData | null>>();
+    for (const c of changes) {
+      const e = this.entity(c.entity);
+      let m = byEntity.get(e.name);
+      if (!m) byEntity.set(e.name, (m = new Map()));
+      const key = idKey(e, c.id);
+      m.delete(key); // keep the last change last
+      m.set(key, c.data);
+    }
+    const script: string[] = [];
+    for (const [name, m] of byEntity) {
+      const e = this.entity(name);
+      const removed: string[] = [];
+      const upserts: [string, EntityData][] = [];
+      for (const [id, data] of m) data === null ? removed.push(id) : upserts.push([id, data]);
+      if (removed.length) script.push(`DELETE FROM ${tableRef(e)} WHERE id IN (${removed.map(quoteText).join(", ")});`);
+      if (upserts.length) script.push(this.upsertSql(e, upserts, block.number));
+    }
+    const ts = block.timestamp === undefined || block.timestamp === null ? "NULL" : literal(this.model, "Int8", block.timestamp);
+    script.push(
+      `UPDATE ${META} SET block_number = ${literal(this.model, "Int8", block.number)}, block_hash = ${quoteText(block.hash)}, ` +
+        `block_timestamp = ${ts}, updated_at = now() WHERE id = 1;`,
+    );
+    // one atomic round trip: the block's entities and the checkpoint, or nothing
+    await this.sql.execAtomic(script.join("\n"));
+  }
+
+  private upsertSql(e: EntityModel, rows: [string, EntityData][], blockNumber: number): string {
+    const cols = [...e.stored.map((f) => q(f.name)), `"_block"`];
+    const update = cols.filter((c) => c !== `"id"`).map((c) => `${c} = EXCLUDED.${c}`).join(", ");
+    const values = rows.map(([id, data]) => {
+      const vals = e.stored.map((f) => {
+        try {
+          return f.name === "id" ? quoteText(id) : fieldLiteral(this.model, f, toSql(this.model, f, data[f.name]));
+        } catch (err) {
+          throw new Error(`${e.name}[${id}].${f.name}: ${(err as Error).message}`);
+        }
+      });
+      vals.push(String(blockNumber | 0));
+      return `(${vals.join(", ")})`;
+    });
+    return `INSERT INTO ${tableRef(e)} (${cols.join(", ")}) VALUES ${values.join(", ")} ON CONFLICT (id) DO UPDATE SET ${update};`;
+  }
+
+  /**
+   * Records that indexing stopped at `block` with a mapping error: `_meta.hasIndexingErrors`
+   * becomes true; the checkpoint stays at the last good block.
+   */
+  async recordFailure(block: BlockPtr | number, message: string): Promise<void> {
+    const b = typeof block === "number" ? { number: block, hash: "" } : block;
+    await this.sql.query(
+      `UPDATE ${META} SET has_errors = true, error_block_number = $1, error_block_hash = $2, error_message = $3, updated_at = now() WHERE id = 1`,
+      [b.number, b.hash, message],
+    );
+  }
+
+  /** Forgets a recorded failure (e.g. before retrying with fixed mappings). */
+  async clearFailure(): Promise<void> {
+    await this.sql.query(
+      `UPDATE ${META} SET has_errors = false, error_block_number = NULL, error_block_hash = NULL, error_message = NULL WHERE id = 1`,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}

@@ -1,0 +1,101 @@
+// The local subgraph runtime end to end: a real chain (anvil), the compiled subgraph, contract
+// calls → entities, live indexing, restart-resume, and a mapping error stopping indexing.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keccak256, parseEther, toHex, type Hex } from "viem";
+import { catalogueAbi, Modality, PricingUnit, ProductType } from "@kraken/sdk";
+import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { buildSubgraph } from "../../subgraph/scripts/build.ts";
+import { startIndexer, type RunningIndexer } from "../src/index.ts";
+
+let s: Stack;
+let manifestFile: string;
+let indexer: RunningIndexer | undefined;
+const dataDir = () => join(s.dir, "indexer");
+
+async function query(url: string, q: string) {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
+  return res.json();
+}
+
+async function publish(title: string) {
+  const hospital = s.clients(2);
+  const hash = await hospital.wallet.writeContract({
+    address: s.deployment.contracts.Catalogue.address,
+    abi: catalogueAbi,
+    functionName: "publish",
+    args: [ProductType.Stream, Modality.Encrypted, parseEther("3"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreitest", title, summary: "Live glucose readings", category: "Health / Diabetes", tags: ["glucose", "cgm"] }],
+  });
+  return hospital.publicClient.waitForTransactionReceipt({ hash });
+}
+
+beforeAll(async () => {
+  s = await startStack({ seed: true });
+  manifestFile = buildSubgraph(s.deployment);
+});
+
+afterAll(async () => {
+  await indexer?.stop().catch(() => {});
+  await s?.stop();
+});
+
+describe("local subgraph runtime", () => {
+  it("backfills the seeded chain: contract calls become the entities of the public API", async () => {
+    indexer = await startIndexer({ rpcUrl: s.rpcUrl, manifestFile, dataDir: dataDir(), port: 0, log: () => {} });
+    await indexer.waitFor(await s.clients(0).publicClient.getBlockNumber());
+    const { data } = await query(indexer.url, `{
+      product(id: "1") { title productType modality price pricingUnit active tags seller { id productsPublished } policy { version purposes requiresApproval } salesCount }
+      agreements(orderBy: agreementId) { id status purpose amountPaid policyVersion { id } }
+      marketStats(id: "global") { products activeProducts agreements sellers buyers }
+      credentials(where: { country: "IT" }) { category organisationType }
+    }`);
+    expect(data.product).toMatchObject({ title: "Anonymised ICU vital signs 2019–2024", productType: "BATCH", modality: "ANONYMISED", price: parseEther("250").toString(), pricingUnit: "ONE_TIME", active: true, salesCount: 1 });
+    expect(data.product.policy).toEqual({ version: 1, purposes: ["RESEARCH", "CLINICAL_TRIALS", "PUBLIC_HEALTH", "AI_TRAINING"], requiresApproval: false });
+    expect(data.product.seller.productsPublished).toBe(6);
+    expect(new Set(data.agreements.map((a: { status: string }) => a.status))).toEqual(new Set(["ACTIVE", "PENDING", "REJECTED", "CANCELLED"]));
+    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 4, buyers: 4 });
+    expect(data.credentials).toEqual([{ category: "ORGANISATION", organisationType: "HOSPITAL" }]);
+  });
+
+  it("indexes new blocks as they arrive and finds them by full-text search", async () => {
+    const receipt = await publish("Continuous glucose monitoring, live");
+    await indexer!.waitFor(receipt.blockNumber);
+    const { data } = await query(indexer!.url, `{ productSearch(text: "glucose") { title productType } _meta { block { number } } }`);
+    expect(data.productSearch[0]).toEqual({ title: "Continuous glucose monitoring, live", productType: "STREAM" });
+    expect(data._meta.block.number).toBe(Number(receipt.blockNumber));
+  });
+
+  it("resumes where it stopped after a restart, and catches up with blocks mined meanwhile", async () => {
+    await indexer!.stop();
+    indexer = undefined;
+    const receipt = await publish("Insulin pump events");
+    const lines: string[] = [];
+    indexer = await startIndexer({ rpcUrl: s.rpcUrl, manifestFile, dataDir: dataDir(), port: 0, log: (l) => lines.push(l) });
+    expect(lines.join("\n")).toMatch(/resuming after block \d+/);
+    await indexer.waitFor(receipt.blockNumber);
+    expect(indexer.status().events).toBe(1); // only the new event was processed
+    const { data } = await query(indexer.url, `{ marketStats(id: "global") { products } products(where: { title_contains: "Insulin" }) { id } }`);
+    expect(data.marketStats.products).toBe(16);
+    expect(data.products).toHaveLength(1);
+  });
+
+  it("stops at a block whose event the mapping cannot handle, and says so in _meta", async () => {
+    const client = s.clients(0);
+    const before = indexer!.status().block!;
+    // Make the Catalogue emit a ProductPublished log with malformed data (a test-only chain hack).
+    const topic = keccak256(toHex("ProductPublished(uint256,address,uint8,uint8,uint96,uint8,string,string,string,string,string[])"));
+    const code = `0x7f${topic.slice(2)}60016000a100` as Hex; // PUSH32 topic, PUSH1 1, PUSH1 0, LOG1, STOP
+    const catalogue = s.deployment.contracts.Catalogue.address;
+    const original = await client.publicClient.getCode({ address: catalogue });
+    await client.publicClient.request({ method: "anvil_setCode" as never, params: [catalogue, code] as never });
+    const hash = await client.wallet.sendTransaction({ to: catalogue, data: "0x" });
+    const receipt = await client.publicClient.waitForTransactionReceipt({ hash });
+    await client.publicClient.request({ method: "anvil_setCode" as never, params: [catalogue, original] as never });
+
+    await expect(indexer!.waitFor(receipt.blockNumber, 10_000)).rejects.toThrow(/handleProductPublished failed at block/);
+    const { data } = await query(indexer!.url, `{ _meta { block { number } hasIndexingErrors } }`);
+    expect(data._meta.hasIndexingErrors).toBe(true);
+    expect(data._meta.block.number).toBeGreaterThanOrEqual(before);
+    expect(data._meta.block.number).toBeLessThan(Number(receipt.blockNumber));
+  });
+});
