@@ -2,6 +2,7 @@
 import { compile } from "./compile.ts";
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
+import { indexerBench } from "../bench/indexer.ts";
 import { table } from "../bench/lib.ts";
 
 compile();
@@ -14,4 +15,7 @@ if (paid) {
   process.stdout.write(`requestAccess paid, all checks: p95 ${paid.p95.toLocaleString("en")} gas (budget ${PAID_REQUEST_BUDGET.toLocaleString("en")}): ${ok ? "within budget" : "OVER BUDGET"}\n\n`);
 }
 process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)", "ms", await identityBench(20)));
+const idx = await indexerBench();
+process.stdout.write(`Indexer backfill: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
+process.stdout.write(table("Indexer (local chain, PGlite, GraphQL over HTTP)", "ms", idx.rows));
 process.exit(0);

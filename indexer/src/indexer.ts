@@ -40,10 +40,14 @@ export interface RunningIndexer {
   stop(): Promise<void>;
 }
 
+const FLUSH_BLOCKS = 200; // blocks per database transaction during backfill
+const FLUSH_MS = 1000; // …or at least this often, so progress shows in _meta
+const PREFETCH_BLOCKS = 8; // blocks fetched ahead of the handlers
+
 export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   const log = o.log ?? ((line: string) => process.stderr.write(`[indexer] ${line}\n`));
   const built = loadBuiltSubgraph(o.manifestFile);
-  const client = createPublicClient({ transport: http(o.rpcUrl, { batch: false, retryCount: 5 }) }) as PublicClient;
+  const client = createPublicClient({ transport: http(o.rpcUrl, { batch: false, retryCount: 0 }) /* the loop retries */ }) as PublicClient;
   const pgDir = join(o.dataDir, "pg");
   const buildFile = join(o.dataDir, "build-id");
 
@@ -87,6 +91,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   let next = cp.block ? cp.block.number + 1 : Math.min(...built.dataSources.map((d) => d.startBlock));
   const addresses = built.dataSources.map((d) => d.address);
   const waiters = new Set<() => void>();
+  let lastFlushAt = Date.now();
   const notify = () => waiters.forEach((w) => w());
 
   const server: GraphqlServer = await startGraphqlServer({
@@ -100,54 +105,115 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   });
   log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
 
+  /**
+   * eth_getLogs over [from, to] in spans that a node accepts: a span that fails (too many
+   * results, response too big) is halved, and the span size that worked is remembered.
+   */
+  let span = o.batchBlocks ?? 1000;
+  async function fetchLogs(from: number, to: number): Promise<Log[]> {
+    const out: Log[] = [];
+    for (let start = from; start <= to; ) {
+      const end = Math.min(to, start + span - 1);
+      try {
+        const logs = (await client.getLogs({ address: addresses, fromBlock: BigInt(start), toBlock: BigInt(end) })) as Log[];
+        out.push(...logs);
+        start = end + 1;
+        if (logs.length < 2000) span = Math.min(span * 2, o.batchBlocks ?? 1000); // grow back on sparse ranges
+      } catch (err) {
+        if (end === start) throw err;
+        span = Math.max(1, Math.floor(span / 2));
+      }
+    }
+    return out;
+  }
+
+  type FetchedBlock = { block: Block; logs: Log[] };
+
+  /** Runs the handlers of one block against the cache; returns the error message on failure. */
+  function runBlock({ block, logs }: FetchedBlock): string | null {
+    const txs = new Map((block.transactions as Transaction[]).map((t) => [t.hash, t]));
+    for (const l of logs) {
+      const route = built.routes.get(routeKey(l.address, l.topics[0] as Hex));
+      if (!route) continue;
+      try {
+        const event = toEvent(l, block, txs.get(l.transactionHash!)!);
+        event.params = decodeEventParams(route.abiEvent, { topics: l.topics, data: l.data });
+        modules.get(route.dataSource)!.runHandler(route.handler, event);
+        state.events++;
+      } catch (err) {
+        if (err instanceof MappingError && err.deterministic === false) throw err; // e.g. store trouble: retry later
+        return `${route.dataSource}.${route.handler} failed at block ${block.number} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
+      }
+    }
+    return null;
+  }
+
+  /** Writes the cache's changes with the checkpoint at `block`, in one database transaction. */
+  async function flush(block: Block): Promise<void> {
+    await store.applyBlock({ number: Number(block.number), hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges());
+    state.block = Number(block.number);
+    notify();
+  }
+
+  /**
+   * Indexes blocks [from, to]. During backfill several blocks are written per database
+   * transaction (the checkpoint moves with them, so it stays atomic); a block whose handler
+   * fails is never written: the blocks before it are, then indexing stops there.
+   */
   async function processRange(from: number, to: number): Promise<boolean> {
-    const logs = (await client.getLogs({ address: addresses, fromBlock: BigInt(from), toBlock: BigInt(to) })) as Log[];
+    const logs = await fetchLogs(from, to);
     const byBlock = new Map<number, Log[]>();
     for (const l of logs) {
       const n = Number(l.blockNumber);
       byBlock.get(n)?.push(l) ?? byBlock.set(n, [l]);
     }
-    let lastDone: Block | null = null;
-    for (const n of [...byBlock.keys()].sort((a, b) => a - b)) {
-      const blockLogs = byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex));
-      const block = await client.getBlock({ blockNumber: BigInt(n), includeTransactions: true });
-      const txs = new Map((block.transactions as Transaction[]).map((t) => [t.hash, t]));
-      for (const l of blockLogs) {
-        const route = built.routes.get(routeKey(l.address, l.topics[0] as Hex));
-        if (!route) continue;
-        try {
-          const event = toEvent(l, block, txs.get(l.transactionHash!)!);
-          event.params = decodeEventParams(route.abiEvent, { topics: l.topics, data: l.data });
-          modules.get(route.dataSource)!.runHandler(route.handler, event);
-          state.events++;
-        } catch (err) {
-          if (err instanceof MappingError && err.deterministic === false) throw err; // e.g. store trouble: retry later
-          const message = `${route.dataSource}.${route.handler} failed at block ${n} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
-          cache.discardChanges();
-          await store.recordFailure({ number: n, hash: block.hash! }, message);
-          state.failed = message;
-          log(`indexing stopped: ${message}`);
-          notify();
-          return false;
-        }
+    let unflushed: FetchedBlock[] = [];
+    let last: Block | null = null;
+    const numbers = [...byBlock.keys()].sort((a, b) => a - b);
+    // Blocks (with their transactions) are fetched a few ahead while handlers run.
+    const fetching = new Map<number, Promise<Block>>();
+    const prefetch = (i: number) => {
+      for (let j = i; j < Math.min(numbers.length, i + PREFETCH_BLOCKS); j++) {
+        if (!fetching.has(j)) fetching.set(j, client.getBlock({ blockNumber: BigInt(numbers[j]), includeTransactions: true }));
       }
-      await store.applyBlock({ number: n, hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges());
-      state.block = n;
-      lastDone = block;
-      notify();
+    };
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i];
+      prefetch(i);
+      const block = await fetching.get(i)!;
+      fetching.delete(i);
+      const fetched = { block, logs: byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex)) };
+      const failure = runBlock(fetched);
+      if (failure) {
+        // Roll back to the last write, replay the good blocks of this batch, write them, stop.
+        cache.discardChanges();
+        const eventsBefore = state.events;
+        for (const good of unflushed) runBlock(good);
+        state.events = eventsBefore;
+        if (unflushed.length) await flush(unflushed[unflushed.length - 1].block);
+        await store.recordFailure({ number: n, hash: fetched.block.hash! }, failure);
+        state.failed = failure;
+        log(`indexing stopped: ${failure}`);
+        notify();
+        return false;
+      }
+      unflushed.push(fetched);
+      last = fetched.block;
+      if (unflushed.length >= FLUSH_BLOCKS || Date.now() - lastFlushAt > FLUSH_MS) {
+        await flush(last);
+        lastFlushAt = Date.now();
+        unflushed = [];
+      }
     }
-    if (!lastDone || Number(lastDone.number) < to) {
-      // Blocks without events still move the checkpoint, so _meta shows the chain head.
-      const block = await client.getBlock({ blockNumber: BigInt(to) });
-      await store.applyBlock({ number: to, hash: block.hash!, timestamp: Number(block.timestamp) }, []);
-      state.block = to;
-      notify();
-    }
+    // Blocks without events still move the checkpoint, so _meta shows the chain head.
+    const end = last && Number(last.number) === to ? last : await client.getBlock({ blockNumber: BigInt(to) });
+    await flush(end);
+    lastFlushAt = Date.now();
     return true;
   }
 
   let stopped = false;
-  const batch = o.batchBlocks ?? 2000;
+  const batch = 10_000; // blocks per processRange; eth_getLogs spans adapt inside it
   const loop = (async () => {
     while (!stopped) {
       try {

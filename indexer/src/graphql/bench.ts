@@ -3,9 +3,9 @@
 // realistic catalogue queries over HTTP: full-text + filters (ranked), and filters + sort.
 // Run alone: `tsx indexer/src/graphql/bench.ts [products] [iterations]`.
 import { fileURLToPath } from "node:url";
-import { EntityCache } from "../store/cache.js";
-import { PgStore } from "../store/pg-store.js";
-import { startGraphqlServer } from "./server.js";
+import { EntityCache } from "../store/cache.ts";
+import { PgStore } from "../store/pg-store.ts";
+import { startGraphqlServer } from "./server.ts";
 
 export interface LatencyFigures {
   name: string;

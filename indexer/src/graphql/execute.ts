@@ -29,11 +29,11 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
-import { bytesToHex, q, selectExpr, storedScalar, tableRef } from "../store/columns.js";
-import type { PgStore, Row } from "../store/pg-store.js";
-import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.js";
-import { buildQuerySchema, type QuerySchema } from "./query-schema.js";
-import { compileFilter, compileOrder, SqlBuilder, toTsQueryText } from "./sql.js";
+import { bytesToHex, q, selectExpr, storedScalar, tableRef } from "../store/columns.ts";
+import type { PgStore, Row } from "../store/pg-store.ts";
+import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.ts";
+import { buildQuerySchema, type QuerySchema } from "./query-schema.ts";
+import { compileFilter, compileOrder, SqlBuilder, toTsQueryText } from "./sql.ts";
 
 export interface QueryLimits {
   /** max `first` (graph-node: GRAPH_GRAPHQL_MAX_FIRST, 1000) */
@@ -95,12 +95,12 @@ export class QueryEngine {
   readonly qs: QuerySchema;
   private readonly docs = new Map<string, DocumentNode | readonly GraphQLError[]>();
   readonly limits: QueryLimits;
+  readonly store: PgStore;
+  readonly meta: () => Promise<MetaInfo>;
 
-  constructor(
-    readonly store: PgStore,
-    readonly meta: () => Promise<MetaInfo>,
-    limits: Partial<QueryLimits> = {},
-  ) {
+  constructor(store: PgStore, meta: () => Promise<MetaInfo>, limits: Partial<QueryLimits> = {}) {
+    this.store = store;
+    this.meta = meta;
     this.qs = buildQuerySchema(store.model);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
@@ -384,7 +384,7 @@ async function resolveRoot(ctx: Ctx, args: Record<string, unknown>, info: GraphQ
     const where = compileFilter(ctx.qs, b, e, args.where as never, "c");
     const order = compileOrder(ctx.model, e, args.orderBy as string, args.orderDirection as string, "c");
     sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE ${where} ORDER BY ${order} LIMIT ${Number(args.first)} OFFSET ${Number(args.skip ?? 0)}`;
-  } else {
+  } else if (root.kind === "search") {
     const text = toTsQueryText(String(args.text));
     if (text === null) return [];
     const ft = root.fulltext;
@@ -395,6 +395,8 @@ async function resolveRoot(ctx: Ctx, args: Record<string, unknown>, info: GraphQ
       `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c, ${tsq} AS tsq ` +
       `WHERE c.${q(ft.column)} @@ tsq AND ${where} ` +
       `ORDER BY ${rank}(c.${q(ft.column)}, tsq) DESC, c.id ASC LIMIT ${Number(args.first)} OFFSET ${Number(args.skip ?? 0)}`;
+  } else {
+    throw new GraphQLError(`Unknown query field ${name}`);
   }
   const rows = await sqlRows(ctx, sql, b.params);
   const objs = rows.map(mkObj);

@@ -2,8 +2,8 @@
 // and `things(skip, first, orderBy, orderDirection, where, block)`, `Thing_filter` inputs with
 // graph-node's operator suffixes, `Thing_orderBy` enums, the @fulltext query fields and `_meta`.
 import { buildSchema, GraphQLError, GraphQLScalarType, Kind, type GraphQLSchema, type ValueNode } from "graphql";
-import { storedScalar } from "../store/columns.js";
-import type { EntityModel, FieldModel, FulltextModel, SchemaModel } from "../store/schema.js";
+import { storedScalar } from "../store/columns.ts";
+import type { EntityModel, FieldModel, FulltextModel, SchemaModel } from "../store/schema.ts";
 
 export type FilterOp =
   | "" | "_not" | "_gt" | "_lt" | "_gte" | "_lte" | "_in" | "_not_in"

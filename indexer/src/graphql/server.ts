@@ -3,8 +3,8 @@
 // GraphiQL page for browsers. Errors are GraphQL errors; the server never goes down on a query.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { PgStore } from "../store/pg-store.js";
-import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.js";
+import type { PgStore } from "../store/pg-store.ts";
+import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
 
 export interface GraphqlServerOptions {
   store: PgStore;
@@ -59,14 +59,21 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+/** A small self-contained query page for browsers (no external assets: the stack runs offline). */
 export function graphiqlPage(endpoint: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>GraphiQL · ${endpoint}</title>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css"/></head>
-<body style="margin:0"><div id="g" style="height:100vh"></div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>ReactDOM.createRoot(document.getElementById('g')).render(React.createElement(GraphiQL,{fetcher:GraphiQL.createFetcher({url:location.pathname}),defaultQuery:'{ _meta { block { number hash } hasIndexingErrors } }'}));</script>
+  const example = `{
+  products(first: 5, orderBy: createdAt, orderDirection: desc) { id title productType price seller { id } }
+  _meta { block { number hash } hasIndexingErrors }
+}`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Subgraph · ${endpoint}</title>
+<style>body{font:14px system-ui,sans-serif;margin:1rem;max-width:70rem}textarea,pre{width:100%;box-sizing:border-box;font:13px ui-monospace,monospace}
+textarea{height:14rem}pre{background:#f4f4f4;padding:.75rem;min-height:10rem;overflow:auto}</style></head>
+<body><h1>GraphQL: ${endpoint}</h1>
+<label for="q">Query (graph-node compatible)</label><textarea id="q">${example}</textarea>
+<p><button id="run">Run query</button></p><pre id="out" aria-live="polite"></pre>
+<script>document.getElementById('run').onclick=async()=>{const out=document.getElementById('out');out.textContent='…';
+try{const r=await fetch(location.pathname,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({query:document.getElementById('q').value})});
+out.textContent=JSON.stringify(await r.json(),null,2)}catch(e){out.textContent=String(e)}};</script>
 </body></html>`;
 }
 

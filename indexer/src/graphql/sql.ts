@@ -1,8 +1,8 @@
 // Compiles graph-node `where` filters and `orderBy` into SQL over the entity tables.
 import { GraphQLError } from "graphql";
-import { bytesToHex, q, storedScalar, tableRef, toSql } from "../store/columns.js";
-import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.js";
-import type { QuerySchema } from "./query-schema.js";
+import { bytesToHex, q, storedScalar, tableRef, toSql } from "../store/columns.ts";
+import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.ts";
+import type { QuerySchema } from "./query-schema.ts";
 
 /** Collects the parameters of one SQL statement and hands out fresh table aliases. */
 export class SqlBuilder {

@@ -2,10 +2,10 @@
 // everything in the database (PgStore.loadAll), merges `set`s like graph-node does (fields not
 // given keep their value, null clears), and records changes since the last takeChanges() so the
 // indexer can write them with PgStore.applyBlock. discardChanges() rolls back a failed block.
-import { idKey } from "./columns.js";
-import type { EntityModel, SchemaModel } from "./schema.js";
-import type { PgStore } from "./pg-store.js";
-import type { EntityAccess, EntityChange, EntityData, EntityValue } from "./types.js";
+import { idKey } from "./columns.ts";
+import type { EntityModel, SchemaModel } from "./schema.ts";
+import type { PgStore } from "./pg-store.ts";
+import type { EntityAccess, EntityChange, EntityData, EntityValue } from "./types.ts";
 
 export interface EntityCacheOptions {
   /** check entity types, field names and required fields on set (default true) */
@@ -17,12 +17,10 @@ export class EntityCache implements EntityAccess {
   /** entity → id → state at the last flush (undefined = did not exist) */
   private readonly before = new Map<string, Map<string, EntityData | undefined>>();
   private readonly validate: boolean;
+  readonly model: SchemaModel;
 
-  constructor(
-    readonly model: SchemaModel,
-    initial?: Map<string, Map<string, EntityData>>,
-    opts: EntityCacheOptions = {},
-  ) {
+  constructor(model: SchemaModel, initial?: Map<string, Map<string, EntityData>>, opts: EntityCacheOptions = {}) {
+    this.model = model;
     this.validate = opts.validate ?? true;
     for (const name of model.entities.keys()) this.data.set(name, new Map(initial?.get(name) ?? []));
   }
@@ -41,6 +39,16 @@ export class EntityCache implements EntityAccess {
   get(entity: string, id: string): EntityData | null {
     const e = this.entity(entity);
     const v = this.data.get(e.name)!.get(idKey(e, id));
+    return v ? { ...v } : null;
+  }
+
+  /** The entity only if it was created or updated since the last takeChanges() (graph-ts
+   * `Entity.loadInBlock`). */
+  getInBlock(entity: string, id: string): EntityData | null {
+    const e = this.entity(entity);
+    const key = idKey(e, id);
+    if (!this.before.get(e.name)?.has(key)) return null;
+    const v = this.data.get(e.name)!.get(key);
     return v ? { ...v } : null;
   }
 

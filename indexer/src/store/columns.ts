@@ -1,6 +1,6 @@
 // How entity fields map to Postgres columns, and value conversions in both directions.
-import type { EntityModel, FieldModel, SchemaModel } from "./schema.js";
-import type { EntityData, EntityValue } from "./types.js";
+import type { EntityModel, FieldModel, SchemaModel } from "./schema.ts";
+import type { EntityData, EntityValue } from "./types.ts";
 
 /** Postgres schema (namespace) holding the entity tables. */
 export const PG_SCHEMA = "subgraph";
@@ -57,7 +57,7 @@ function scalarToSql(scalar: string, v: EntityValue): unknown {
     case "ID":
     case "String":
       if (v instanceof Uint8Array) return bytesToHex(v);
-      return typeof v === "string" ? (/^0x[0-9a-fA-F]*$/.test(v) && scalar === "ID" ? v : v) : String(v);
+      return typeof v === "string" ? v : String(v);
     case "Int":
       return Number(v);
     case "Int8":
@@ -118,8 +118,6 @@ export function fromSql(model: SchemaModel, f: FieldModel, raw: unknown): Entity
         return x instanceof Uint8Array ? new Uint8Array(x) : hexToBytes(String(x));
       case "Boolean":
         return Boolean(x);
-      case "ID":
-        return f.kind === "entity" || f.name === "id" ? String(x) : String(x);
       default:
         return typeof x === "string" ? x : String(x);
     }

