@@ -1,24 +1,8 @@
-// Entity values as the mapping runtime sees them (mirror of runtime/entities.ts; keep identical).
+// Types of the entity store: changes and block pointers; values come from the runtime.
 
-/** One field value: Int → number; BigInt, Int8, Timestamp → bigint; Bytes → Uint8Array. */
-export type EntityValue =
-  | string
-  | number /* Int */
-  | bigint /* BigInt, Int8, Timestamp */
-  | boolean
-  | Uint8Array /* Bytes */
-  | { bigDecimal: string }
-  | null
-  | EntityValue[];
-
-export type EntityData = Record<string, EntityValue>;
-
-/** Synchronous entity access for the WASM host; ids of Bytes-id entities are lowercase 0x-hex. */
-export interface EntityAccess {
-  get(entity: string, id: string): EntityData | null;
-  set(entity: string, id: string, data: EntityData): void;
-  remove(entity: string, id: string): void;
-}
+// The value and access types are the runtime's: one definition for both sides of the host.
+export type { EntityAccess, EntityData, EntityValue } from "../runtime/entities.ts";
+import type { EntityData } from "../runtime/entities.ts";
 
 /** One entity change of a block: `data` is the entity's full new state, `null` = removed. */
 export interface EntityChange {
