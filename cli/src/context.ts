@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hex } from "viem";
+import { createPublicClient, http, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { clientsFor, LOCAL_RPC_URL, marketplaceChain, type Deployment } from "@kraken/sdk";
 import { CliError, EXIT } from "./errors.ts";
@@ -61,6 +61,19 @@ export function loadKey(v: CommonValues): Hex {
   return key as Hex;
 }
 
+/** Whether a key was given (PRIVATE_KEY or --key-file), for commands where it is optional. */
+export function hasKey(v: CommonValues): boolean {
+  return Boolean(v["key-file"] || process.env.PRIVATE_KEY?.trim());
+}
+
+/** A public client on the deployment's chain, for commands that only read. */
+export function connectReadOnly(v: CommonValues) {
+  const { deployment, file } = loadDeployment(v);
+  const rpcUrl = v.rpc ?? process.env.KRAKEN_RPC_URL ?? LOCAL_RPC_URL;
+  const publicClient = createPublicClient({ chain: marketplaceChain(rpcUrl, deployment.chainId), transport: http(rpcUrl, { retryCount: 1 }), pollingInterval: 100 });
+  return { deployment, deploymentFile: file, rpcUrl, publicClient };
+}
+
 /** Wallet and public clients for the user's key on the deployment's chain. */
 export function connect(v: CommonValues) {
   const { deployment, file } = loadDeployment(v);
@@ -70,7 +83,7 @@ export function connect(v: CommonValues) {
   return { deployment, deploymentFile: file, rpcUrl, account, wallet, publicClient };
 }
 
-export async function checkChain(publicClient: ReturnType<typeof connect>["publicClient"], rpcUrl: string, deployment: Deployment) {
+export async function checkChain(publicClient: Pick<PublicClient, "getChainId">, rpcUrl: string, deployment: Deployment) {
   let chainId: number;
   try {
     chainId = await publicClient.getChainId();

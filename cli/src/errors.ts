@@ -6,6 +6,10 @@ export const EXIT = {
   config: 3, // no key, no deployment file, unreadable files
   refused: 4, // the issuer or a service refused (or could not be reached)
   chain: 5, // the chain refused or could not be reached
+  notEligible: 6, // the product's consent policy or the caller's credential refuses the purchase
+  notFound: 7, // no such product or agreement
+  conflict: 8, // already has access, or a request is pending the seller's approval
+  payment: 9, // price above --max-price, or not enough DATA
 } as const;
 
 export class CliError extends Error {

@@ -1,7 +1,11 @@
 // The `kraken` command line: one file per command in ./commands, registered here.
 import { CliError, EXIT } from "./errors.ts";
+import { agreements } from "./commands/agreements.ts";
+import { buy } from "./commands/buy.ts";
 import { login } from "./commands/login.ts";
+import { product } from "./commands/product.ts";
 import { register } from "./commands/register.ts";
+import { search } from "./commands/search.ts";
 
 export interface Output {
   /** Progress lines (stderr; silent with --json). */
@@ -17,10 +21,10 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login];
+const COMMANDS: Command[] = [register, login, search, product, buy, agreements];
 
 function help(): string {
-  return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`)].join("\n");
+  return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");
 }
 
 export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {

@@ -1,0 +1,153 @@
+// kraken buy <product> --purpose P: checks eligibility on chain (refusing with the reason),
+// shows the price, then pays: approve + requestAccess, or one requestAccessWithPermit with an
+// EIP-2612 signature (--permit). Reverts are decoded into messages that say what to do.
+import { parseArgs } from "node:util";
+import { parseEventLogs, parseSignature, type Hex } from "viem";
+import { AgreementStatus, agreementsAbi, dataTokenAbi, PricingUnit, PurposeNames } from "@kraken/sdk";
+import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { data, date, isoDate, parseCount, parseData, parseEnum, priceWords, purposeWords, toFlag, unitWords } from "../format.ts";
+import { agreementsWithTokenErrorsAbi, eligibility, explainRevert, parseProductId, readTerms } from "../market.ts";
+import type { Command } from "../main.ts";
+
+export const buy: Command = {
+  name: "buy",
+  summary: "buy access to a product for a purpose (checks eligibility, pays in DATA)",
+  usage: `kraken buy PRODUCT --purpose P [--periods N (1)] [--max-price DATA] [--permit] [--rpc URL] [--deployment FILE] [--key-file FILE] [--json]
+
+  --purpose    what you will use the data for: ${PurposeNames.map(toFlag).join(", ")}
+  --periods    subscriptions (streams, data unions): how many hours/days/weeks/months; one-time products: 1
+  --max-price  the most you pay in total (default: price × periods as shown now)
+  --permit     one transaction: sign an EIP-2612 permit instead of a separate approve transaction
+  key: PRIVATE_KEY or --key-file`,
+  async run(argv, out) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { ...COMMON_OPTIONS, purpose: { type: "string" }, periods: { type: "string" }, "max-price": { type: "string" }, permit: { type: "boolean", default: false } },
+    });
+    if (positionals.length > 1) throw new CliError(EXIT.usage, "give one product id");
+    const productId = parseProductId(positionals[0]);
+    const purpose = parseEnum(PurposeNames, values.purpose, "--purpose");
+    const periods = parseCount(values.periods, "--periods", 1, 1, 10_000);
+    const maxPrice = values["max-price"] === undefined ? undefined : parseData(values["max-price"], "--max-price");
+
+    const { deployment, rpcUrl, account, wallet, publicClient } = connect(values);
+    await checkChain(publicClient, rpcUrl, deployment);
+    const me = account.address;
+    const agreements = deployment.contracts.Agreements.address;
+    const token = deployment.contracts.DataToken.address;
+    const ctx = { client: publicClient, deployment, productId, consumer: me, purpose };
+
+    // 1. May I? (the same rules the transaction applies)
+    const verdict = await eligibility(publicClient, deployment, productId, me, purpose);
+    if (!verdict.eligible) {
+      throw new CliError(verdict.verdict === "ProductNotFound" ? EXIT.notFound : EXIT.notEligible, `not eligible: ${verdict.reason}`, verdict.verdict);
+    }
+    const { terms, policy } = await readTerms(publicClient, deployment, productId);
+    const [latestId, active] = await publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "accessOf", args: [productId, me] });
+    if (latestId !== 0n) {
+      const latest = await publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "getAgreement", args: [latestId] });
+      if (latest.status === AgreementStatus.Pending) {
+        throw new CliError(EXIT.conflict, `you already have a request pending the seller's approval for product ${productId} (agreement ${latestId}); wait for the seller's decision (\`kraken agreements\`)`, "RequestPending");
+      }
+      if (active) {
+        throw new CliError(EXIT.conflict, `you already have access to product ${productId} (agreement ${latestId}${latest.endsAt ? `, until ${date(latest.endsAt)}` : ""}); see \`kraken agreements\``, "AlreadyHasAccess");
+      }
+    }
+
+    // 2. What does it cost?
+    const oneTime = terms.pricingUnit === PricingUnit.OneTime;
+    if (oneTime && periods !== 1) throw new CliError(EXIT.usage, `product ${productId} is sold once (${priceWords(terms.price, terms.pricingUnit)}): --periods must be 1`);
+    const total = terms.price * BigInt(periods);
+    const maxTotal = maxPrice ?? total;
+    const priceLine = terms.price === 0n ? "free" : oneTime ? data(total) : `${priceWords(terms.price, terms.pricingUnit)} × ${periods} = ${data(total)}`;
+    out.progress(`product ${productId} for ${purposeWords(purpose)}: ${priceLine}${policy.requiresApproval ? " (held in escrow until the seller approves)" : ""}`);
+    if (total > maxTotal) {
+      throw new CliError(EXIT.payment, `the price is ${data(total)}, above your --max-price of ${data(maxTotal)}`, "PriceAboveMax");
+    }
+    if (total > 0n) {
+      const balance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [me] });
+      if (balance < total) {
+        throw new CliError(EXIT.payment, `insufficient DATA balance: you have ${data(balance)}, the purchase needs ${data(total)}; get DATA to ${me} first${periods > 1 ? " or buy fewer --periods" : ""}`, "ERC20InsufficientBalance");
+      }
+    }
+
+    const send = async (label: string, hash: Promise<Hex>) => {
+      const h = await hash;
+      out.progress(`  ${label}: submitted ${h}`);
+      const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
+      if (receipt.status !== "success") throw new CliError(EXIT.chain, `${label} transaction ${h} reverted in block ${receipt.blockNumber}`, "reverted");
+      out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
+      return receipt;
+    };
+
+    // 3. Pay and request.
+    let receipt;
+    try {
+      if (values.permit) {
+        const [domain, nonce, block] = await Promise.all([
+          publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "eip712Domain" }),
+          publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "nonces", args: [me] }),
+          publicClient.getBlock(),
+        ]);
+        const deadline = block.timestamp + 3600n;
+        out.progress(`  signing an EIP-2612 permit for ${data(maxTotal)} (valid until ${date(deadline)})`);
+        const signature = await wallet.signTypedData({
+          domain: { name: domain[1], version: domain[2], chainId: Number(domain[3]), verifyingContract: domain[4] },
+          types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+          primaryType: "Permit",
+          message: { owner: me, spender: agreements, value: maxTotal, nonce, deadline },
+        });
+        const { r, s, v, yParity } = parseSignature(signature);
+        const args = [productId, purpose, periods, maxTotal, deadline, Number(v ?? BigInt(yParity + 27)), r, s] as const;
+        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccessWithPermit", args });
+        receipt = await send("requestAccessWithPermit", wallet.writeContract(request));
+      } else {
+        if (total > 0n) {
+          const allowance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "allowance", args: [me, agreements] });
+          if (allowance < total) {
+            out.progress(`  approving the Agreements contract to take ${data(total)}`);
+            await send("approve", wallet.writeContract({ address: token, abi: dataTokenAbi, functionName: "approve", args: [agreements, total] }));
+          }
+        }
+        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [productId, purpose, periods, maxTotal] });
+        receipt = await send("requestAccess", wallet.writeContract(request));
+      }
+    } catch (err) {
+      throw await explainRevert(err, ctx);
+    }
+
+    const [created] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementCreated" });
+    if (!created) throw new CliError(EXIT.chain, `transaction ${receipt.transactionHash} was mined but created no agreement`);
+    const a = created.args;
+    const status = a.status === AgreementStatus.Active ? "ACTIVE" : "PENDING";
+    const result = {
+      agreementId: a.agreementId.toString(),
+      productId: productId.toString(),
+      consumer: me,
+      seller: a.seller,
+      purpose: PurposeNames[purpose],
+      periods,
+      pricingUnit: unitWords(terms.pricingUnit),
+      amountPaid: a.amount.toString(),
+      amountPaidDATA: data(a.amount),
+      status,
+      startsAt: isoDate(a.startsAt),
+      endsAt: isoDate(a.endsAt),
+      policyVersion: a.policyVersion,
+      transactionHash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
+      permit: values.permit ?? false,
+    };
+    out.result(result, (r) =>
+      [
+        `Agreement ${r.agreementId} on product ${r.productId} for ${purposeWords(purpose)}: ${r.status === "ACTIVE" ? "ACTIVE" : "PENDING approval by the seller"}.`,
+        `  paid           ${terms.price === 0n ? "nothing (free)" : `${r.amountPaidDATA}${r.status === "PENDING" ? " (in escrow; refunded if the seller rejects or you cancel)" : ""}`}`,
+        ...(r.status === "ACTIVE" ? [`  access         from ${date(a.startsAt)}${a.endsAt ? ` until ${date(a.endsAt)}` : ", no end (one-time purchase)"}`] : []),
+        `  policy         version ${r.policyVersion} (keep to its purposes and retention)`,
+        `  transaction    ${r.transactionHash} (block ${r.blockNumber})`,
+      ].join("\n"),
+    );
+  },
+};

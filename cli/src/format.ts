@@ -1,0 +1,144 @@
+// Human-readable renderings shared by the commands: enum values (from the chain or the
+// subgraph), DATA amounts and prices, dates, addresses, tables, consent policies in words.
+import { formatEther, parseEther } from "viem";
+import {
+  CountryNames,
+  ModalityNames,
+  OrganisationTypeNames,
+  PricingUnitNames,
+  ProductTypeNames,
+  PurposeNames,
+  TARGET_COUNTRIES,
+} from "@kraken/sdk";
+import { CliError, EXIT } from "./errors.ts";
+
+/** "CLINICAL_TRIALS", "ClinicalTrials", "clinical-trials" → "clinicaltrials" (for matching). */
+const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** Index of `value` in an SDK enum name list, accepting subgraph (RESEARCH_UNIVERSITY),
+ * SDK (ResearchUniversity) and CLI (research-university) spellings; -1 if unknown. */
+export function enumIndex(names: readonly string[], value: string | number): number {
+  if (typeof value === "number") return value >= 0 && value < names.length ? value : -1;
+  return names.map(squash).indexOf(squash(value));
+}
+
+/** SDK name → subgraph enum string: ResearchUniversity → RESEARCH_UNIVERSITY. */
+export const toGraphEnum = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+/** SDK name → CLI spelling: ResearchUniversity → research-university. */
+export const toFlag = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+
+/** Parses a CLI enum argument, or throws a usage error listing the choices. */
+export function parseEnum(names: readonly string[], value: string | undefined, flag: string, skipFirst = false): number {
+  const i = value === undefined ? -1 : enumIndex(names, value);
+  if (i < (skipFirst ? 1 : 0)) {
+    const choices = names.slice(skipFirst ? 1 : 0).map(toFlag).join(", ");
+    throw new CliError(EXIT.usage, value === undefined ? `${flag} is required (one of ${choices})` : `unknown ${flag} "${value}" (one of ${choices})`);
+  }
+  return i;
+}
+
+const PURPOSE_WORDS: Record<string, string> = { AiTraining: "AI training" };
+const ORG_WORDS: Record<string, [string, string]> = {
+  None: ["individual", "individuals"],
+  Hospital: ["hospital", "hospitals"],
+  ResearchUniversity: ["research university", "research universities and institutes"],
+  Pharma: ["pharma company", "pharma companies"],
+  Insurer: ["insurer", "insurers"],
+  PublicAuthority: ["public authority", "public authorities"],
+  HealthTech: ["health-tech company", "health-tech companies"],
+  EmployerRecruiter: ["employer or recruiter", "employers and recruiters"],
+  EducationProvider: ["education provider", "education providers"],
+};
+const TYPE_WORDS: Record<string, string> = { Stream: "stream", Batch: "batch", DataUnion: "data union", Analytics: "analytics" };
+const UNIT_WORDS: Record<string, string> = { OneTime: "one-time", Hour: "hour", Day: "day", Week: "week", Month: "month" };
+
+const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+const nameOf = (names: readonly string[], v: string | number) => names[enumIndex(names, v)] ?? String(v);
+
+export const purposeWords = (v: string | number) => PURPOSE_WORDS[nameOf(PurposeNames, v)] ?? words(nameOf(PurposeNames, v));
+export const productTypeWords = (v: string | number) => TYPE_WORDS[nameOf(ProductTypeNames, v)] ?? String(v);
+export const modalityWords = (v: string | number) => ({ Anonymised: "anonymised", Encrypted: "encrypted", Smpc: "secure multi-party computation (SMPC)" })[nameOf(ModalityNames, v)] ?? String(v);
+export const unitWords = (v: string | number) => UNIT_WORDS[nameOf(PricingUnitNames, v)] ?? String(v);
+export const orgTypeWords = (v: string | number, plural = false) => ORG_WORDS[nameOf(OrganisationTypeNames, v)]?.[plural ? 1 : 0] ?? String(v);
+export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
+
+/** 250000000000000000000 → "250 DATA". */
+export const data = (wei: bigint | string) => `${formatEther(BigInt(wei))} DATA`;
+
+/** A price with its unit: "free", "250 DATA", "2 DATA / hour". */
+export function priceWords(price: bigint | string, unit: string | number): string {
+  if (BigInt(price) === 0n) return "free";
+  const u = nameOf(PricingUnitNames, unit);
+  return u === "OneTime" ? data(price) : `${data(price)} / ${unitWords(u)}`;
+}
+
+/** A DATA amount from the command line ("12.5") in base units. */
+export function parseData(value: string, flag: string): bigint {
+  if (!/^\d+(\.\d{1,18})?$/.test(value.trim())) throw new CliError(EXIT.usage, `${flag} takes an amount of DATA, e.g. 250 or 12.5`);
+  return parseEther(value.trim());
+}
+
+export function parseCount(value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(EXIT.usage, `${flag} takes a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** Unix seconds (or an ISO date) → "2025-06-01 14:03 UTC"; 0 or null → the given placeholder. */
+export function date(seconds: bigint | number | string | null | undefined, zero = "—"): string {
+  if (seconds === null || seconds === undefined) return zero;
+  const s = typeof seconds === "string" && !/^\d+$/.test(seconds) ? Date.parse(seconds) / 1000 : Number(seconds);
+  if (!s) return zero;
+  return `${new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export const isoDate = (seconds: bigint | number | string) => (Number(seconds) ? new Date(Number(seconds) * 1000).toISOString() : null);
+export const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/** A plain text table; the last column is not padded. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => [...(r[i] ?? "")].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i] - [...c].length))).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w) => "─".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export const truncate = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join("")}…` : s);
+
+function list(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** A consent policy as the subgraph (or the chain, converted) gives it. */
+export interface PolicyView {
+  version: number;
+  purposes: string[];
+  consumerCategories: string[];
+  organisationTypes: string[];
+  jurisdictions: string[];
+  requiresApproval: boolean;
+  retentionDays: number;
+  createdAt?: string | number | null;
+}
+
+const TARGETS = TARGET_COUNTRIES.map((c) => CountryNames[c]).join(",");
+
+/** The policy in plain language, one line per rule. */
+export function policyLines(p: PolicyView): string[] {
+  const individuals = p.consumerCategories.some((c) => enumIndex(["Individual"], c) === 0);
+  const organisations = p.consumerCategories.some((c) => enumIndex(["Individual", "Organisation"], c) === 1);
+  const who: string[] = [];
+  if (individuals) who.push("individuals");
+  if (organisations) who.push(`organisations: ${list(p.organisationTypes.map((t) => orgTypeWords(t, true)))}`);
+  const codes = p.jurisdictions.map(countryCode);
+  const where = codes.join(",") === TARGETS ? `the ${codes.length} target countries (${codes.join(" ")})` : codes.join(" ");
+  return [
+    `purposes        ${list(p.purposes.map(purposeWords))}`,
+    `who may buy     ${who.join("; ") || "nobody"}`,
+    `jurisdictions   buyers registered in ${where}`,
+    `approval        ${p.requiresApproval ? "the seller approves each request (payment held in escrow until then)" : "none: access starts when you pay"}`,
+    `retention       ${p.retentionDays ? `keep the data at most ${p.retentionDays} days` : "no limit"}`,
+    `version         ${p.version}${p.createdAt ? `, set ${date(p.createdAt)}` : ""}`,
+  ];
+}

@@ -1,0 +1,131 @@
+// Chain reads and error handling shared by search, product, buy and agreements: eligibility
+// verdicts with their reason in words, and contract reverts decoded into messages that say
+// what to do. The Agreements contract is the authority; these only explain its answers.
+import { BaseError, ContractFunctionRevertedError, type Address, type PublicClient } from "viem";
+import {
+  agreementsAbi,
+  catalogueAbi,
+  credentialsAbi,
+  dataTokenAbi,
+  policiesAbi,
+  Verdict,
+  VerdictNames,
+  type Deployment,
+} from "@kraken/sdk";
+import { fromMask } from "@kraken/sdk";
+import { CliError, EXIT } from "./errors.ts";
+import { countryCode, data, orgTypeWords, purposeWords } from "./format.ts";
+
+/** Agreements' errors plus the token's (ERC20InsufficientBalance etc. bubble up through it). */
+export const agreementsWithTokenErrorsAbi = [...agreementsAbi, ...dataTokenAbi.filter((x) => x.type === "error")] as const;
+
+export type Reader = Pick<PublicClient, "readContract">;
+
+export interface Eligibility {
+  purpose: string;
+  eligible: boolean;
+  verdict: (typeof VerdictNames)[number];
+  reason: string;
+}
+
+/** Reads the product id argument ("7", "#7"). */
+export function parseProductId(value: string | undefined): bigint {
+  const v = value?.replace(/^#/, "");
+  if (!v || !/^\d+$/.test(v) || BigInt(v) === 0n) throw new CliError(EXIT.usage, `a product id is required (a number, as \`kraken search\` shows it)${value ? `, not "${value}"` : ""}`);
+  return BigInt(v);
+}
+
+/** Why `consumer` may not request `productId` for `purpose`, in words. */
+export async function verdictReason(client: Reader, d: Deployment, verdict: number, productId: bigint, consumer: Address, purpose: number): Promise<string> {
+  const credential = async () =>
+    client.readContract({ address: d.contracts.Credentials.address, abi: credentialsAbi, functionName: "statusOf", args: [consumer] });
+  const allowedPurposes = async () => {
+    const p = await client.readContract({ address: d.contracts.Policies.address, abi: policiesAbi, functionName: "policyOf", args: [productId] });
+    return fromMask(p.purposes).map(purposeWords).join(", ");
+  };
+  switch (verdict) {
+    case Verdict.Eligible: return "eligible";
+    case Verdict.ProductNotFound: return `product ${productId} does not exist (see \`kraken search\`)`;
+    case Verdict.ProductInactive: return `product ${productId} has been deactivated by its seller`;
+    case Verdict.OwnProduct: return "this is your own product";
+    case Verdict.NoPolicy: return "the seller has not set a consent policy yet, so nobody can buy it";
+    case Verdict.NotRegistered: return `your address ${consumer} has no credential: register first (\`kraken register\`)`;
+    case Verdict.CredentialExpired: return "your credential has expired: register again with the issuer (`kraken register`)";
+    case Verdict.CredentialRevoked: return "your credential has been revoked by its issuer or the consortium";
+    case Verdict.IssuerNotTrusted: return "the issuer of your credential is no longer trusted: register again with a trusted issuer (`kraken register`)";
+    case Verdict.CategoryNotAllowed: {
+      const [, category] = await credential();
+      return `${category === 0 ? "individuals are" : "organisations are"} not allowed by this policy`;
+    }
+    case Verdict.OrganisationTypeNotAllowed: {
+      const [, , organisationType] = await credential();
+      return `organisation type ${orgTypeWords(organisationType)} is not allowed by this policy`;
+    }
+    case Verdict.JurisdictionNotAllowed: {
+      const [, , , country] = await credential();
+      return `buyers registered in ${countryCode(country)} are not allowed by this policy`;
+    }
+    case Verdict.PurposeNotAllowed:
+      return `purpose ${purposeWords(purpose)} is not allowed by this policy (it allows ${await allowedPurposes()})`;
+    case Verdict.ConsentRetracted: return "the seller has retracted consent for your address on this product";
+    default: return `verdict ${verdict}`;
+  }
+}
+
+export async function eligibility(client: Reader, d: Deployment, productId: bigint, consumer: Address, purpose: number): Promise<Eligibility> {
+  const verdict = await client.readContract({ address: d.contracts.Agreements.address, abi: agreementsAbi, functionName: "eligibility", args: [productId, consumer, purpose] });
+  return {
+    purpose: purposeWords(purpose),
+    eligible: verdict === Verdict.Eligible,
+    verdict: VerdictNames[verdict],
+    reason: await verdictReason(client, d, verdict, productId, consumer, purpose),
+  };
+}
+
+const ELIGIBILITY_ERRORS = new Set<string>(VerdictNames.slice(1));
+
+/** Turns a failed contract call into a CliError whose message says what went wrong and what
+ * to do; errors that are not reverts (network) become chain errors. */
+export async function explainRevert(err: unknown, ctx: { client: Reader; deployment: Deployment; productId: bigint; consumer: Address; purpose: number }): Promise<CliError> {
+  if (err instanceof CliError) return err;
+  const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
+  const name = revert?.data?.errorName;
+  const args = (revert?.data?.args ?? []) as readonly unknown[];
+  if (!revert) {
+    const msg = err instanceof BaseError ? err.shortMessage : (err as Error).message;
+    if (/fetch failed|ECONNREFUSED|HTTP request failed/i.test(msg)) return new CliError(EXIT.chain, `cannot reach the chain (${msg}); is \`npm start\` running? or pass --rpc <url>`);
+    return new CliError(EXIT.chain, `the chain refused the transaction: ${msg}`);
+  }
+  if (!name) return new CliError(EXIT.chain, `the transaction reverted without a known reason (${revert.signature ?? revert.shortMessage})`, "reverted");
+  if (ELIGIBILITY_ERRORS.has(name)) {
+    const reason = await verdictReason(ctx.client, ctx.deployment, Verdict[name as keyof typeof Verdict], ctx.productId, ctx.consumer, ctx.purpose);
+    return new CliError(name === "ProductNotFound" ? EXIT.notFound : EXIT.notEligible, `not eligible: ${reason}`, name);
+  }
+  switch (name) {
+    case "PriceAboveMax":
+      return new CliError(EXIT.payment, `the price is ${data(args[0] as bigint)}, above your maximum of ${data(args[1] as bigint)} (the seller may have changed it): check with \`kraken product ${ctx.productId}\` and raise --max-price`, name);
+    case "AlreadyHasAccess":
+      return new CliError(EXIT.conflict, `you already have access to product ${ctx.productId} (agreement ${args[0]}); see \`kraken agreements\` (subscriptions are extended with renew)`, name);
+    case "RequestPending":
+      return new CliError(EXIT.conflict, `you already have a request pending the seller's approval for product ${ctx.productId} (agreement ${args[0]}); wait for the seller's decision`, name);
+    case "InvalidPeriods":
+      return new CliError(EXIT.usage, `invalid --periods ${args[0]}: one-time products take 1, subscriptions 1 to 10000`, name);
+    case "ERC20InsufficientBalance":
+      return new CliError(EXIT.payment, `insufficient DATA balance: you have ${data(args[1] as bigint)}, the purchase needs ${data(args[2] as bigint)}; get DATA to your address first`, name);
+    case "ERC20InsufficientAllowance":
+      return new CliError(EXIT.payment, `the Agreements contract may spend only ${data(args[1] as bigint)} of your DATA, the purchase needs ${data(args[2] as bigint)}; run buy again (without --permit if the permit was not accepted)`, name);
+    case "AgreementNotFound":
+      return new CliError(EXIT.notFound, `agreement ${args[0]} does not exist`, name);
+    default:
+      return new CliError(EXIT.chain, `the chain refused: ${name}(${args.map(String).join(", ")})`, name);
+  }
+}
+
+/** The on-chain terms and current policy of a product (no subgraph). */
+export async function readTerms(client: Reader, d: Deployment, productId: bigint) {
+  const [terms, policy] = await Promise.all([
+    client.readContract({ address: d.contracts.Catalogue.address, abi: catalogueAbi, functionName: "termsOf", args: [productId] }),
+    client.readContract({ address: d.contracts.Policies.address, abi: policiesAbi, functionName: "policyOf", args: [productId] }),
+  ]);
+  return { terms, policy };
+}
