@@ -10,6 +10,7 @@ export default defineConfig({
       "issuer/test/**/*.test.ts",
       "cli/test/**/*.test.ts",
       "indexer/test/**/*.test.ts",
+      "ipfs/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 180_000,

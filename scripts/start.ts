@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { startChain } from "../chain/src/index.ts";
 import { startIssuer } from "../issuer/src/index.ts";
 import { startIndexer } from "../indexer/src/index.ts";
+import { pinDemoMetadata, startIpfs } from "../ipfs/src/index.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { compile } from "./compile.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
@@ -40,6 +41,20 @@ async function main(): Promise<void> {
     log,
   });
 
+  // Product metadata and encrypted batch files live on IPFS: the embedded node, unless a Kubo
+  // node is configured (KRAKEN_IPFS_API_URL / KRAKEN_IPFS_GATEWAY_URL).
+  const ipfs = env.KRAKEN_IPFS_API_URL
+    ? undefined
+    : await startIpfs({
+        apiPort: Number(env.KRAKEN_IPFS_API_PORT ?? 5001),
+        gatewayPort: Number(env.KRAKEN_IPFS_GATEWAY_PORT ?? 8080),
+        dataDir: join(dataDir, "ipfs"),
+        log: (line) => log(`ipfs: ${line}`),
+      });
+  const ipfsApiUrl = env.KRAKEN_IPFS_API_URL ?? ipfs!.apiUrl;
+  const ipfsGatewayUrl = env.KRAKEN_IPFS_GATEWAY_URL ?? ipfs!.gatewayUrl;
+  if (demo) await pinDemoMetadata(ipfsApiUrl, demo); // idempotent: same bytes, same CIDs
+
   const issuer = await startIssuer({
     port: Number(env.KRAKEN_ISSUER_PORT ?? 8787),
     rpcUrl,
@@ -69,6 +84,7 @@ async function main(): Promise<void> {
     ...Object.entries(deployment.contracts).map(([name, c]) => `  ${name.padEnd(16)} ${c.address}`),
     `  Deployment       ${join(deploymentsDir, `${network}.json`)}${fresh ? " (new)" : ""}`,
     `  Subgraph GraphQL ${subgraphUrl}`,
+    `  IPFS API         ${ipfsApiUrl}/api/v0   gateway ${ipfsGatewayUrl}/ipfs/<cid>`,
     `  Issuer (demo)    ${issuer.url}  (${issuer.did})`,
   ];
   if (demo) {
@@ -80,6 +96,7 @@ async function main(): Promise<void> {
 
   const stopAll = async () => {
     await indexer?.stop();
+    await ipfs?.stop();
     await issuer.stop();
     await stopChain();
   };

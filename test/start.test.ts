@@ -23,6 +23,8 @@ const env = {
   KRAKEN_CHAIN_PORT: String(port),
   KRAKEN_ISSUER_PORT: String(port + 1),
   KRAKEN_INDEXER_PORT: String(port + 2),
+  KRAKEN_IPFS_API_PORT: String(port + 3),
+  KRAKEN_IPFS_GATEWAY_PORT: String(port + 4),
   KRAKEN_DATA_DIR: join(dataDir, "data"),
   KRAKEN_DEPLOYMENTS_DIR: join(dataDir, "deployments"),
 };
@@ -110,6 +112,13 @@ describe("npm start", () => {
     expect(data.marketStats).toEqual({ products: 14, agreements: Number(total) });
     expect(data._meta.hasIndexingErrors).toBe(false);
     expect(data._meta.block.number).toBe(Number(await client.getBlockNumber()));
+
+    // Every seeded product's metadata document resolves at the IPFS gateway.
+    const demo = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.demo.json"), "utf8"));
+    for (const p of demo.products as { metadataURI: string; title: string }[]) {
+      const doc = await (await fetch(`http://127.0.0.1:${port + 4}/ipfs/${p.metadataURI.slice("ipfs://".length)}`)).json();
+      expect(doc.title).toBe(p.title);
+    }
 
     run.child.kill("SIGINT");
     expect(await run.exit).toBe(0);

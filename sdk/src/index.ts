@@ -7,3 +7,4 @@ export * from "./encryption.ts";
 export * from "./policy.ts";
 export * from "./chain.ts";
 export * from "./metadata.ts";
+export * from "./delivery/index.ts";

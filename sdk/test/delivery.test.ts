@@ -1,0 +1,86 @@
+// Batch delivery cryptography: streamed file encryption detects every kind of tampering, and
+// sealed envelopes open only with the recipient's key (the one derived from their wallet).
+import { describe, expect, it } from "vitest";
+import nacl from "tweetnacl";
+import { privateKeyToAccount } from "viem/accounts";
+import { deriveEncryptionKeyPair } from "../src/encryption.ts";
+import { decryptStream, encryptStream, FileCipherError, newFileKey, open, seal, EnvelopeError } from "../src/delivery/index.ts";
+
+const CHUNK = 4096;
+
+async function* pieces(data: Uint8Array, sizes = [1, 100, 5000, 77, 65536]): AsyncGenerator<Uint8Array> {
+  let offset = 0;
+  for (let i = 0; offset < data.length; i++) {
+    const n = sizes[i % sizes.length];
+    yield data.subarray(offset, offset + n);
+    offset += n;
+  }
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of it) parts.push(p);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
+}
+
+async function encryptToBoxes(data: Uint8Array, key: Uint8Array): Promise<Uint8Array[]> {
+  const boxes: Uint8Array[] = [];
+  for await (const b of encryptStream(pieces(data), key, CHUNK)) boxes.push(b);
+  return boxes; // [header, box0, box1, …]
+}
+
+const from = (parts: Uint8Array[]) => (async function* () { yield* parts; })();
+
+describe("file cipher", () => {
+  it("round-trips files of every shape, fed in uneven pieces", async () => {
+    for (const size of [0, 1, CHUNK, CHUNK + 1, 3 * 2 ** 20 + 7]) {
+      const data = nacl.randomBytes(size);
+      const key = newFileKey();
+      const cipher = await collect(encryptStream(pieces(data), key, CHUNK));
+      expect(cipher.length).toBe(25 + size + 16 * (Math.floor(size / CHUNK) + 1));
+      expect(await collect(decryptStream(pieces(cipher, [3, 999, 4112]), key))).toEqual(data);
+    }
+  });
+
+  it("refuses altered, truncated, reordered, extended or wrongly keyed files", async () => {
+    const data = nacl.randomBytes(5 * CHUNK + 10);
+    const key = newFileKey();
+    const boxes = await encryptToBoxes(data, key);
+    const attempt = (parts: Uint8Array[], k = key) => collect(decryptStream(from(parts), k));
+
+    const flipped = boxes.map((b) => b.slice());
+    flipped[3][10] ^= 1;
+    await expect(attempt(flipped)).rejects.toThrow(FileCipherError);
+    await expect(attempt(boxes.slice(0, 4))).rejects.toThrow(/truncated|altered/); // cut at a chunk boundary
+    await expect(attempt([boxes[0], boxes[1], boxes[3], boxes[2], ...boxes.slice(4)])).rejects.toThrow(FileCipherError);
+    await expect(attempt([...boxes.slice(0, 2), ...boxes.slice(3)])).rejects.toThrow(FileCipherError); // a chunk dropped
+    await expect(attempt([...boxes, nacl.randomBytes(40)])).rejects.toThrow(FileCipherError);
+    await expect(attempt(boxes, newFileKey())).rejects.toThrow(/key is wrong/);
+    await expect(attempt([nacl.randomBytes(64)])).rejects.toThrow(/bad header/);
+    await expect(attempt([boxes[0]])).rejects.toThrow(/truncated/);
+    expect(await attempt(boxes)).toEqual(data);
+  });
+});
+
+describe("sealed envelopes", () => {
+  it("open only with the recipient's wallet-derived key, and refuse tampering", async () => {
+    const wallet = privateKeyToAccount(`0x${"11".repeat(32)}`);
+    const other = privateKeyToAccount(`0x${"22".repeat(32)}`);
+    const buyer = await deriveEncryptionKeyPair((message) => wallet.signMessage({ message }));
+    const stranger = await deriveEncryptionKeyPair((message) => other.signMessage({ message }));
+    const message = new TextEncoder().encode(JSON.stringify({ link: "ipfs://bafy…", share: "01ab" }));
+
+    const sealed = seal(message, buyer.publicKey);
+    expect(open(sealed, buyer.secretKey)).toEqual(message);
+    expect(seal(message, buyer.publicKey)).not.toEqual(sealed); // fresh ephemeral key and nonce each time
+    expect(() => open(sealed, stranger.secretKey)).toThrow(EnvelopeError);
+    const tampered = sealed.slice();
+    tampered[tampered.length - 1] ^= 1;
+    expect(() => open(tampered, buyer.secretKey)).toThrow(/tampered/);
+    expect(() => open(sealed.subarray(0, 20), buyer.secretKey)).toThrow(/malformed/);
+    expect(() => seal(message, new Uint8Array(31))).toThrow(EnvelopeError);
+  });
+});
