@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import nacl from "tweetnacl";
 import { privateKeyToAccount } from "viem/accounts";
 import { deriveEncryptionKeyPair } from "../src/encryption.ts";
-import { decryptStream, encryptStream, FileCipherError, newFileKey, open, seal, EnvelopeError } from "../src/delivery/index.ts";
+import { decryptStream, encryptStream, FileCipherError, newFileKey, openEnvelope, sealEnvelope, EnvelopeError } from "../src/delivery/index.ts";
 
 const CHUNK = 4096;
 
@@ -73,14 +73,14 @@ describe("sealed envelopes", () => {
     const stranger = await deriveEncryptionKeyPair((message) => other.signMessage({ message }));
     const message = new TextEncoder().encode(JSON.stringify({ link: "ipfs://bafy…", share: "01ab" }));
 
-    const sealed = seal(message, buyer.publicKey);
-    expect(open(sealed, buyer.secretKey)).toEqual(message);
-    expect(seal(message, buyer.publicKey)).not.toEqual(sealed); // fresh ephemeral key and nonce each time
-    expect(() => open(sealed, stranger.secretKey)).toThrow(EnvelopeError);
+    const sealed = sealEnvelope(message, buyer.publicKey);
+    expect(openEnvelope(sealed, buyer.secretKey)).toEqual(message);
+    expect(sealEnvelope(message, buyer.publicKey)).not.toEqual(sealed); // fresh ephemeral key and nonce each time
+    expect(() => openEnvelope(sealed, stranger.secretKey)).toThrow(EnvelopeError);
     const tampered = sealed.slice();
     tampered[tampered.length - 1] ^= 1;
-    expect(() => open(tampered, buyer.secretKey)).toThrow(/tampered/);
-    expect(() => open(sealed.subarray(0, 20), buyer.secretKey)).toThrow(/malformed/);
-    expect(() => seal(message, new Uint8Array(31))).toThrow(EnvelopeError);
+    expect(() => openEnvelope(tampered, buyer.secretKey)).toThrow(/tampered/);
+    expect(() => openEnvelope(sealed.subarray(0, 20), buyer.secretKey)).toThrow(/malformed/);
+    expect(() => sealEnvelope(message, new Uint8Array(31))).toThrow(EnvelopeError);
   });
 });

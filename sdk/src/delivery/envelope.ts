@@ -15,7 +15,7 @@ const KEY = nacl.box.publicKeyLength; // 32
 const NONCE = nacl.box.nonceLength; // 24
 
 /** Seals `message` to `recipientPublicKey` (32 bytes, e.g. the key registered in Credentials). */
-export function seal(message: Uint8Array, recipientPublicKey: Uint8Array | Hex): Uint8Array {
+export function sealEnvelope(message: Uint8Array, recipientPublicKey: Uint8Array | Hex): Uint8Array {
   const recipient = typeof recipientPublicKey === "string" ? hexToBytes(recipientPublicKey) : recipientPublicKey;
   if (recipient.length !== KEY) throw new EnvelopeError(`a recipient key has ${KEY} bytes, not ${recipient.length}`);
   const ephemeral = nacl.box.keyPair();
@@ -29,7 +29,7 @@ export function seal(message: Uint8Array, recipientPublicKey: Uint8Array | Hex):
 }
 
 /** Opens a sealed envelope; throws EnvelopeError when it is malformed, tampered or not for this key. */
-export function open(sealed: Uint8Array | Hex, recipientSecretKey: Uint8Array): Uint8Array {
+export function openEnvelope(sealed: Uint8Array | Hex, recipientSecretKey: Uint8Array): Uint8Array {
   const bytes = typeof sealed === "string" ? hexToBytes(sealed) : sealed;
   if (bytes.length < KEY + NONCE + nacl.box.overheadLength) throw new EnvelopeError("envelope too short: malformed");
   const plain = nacl.box.open(bytes.subarray(KEY + NONCE), bytes.subarray(KEY, KEY + NONCE), bytes.subarray(0, KEY), recipientSecretKey);
@@ -37,4 +37,4 @@ export function open(sealed: Uint8Array | Hex, recipientSecretKey: Uint8Array): 
   return plain;
 }
 
-export const sealToHex = (message: Uint8Array, recipientPublicKey: Uint8Array | Hex): Hex => bytesToHex(seal(message, recipientPublicKey));
+export const sealToHex = (message: Uint8Array, recipientPublicKey: Uint8Array | Hex): Hex => bytesToHex(sealEnvelope(message, recipientPublicKey));
