@@ -84,3 +84,18 @@ describe("sealed envelopes", () => {
     expect(() => sealEnvelope(message, new Uint8Array(31))).toThrow(EnvelopeError);
   });
 });
+
+describe("key shares", () => {
+  it("rebuild the file key from any k of n shares, never from fewer", async () => {
+    const { splitKey, combineShares, KeyShareError } = await import("../src/delivery/index.ts");
+    const key = newFileKey();
+    const shares = await splitKey(key, 3, 2);
+    expect(shares).toHaveLength(3);
+    for (const pair of [[0, 1], [0, 2], [1, 2]]) expect(await combineShares(pair.map((i) => shares[i]), 2)).toEqual(key);
+    await expect(combineShares([shares[0]], 2)).rejects.toThrow(KeyShareError);
+    await expect(combineShares([shares[1], shares[1]], 2)).rejects.toThrow(/need 2 key shares/);
+    for (const s of shares) expect(s).not.toEqual(key); // no single share is the key
+    await expect(splitKey(key, 3, 4)).rejects.toThrow(/threshold/);
+    expect(await combineShares(await splitKey(key, 1, 1), 1)).toEqual(key);
+  });
+});
