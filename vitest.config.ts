@@ -11,6 +11,7 @@ export default defineConfig({
       "cli/test/**/*.test.ts",
       "indexer/test/**/*.test.ts",
       "ipfs/test/**/*.test.ts",
+      "streamr/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -1,0 +1,4 @@
+export * from "./config.ts";
+export * from "./registry.ts";
+export * from "./network.ts";
+export * from "./streams.ts";
