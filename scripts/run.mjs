@@ -4,7 +4,7 @@
 // dependencies: a fresh clone on a machine with an older Node must still work unchanged.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,6 +56,36 @@ function ensureNode() {
   return false;
 }
 
+/** One install at a time: two npm tasks started together must not both run `npm ci`. */
+function withInstallLock(fn) {
+  const lock = join(root, ".kraken-install.lock");
+  for (let waited = false; ; ) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+      const pid = Number(readFileSync(lock, "utf8"));
+      let alive = false;
+      try {
+        alive = pid > 0 && process.kill(pid, 0);
+      } catch {}
+      if (!alive) {
+        rmSync(lock, { force: true }); // left behind by a task that died
+        continue;
+      }
+      if (!waited) log("another npm task is installing dependencies; waiting for it…");
+      waited = true;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 // 2. Dependencies: (re)install when the manifests or the Node version changed since last time.
 function ensureDependencies() {
   const stamp = join(root, "node_modules", ".kraken-install-stamp");
@@ -64,7 +94,14 @@ function ensureDependencies() {
     .update(process.versions.node)
     .update(manifests.map((f) => readFileSync(join(root, f))).join("\0"))
     .digest("hex");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  const upToDate = () => existsSync(stamp) && readFileSync(stamp, "utf8") === digest;
+  if (upToDate()) return;
+  withInstallLock(() => {
+    if (!upToDate()) install(stamp, digest); // another task may have installed meanwhile
+  });
+}
+
+function install(stamp, digest) {
   log(`installing dependencies (npm ci) under Node ${process.versions.node}`);
   const args = existsSync(join(root, "package-lock.json")) ? ["ci", "--no-audit", "--no-fund"] : ["install", "--no-audit", "--no-fund"];
   if (run("npm", args) !== 0) {
