@@ -32,26 +32,6 @@ import {
 contract AgreementsTest is Fixture {
     using Periods for PricingUnit;
 
-    event AgreementCreated(
-        uint256 indexed agreementId,
-        uint256 indexed productId,
-        address indexed consumer,
-        address seller,
-        Purpose purpose,
-        uint32 policyVersion,
-        AgreementStatus status,
-        uint256 amount,
-        uint40 startsAt,
-        uint40 endsAt
-    );
-    event AgreementApproved(uint256 indexed agreementId, uint40 startsAt, uint40 endsAt);
-    event AgreementRejected(uint256 indexed agreementId, uint256 refunded);
-    event AgreementCancelled(uint256 indexed agreementId, uint256 refunded);
-    event AgreementRenewed(
-        uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion
-    );
-    event DeliveryRecorded(uint256 indexed agreementId, address indexed agent, bytes32 envelopeHash);
-
     uint96 internal constant DAILY = 2e18;
     uint256 internal constant FUNDS = 1_000e18;
 
@@ -102,7 +82,7 @@ contract AgreementsTest is Fixture {
         uint256 free = _publishStream(alice, 0, PricingUnit.Week);
         _setOpenPolicy(free, false);
         vm.expectEmit(address(agreements));
-        emit AgreementCreated(
+        emit Agreements.AgreementCreated(
             1, free, pharma, alice, Purpose.Research, 1, AgreementStatus.Active, 0, uint40(T0), uint40(T0 + 2 weeks)
         );
         vm.prank(pharma); // pharma holds no tokens and approved nothing: free needs neither
@@ -131,7 +111,7 @@ contract AgreementsTest is Fixture {
 
     function test_request_paid_sellerReceivesPriceTimesPeriods() public {
         vm.expectEmit(address(agreements));
-        emit AgreementCreated(
+        emit Agreements.AgreementCreated(
             1,
             stream,
             hospital,
@@ -237,7 +217,7 @@ contract AgreementsTest is Fixture {
 
     function test_request_withApproval_escrows() public {
         vm.expectEmit(address(agreements));
-        emit AgreementCreated(1, gated, hospital, alice, Purpose.Research, 1, AgreementStatus.Pending, 3 * DAILY, 0, 0);
+        emit Agreements.AgreementCreated(1, gated, hospital, alice, Purpose.Research, 1, AgreementStatus.Pending, 3 * DAILY, 0, 0);
         uint256 id = _request(hospital, gated, Purpose.Research, 3);
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(uint8(a.status), uint8(AgreementStatus.Pending), "pending");
@@ -257,7 +237,7 @@ contract AgreementsTest is Fixture {
         _warpBy(5 hours);
         uint40 start = uint40(T0 + 5 hours);
         vm.expectEmit(address(agreements));
-        emit AgreementApproved(id, start, start + 3 days);
+        emit Agreements.AgreementApproved(id, start, start + 3 days);
         vm.prank(alice);
         agreements.approve(id);
         Agreements.Agreement memory a = agreements.getAgreement(id);
@@ -295,7 +275,7 @@ contract AgreementsTest is Fixture {
     function test_reject_refunds() public {
         uint256 id = _request(hospital, gated, Purpose.Research, 3);
         vm.expectEmit(address(agreements));
-        emit AgreementRejected(id, 3 * DAILY);
+        emit Agreements.AgreementRejected(id, 3 * DAILY);
         vm.prank(alice);
         agreements.reject(id);
         Agreements.Agreement memory a = agreements.getAgreement(id);
@@ -312,7 +292,7 @@ contract AgreementsTest is Fixture {
     function test_cancel_refunds() public {
         uint256 id = _request(hospital, gated, Purpose.Research, 2);
         vm.expectEmit(address(agreements));
-        emit AgreementCancelled(id, 2 * DAILY);
+        emit Agreements.AgreementCancelled(id, 2 * DAILY);
         vm.prank(hospital);
         agreements.cancel(id);
         Agreements.Agreement memory a = agreements.getAgreement(id);
@@ -510,7 +490,7 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(hospital, stream, Purpose.Research, 3); // ends T0 + 3 days
         _warpBy(1 days);
         vm.expectEmit(address(agreements));
-        emit AgreementRenewed(id, 2, uint40(T0 + 5 days), 2 * DAILY, 1);
+        emit Agreements.AgreementRenewed(id, 2, uint40(T0 + 5 days), 2 * DAILY, 1);
         vm.prank(hospital);
         agreements.renew(id, 2, 2 * DAILY);
         Agreements.Agreement memory a = agreements.getAgreement(id);
@@ -717,7 +697,7 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
         bytes32 envelope = keccak256("sealed key share for hospital");
         vm.expectEmit(address(agreements));
-        emit DeliveryRecorded(id, relay1, envelope);
+        emit Agreements.DeliveryRecorded(id, relay1, envelope);
         vm.prank(relay1);
         agreements.recordDelivery(id, envelope);
         assertEq(agreements.deliveryOf(id, relay1), envelope, "recorded");

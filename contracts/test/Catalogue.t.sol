@@ -14,26 +14,6 @@ import {Modality, PricingUnit, ProductType} from "../src/MarketTypes.sol";
 ///   at most 16 tags;
 /// - only the seller changes a product; updatedAt moves with every change.
 contract CatalogueTest is Fixture {
-    event ProductPublished(
-        uint256 indexed productId,
-        address indexed seller,
-        ProductType productType,
-        Modality modality,
-        uint96 price,
-        PricingUnit pricingUnit,
-        string metadataURI,
-        string title,
-        string summary,
-        string category,
-        string[] tags
-    );
-    event ProductDescriptionUpdated(
-        uint256 indexed productId, string metadataURI, string title, string summary, string category, string[] tags
-    );
-    event ProductPriceUpdated(uint256 indexed productId, uint96 price, PricingUnit pricingUnit);
-    event DeliveryAgentsUpdated(uint256 indexed productId, address[] agents, uint8 threshold);
-    event ProductDeactivated(uint256 indexed productId);
-    event ProductReactivated(uint256 indexed productId);
 
     // --- publish ---
 
@@ -41,12 +21,12 @@ contract CatalogueTest is Fixture {
         Catalogue.Description memory d = _description("Wearable heart rate");
         address[] memory agents = _agents();
         vm.expectEmit(address(catalogue));
-        emit ProductPublished(
+        emit Catalogue.ProductPublished(
             1, alice, ProductType.Stream, Modality.Encrypted, 5e18, PricingUnit.Day, d.metadataURI, d.title,
             d.summary, d.category, d.tags
         );
         vm.expectEmit(address(catalogue));
-        emit DeliveryAgentsUpdated(1, agents, 2);
+        emit Catalogue.DeliveryAgentsUpdated(1, agents, 2);
         vm.prank(alice);
         uint256 id =
             catalogue.publish(ProductType.Stream, Modality.Encrypted, 5e18, PricingUnit.Day, agents, 2, d);
@@ -246,7 +226,7 @@ contract CatalogueTest is Fixture {
         Catalogue.Description memory d = _description("Heart rate, now with sleep");
         d.metadataURI = "ipfs://bafynew";
         vm.expectEmit(address(catalogue));
-        emit ProductDescriptionUpdated(id, d.metadataURI, d.title, d.summary, d.category, d.tags);
+        emit Catalogue.ProductDescriptionUpdated(id, d.metadataURI, d.title, d.summary, d.category, d.tags);
         vm.prank(alice);
         catalogue.updateDescription(id, d);
         Catalogue.Product memory p = catalogue.getProduct(id);
@@ -281,7 +261,7 @@ contract CatalogueTest is Fixture {
     function test_setPrice() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         vm.expectEmit(address(catalogue));
-        emit ProductPriceUpdated(id, 3e18, PricingUnit.Week);
+        emit Catalogue.ProductPriceUpdated(id, 3e18, PricingUnit.Week);
         vm.prank(alice);
         catalogue.setPrice(id, 3e18, PricingUnit.Week);
         Catalogue.Terms memory t = catalogue.termsOf(id);
@@ -316,7 +296,7 @@ contract CatalogueTest is Fixture {
         address[] memory agents = new address[](1);
         agents[0] = stranger;
         vm.expectEmit(address(catalogue));
-        emit DeliveryAgentsUpdated(id, agents, 1);
+        emit Catalogue.DeliveryAgentsUpdated(id, agents, 1);
         vm.prank(alice);
         catalogue.setDeliveryAgents(id, agents, 1);
         assertTrue(catalogue.isDeliveryAgent(id, stranger), "new agent");
@@ -357,14 +337,14 @@ contract CatalogueTest is Fixture {
     function test_deactivate_reactivate() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         vm.expectEmit(address(catalogue));
-        emit ProductDeactivated(id);
+        emit Catalogue.ProductDeactivated(id);
         vm.prank(alice);
         catalogue.deactivate(id);
         assertFalse(catalogue.getProduct(id).active, "inactive");
         assertFalse(catalogue.termsOf(id).active, "terms inactive");
 
         vm.expectEmit(address(catalogue));
-        emit ProductReactivated(id);
+        emit Catalogue.ProductReactivated(id);
         vm.prank(alice);
         catalogue.reactivate(id);
         assertTrue(catalogue.getProduct(id).active, "active again");

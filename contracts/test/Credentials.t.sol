@@ -29,21 +29,6 @@ contract ContractIssuer is IERC1271 {
 ///   precedence Revoked > Expired > IssuerNotTrusted;
 /// - only the credential's issuer or the admin can revoke; only the subject rotates its key.
 contract CredentialsTest is Fixture {
-    event IssuerTrusted(address indexed issuer);
-    event IssuerUntrusted(address indexed issuer);
-    event CredentialRegistered(
-        address indexed subject,
-        address indexed issuer,
-        bytes32 credentialHash,
-        Category category,
-        OrganisationType organisationType,
-        Country country,
-        uint64 issuedAt,
-        uint64 expiresAt,
-        bytes32 encryptionKey
-    );
-    event CredentialRevoked(address indexed subject, address indexed issuer, bytes32 credentialHash);
-    event EncryptionKeyRotated(address indexed subject, bytes32 encryptionKey);
 
     uint256 internal constant ROGUE_PK = 0xBAD;
 
@@ -62,7 +47,7 @@ contract CredentialsTest is Fixture {
     function test_trustIssuer() public {
         address other = vm.addr(ROGUE_PK);
         vm.expectEmit(address(credentials));
-        emit IssuerTrusted(other);
+        emit Credentials.IssuerTrusted(other);
         vm.prank(admin);
         credentials.trustIssuer(other);
         assertTrue(credentials.isTrustedIssuer(other), "trusted");
@@ -92,7 +77,7 @@ contract CredentialsTest is Fixture {
 
     function test_untrustIssuer() public {
         vm.expectEmit(address(credentials));
-        emit IssuerUntrusted(issuer);
+        emit Credentials.IssuerUntrusted(issuer);
         vm.prank(admin);
         credentials.untrustIssuer(issuer);
         assertFalse(credentials.isTrustedIssuer(issuer), "untrusted");
@@ -121,7 +106,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.expectEmit(address(credentials));
-        emit CredentialRegistered(
+        emit Credentials.CredentialRegistered(
             bob,
             issuer,
             att.credentialHash,
@@ -483,7 +468,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         bytes32 h = credentials.credentialOf(bob).credentialHash;
         vm.expectEmit(address(credentials));
-        emit CredentialRevoked(bob, issuer, h);
+        emit Credentials.CredentialRevoked(bob, issuer, h);
         vm.prank(issuer);
         credentials.revoke(bob);
         assertTrue(credentials.credentialOf(bob).revoked, "revoked");
@@ -494,7 +479,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         bytes32 h = credentials.credentialOf(bob).credentialHash;
         vm.expectEmit(address(credentials));
-        emit CredentialRevoked(bob, issuer, h);
+        emit Credentials.CredentialRevoked(bob, issuer, h);
         vm.prank(admin);
         credentials.revoke(bob);
         _assertStatus(bob, CredentialStatus.Revoked);
@@ -547,7 +532,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         bytes32 key = keccak256("new x25519 key");
         vm.expectEmit(address(credentials));
-        emit EncryptionKeyRotated(bob, key);
+        emit Credentials.EncryptionKeyRotated(bob, key);
         vm.prank(bob);
         credentials.rotateEncryptionKey(key);
         assertEq(credentials.encryptionKeyOf(bob), key, "rotated");

@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Fixture} from "./utils/Fixture.sol";
 
 /// @dev DataToken declares no errors of its own; these tests reach every error its OpenZeppelin
@@ -14,8 +15,6 @@ import {Fixture} from "./utils/Fixture.sol";
 /// State invariants: totalSupply == sum of mints; only MINTER_ROLE holders mint;
 /// a permit sets allowance[owner][spender] = value and bumps nonces(owner) by one.
 contract DataTokenTest is Fixture {
-    event Transfer(address indexed from, address indexed to, uint256 value);
-    event Approval(address indexed owner, address indexed spender, uint256 value);
 
     function test_metadata() public view {
         assertEq(token.name(), "DATA Token", "name");
@@ -29,7 +28,7 @@ contract DataTokenTest is Fixture {
 
     function test_mint_byMinter() public {
         vm.expectEmit(address(token));
-        emit Transfer(address(0), bob, 1e18);
+        emit IERC20.Transfer(address(0), bob, 1e18);
         vm.prank(admin);
         token.mint(bob, 1e18);
         assertEq(token.balanceOf(bob), 1e18, "balance");
@@ -118,7 +117,7 @@ contract DataTokenTest is Fixture {
         uint256 deadline = _now() + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _permit(BOB_PK, hospital, 42, deadline);
         vm.expectEmit(address(token));
-        emit Approval(bob, hospital, 42);
+        emit IERC20.Approval(bob, hospital, 42);
         vm.prank(stranger); // anyone may submit the permit
         token.permit(bob, hospital, 42, deadline, v, r, s);
         assertEq(token.allowance(bob, hospital), 42, "allowance");

@@ -14,18 +14,6 @@ import {Category, Country, OrganisationType, PricingUnit, Purpose} from "../src/
 ///   types or jurisdictions (the `None` values);
 /// - isRetracted toggles only through retract/restore by the product's seller.
 contract PoliciesTest is Fixture {
-    event PolicyUpdated(
-        uint256 indexed productId,
-        uint32 indexed version,
-        uint16 purposes,
-        uint8 consumerCategories,
-        uint16 organisationTypes,
-        uint64 jurisdictions,
-        bool requiresApproval,
-        uint32 retentionDays
-    );
-    event ConsentRetracted(uint256 indexed productId, address indexed consumer);
-    event ConsentRestored(uint256 indexed productId, address indexed consumer);
 
     uint16 internal constant RESEARCH = uint16(1 << uint8(Purpose.Research));
     uint8 internal constant ORGS = uint8(1 << uint8(Category.Organisation));
@@ -61,7 +49,7 @@ contract PoliciesTest is Fixture {
 
     function test_setPolicy() public {
         vm.expectEmit(address(policies));
-        emit PolicyUpdated(productId, 1, RESEARCH, ORGS, HOSPITALS, NL, true, 30);
+        emit Policies.PolicyUpdated(productId, 1, RESEARCH, ORGS, HOSPITALS, NL, true, 30);
         vm.prank(alice);
         uint32 v = policies.setPolicy(productId, RESEARCH, ORGS, HOSPITALS, NL, true, 30);
         assertEq(v, 1, "version 1");
@@ -84,7 +72,7 @@ contract PoliciesTest is Fixture {
 
         _warpBy(1 days);
         vm.expectEmit(address(policies));
-        emit PolicyUpdated(productId, 2, RESEARCH | 4, ORGS | INDIVIDUALS, HOSPITALS, NL | 2, false, 0);
+        emit Policies.PolicyUpdated(productId, 2, RESEARCH | 4, ORGS | INDIVIDUALS, HOSPITALS, NL | 2, false, 0);
         vm.prank(alice);
         uint32 v = policies.setPolicy(productId, RESEARCH | 4, ORGS | INDIVIDUALS, HOSPITALS, NL | 2, false, 0);
         assertEq(v, 2, "version 2");
@@ -200,14 +188,14 @@ contract PoliciesTest is Fixture {
 
     function test_retractAndRestoreConsent() public {
         vm.expectEmit(address(policies));
-        emit ConsentRetracted(productId, insurer);
+        emit Policies.ConsentRetracted(productId, insurer);
         vm.prank(alice);
         policies.retractConsent(productId, insurer);
         assertTrue(policies.isRetracted(productId, insurer), "retracted");
         assertFalse(policies.isRetracted(productId, hospital), "others unaffected");
 
         vm.expectEmit(address(policies));
-        emit ConsentRestored(productId, insurer);
+        emit Policies.ConsentRestored(productId, insurer);
         vm.prank(alice);
         policies.restoreConsent(productId, insurer);
         assertFalse(policies.isRetracted(productId, insurer), "restored");
