@@ -1,6 +1,7 @@
 // The subgraph (catalogue search, agreement history): a graph-node compatible GraphQL endpoint,
 // the local indexer of `npm start` by default. Reads only: the chain stays the source of truth.
 import { CliError, EXIT } from "./errors.ts";
+import type { PolicyView } from "./format.ts";
 
 export const DEFAULT_SUBGRAPH_URL = "http://127.0.0.1:8000/subgraphs/name/kraken/marketplace";
 
@@ -75,14 +76,5 @@ export interface GraphProduct {
   revenue: string;
   requiresApproval: boolean;
   seller: { id: string };
-  policy: {
-    version: number;
-    purposes: string[];
-    consumerCategories: string[];
-    organisationTypes: string[];
-    jurisdictions: string[];
-    requiresApproval: boolean;
-    retentionDays: number;
-    createdAt: string;
-  } | null;
+  policy: (PolicyView & { createdAt: string }) | null;
 }
