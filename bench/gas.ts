@@ -1,8 +1,8 @@
 // Gas per user operation, measured on the in-process Hardhat chain with the same deployment
 // code as `npm start`. Each operation runs N times with fresh users (cold storage, the case a
 // real user pays for); the table gives median and p95 of gasUsed.
-import { parseEther, parseSignature, type TransactionReceipt } from "viem";
-import { agreementsAbi, Category, Country, dataTokenAbi, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
+import { parseEther, type TransactionReceipt } from "viem";
+import { agreementsAbi, Category, Country, dataTokenAbi, signPermit, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
 import { marketplaceFixture } from "../test/helpers/marketplace.ts";
 import { quantiles, type Row } from "./lib.ts";
 
@@ -60,14 +60,8 @@ export async function gasBench(N = 10): Promise<Row[]> {
     record("renew (7 days)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
-    const nonce = await f.publicClient.readContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "nonces", args: [buyer.account.address] });
-    const sig = parseSignature(await buyer.signTypedData({
-      domain: { name: "DATA Token", version: "1", chainId: await f.publicClient.getChainId(), verifyingContract: f.addr.token },
-      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
-      primaryType: "Permit",
-      message: { owner: buyer.account.address, spender: f.addr.agreements, value: parseEther("10"), nonce, deadline },
-    }));
-    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, 1, parseEther("10"), deadline, Number(sig.v), sig.r, sig.s] })));
+    const sig = await signPermit({ wallet: buyer as never, publicClient: f.publicClient as never, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
+    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
     record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
   }
 

@@ -1,24 +1,12 @@
 // `kraken register` and `kraken login` as a user runs them (a child process), against a real
 // local chain and the demo issuer.
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentialsAbi } from "@kraken/sdk";
 import { credentialHash } from "@kraken/sdk/ssi";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
-
-const bin = join(import.meta.dirname, "..", "bin", "kraken.mjs");
-
-export function kraken(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, PRIVATE_KEY: undefined, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (b) => (stdout += b));
-    child.stderr.on("data", (b) => (stderr += b));
-    child.on("exit", (code) => done({ code: code ?? 1, stdout, stderr }));
-  });
-}
+import { kraken } from "./run.ts";
 
 let s: Stack;
 beforeAll(async () => {

@@ -179,24 +179,6 @@ contract DataTokenTest is Fixture {
 
     // --- helpers ---
 
-    function _permitDigest(address owner, address spender, uint256 value, uint256 nonce, uint256 deadline)
-        internal
-        view
-        returns (bytes32)
-    {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                spender,
-                value,
-                nonce,
-                deadline
-            )
-        );
-        return keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
-    }
-
     function _permitAs(uint256 pk, address owner, address spender, uint256 value, uint256 deadline)
         internal
         view

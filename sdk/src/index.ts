@@ -8,3 +8,4 @@ export * from "./policy.ts";
 export * from "./chain.ts";
 export * from "./metadata.ts";
 export * from "./delivery/index.ts";
+export * from "./permit.ts";

@@ -1,7 +1,7 @@
 // User flows across the four marketplace contracts, driven with viem the way the dApp and the
 // CLI drive them: register with an attestation, publish with a policy, check eligibility, buy.
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseEther, parseSignature, type Address } from "viem";
+import { parseEther, type Address } from "viem";
 import {
   agreementsAbi,
   AgreementStatus,
@@ -9,6 +9,7 @@ import {
   Country,
   credentialsAbi,
   dataTokenAbi,
+  signPermit,
   OrganisationType,
   PricingUnit,
   ProductType,
@@ -87,15 +88,8 @@ describe("marketplace user flows", () => {
     await f.setPolicy(hospital, id, researchPolicy);
     await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [tomas.account.address, parseEther("40")] }));
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
-    const nonce = await f.publicClient.readContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "nonces", args: [tomas.account.address] });
-    const signature = await tomas.signTypedData({
-      domain: { name: "DATA Token", version: "1", chainId: await f.publicClient.getChainId(), verifyingContract: f.addr.token },
-      types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
-      primaryType: "Permit",
-      message: { owner: tomas.account.address, spender: f.addr.agreements, value: parseEther("40"), nonce, deadline },
-    });
-    const { v, r, s } = parseSignature(signature);
-    await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [id, Purpose.Research, 1, parseEther("40"), deadline, Number(v), r, s] }));
+    const { v, r, s } = await signPermit({ wallet: tomas as never, publicClient: f.publicClient as never, token: f.addr.token, owner: tomas.account, spender: f.addr.agreements, value: parseEther("40"), deadline });
+    await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [id, Purpose.Research, 1, parseEther("40"), deadline, v, r, s] }));
     expect(await f.balanceOf(tomas.account.address)).toBe(0n);
   });
 

@@ -2,8 +2,8 @@
 // shows the price, then pays: approve + requestAccess, or one requestAccessWithPermit with an
 // EIP-2612 signature (--permit). Reverts are decoded into messages that say what to do.
 import { parseArgs } from "node:util";
-import { parseEventLogs, parseSignature, type Hex } from "viem";
-import { AgreementStatus, agreementsAbi, dataTokenAbi, PricingUnit, PurposeNames } from "@kraken/sdk";
+import { parseEventLogs, type Hex } from "viem";
+import { AgreementStatus, agreementsAbi, dataTokenAbi, PricingUnit, PurposeNames, signPermit } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, parseCount, parseData, parseEnum, priceWords, purposeWords, toFlag, unitWords } from "../format.ts";
@@ -86,21 +86,10 @@ export const buy: Command = {
     let receipt;
     try {
       if (values.permit) {
-        const [domain, nonce, block] = await Promise.all([
-          publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "eip712Domain" }),
-          publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "nonces", args: [me] }),
-          publicClient.getBlock(),
-        ]);
-        const deadline = block.timestamp + 3600n;
+        const deadline = (await publicClient.getBlock()).timestamp + 3600n;
         out.progress(`  signing an EIP-2612 permit for ${data(maxTotal)} (valid until ${date(deadline)})`);
-        const signature = await wallet.signTypedData({
-          domain: { name: domain[1], version: domain[2], chainId: Number(domain[3]), verifyingContract: domain[4] },
-          types: { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
-          primaryType: "Permit",
-          message: { owner: me, spender: agreements, value: maxTotal, nonce, deadline },
-        });
-        const { r, s, v, yParity } = parseSignature(signature);
-        const args = [productId, purpose, periods, maxTotal, deadline, Number(v ?? BigInt(yParity + 27)), r, s] as const;
+        const { v, r, s } = await signPermit({ wallet, publicClient, token, owner: account, spender: agreements, value: maxTotal, deadline });
+        const args = [productId, purpose, periods, maxTotal, deadline, v, r, s] as const;
         const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccessWithPermit", args });
         receipt = await send("requestAccessWithPermit", wallet.writeContract(request));
       } else {

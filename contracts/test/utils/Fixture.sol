@@ -240,6 +240,25 @@ abstract contract Fixture is Test {
         token.mint(who, amount);
     }
 
+    /// @dev The EIP-712 digest of a DataToken permit.
+    function _permitDigest(address owner, address spender, uint256 value, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                spender,
+                value,
+                nonce,
+                deadline
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+    }
+
     /// @dev An EIP-2612 permit signature of `owner` (key `pk`) for Agreements.
     function _permit(uint256 pk, address spender, uint256 value, uint256 deadline)
         internal
@@ -247,18 +266,7 @@ abstract contract Fixture is Test {
         returns (uint8 v, bytes32 r, bytes32 s)
     {
         address owner = vm.addr(pk);
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                spender,
-                value,
-                token.nonces(owner),
-                deadline
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
-        (v, r, s) = vm.sign(pk, digest);
+        (v, r, s) = vm.sign(pk, _permitDigest(owner, spender, value, token.nonces(owner), deadline));
     }
 
     // --- agreements ---
