@@ -1,0 +1,147 @@
+// The consent policy editor (spec §5.1.4 "Set policies (Consents)", "Set the allowed
+// jurisdictions"): who may buy, for which purposes, from which countries, and whether the
+// seller approves each request. Used by the wizard and by Manage products.
+import { useId, type ReactNode } from "react";
+import {
+  ALL_COUNTRIES,
+  Category,
+  CategoryNames,
+  CountryNames,
+  OrganisationType,
+  OrganisationTypeNames,
+  PurposeNames,
+  TARGET_COUNTRIES,
+  type Country,
+  type Purpose,
+} from "@kraken/sdk";
+
+export interface PolicyValue {
+  purposes: Purpose[];
+  consumerCategories: Category[];
+  organisationTypes: OrganisationType[];
+  jurisdictions: Country[];
+  requiresApproval: boolean;
+  retentionDays: number;
+}
+
+/** "ResearchUniversity" → "Research university", "AiTraining" → "AI training". */
+export function words(name: string): string {
+  const s = name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().replace(/\bai\b/, "AI").replace(/\bsmpc\b/, "SMPC");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const COUNTRY_NAMES: Record<string, string> = {
+  DE: "Germany", GB: "United Kingdom", FR: "France", IT: "Italy", ES: "Spain", NL: "Netherlands", BE: "Belgium",
+  PT: "Portugal", SE: "Sweden", DK: "Denmark", EE: "Estonia", FI: "Finland", AT: "Austria", BG: "Bulgaria",
+  CH: "Switzerland", CY: "Cyprus", CZ: "Czechia", GR: "Greece", HR: "Croatia", HU: "Hungary", IE: "Ireland",
+  IS: "Iceland", LI: "Liechtenstein", LT: "Lithuania", LU: "Luxembourg", LV: "Latvia", MT: "Malta", NO: "Norway",
+  PL: "Poland", RO: "Romania", SI: "Slovenia", SK: "Slovakia",
+};
+export const countryName = (c: Country) => COUNTRY_NAMES[CountryNames[c]] ?? CountryNames[c];
+
+function toggle<T>(list: T[], v: T, on: boolean): T[] {
+  return on ? (list.includes(v) ? list : [...list, v]) : list.filter((x) => x !== v);
+}
+
+function CheckboxGroup<T extends number>(p: {
+  legend: string;
+  hint?: string;
+  options: { value: T; label: string }[];
+  selected: T[];
+  onChange: (next: T[]) => void;
+  columns?: boolean;
+  extra?: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <fieldset className="checkbox-group" aria-describedby={p.hint ? `${id}-hint` : undefined}>
+      <legend>{p.legend}</legend>
+      {p.hint ? <p id={`${id}-hint`} className="muted hint">{p.hint}</p> : null}
+      {p.extra}
+      <div className={p.columns ? "checks columns" : "checks"}>
+        {p.options.map((o) => (
+          <label key={o.value} className="check">
+            <input type="checkbox" checked={p.selected.includes(o.value)} onChange={(e) => p.onChange(toggle(p.selected, o.value, e.target.checked))} />{" "}
+            {o.label}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+export function PolicyFields({ value, onChange }: { value: PolicyValue; onChange: (v: PolicyValue) => void }) {
+  const set = (patch: Partial<PolicyValue>) => onChange({ ...value, ...patch });
+  const orgs = value.consumerCategories.includes(Category.Organisation);
+  const retentionId = useId();
+  return (
+    <div className="policy-fields">
+      <CheckboxGroup
+        legend="Purposes buyers may use the data for"
+        hint="A request names one purpose; anything not ticked is refused on chain."
+        options={PurposeNames.map((n, i) => ({ value: i as Purpose, label: words(n) }))}
+        selected={value.purposes}
+        onChange={(purposes) => set({ purposes })}
+        columns
+      />
+      <CheckboxGroup
+        legend="Who may buy"
+        options={CategoryNames.map((n, i) => ({ value: i as Category, label: i === Category.Individual ? "Individuals" : "Organisations" }))}
+        selected={value.consumerCategories}
+        onChange={(consumerCategories) =>
+          set({ consumerCategories, organisationTypes: consumerCategories.includes(Category.Organisation) ? value.organisationTypes : [] })
+        }
+      />
+      {orgs ? (
+        <CheckboxGroup
+          legend="Kinds of organisation"
+          hint="Checked against the organisation type in the buyer's credential."
+          options={OrganisationTypeNames.slice(1).map((n, i) => ({ value: (i + 1) as OrganisationType, label: words(n) }))}
+          selected={value.organisationTypes}
+          onChange={(organisationTypes) => set({ organisationTypes })}
+          columns
+        />
+      ) : null}
+      <CheckboxGroup
+        legend="Allowed jurisdictions"
+        hint="The buyer's registered country must be one of these."
+        options={ALL_COUNTRIES.map((c) => ({ value: c, label: `${countryName(c)} (${CountryNames[c]})` }))}
+        selected={value.jurisdictions}
+        onChange={(jurisdictions) => set({ jurisdictions })}
+        columns
+        extra={
+          <p className="inline-actions">
+            <button type="button" className="secondary small" onClick={() => set({ jurisdictions: [...TARGET_COUNTRIES] })}>
+              Pilot countries (13)
+            </button>{" "}
+            <button type="button" className="secondary small" onClick={() => set({ jurisdictions: [...ALL_COUNTRIES] })}>
+              All {ALL_COUNTRIES.length}
+            </button>{" "}
+            <button type="button" className="secondary small" onClick={() => set({ jurisdictions: [] })}>
+              None
+            </button>
+          </p>
+        }
+      />
+      <fieldset>
+        <legend>Approval and retention</legend>
+        <label className="check">
+          <input type="checkbox" checked={value.requiresApproval} onChange={(e) => set({ requiresApproval: e.target.checked })} /> I approve
+          each request myself (payment is held in escrow until I decide)
+        </label>
+        <div className="field">
+          <label htmlFor={retentionId}>Buyers must delete the data after (days, 0 = no limit)</label>
+          <input
+            id={retentionId}
+            type="number"
+            min={0}
+            step={1}
+            inputMode="numeric"
+            value={value.retentionDays}
+            onChange={(e) => set({ retentionDays: e.target.value === "" ? 0 : Math.floor(Number(e.target.value)) })}
+          />
+        </div>
+      </fieldset>
+    </div>
+  );
+}

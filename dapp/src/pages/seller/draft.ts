@@ -1,0 +1,209 @@
+// The product a seller is putting together in the Create product wizard (spec §5.1.4), its
+// per-step checks, and how it becomes the metadata document, `Catalogue.publish` arguments and
+// the consent policy. Pure functions: the pages render and sign, this decides.
+import { parseEther, type Address } from "viem";
+import {
+  Category,
+  Modality,
+  OrganisationType,
+  PricingUnit,
+  ProductType,
+  Purpose,
+  TARGET_COUNTRIES,
+  type Country,
+  type PolicyTerms,
+  type ProductMetadata,
+} from "@kraken/sdk";
+
+export interface ProductDraft {
+  productType: ProductType;
+  title: string;
+  summary: string;
+  description: string;
+  cover: File | null;
+  /** Batch products: the dataset, encrypted in the browser before it leaves it. */
+  file: File | null;
+  /** Stream products: Streamr stream ids the seller holds GRANT on. */
+  streams: string[];
+  category: string;
+  tags: string[];
+  modality: Modality;
+  jurisdictions: Country[];
+  purposes: Purpose[];
+  consumerCategories: Category[];
+  organisationTypes: OrganisationType[]; // only meaningful when organisations are allowed
+  requiresApproval: boolean;
+  retentionDays: number;
+  /** Price in DATA as typed ("0" = free). */
+  price: string;
+  pricingUnit: PricingUnit;
+}
+
+export const STEPS = [
+  { key: "type", label: "Type" },
+  { key: "description", label: "Description" },
+  { key: "data", label: "Data" },
+  { key: "catalogue", label: "Tags and category" },
+  { key: "policy", label: "Consent policy" },
+  { key: "price", label: "Price" },
+  { key: "review", label: "Review and sign" },
+] as const;
+export type StepKey = (typeof STEPS)[number]["key"];
+
+export const MAX_TITLE_BYTES = 200; // Catalogue.MAX_TITLE_BYTES
+export const MAX_TAGS = 16; // Catalogue.MAX_TAGS
+export const MAX_STREAMS = 8; // Catalogue.MAX_STREAMS
+export const MAX_COVER_BYTES = 2 * 2 ** 20;
+
+export const TYPE_HELP: Record<ProductType, string> = {
+  [ProductType.Stream]: "A live data stream (Streamr), sold by time: per hour, day, week or month.",
+  [ProductType.Batch]: "A dataset file, encrypted in your browser; buyers get the key through the relays. Sold once.",
+  [ProductType.DataUnion]: "Streams pooled from many members, sold by time.",
+  [ProductType.Analytics]: "Privacy-preserving analytics results (SMPC). Sold once.",
+};
+
+export const isTimeBased = (t: ProductType) => t === ProductType.Stream || t === ProductType.DataUnion;
+
+export function emptyDraft(): ProductDraft {
+  return {
+    productType: ProductType.Batch,
+    title: "",
+    summary: "",
+    description: "",
+    cover: null,
+    file: null,
+    streams: [],
+    category: "",
+    tags: [],
+    modality: Modality.Anonymised,
+    jurisdictions: [...TARGET_COUNTRIES],
+    purposes: [Purpose.Research],
+    consumerCategories: [Category.Organisation],
+    organisationTypes: [OrganisationType.Hospital, OrganisationType.ResearchUniversity],
+    requiresApproval: false,
+    retentionDays: 365,
+    price: "0",
+    pricingUnit: PricingUnit.OneTime,
+  };
+}
+
+/** Changing the type fixes the pricing unit the contract accepts for it. */
+export function withType(d: ProductDraft, productType: ProductType): ProductDraft {
+  const timeBased = isTimeBased(productType);
+  const unitOk = timeBased !== (d.pricingUnit === PricingUnit.OneTime);
+  return { ...d, productType, pricingUnit: unitOk ? d.pricingUnit : timeBased ? PricingUnit.Day : PricingUnit.OneTime };
+}
+
+/** "a, b  ,c" → ["a","b","c"]: trimmed, lower-cased, de-duplicated. */
+export function parseTags(text: string): string[] {
+  return [...new Set(text.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean))];
+}
+
+/** One stream id per line or comma; Streamr ids look like `<address or ENS>/<path>`. */
+export function parseStreams(text: string): string[] {
+  return [...new Set(text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean))];
+}
+
+const STREAM_ID = /^(0x[0-9a-fA-F]{40}|[a-z0-9-]+(\.[a-z0-9-]+)+)\/[^\s]+$/;
+
+/** Problems that keep the seller on `step`; empty when they may go on. */
+export function checkStep(step: StepKey, d: ProductDraft): string[] {
+  const errors: string[] = [];
+  switch (step) {
+    case "description": {
+      const bytes = new TextEncoder().encode(d.title.trim()).length;
+      if (bytes === 0) errors.push("Give the product a name.");
+      if (bytes > MAX_TITLE_BYTES) errors.push(`The name is too long (${bytes} bytes; at most ${MAX_TITLE_BYTES}).`);
+      if (!d.summary.trim()) errors.push("Write a one-line summary.");
+      if (d.cover && !d.cover.type.startsWith("image/")) errors.push("The cover must be an image.");
+      if (d.cover && d.cover.size > MAX_COVER_BYTES) errors.push("The cover image is larger than 2 MB.");
+      break;
+    }
+    case "data":
+      if (d.productType === ProductType.Batch && !d.file) errors.push("Pick the dataset file to sell.");
+      if (d.productType === ProductType.Stream) {
+        if (d.streams.length === 0) errors.push("Add at least one stream id.");
+        if (d.streams.length > MAX_STREAMS) errors.push(`At most ${MAX_STREAMS} streams per product.`);
+        for (const s of d.streams) if (!STREAM_ID.test(s)) errors.push(`"${s}" is not a stream id (like 0xabc…/heart-rate).`);
+      }
+      break;
+    case "catalogue":
+      if (!d.category.trim()) errors.push("Choose a category.");
+      if (d.tags.length > MAX_TAGS) errors.push(`At most ${MAX_TAGS} tags.`);
+      break;
+    case "policy":
+      if (d.purposes.length === 0) errors.push("Allow at least one purpose.");
+      if (d.consumerCategories.length === 0) errors.push("Allow individuals, organisations or both.");
+      if (d.consumerCategories.includes(Category.Organisation) && d.organisationTypes.length === 0) {
+        errors.push("Choose which kinds of organisation may buy.");
+      }
+      if (d.jurisdictions.length === 0) errors.push("Allow at least one country.");
+      if (!Number.isInteger(d.retentionDays) || d.retentionDays < 0) errors.push("Retention must be a whole number of days (0 = no limit).");
+      break;
+    case "price":
+      try {
+        if (priceWei(d.price) < 0n) errors.push("The price cannot be negative.");
+      } catch {
+        errors.push("Enter the price as a number of DATA, e.g. 12.5 (0 = free).");
+      }
+      if (isTimeBased(d.productType) === (d.pricingUnit === PricingUnit.OneTime)) {
+        errors.push(isTimeBased(d.productType) ? "Streams are sold per hour, day, week or month." : "This type is sold once.");
+      }
+      break;
+    case "type":
+    case "review":
+      break;
+  }
+  return errors;
+}
+
+/** Every step's problems, for the review page. */
+export function checkAll(d: ProductDraft): string[] {
+  return STEPS.flatMap((s) => checkStep(s.key, d));
+}
+
+const MAX_PRICE = 2n ** 96n - 1n; // uint96
+
+export function priceWei(text: string): bigint {
+  const t = text.trim();
+  if (!/^\d+(\.\d{1,18})?$/.test(t)) throw new RangeError(`not a DATA amount: ${text}`);
+  const wei = parseEther(t);
+  if (wei > MAX_PRICE) throw new RangeError("price too large");
+  return wei;
+}
+
+export function policyTerms(d: ProductDraft): PolicyTerms {
+  const orgs = d.consumerCategories.includes(Category.Organisation);
+  return {
+    purposes: d.purposes,
+    consumerCategories: d.consumerCategories,
+    organisationTypes: orgs ? d.organisationTypes.filter((o) => o !== OrganisationType.None) : [],
+    jurisdictions: d.jurisdictions,
+    requiresApproval: d.requiresApproval,
+    retentionDays: d.retentionDays,
+  };
+}
+
+export function metadataDocument(d: ProductDraft, coverUri?: string): ProductMetadata {
+  return {
+    schema: "kraken.product/v1",
+    title: d.title.trim(),
+    summary: d.summary.trim(),
+    description: d.description.trim(),
+    category: d.category.trim(),
+    tags: d.tags,
+    ...(coverUri ? { coverImage: coverUri } : {}),
+  };
+}
+
+/** The `Catalogue.Description` struct. */
+export function descriptionArg(d: ProductDraft, metadataURI: string) {
+  return { metadataURI, title: d.title.trim(), summary: d.summary.trim(), category: d.category.trim(), tags: d.tags };
+}
+
+/** Delivery agents: batch products go through the relays (2 of 3 in the demo); others need none. */
+export function deliveryAgents(d: ProductDraft, relays: Address[]): { agents: Address[]; threshold: number } {
+  if (d.productType !== ProductType.Batch) return { agents: [], threshold: 0 };
+  if (relays.length === 0) throw new Error("No key relays are configured: batch products cannot be delivered.");
+  return { agents: relays, threshold: Math.min(relays.length, Math.max(1, Math.ceil((relays.length + 1) / 2))) };
+}

@@ -1,0 +1,56 @@
+// Vite build of the dApp. `--mode production` (npm run build) compiles the demo wallet out;
+// `--mode demo` (what `npm start` builds) and the dev server keep it. Assets use relative URLs
+// so the bundle can be hosted under any path, and config.json is fetched at run time.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import react from "@vitejs/plugin-react";
+import { defineConfig, type Plugin } from "vite";
+
+/** Dev server only: serve /config.json from $KRAKEN_DAPP_CONFIG (a file written by the server). */
+function devConfig(): Plugin {
+  return {
+    name: "kraken-dev-config",
+    apply: "serve",
+    configureServer(server) {
+      server.middlewares.use("/config.json", (_req, res) => {
+        const file = process.env.KRAKEN_DAPP_CONFIG ?? join(import.meta.dirname, "..", ".data", "dapp", "config.json");
+        if (!existsSync(file)) {
+          res.statusCode = 404;
+          res.end(`no dApp config at ${file}: run npm start once, or set KRAKEN_DAPP_CONFIG`);
+          return;
+        }
+        res.setHeader("content-type", "application/json");
+        res.end(readFileSync(file));
+      });
+    },
+  };
+}
+
+/**
+ * The SDK's modules and their crypto/encoding dependencies have no side effects, so the ones a
+ * chunk does not use stay out of it (tweetnacl is CommonJS and would otherwise always be kept). Done here, not in sdk/package.json, so that
+ * Node tools keep their default behaviour.
+ */
+function sdkWithoutSideEffects(): Plugin {
+  return {
+    name: "kraken-sdk-side-effect-free",
+    transform: {
+      filter: { id: /[\\/](sdk[\\/]src|node_modules[\\/](tweetnacl|multiformats|shamir-secret-sharing))[\\/]/ },
+      handler(code) {
+        return { code, moduleSideEffects: false };
+      },
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => ({
+  base: "./",
+  plugins: [react(), devConfig(), sdkWithoutSideEffects()],
+  define: { __KRAKEN_DEMO__: JSON.stringify(mode !== "production") },
+  build: {
+    target: "es2022",
+    sourcemap: false,
+    chunkSizeWarningLimit: 3000,
+  },
+  server: { host: "127.0.0.1", port: 5173 },
+}));
