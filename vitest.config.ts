@@ -12,6 +12,7 @@ export default defineConfig({
       "indexer/test/**/*.test.ts",
       "ipfs/test/**/*.test.ts",
       "streamr/test/**/*.test.ts",
+      "relay/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -1,0 +1,88 @@
+// The relay's HTTP API (JSON, CORS open: the dApp calls it from the browser):
+//   GET  /health                         address, status, checkpoint, chain head, counters
+//   GET  /products/<id>/share            the share this relay holds: version and envelope hash (no secret)
+//   POST /agreements/<id>/redeliver      buyer-signed request to publish the delivery again
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RelayApi {
+  health(): Promise<unknown>;
+  share(productId: string): unknown | undefined;
+  redeliver(agreementId: string, body: unknown): Promise<unknown>;
+}
+
+const MAX_BODY = 16 * 1024;
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on("data", (b: Buffer) => {
+      size += b.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, "request body too large"));
+        req.destroy();
+      } else parts.push(b);
+    });
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(parts).toString("utf8")));
+      } catch {
+        reject(new HttpError(400, "the body is not JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": "content-type",
+    "cache-control": "no-store",
+  });
+  res.end(JSON.stringify(body));
+}
+
+async function handle(api: RelayApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://relay");
+  if (req.method === "OPTIONS") return send(res, 204, null);
+  let m: RegExpMatchArray | null;
+  if (req.method === "GET" && url.pathname === "/health") return send(res, 200, await api.health());
+  if (req.method === "GET" && (m = url.pathname.match(/^\/products\/(\d+)\/share$/))) {
+    const s = api.share(m[1]);
+    return s ? send(res, 200, s) : send(res, 404, { error: `this relay holds no key share for product ${m[1]}` });
+  }
+  if (req.method === "POST" && (m = url.pathname.match(/^\/agreements\/(\d+)\/redeliver$/))) {
+    return send(res, 200, await api.redeliver(m[1], await readJson(req)));
+  }
+  throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+}
+
+export async function startHttp(api: RelayApi, port: number, host: string, onError: (err: Error) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    handle(api, req, res).catch((err: Error) => {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      onError(err);
+      send(res, 500, { error: "internal error" });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new Error(`port ${port} is in use: another relay (or something else) runs there`) : err));
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return { server, url: `http://${host}:${bound}` };
+}

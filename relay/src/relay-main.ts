@@ -1,0 +1,25 @@
+// One relay as its own process: `node --import tsx relay/src/relay-main.ts` with its options
+// as JSON in KRAKEN_RELAY_CONFIG (RelayOptions without `log`; the deployment inline or as
+// `deploymentFile`). Prints `{"ready":…}` on stdout once serving; stops on SIGINT/SIGTERM.
+// KRAKEN_RELAY_CRASH_AT=after-publish|after-record kills it mid-delivery (crash tests).
+import { readFileSync } from "node:fs";
+import { startRelay, type RelayOptions } from "./relay.ts";
+
+const raw = process.env.KRAKEN_RELAY_CONFIG;
+if (!raw) {
+  process.stderr.write("relay: set KRAKEN_RELAY_CONFIG to the relay's options as JSON (see relay/README.md)\n");
+  process.exit(2);
+}
+const cfg = JSON.parse(raw) as RelayOptions & { deploymentFile?: string };
+if (!cfg.deployment && cfg.deploymentFile) cfg.deployment = JSON.parse(readFileSync(cfg.deploymentFile, "utf8"));
+const crashAt = process.env.KRAKEN_RELAY_CRASH_AT as RelayOptions["crashAt"] | undefined;
+const relay = await startRelay({ ...cfg, crashAt: crashAt || cfg.crashAt });
+process.stdout.write(`${JSON.stringify({ ready: relay.url, address: relay.address })}\n`);
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void relay.stop().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,92 @@
+// A relay's durable state in its data directory, written atomically (temp file + fsync +
+// rename) so a kill at any point leaves either the old or the new version:
+//   shares/<productId>.json  the share envelope exactly as received — still sealed to the
+//                            relay's key; the opened share never touches the disk
+//   state.json               checkpoint block, counters, signed-but-unconfirmed receipt
+//                            transactions, used re-delivery nonces (hashed, until they expire)
+// Nothing personal is stored: ids, hashes and the relay's own transactions only.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Hex } from "viem";
+
+export interface StoredShare {
+  productId: string;
+  version: number;
+  envelope: Hex; // sealed to this relay, as received
+  envelopeHash: Hex;
+  seller: string;
+  storedAt: string;
+}
+
+export interface Counters {
+  sharesStored: number;
+  delivered: number;
+  redelivered: number;
+  rejected: number;
+}
+
+export interface PendingReceipt {
+  agreementId: string;
+  txHash: Hex;
+  raw: Hex; // the signed transaction, re-broadcast after a restart (same hash, so never twice)
+}
+
+export interface RelayState {
+  checkpointBlock: number;
+  counters: Counters;
+  pendingReceipts: Record<string, PendingReceipt>;
+  usedNonces: Record<string, number>; // keccak(nonce) -> expiry (unix s)
+  backfill?: string[]; // products whose earlier agreements still need a look (share just stored)
+}
+
+function writeAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(value, null, 2) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+export class RelayStore {
+  readonly state: RelayState;
+  private readonly shares = new Map<string, StoredShare>();
+  private readonly stateFile: string;
+  private readonly shareDir: string;
+
+  constructor(readonly dir: string, initialCheckpoint: number) {
+    mkdirSync(join(dir, "shares"), { recursive: true, mode: 0o700 });
+    this.stateFile = join(dir, "state.json");
+    this.shareDir = join(dir, "shares");
+    this.state = existsSync(this.stateFile)
+      ? (JSON.parse(readFileSync(this.stateFile, "utf8")) as RelayState)
+      : { checkpointBlock: initialCheckpoint, counters: { sharesStored: 0, delivered: 0, redelivered: 0, rejected: 0 }, pendingReceipts: {}, usedNonces: {} };
+    for (const f of readdirSync(this.shareDir)) {
+      if (!/^\d+\.json$/.test(f)) continue;
+      const s = JSON.parse(readFileSync(join(this.shareDir, f), "utf8")) as StoredShare;
+      this.shares.set(s.productId, s);
+    }
+  }
+
+  share(productId: string | bigint): StoredShare | undefined {
+    return this.shares.get(String(productId));
+  }
+
+  products(): string[] {
+    return [...this.shares.keys()];
+  }
+
+  putShare(s: StoredShare): void {
+    writeAtomic(join(this.shareDir, `${s.productId}.json`), s);
+    this.shares.set(s.productId, s);
+  }
+
+  save(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (const [k, exp] of Object.entries(this.state.usedNonces)) if (exp < now) delete this.state.usedNonces[k];
+    writeAtomic(this.stateFile, this.state);
+  }
+}

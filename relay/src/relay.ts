@@ -1,0 +1,367 @@
+// A key relay (delivery agent) for batch products, see docs/delivery.md:
+//   1. receives key shares on its share stream `<relay>/kraken/shares` (anyone may publish;
+//      only a share published by the product's seller on chain, sealed to this relay, newer
+//      than the one held, is kept — as received, still sealed);
+//   2. watches the Agreements contract from a persisted checkpoint; for every active agreement
+//      on a product it holds a share for, seals {agreement, product, link, its share, hashes,
+//      threshold} to the buyer's registered X25519 key, publishes it to the buyer's inbox
+//      `<relay>/kraken/inbox/<buyer>` and records the envelope hash on chain;
+//   3. re-publishes on a buyer-signed HTTP request while the agreement is active.
+// Durable and idempotent: the chain's `deliveryOf` is the source of truth for "delivered",
+// the receipt transaction is signed and saved before it is sent (a restart re-broadcasts the
+// same transaction), and the checkpoint moves only after every agreement up to it is settled.
+import {
+  createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, recoverMessageAddress, zeroAddress, zeroHash,
+  type AbiEvent, type Address, type Hex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { StreamPermission, StreamrClient, type StreamrClientConfig } from "@streamr/sdk";
+import {
+  agreementsAbi, catalogueAbi, credentialsAbi, deriveEncryptionKeyPair, EnvelopeError, inboxStreamId, marketplaceChain, openPayload,
+  parseRedeliveryRequest, parseShareMessage, parseSharePayload, PROTOCOL_VERSION, redeliveryMessage, sealPayload, shareStreamId,
+  DeliveryError, type DeliveryMessage, type DeliveryPayload, type Deployment,
+} from "@kraken/sdk";
+import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
+import { startHttp, HttpError } from "./relay-http.ts";
+import { createLogger, type LogLevel } from "./relay-log.ts";
+import { RelayStore, type Counters, type PendingReceipt } from "./relay-store.ts";
+
+export interface RelayOptions {
+  /** The relay's Ethereum key: its delivery-agent identity on chain and on Streamr. */
+  key: Hex;
+  rpcUrl: string;
+  deployment: Deployment;
+  /** The local network (the relay runs a websocket server on `port`) or a full client config. */
+  streamr: { network: LocalNetworkSettings; port?: number; host?: string } | { config: StreamrClientConfig };
+  /** Kubo RPC API: the relay pins the ciphertext of every share it stores (best effort). */
+  ipfs?: { apiUrl: string };
+  /** HTTP API port (0 = any free port). */
+  port: number;
+  host?: string;
+  dataDir: string;
+  log?: (line: string) => void;
+  logLevel?: LogLevel;
+  /** How often the chain is polled for new agreements (ms). */
+  pollMs?: number;
+  /** How far a re-delivery request's timestamp may be from now (s). */
+  requestMaxAgeSeconds?: number;
+  /** Test hook: SIGKILL this process at that point of a delivery (crash tests only). */
+  crashAt?: "after-publish" | "after-record";
+}
+
+export interface RelayHealth {
+  address: Address;
+  status: "ok" | "degraded";
+  checkpointBlock: number;
+  head: number | null;
+  counters: Counters;
+}
+
+export interface RunningRelay {
+  address: Address;
+  url: string;
+  health(): Promise<RelayHealth>;
+  stop(): Promise<void>;
+}
+
+const WATCHED = ["AgreementCreated", "AgreementApproved", "AgreementRenewed"];
+const watchedEvents = agreementsAbi.filter((x) => x.type === "event" && WATCHED.includes(x.name)) as AbiEvent[];
+const createdEvent = agreementsAbi.find((x) => x.type === "event" && x.name === "AgreementCreated") as AbiEvent;
+const LOG_SPAN = 2000n;
+
+export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
+  const account = privateKeyToAccount(o.key);
+  const me = account.address;
+  const log = createLogger(`relay ${me.slice(0, 10)}`, o.log, o.logLevel);
+  const chain = marketplaceChain(o.rpcUrl, o.deployment.chainId);
+  const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 100 });
+  const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 100 });
+  const c = o.deployment.contracts;
+  const agreements = c.Agreements.address;
+  const read = <T>(address: Address, abi: readonly unknown[], functionName: string, args: unknown[] = []) =>
+    publicClient.readContract({ address, abi: abi as never, functionName, args } as never) as Promise<T>;
+
+  const store = new RelayStore(o.dataDir, Math.max(0, (c.Agreements.blockNumber ?? o.deployment.deploymentBlock) - 1));
+  const { secretKey, publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
+  const registered = await read<Hex>(c.Credentials.address, credentialsAbi, "encryptionKeyOf", [me]);
+  if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this relay: sellers cannot seal key shares to it");
+  else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this relay's derived key: shares sealed to it cannot be opened");
+
+  const crash = (point: RelayOptions["crashAt"]) => {
+    if (o.crashAt === point) {
+      log.warn(`crash test: killing the process ${point}`);
+      process.kill(process.pid, "SIGKILL");
+    }
+  };
+
+  // One job at a time: deliveries, re-deliveries and receipts share the relay's account nonce.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = tail.then(job, job);
+    tail = run.catch(() => {});
+    return run;
+  };
+
+  // --- Streamr ---
+  const config = "config" in o.streamr ? o.streamr.config : localClientConfig(o.streamr.network, o.key, { port: o.streamr.port, host: o.streamr.host, id: `relay-${me.slice(2, 10)}` });
+  const streamr = new StreamrClient(config);
+  const ensuredInboxes = new Set<string>();
+  async function ensureInbox(buyer: Address): Promise<string> {
+    const id = inboxStreamId(me, buyer);
+    if (ensuredInboxes.has(id)) return id;
+    const stream = await streamr.getOrCreateStream({ id });
+    if (!(await stream.hasPermission({ userId: buyer, permission: StreamPermission.SUBSCRIBE, allowPublic: false }))) {
+      await stream.grantPermissions({ userId: buyer, permissions: [StreamPermission.SUBSCRIBE] });
+      log.debug(`created inbox ${id}`);
+    }
+    ensuredInboxes.add(id);
+    return id;
+  }
+
+  // --- receipts ---
+  async function recordReceipt(agreementId: bigint, envelopeHash: Hex): Promise<boolean> {
+    const data = encodeFunctionData({ abi: agreementsAbi, functionName: "recordDelivery", args: [agreementId, envelopeHash] });
+    await publicClient.call({ account: me, to: agreements, data }); // reverts (e.g. NotActive) before anything is signed
+    const request = await wallet.prepareTransactionRequest({ account, to: agreements, data, chain });
+    const raw = await wallet.signTransaction(request as never);
+    const pending: PendingReceipt = { agreementId: agreementId.toString(), txHash: keccak256(raw), raw };
+    store.state.pendingReceipts[pending.agreementId] = pending;
+    store.save(); // from here on a restart re-broadcasts this very transaction instead of signing another
+    return settleReceipt(pending);
+  }
+
+  async function settleReceipt(p: PendingReceipt): Promise<boolean> {
+    try {
+      await publicClient.sendRawTransaction({ serializedTransaction: p.raw });
+    } catch (err) {
+      log.debug(`receipt ${p.txHash} not re-broadcast: ${(err as Error).message.split("\n")[0]}`); // already mined or known
+    }
+    let ok = false;
+    try {
+      const receipt = await publicClient.waitForTransactionReceipt({ hash: p.txHash, timeout: 30_000 });
+      ok = receipt.status === "success";
+      if (ok) store.state.counters.delivered++;
+      else log.warn(`receipt for agreement ${p.agreementId} reverted (tx ${p.txHash})`);
+    } catch {
+      log.warn(`receipt transaction ${p.txHash} for agreement ${p.agreementId} was not mined; the chain decides again`);
+    }
+    delete store.state.pendingReceipts[p.agreementId];
+    store.save();
+    return ok;
+  }
+
+  // --- deliveries ---
+  type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "no-buyer-key";
+  async function deliver(agreementId: bigint, mode: "watch" | "redeliver"): Promise<Outcome> {
+    const a = await read<{ consumer: Address; productId: bigint }>(agreements, agreementsAbi, "getAgreement", [agreementId]);
+    const share = store.share(a.productId);
+    if (!share) return "no-share";
+    if (mode === "watch") {
+      const pending = store.state.pendingReceipts[agreementId.toString()];
+      if (pending) await settleReceipt(pending);
+      const recorded = await read<Hex>(agreements, agreementsAbi, "deliveryOf", [agreementId, me]);
+      if (recorded !== zeroHash) return "already-delivered";
+    }
+    if (!(await read<boolean>(agreements, agreementsAbi, "isActive", [agreementId]))) {
+      log.info(`agreement ${agreementId}: not active, nothing delivered`);
+      return "inactive";
+    }
+    const buyerKey = await read<Hex>(c.Credentials.address, credentialsAbi, "encryptionKeyOf", [a.consumer]);
+    if (buyerKey === zeroHash) {
+      log.warn(`agreement ${agreementId}: the buyer has no encryption key registered; nothing delivered`);
+      return "no-buyer-key";
+    }
+    const held = parseSharePayload(openPayload(share.envelope, secretKey)); // in memory only
+    const payload: DeliveryPayload = {
+      kind: "kraken.delivery", v: PROTOCOL_VERSION, agreementId: agreementId.toString(), productId: share.productId, relay: me,
+      threshold: held.threshold, share: held.share, link: held.link, ciphertextHash: held.ciphertextHash, plaintextHash: held.plaintextHash,
+      deliveredAt: Date.now(),
+    };
+    const { envelope, envelopeHash } = sealPayload(payload, buyerKey);
+    const inbox = await ensureInbox(a.consumer);
+    const message: DeliveryMessage = { type: "kraken.delivery", v: PROTOCOL_VERSION, agreementId: agreementId.toString(), envelope };
+    await streamr.publish(inbox, message);
+    crash("after-publish");
+    if (mode === "redeliver") {
+      store.state.counters.redelivered++;
+      store.save();
+      log.info(`agreement ${agreementId}: delivery published again on request`);
+      return "redelivered";
+    }
+    const ok = await recordReceipt(agreementId, envelopeHash);
+    crash("after-record");
+    log.info(`agreement ${agreementId}: delivered on product ${share.productId}${ok ? ", receipt recorded" : ", receipt NOT recorded"}`);
+    return "delivered";
+  }
+
+  // --- chain watcher ---
+  let head: number | null = null;
+  let chainOk = true;
+  async function scan(): Promise<void> {
+    head = Number(await publicClient.getBlockNumber());
+    while (store.state.checkpointBlock < head) {
+      const from = BigInt(store.state.checkpointBlock + 1);
+      const to = BigInt(Math.min(head, store.state.checkpointBlock + Number(LOG_SPAN)));
+      const logs = await publicClient.getLogs({ address: agreements, events: watchedEvents, fromBlock: from, toBlock: to });
+      const ids = [...new Set(logs.map((l) => (l as unknown as { args: { agreementId: bigint } }).args.agreementId))];
+      for (const id of ids) await serial(() => deliver(id, "watch"));
+      store.state.checkpointBlock = Number(to);
+      store.save();
+    }
+  }
+
+  /** Agreements on `productId` made before its share arrived (up to the head: deliver() is idempotent). */
+  async function backfill(productId: string): Promise<void> {
+    const logs = await publicClient.getLogs({
+      address: agreements, event: createdEvent, args: { productId: BigInt(productId) } as never,
+      fromBlock: BigInt(Math.max(0, o.deployment.deploymentBlock)), toBlock: "latest",
+    });
+    for (const l of logs) await serial(() => deliver((l as unknown as { args: { agreementId: bigint } }).args.agreementId, "watch"));
+    store.state.backfill = (store.state.backfill ?? []).filter((p) => p !== productId);
+    store.save();
+  }
+
+  // --- share intake ---
+  async function onShare(content: unknown, publisherId: string): Promise<void> {
+    try {
+      const msg = parseShareMessage(content);
+      const productId = BigInt(msg.productId);
+      const seller = await read<Address>(c.Catalogue.address, catalogueAbi, "sellerOf", [productId]);
+      if (seller === zeroAddress) throw new DeliveryError("bad-message", `product ${productId} does not exist`);
+      if (seller.toLowerCase() !== publisherId.toLowerCase()) throw new DeliveryError("bad-message", `forged: published by ${publisherId}, not by the seller of product ${productId}`);
+      const product = await read<{ deliveryAgents: Address[]; threshold: number }>(c.Catalogue.address, catalogueAbi, "getProduct", [productId]);
+      let payload;
+      try {
+        payload = parseSharePayload(openPayload(msg.envelope, secretKey));
+      } catch (err) {
+        throw err instanceof EnvelopeError ? new DeliveryError("bad-message", `cannot open the envelope: not sealed to this relay, or tampered`) : err;
+      }
+      if (payload.productId !== msg.productId) throw new DeliveryError("bad-message", `the sealed share is for product ${payload.productId}, the message says ${msg.productId}`);
+      if (payload.relay.toLowerCase() !== me.toLowerCase() || product.deliveryAgents[payload.index]?.toLowerCase() !== me.toLowerCase()) {
+        throw new DeliveryError("bad-message", `this relay is not delivery agent #${payload.index} of product ${productId}`);
+      }
+      if (payload.threshold !== product.threshold) throw new DeliveryError("bad-message", `threshold ${payload.threshold} differs from the product's ${product.threshold}`);
+      const envelopeHash = keccak256(msg.envelope);
+      const held = store.share(productId);
+      if (held?.envelopeHash === envelopeHash) throw new DeliveryError("bad-message", `replayed: this share envelope for product ${productId} is already stored`);
+      if (held && held.version >= payload.version) throw new DeliveryError("bad-message", `replayed or stale: version ${payload.version} is not newer than the stored ${held.version}`);
+      store.state.backfill = [...new Set([...(store.state.backfill ?? []), msg.productId])];
+      store.putShare({ productId: msg.productId, version: payload.version, envelope: msg.envelope, envelopeHash, seller, storedAt: new Date().toISOString() });
+      store.state.counters.sharesStored++;
+      store.save();
+      log.info(`stored the key share for product ${productId} (version ${payload.version})`);
+      if (o.ipfs && payload.link.startsWith("ipfs://")) void pin(payload.link.slice(7).split("/")[0]);
+      await backfill(msg.productId);
+    } catch (err) {
+      store.state.counters.rejected++;
+      store.save();
+      log.warn(`rejected a share message from ${publisherId}: ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+
+  async function pin(cid: string) {
+    try {
+      const res = await fetch(`${o.ipfs!.apiUrl.replace(/\/+$/, "")}/api/v0/pin/add?arg=${encodeURIComponent(cid)}`, { method: "POST", signal: AbortSignal.timeout(60_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      log.debug(`pinned ${cid}`);
+    } catch (err) {
+      log.warn(`could not pin ${cid}: ${(err as Error).message}`);
+    }
+  }
+
+  // --- re-delivery requests ---
+  const maxAge = o.requestMaxAgeSeconds ?? 300;
+  async function redeliver(agreementId: string, body: unknown) {
+    let r;
+    try {
+      r = parseRedeliveryRequest(body);
+    } catch (err) {
+      throw new HttpError(400, (err as Error).message);
+    }
+    const reject = (status: number, reason: string): never => {
+      store.state.counters.rejected++;
+      store.save();
+      log.warn(`rejected a re-delivery request for agreement ${agreementId}: ${reason}`);
+      throw new HttpError(status, reason);
+    };
+    if (r.agreementId !== agreementId) reject(400, `the signed request is for agreement ${r.agreementId}, not ${agreementId}`);
+    if (r.relay.toLowerCase() !== me.toLowerCase()) reject(400, `the signed request is for relay ${r.relay}, not this relay ${me}`);
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - r.timestamp) > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s from now (${now}); check your clock and sign a new one`);
+    const nonceKey = keccak256(r.nonce);
+    if (store.state.usedNonces[nonceKey]) reject(401, "replayed request: this nonce was already used; sign a new request");
+    const count = await read<bigint>(agreements, agreementsAbi, "agreementCount");
+    if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
+    const a = await read<{ consumer: Address; productId: bigint }>(agreements, agreementsAbi, "getAgreement", [BigInt(agreementId)]);
+    let signer: Address;
+    try {
+      signer = await recoverMessageAddress({ message: redeliveryMessage(r), signature: r.signature });
+    } catch {
+      return reject(401, "the signature cannot be verified");
+    }
+    if (signer.toLowerCase() !== a.consumer.toLowerCase()) reject(403, `signed by ${signer}, who is not the buyer of agreement ${agreementId}`);
+    store.state.usedNonces[nonceKey] = now + maxAge + 60;
+    store.save();
+    if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`);
+    if (!(await read<boolean>(agreements, agreementsAbi, "isActive", [BigInt(agreementId)]))) reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
+    const outcome = await serial(() => deliver(BigInt(agreementId), "redeliver"));
+    if (outcome !== "redelivered") reject(409, outcome === "inactive" ? `agreement ${agreementId} is not active: nothing is delivered` : `nothing delivered (${outcome})`);
+    return { agreementId, relay: me, status: "published", inbox: inboxStreamId(me, a.consumer) };
+  }
+
+  // --- start ---
+  try {
+    await streamr.connect();
+    const shares = await streamr.getOrCreateStream({ id: shareStreamId(me) });
+    if (!(await shares.hasPermission({ public: true, permission: StreamPermission.PUBLISH }))) {
+      await shares.grantPermissions({ public: true, permissions: [StreamPermission.PUBLISH] });
+    }
+    await streamr.subscribe(shares.id, (content, metadata) => void onShare(content, metadata.publisherId));
+  } catch (err) {
+    await streamr.destroy().catch(() => {});
+    throw err;
+  }
+  for (const p of Object.values(store.state.pendingReceipts)) await serial(() => settleReceipt(p));
+  for (const p of store.state.backfill ?? []) await backfill(p);
+
+  const health = async (): Promise<RelayHealth> => ({
+    address: me,
+    status: chainOk ? "ok" : "degraded",
+    checkpointBlock: store.state.checkpointBlock,
+    head,
+    counters: { ...store.state.counters },
+  });
+  const http_ = await startHttp(
+    { health, share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; }, redeliver },
+    o.port, o.host ?? "127.0.0.1", (err) => log.error(`HTTP handler failed: ${err.message}`),
+  );
+
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scanning: Promise<void> = Promise.resolve();
+  const loop = () => {
+    if (stopped) return;
+    scanning = scan().then(
+      () => { if (!chainOk) log.info("chain reachable again"); chainOk = true; },
+      (err) => { if (chainOk) log.error(`watching the chain failed (will retry): ${(err as Error).message.split("\n")[0]}`); chainOk = false; },
+    ).finally(() => { if (!stopped) timer = setTimeout(loop, o.pollMs ?? 250); });
+  };
+  loop();
+  log.info(`listening on ${http_.url}; share stream ${shareStreamId(me)}; checkpoint block ${store.state.checkpointBlock}; ${store.products().length} share(s) held`);
+
+  return {
+    address: me,
+    url: http_.url,
+    health,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(timer);
+      await scanning.catch(() => {});
+      await tail.catch(() => {});
+      await new Promise<void>((r) => http_.server.close(() => r()));
+      http_.server.closeAllConnections?.();
+      await streamr.destroy();
+    },
+  };
+}
