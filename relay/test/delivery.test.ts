@@ -84,4 +84,127 @@ describe("batch delivery through the relays", () => {
       expect(h.checkpointBlock).toBeGreaterThan(0);
     }
   });
+
+  it("an agreement that is not active gets nothing: pending, then rejected; its buyer is refused re-delivery", async () => {
+    const approval = await k.publishBatch({ data: new Uint8Array(randomBytes(5000)), policy: { ...OPEN_POLICY, requiresApproval: true }, publisher: sellerClient, title: "needs approval" });
+    const b = k.s.clients(ACCOUNTS.buyer);
+    const { agreementId, status } = await k.buy(ACCOUNTS.buyer, approval.productId);
+    expect(status).toBe(1); // Pending
+    await waitFor(async () => (await Promise.all(k.relays.relays.map((r) => r.health()))).every((h) => h.checkpointBlock >= 0 && h.head !== null && h.checkpointBlock >= h.head));
+    await expect(readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address)).rejects.toMatchObject({ code: "agreement-not-active", message: expect.stringContaining("pending the seller's approval") });
+    const err = await requestRedelivery(k.directory[0], agreementId, (message) => b.account.signMessage({ message })).catch((e) => e);
+    expect(err).toMatchObject({ status: 409, message: expect.stringContaining("not active") });
+    const seller = k.s.clients(ACCOUNTS.seller);
+    await seller.publicClient.waitForTransactionReceipt({ hash: await seller.wallet.writeContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "reject", args: [agreementId] }) });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await receiptsOf(agreementId)).toEqual([]);
+    for (const r of k.relays.relays) {
+      expect(await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "deliveryOf", args: [agreementId, r.address] })).toBe(zeroHash);
+    }
+    // someone else's agreement
+    const other = k.s.clients(ACCOUNTS.buyer2);
+    await expect(readDeliveryTerms(other.publicClient, k.s.deployment, agreementId, other.account.address)).rejects.toMatchObject({ code: "not-your-agreement" });
+  });
+
+  it("re-delivery requests: stale, replayed, wrong signer and malformed are refused with the reason", async () => {
+    const b = k.s.clients(ACCOUNTS.buyer);
+    const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
+    const relay = k.directory[0];
+    const post = (body: unknown) => fetch(`${relay.url}/agreements/${agreementId}/redeliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; status?: string } }));
+    const { signRedeliveryRequest } = await import("@kraken/sdk");
+    const sign = (who: typeof b, now = Date.now()) => signRedeliveryRequest((message) => who.account.signMessage({ message }), agreementId, relay.address, now);
+    const before = (await k.relays.relays[0].health()).counters;
+
+    const ok = await sign(b);
+    expect(await post(ok)).toMatchObject({ status: 200, body: { status: "published" } });
+    expect(await post(ok)).toMatchObject({ status: 401, body: { error: expect.stringContaining("replayed request") } });
+    expect(await post(await sign(b, Date.now() - 3600_000))).toMatchObject({ status: 401, body: { error: expect.stringContaining("stale request") } });
+    expect(await post(await sign(k.s.clients(ACCOUNTS.buyer2)))).toMatchObject({ status: 403, body: { error: expect.stringContaining("not the buyer") } });
+    expect(await post({ ...(await sign(b)), agreementId: "999" })).toMatchObject({ status: 400 });
+    expect(await post({ hello: 1 })).toMatchObject({ status: 400, body: { error: expect.stringContaining("malformed") } });
+    const forOtherRelay = await signRedeliveryRequest((message) => b.account.signMessage({ message }), agreementId, k.directory[1].address);
+    expect(await post(forOtherRelay)).toMatchObject({ status: 400, body: { error: expect.stringContaining("not this relay") } });
+
+    const after = (await k.relays.relays[0].health()).counters;
+    expect(after.redelivered).toBe(before.redelivered + 1);
+    expect(after.rejected).toBe(before.rejected + 5);
+  });
+
+  it("forged, replayed and malformed share envelopes are refused and counted", async () => {
+    const relay = k.relays.relays[0];
+    const before = (await relay.health()).counters;
+    const outsider = k.streamrClient(ACCOUNTS.outsider);
+    const { sealShares, relayEncryptionKeys, shareStreamId } = await import("@kraken/sdk");
+    const pc = k.s.clients(0).publicClient;
+    const agents = k.directory.map((r) => r.address);
+    const agentKeys = await relayEncryptionKeys(pc, k.s.deployment, agents);
+    const forged = await sealShares({ key: new Uint8Array(32), productId: product.productId, agents, agentKeys, threshold: 2, link: "ipfs://bafkreievil", ciphertextHash: zeroHash, plaintextHash: zeroHash });
+    await outsider.publish(shareStreamId(relay.address), forged[0].message); // not the seller
+    await sellerClient.publish(shareStreamId(relay.address), { type: "kraken.share", v: 1, productId: String(product.productId), envelope: "0x1234" }); // malformed
+    // the seller's own earlier message again (a replay): same envelope
+    const stored = JSON.parse(readFileSync(join(k.dir, "relays", "1", "shares", `${product.productId}.json`), "utf8"));
+    await sellerClient.publish(shareStreamId(relay.address), { type: "kraken.share", v: 1, productId: String(product.productId), envelope: stored.envelope });
+    await waitFor(async () => (await relay.health()).counters.rejected >= before.rejected + 3);
+    const after = (await relay.health()).counters;
+    expect(after.rejected).toBe(before.rejected + 3);
+    expect(after.sharesStored).toBe(before.sharesStored);
+    expect(JSON.parse(readFileSync(join(k.dir, "relays", "1", "shares", `${product.productId}.json`), "utf8")).envelopeHash).toBe(stored.envelopeHash);
+    const rejections = k.logs.filter((l) => l.includes("rejected a share message"));
+    expect(rejections.some((l) => l.includes("forged"))).toBe(true);
+    expect(rejections.some((l) => l.includes("replayed"))).toBe(true);
+    expect(rejections.some((l) => l.includes("malformed") || l.includes("cannot open"))).toBe(true);
+    // logs never carry a share, a key or an envelope
+    expect(k.logs.some((l) => l.includes(stored.envelope.slice(2, 40)))).toBe(false);
+  });
+
+  it("tampered ciphertext is detected and no output file is left", async () => {
+    const b = k.s.clients(ACCOUNTS.buyer);
+    const client = k.streamrClient(ACCOUNTS.buyer);
+    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
+    const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
+    const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }) });
+    const original = Buffer.concat(await Array.fromAsync((await fetch(`${k.ipfs.gatewayUrl}/ipfs/${got.link.slice(7)}`)).body!));
+    const tampered = Buffer.from(original);
+    tampered[tampered.length >> 1] ^= 1;
+    const cid = await ipfsAdd(k.ipfs.apiUrl, (async function* () { yield tampered; })());
+    const out = join(k.dir, "tampered.bin");
+    await expect(downloadAndDecrypt({ ...got, link: `ipfs://${cid}`, gatewayUrl: k.ipfs.gatewayUrl, out })).rejects.toMatchObject({ code: "ciphertext-tampered" });
+    expect(() => readFileSync(out)).toThrow();
+    expect(() => readFileSync(`${out}.part`)).toThrow();
+    // a whole different (validly encrypted) file under the same hashes is refused too
+    const truncated = original.subarray(0, original.length - 100);
+    const gen = decryptBatch((async function* () { yield truncated; })(), got.key, got);
+    await expect((async () => { for await (const _ of gen) { /* drain */ } })()).rejects.toBeInstanceOf(DeliveryError);
+  });
+
+  it("with one relay down, 2 of 3 still deliver; the relay catches up from its checkpoint when back", async () => {
+    const down = k.relays.relays[2];
+    await down.stop();
+    const b = k.s.clients(ACCOUNTS.buyer2);
+    const client = k.streamrClient(ACCOUNTS.buyer2);
+    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const { agreementId } = await k.buy(ACCOUNTS.buyer2, product.productId);
+    const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
+    const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 20_000 });
+    expect(got.relays.map((r) => r.toLowerCase()).sort()).toEqual([k.directory[0].address, k.directory[1].address].map((a) => a.toLowerCase()).sort());
+    const out = join(k.dir, "two-of-three.bin");
+    await downloadAndDecrypt({ ...got, gatewayUrl: k.ipfs.gatewayUrl, out });
+    expect(Buffer.compare(readFileSync(out), data)).toBe(0);
+
+    // with a threshold of 3 the missing relay would be named
+    const err = await collectShares({ terms: { ...terms, threshold: 3 }, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 4000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(SharesTimeoutError);
+    expect(err.message).toContain(k.directory[2].address);
+    expect(err.missing.map((m: { relay: string }) => m.relay)).toEqual([k.directory[2].address]);
+
+    // back up with the same key and data dir: it delivers what it missed, once
+    const { startRelay } = await import("../src/index.ts");
+    const { freePort } = await import("@kraken/streamr");
+    const again = await startRelay({ key: k.relayKeys[2], rpcUrl: k.s.rpcUrl, deployment: k.s.deployment, streamr: { network: k.net.settings, port: await freePort() }, port: 0, dataDir: join(k.dir, "relays", "3"), log: (l) => k.logs.push(l), pollMs: 100 });
+    k.relays.relays[2] = again;
+    await waitFor(async () => (await receiptsOf(agreementId)).length === 3);
+    expect((await receiptsOf(agreementId)).filter((r) => r.args.agent === again.address)).toHaveLength(1);
+  });
 });
