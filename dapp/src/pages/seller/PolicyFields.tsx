@@ -14,6 +14,7 @@ import {
   type Country,
   type Purpose,
 } from "@kraken/sdk";
+import { countryName, orgTypeWords, purposeWords } from "../../lib/words.ts";
 
 export interface PolicyValue {
   purposes: Purpose[];
@@ -24,20 +25,9 @@ export interface PolicyValue {
   retentionDays: number;
 }
 
-/** "ResearchUniversity" → "Research university", "AiTraining" → "AI training". */
-export function words(name: string): string {
-  const s = name.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase().replace(/\bai\b/, "AI").replace(/\bsmpc\b/, "SMPC");
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+export const countryLabel = (c: Country) => countryName(CountryNames[c]);
 
-const COUNTRY_NAMES: Record<string, string> = {
-  DE: "Germany", GB: "United Kingdom", FR: "France", IT: "Italy", ES: "Spain", NL: "Netherlands", BE: "Belgium",
-  PT: "Portugal", SE: "Sweden", DK: "Denmark", EE: "Estonia", FI: "Finland", AT: "Austria", BG: "Bulgaria",
-  CH: "Switzerland", CY: "Cyprus", CZ: "Czechia", GR: "Greece", HR: "Croatia", HU: "Hungary", IE: "Ireland",
-  IS: "Iceland", LI: "Liechtenstein", LT: "Lithuania", LU: "Luxembourg", LV: "Latvia", MT: "Malta", NO: "Norway",
-  PL: "Poland", RO: "Romania", SI: "Slovenia", SK: "Slovakia",
-};
-export const countryName = (c: Country) => COUNTRY_NAMES[CountryNames[c]] ?? CountryNames[c];
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function toggle<T>(list: T[], v: T, on: boolean): T[] {
   return on ? (list.includes(v) ? list : [...list, v]) : list.filter((x) => x !== v);
@@ -79,7 +69,7 @@ export function PolicyFields({ value, onChange }: { value: PolicyValue; onChange
       <CheckboxGroup
         legend="Purposes buyers may use the data for"
         hint="A request names one purpose; anything not ticked is refused on chain."
-        options={PurposeNames.map((n, i) => ({ value: i as Purpose, label: words(n) }))}
+        options={PurposeNames.map((n, i) => ({ value: i as Purpose, label: purposeWords(n) }))}
         selected={value.purposes}
         onChange={(purposes) => set({ purposes })}
         columns
@@ -96,7 +86,7 @@ export function PolicyFields({ value, onChange }: { value: PolicyValue; onChange
         <CheckboxGroup
           legend="Kinds of organisation"
           hint="Checked against the organisation type in the buyer's credential."
-          options={OrganisationTypeNames.slice(1).map((n, i) => ({ value: (i + 1) as OrganisationType, label: words(n) }))}
+          options={OrganisationTypeNames.slice(1).map((n, i) => ({ value: (i + 1) as OrganisationType, label: capitalise(orgTypeWords(n, true)) }))}
           selected={value.organisationTypes}
           onChange={(organisationTypes) => set({ organisationTypes })}
           columns
@@ -105,7 +95,7 @@ export function PolicyFields({ value, onChange }: { value: PolicyValue; onChange
       <CheckboxGroup
         legend="Allowed jurisdictions"
         hint="The buyer's registered country must be one of these."
-        options={ALL_COUNTRIES.map((c) => ({ value: c, label: `${countryName(c)} (${CountryNames[c]})` }))}
+        options={ALL_COUNTRIES.map((c) => ({ value: c, label: `${countryLabel(c)} (${CountryNames[c]})` }))}
         selected={value.jurisdictions}
         onChange={(jurisdictions) => set({ jurisdictions })}
         columns

@@ -1,8 +1,8 @@
-// A batch dataset leaves the seller's browser only encrypted: a fresh file key, streamed
-// authenticated encryption (sdk/src/delivery/file-cipher), upload of the ciphertext to IPFS,
-// and k-of-n shares of the key for the product's delivery agents (relays).
-import { encryptStream, newFileKey, splitKey } from "@kraken/sdk";
-import { addToIpfs, type AddResult } from "./ipfsUpload.ts";
+// A batch dataset leaves the seller's browser only encrypted: the delivery SDK's encryptBatch
+// (fresh file key, streamed authenticated encryption, sha-256 of both sides), then the
+// ciphertext goes to IPFS. The key stays in memory until it is split and sealed to the relays.
+import { encryptBatch, type BatchHashes } from "@kraken/sdk";
+import { addToIpfs } from "./ipfsUpload.ts";
 
 export interface BatchProgress {
   phase: "encrypting" | "uploading" | "done";
@@ -11,11 +11,11 @@ export interface BatchProgress {
 }
 
 export interface PreparedDataset {
-  ciphertext: AddResult;
-  /** Plaintext size, shown on the review page. */
-  bytes: number;
-  /** One share per agent, in the order of `agents`; any `threshold` rebuild the file key. */
-  shares: Uint8Array[];
+  /** ipfs://<cid> of the ciphertext */
+  link: string;
+  hashes: BatchHashes;
+  /** the file key: only in memory, only until the shares are sealed */
+  key: Uint8Array;
 }
 
 /** Reads a File as chunks (ReadableStream is not async-iterable in every browser). */
@@ -41,23 +41,25 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
   }
 }
 
-export async function prepareDataset(
-  o: { file: File; ipfsApiUrl: string; agents: number; threshold: number; onProgress: (p: BatchProgress) => void; signal?: AbortSignal },
-): Promise<PreparedDataset> {
-  const key = newFileKey();
-  const parts: Uint8Array[] = [];
+export async function prepareDataset(o: {
+  file: File;
+  ipfsApiUrl: string;
+  onProgress: (p: BatchProgress) => void;
+  signal?: AbortSignal;
+}): Promise<PreparedDataset> {
   const total = Math.max(1, o.file.size);
-  for await (const box of encryptStream(counted(chunksOf(o.file), (n) => o.onProgress({ phase: "encrypting", fraction: 0.3 * (n / total) })), key)) {
+  const batch = encryptBatch(counted(chunksOf(o.file), (n) => o.onProgress({ phase: "encrypting", fraction: 0.3 * (n / total) })));
+  const parts: Uint8Array[] = [];
+  for await (const box of batch.ciphertext) {
     if (o.signal?.aborted) throw new DOMException("cancelled", "AbortError");
     parts.push(box);
   }
+  const hashes = batch.hashes();
   const blob = new Blob(parts as BlobPart[], { type: "application/octet-stream" });
-  const ciphertext = await addToIpfs(o.ipfsApiUrl, blob, `${o.file.name}.krkn`, {
+  const added = await addToIpfs(o.ipfsApiUrl, blob, `${o.file.name}.krkn`, {
     signal: o.signal,
     onProgress: (sent, all) => o.onProgress({ phase: "uploading", fraction: 0.3 + 0.7 * (sent / Math.max(1, all)) }),
   });
-  const shares = await splitKey(key, o.agents, o.threshold);
-  key.fill(0); // the shares are all that is kept of the key
   o.onProgress({ phase: "done", fraction: 1 });
-  return { ciphertext, bytes: o.file.size, shares };
+  return { link: added.uri, hashes, key: batch.key };
 }

@@ -1,0 +1,42 @@
+// Seller actions' failures in words: the contract errors of Catalogue, Policies and the seller's
+// side of Agreements, on top of the app's explainError (rejected signatures, network, buyer-side
+// errors); delivery and IPFS errors carry their own messages.
+import { BaseError, ContractFunctionRevertedError } from "viem";
+import { explainError as explainTxError } from "../../lib/errors.ts";
+
+const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
+  NotSeller: () => "Only the seller of this product can do that: switch to the account that published it.",
+  ProductNotFound: (a) => `Product ${a[0]} does not exist.`,
+  InvalidMetadataURI: () => "The metadata link must start with ipfs:// or https://.",
+  InvalidTitle: () => "The name must be 1–200 bytes long.",
+  TooManyTags: (a) => `Too many tags (${a[0]}); at most 16.`,
+  InvalidPricing: () => "Streams and data unions are sold per hour/day/week/month; batch and analytics products once.",
+  InvalidDeliveryAgents: () => "Batch products need at least one key relay, each listed once.",
+  InvalidThreshold: (a) => `The key threshold ${a[0]} does not fit ${a[1]} relays.`,
+  AlreadyActive: () => "The product is already active.",
+  AlreadyInactive: () => "The product is already deactivated.",
+  StreamsNotAllowed: () => "Only stream products link Streamr streams.",
+  TooManyStreams: (a) => `Too many streams (${a[0]}); at most 8.`,
+  StreamRegistryNotSet: () => "This marketplace has no Streamr registry configured, so streams cannot be linked.",
+  StreamNotFound: (a) => `Stream "${a[0]}" does not exist in the Streamr registry: create it first.`,
+  NotStreamOwner: (a) => `You do not hold the GRANT permission on stream "${a[0]}", so you cannot sell it.`,
+  EmptyPurposes: () => "Allow at least one purpose.",
+  EmptyConsumerCategories: () => "Allow individuals, organisations or both.",
+  EmptyJurisdictions: () => "Allow at least one country.",
+  InvalidOrganisationTypes: () => "Choose the kinds of organisation only when organisations may buy, and at least one then.",
+  UnknownPurposeBits: () => "The policy names a purpose the contract does not know.",
+  UnknownCategoryBits: () => "The policy names a buyer category the contract does not know.",
+  UnknownJurisdictionBits: () => "The policy names a country the contract does not know.",
+  AlreadyRetracted: (a) => `Consent is already retracted for ${a[1]}.`,
+  NotRetracted: (a) => `Consent was not retracted for ${a[1]}.`,
+  ZeroAddress: () => "Enter the buyer's address.",
+  AgreementNotFound: (a) => `Agreement ${a[0]} does not exist.`,
+  NotPending: (a) => `Agreement ${a[0]} is no longer pending (the buyer may have cancelled it, or it was already decided).`,
+};
+
+export function explainError(err: unknown): string {
+  const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
+  const name = revert?.data?.errorName;
+  if (name && REVERTS[name]) return `${REVERTS[name]((revert!.data!.args ?? []) as readonly unknown[])} (${name})`;
+  return explainTxError(err).message;
+}

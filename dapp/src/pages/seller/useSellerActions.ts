@@ -1,0 +1,73 @@
+// What the seller pages need from the wallet and the indexer: a `write` that simulates first
+// (so a revert is decoded into words before the wallet is asked), signs, and waits until mined;
+// a reader; waiting until the subgraph has indexed a block; and a Streamr client signing as the
+// seller, loaded only when a batch product's key shares are sent.
+import { useCallback, useMemo } from "react";
+import { useAccount, useConfig } from "wagmi";
+import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import type { Address, EIP1193Provider, Hex, TransactionReceipt } from "viem";
+import type { StreamPublisher } from "@kraken/sdk";
+import { useDapp } from "../../hooks/dapp.ts";
+import { waitIndexed as waitUntilIndexed } from "../../hooks/waitIndexed.ts";
+import type { PublishContext } from "./publish.ts";
+
+export interface ContractCall {
+  address: Address;
+  abi: readonly unknown[];
+  functionName: string;
+  args: readonly unknown[];
+}
+
+export class NotConnectedError extends Error {
+  constructor() {
+    super("Connect a wallet first (or choose a Demo persona).");
+    this.name = "NotConnectedError";
+  }
+}
+
+export function useSellerActions(): PublishContext & { connected: boolean } {
+  const { config } = useDapp();
+  const wagmi = useConfig();
+  const { address, connector } = useAccount();
+
+  const write = useCallback(
+    async (call: ContractCall, onSigned: (hash: Hex) => void = () => {}): Promise<TransactionReceipt> => {
+      if (!address) throw new NotConnectedError();
+      // Loosely typed on purpose: the pages pass generated ABIs with matching arguments.
+      const { request } = await simulateContract(wagmi, { ...(call as object), account: address } as never);
+      const hash = await writeContract(wagmi, request as never);
+      onSigned(hash);
+      const receipt = await waitForTransactionReceipt(wagmi, { hash });
+      if (receipt.status !== "success") throw new Error(`Transaction ${hash} reverted.`);
+      return receipt;
+    },
+    [wagmi, address],
+  );
+
+  const read = useCallback(((args: never) => readContract(wagmi, args)) as unknown as PublishContext["readContract"], [wagmi]);
+
+  const waitIndexed = useCallback(
+    async (block: bigint, onBehind?: (behind: number) => void) => {
+      await waitUntilIndexed({ subgraphUrl: config.subgraphUrl, wagmi, block, onBehind, timeoutMs: 60_000 });
+    },
+    [config.subgraphUrl, wagmi],
+  );
+
+  const streamPublisher = useCallback(async (): Promise<StreamPublisher & { close(): Promise<void> }> => {
+    if (!connector) throw new NotConnectedError();
+    if (!config.streamr) throw new Error("This marketplace has no Streamr network configured (config.json: streamr), so key shares cannot reach the relays.");
+    const provider = (await connector.getProvider()) as EIP1193Provider;
+    const { StreamrClient } = await import("@streamr/sdk"); // heavy: only for sellers of batch products
+    const client = new StreamrClient({ ...(config.streamr as object), auth: { ethereum: provider } } as never);
+    return {
+      publish: (streamId: string, content: unknown) => client.publish(streamId, content as never),
+      // one hand-off per product: do not keep a network node running in the page
+      close: () => client.destroy(),
+    };
+  }, [connector, config.streamr]);
+
+  return useMemo(
+    () => ({ config, account: address as Address, connected: !!address, write, readContract: read, waitIndexed, streamPublisher }),
+    [config, address, write, read, waitIndexed, streamPublisher],
+  );
+}

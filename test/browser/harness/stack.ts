@@ -1,0 +1,138 @@
+// The full local marketplace as `npm start` runs it (scripts/start.ts in a child process), on
+// random free ports with its state in a temp dir. One stack per browser test file: it takes
+// 30–60 s to compile, deploy, seed and index.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Deployment } from "@kraken/sdk";
+import type { DemoFile } from "../../../contracts/scripts/seed.ts";
+
+const root = join(import.meta.dirname, "..", "..", "..");
+
+export interface Marketplace {
+  dir: string;
+  /** Every endpoint the stack serves; the dApp must not talk to anything else. */
+  urls: {
+    dapp: string;
+    rpc: string;
+    subgraph: string;
+    ipfsApi: string;
+    ipfsGateway: string;
+    issuer: string;
+    streamr: string;
+    relays: string[];
+  };
+  /** Origins (http://127.0.0.1:<port>) of every port the stack was given. */
+  origins: string[];
+  deployment: Deployment;
+  demo: DemoFile;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Ports the OS says are free right now (bound to 127.0.0.1:0 and released). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<import("node:net").Server>((resolve, reject) => {
+        const s = createServer();
+        s.once("error", reject);
+        s.listen(0, "127.0.0.1", () => resolve(s));
+      }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export class StackStartError extends Error {
+  constructor(message: string, readonly output: string) {
+    super(`${message}\n--- npm start output (last 4,000 characters) ---\n${output.slice(-4000)}`);
+    this.name = "StackStartError";
+  }
+}
+
+export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
+  const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, relay1, relay2, relay3] = await freePorts(10);
+  const relays = [relay1, relay2, relay3];
+  const env = {
+    ...process.env,
+    KRAKEN_CHAIN_PORT: String(chain),
+    KRAKEN_ISSUER_PORT: String(issuer),
+    KRAKEN_INDEXER_PORT: String(indexer),
+    KRAKEN_IPFS_API_PORT: String(ipfsApi),
+    KRAKEN_IPFS_GATEWAY_PORT: String(ipfsGateway),
+    KRAKEN_DAPP_PORT: String(dapp),
+    KRAKEN_STREAMR_PORT: String(streamr),
+    KRAKEN_RELAY_PORTS: relays.join(","),
+    KRAKEN_DATA_DIR: join(dir, "data"),
+    KRAKEN_DEPLOYMENTS_DIR: join(dir, "deployments"),
+  };
+  // Never inherit endpoints that would point the stack at something outside this test.
+  for (const k of ["KRAKEN_RPC_URL", "KRAKEN_SUBGRAPH_URL", "KRAKEN_IPFS_API_URL", "KRAKEN_IPFS_GATEWAY_URL", "KRAKEN_INDEXER_DATABASE_URL"]) {
+    delete (env as Record<string, string | undefined>)[k];
+  }
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("Kraken marketplace is up.")) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new StackStartError(`npm start exited with ${code} before it was up`, out)));
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGINT"); // lets start.ts stop every service and save the chain
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const timeoutMs = o.timeoutMs ?? 170_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new StackStartError(`npm start was not up after ${timeoutMs / 1000} s`, out)), timeoutMs))),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  const loopback = (p: number) => `http://127.0.0.1:${p}`;
+  const deployment: Deployment = JSON.parse(readFileSync(join(dir, "deployments", "localhost.json"), "utf8"));
+  const demo = JSON.parse(readFileSync(join(dir, "deployments", "localhost.demo.json"), "utf8"));
+  return {
+    dir,
+    urls: {
+      dapp: loopback(dapp),
+      rpc: loopback(chain),
+      subgraph: `${loopback(indexer)}/subgraphs/name/kraken/marketplace`,
+      ipfsApi: loopback(ipfsApi),
+      ipfsGateway: loopback(ipfsGateway),
+      issuer: loopback(issuer),
+      streamr: `ws://127.0.0.1:${streamr}`,
+      relays: relays.map(loopback),
+    },
+    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, ...relays].map(loopback),
+    deployment,
+    demo,
+    output: () => out,
+    stop,
+  };
+}
