@@ -1,0 +1,58 @@
+// Failed transactions and reads in words: rejected signatures, custom errors of the contracts
+// (decoded by viem from the ABIs), insufficient DATA, not eligible, unreachable chain.
+import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError, formatEther } from "viem";
+import { Verdict, VerdictNames } from "@kraken/sdk";
+import { explainVerdict, type VerdictContext } from "./eligibility.ts";
+
+export type TxErrorKind = "rejected" | "not-eligible" | "insufficient-funds" | "conflict" | "price-changed" | "reverted" | "network" | "unknown";
+
+export interface ExplainedError {
+  kind: TxErrorKind;
+  /** the contract error name, when there is one */
+  name?: string;
+  message: string;
+}
+
+const ELIGIBILITY = new Set<string>(VerdictNames.slice(1));
+const amount = (v: unknown) => `${formatEther(BigInt(v as bigint))} DATA`;
+
+export function explainError(err: unknown, ctx?: Partial<VerdictContext>): ExplainedError {
+  const base = err instanceof BaseError ? err : undefined;
+  if (base?.walk((e) => e instanceof UserRejectedRequestError) || /user rejected|user denied|rejected the request/i.test(String((err as Error)?.message))) {
+    return { kind: "rejected", message: "You rejected the request in your wallet. Nothing was sent." };
+  }
+  const revert = base?.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null | undefined;
+  const name = revert?.data?.errorName;
+  const args = (revert?.data?.args ?? []) as readonly unknown[];
+  if (name && ELIGIBILITY.has(name)) {
+    const why = explainVerdict(Verdict[name as keyof typeof Verdict], { purpose: 0, ...ctx });
+    return { kind: "not-eligible", name, message: `Not eligible: ${why.reason}` };
+  }
+  switch (name) {
+    case "ERC20InsufficientBalance":
+      return { kind: "insufficient-funds", name, message: `Insufficient DATA: you have ${amount(args[1])}, this needs ${amount(args[2])}.` };
+    case "ERC20InsufficientAllowance":
+      return { kind: "insufficient-funds", name, message: `The marketplace may spend only ${amount(args[1])} of your DATA, this needs ${amount(args[2])}. Approve again.` };
+    case "PriceAboveMax":
+      return { kind: "price-changed", name, message: `The price is now ${amount(args[0])}, above the ${amount(args[1])} you accepted. Reload the page to see the new price.` };
+    case "AlreadyHasAccess":
+      return { kind: "conflict", name, message: `You already have access to this product (agreement ${args[0]}). Subscriptions are extended from your dashboard.` };
+    case "RequestPending":
+      return { kind: "conflict", name, message: `You already have a request waiting for the seller's approval (agreement ${args[0]}).` };
+    case "InvalidPeriods":
+      return { kind: "reverted", name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions 1 to 10000.` };
+    case "ERC2612ExpiredSignature":
+      return { kind: "reverted", name, message: "The permit signature expired before the transaction was mined. Try again." };
+    case "ERC2612InvalidSigner":
+      return { kind: "reverted", name, message: "The permit signature is not valid for your address. Try again, or use approve instead." };
+  }
+  if (name) return { kind: "reverted", name, message: `The contract refused: ${name}${args.length ? `(${args.map(String).join(", ")})` : ""}.` };
+  if (revert) return { kind: "reverted", message: `The transaction reverted: ${revert.shortMessage}` };
+  const msg = base?.shortMessage ?? (err instanceof Error ? err.message : String(err));
+  if (/insufficient funds/i.test(msg)) return { kind: "insufficient-funds", message: "Your address has no ETH for gas on this chain." };
+  if (/fetch|network|ECONNREFUSED|HTTP request failed|Failed to fetch/i.test(msg)) return { kind: "network", message: `The chain cannot be reached (${msg}).` };
+  return { kind: "unknown", message: msg };
+}
+
+/** Agreements' ABI plus the token's errors (ERC20InsufficientBalance etc. bubble up through it). */
+export { agreementsWithTokenErrors } from "./abis.ts";

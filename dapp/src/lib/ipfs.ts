@@ -1,0 +1,35 @@
+// Reading from IPFS through the configured gateway only (never a public one).
+import type { ProductMetadata } from "@kraken/sdk";
+
+/** ipfs://<cid>[/path] → <gateway>/ipfs/<cid>[/path]; other URLs unchanged; undefined for anything not http(s)/ipfs. */
+export function gatewayUrl(gateway: string, uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  if (uri.startsWith("ipfs://")) return `${gateway.replace(/\/$/, "")}/ipfs/${uri.slice("ipfs://".length)}`;
+  return undefined; // only content from the configured gateway is loaded
+}
+
+export class IpfsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "IpfsError";
+  }
+}
+
+/** Fetches a product's metadata document (ipfs://…) through the gateway. */
+export async function fetchMetadata(gateway: string, uri: string, signal?: AbortSignal): Promise<ProductMetadata> {
+  const url = gatewayUrl(gateway, uri);
+  if (!url) throw new IpfsError(`the metadata address ${uri} is not an ipfs:// URI`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    if ((err as Error).name === "AbortError") throw err;
+    throw new IpfsError(`the description cannot be loaded from IPFS (${url} unreachable)`);
+  }
+  if (!res.ok) throw new IpfsError(`the description is not available on IPFS (HTTP ${res.status})`);
+  try {
+    return (await res.json()) as ProductMetadata;
+  } catch {
+    throw new IpfsError("the description on IPFS is not valid JSON");
+  }
+}

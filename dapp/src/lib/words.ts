@@ -1,0 +1,99 @@
+// Enum values in words, DATA amounts, prices and dates. Accepts subgraph spellings
+// (RESEARCH_UNIVERSITY), SDK names (ResearchUniversity) and on-chain numbers.
+import { formatEther } from "viem";
+import {
+  CountryNames,
+  ModalityNames,
+  OrganisationTypeNames,
+  PricingUnitNames,
+  ProductTypeNames,
+  PurposeNames,
+  CategoryNames,
+  AgreementStatusNames,
+} from "@kraken/sdk";
+
+const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/** Index of `value` in an SDK enum name list (any spelling, or a number); -1 if unknown. */
+export function enumIndex(names: readonly string[], value: string | number): number {
+  if (typeof value === "number") return value >= 0 && value < names.length ? value : -1;
+  return names.map(squash).indexOf(squash(value));
+}
+
+/** SDK name → subgraph enum string: ResearchUniversity → RESEARCH_UNIVERSITY. */
+export const toGraphEnum = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+
+const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+const nameOf = (names: readonly string[], v: string | number) => names[enumIndex(names, v)] ?? String(v);
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const PURPOSE: Record<string, string> = { AiTraining: "AI training" };
+const ORG: Record<string, [string, string]> = {
+  None: ["individual", "individuals"],
+  Hospital: ["hospital", "hospitals"],
+  ResearchUniversity: ["research university", "research universities and institutes"],
+  Pharma: ["pharma company", "pharma companies"],
+  Insurer: ["insurer", "insurers"],
+  PublicAuthority: ["public authority", "public authorities"],
+  HealthTech: ["health-tech company", "health-tech companies"],
+  EmployerRecruiter: ["employer or recruiter", "employers and recruiters"],
+  EducationProvider: ["education provider", "education providers"],
+};
+const TYPE: Record<string, string> = { Stream: "Stream", Batch: "Batch dataset", DataUnion: "Data union", Analytics: "Analytics" };
+const UNIT: Record<string, string> = { OneTime: "one-time", Hour: "hour", Day: "day", Week: "week", Month: "month" };
+const MODALITY: Record<string, string> = { Anonymised: "Anonymised", Encrypted: "Encrypted", Smpc: "Secure multi-party computation (SMPC)" };
+const STATUS: Record<string, string> = { Pending: "Pending approval", Active: "Active", Rejected: "Rejected", Cancelled: "Cancelled" };
+
+export const purposeWords = (v: string | number) => PURPOSE[nameOf(PurposeNames, v)] ?? capital(words(nameOf(PurposeNames, v)));
+export const productTypeWords = (v: string | number) => TYPE[nameOf(ProductTypeNames, v)] ?? String(v);
+export const modalityWords = (v: string | number) => MODALITY[nameOf(ModalityNames, v)] ?? String(v);
+export const unitWords = (v: string | number) => UNIT[nameOf(PricingUnitNames, v)] ?? String(v);
+export const orgTypeWords = (v: string | number, plural = false) => ORG[nameOf(OrganisationTypeNames, v)]?.[plural ? 1 : 0] ?? String(v);
+export const categoryWords = (v: string | number) => (nameOf(CategoryNames, v) === "Individual" ? "Individual" : "Organisation");
+export const statusWords = (v: string | number) => STATUS[nameOf(AgreementStatusNames, v)] ?? String(v);
+export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
+
+/** Subscriptions are time-based: they take a number of periods and end. */
+export const isTimeBased = (unit: string | number) => nameOf(PricingUnitNames, unit) !== "OneTime";
+
+/** 250000000000000000000 → "250 DATA". */
+export function data(wei: bigint | string | number): string {
+  const s = formatEther(BigInt(wei));
+  const [i, f] = s.split(".");
+  return `${Number(i).toLocaleString("en")}${f ? "." + f.slice(0, 4).replace(/0+$/, "") : ""} DATA`.replace(/\.(?= DATA)/, "");
+}
+
+/** "Free", "250 DATA", "2 DATA / hour". */
+export function priceWords(price: bigint | string, unit: string | number): string {
+  if (BigInt(price) === 0n) return "Free";
+  return isTimeBased(unit) ? `${data(price)} / ${unitWords(unit)}` : data(price);
+}
+
+/** Unix seconds → "2025-06-01 14:03"; 0 → placeholder. */
+export function date(seconds: bigint | number | string | null | undefined, zero = "—"): string {
+  const s = Number(seconds ?? 0);
+  if (!s) return zero;
+  return new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ");
+}
+
+export const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/** "a, b and c". */
+export function list(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+export const PURPOSE_OPTIONS = PurposeNames.map((n, i) => ({ value: i, graph: toGraphEnum(n), label: purposeWords(n) }));
+export const PRODUCT_TYPE_OPTIONS = ProductTypeNames.map((n) => ({ graph: toGraphEnum(n), label: productTypeWords(n) }));
+export const MODALITY_OPTIONS = ModalityNames.map((n) => ({ graph: toGraphEnum(n), label: modalityWords(n) }));
+export const COUNTRY_OPTIONS = CountryNames.slice(1).map((c) => ({ code: c, label: regionName(c) }));
+
+function regionName(code: string): string {
+  try {
+    return new Intl.DisplayNames(["en"], { type: "region" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+export const countryName = (code: string) => regionName(code.toUpperCase());
