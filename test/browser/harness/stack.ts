@@ -55,6 +55,14 @@ export class StackStartError extends Error {
   }
 }
 
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(3000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
 export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
   const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, relay1, relay2, relay3] = await freePorts(10);
@@ -117,6 +125,28 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
   const loopback = (p: number) => `http://127.0.0.1:${p}`;
   const deployment: Deployment = JSON.parse(readFileSync(join(dir, "deployments", "localhost.json"), "utf8"));
   const demo = JSON.parse(readFileSync(join(dir, "deployments", "localhost.demo.json"), "utf8"));
+  let stopDapp = async () => {};
+  if (!(await answers(`${loopback(dapp)}/config.json`))) {
+    // Until scripts/start.ts serves the dApp itself (KRAKEN_DAPP_PORT), serve it here with the
+    // same server and configuration npm start will use.
+    out += `\n[browser tests] npm start did not serve the dApp on ${dapp}: starting dapp/server in the test\n`;
+    const { startDapp, dappConfigFrom } = await import("../../../dapp/server/index.ts");
+    const running = await startDapp({
+      port: dapp,
+      dataDir: join(tmpdir(), "kraken-browser-dapp-build"), // build cache shared by test files (keyed by an input hash)
+      log: (l) => (out += `dapp: ${l}\n`),
+      config: dappConfigFrom({
+        deployment,
+        demo,
+        rpcUrl: loopback(chain),
+        subgraphUrl: `${loopback(indexer)}/subgraphs/name/kraken/marketplace`,
+        ipfsApiUrl: loopback(ipfsApi),
+        ipfsGatewayUrl: loopback(ipfsGateway),
+        issuerUrl: loopback(issuer),
+      }),
+    });
+    stopDapp = running.stop;
+  }
   return {
     dir,
     urls: {
@@ -133,6 +163,9 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     deployment,
     demo,
     output: () => out,
-    stop,
+    stop: async () => {
+      await stopDapp();
+      await stop();
+    },
   };
 }

@@ -88,7 +88,7 @@ export function CatalogueFields({
         <label htmlFor={`${id}-tags`}>Tags (comma separated, up to {MAX_TAGS})</label>
         <input id={`${id}-tags`} defaultValue={tags.join(", ")} onChange={(e) => onChange({ category, tags: parseTags(e.target.value) })} />
         {tags.length ? (
-          <p className="tags" aria-label="Tags">
+          <p className="tags" aria-label="Chosen tags">
             {tags.map((t) => (
               <span key={t} className="badge">{t}</span>
             ))}

@@ -104,11 +104,12 @@ interface SellerProduct extends GraphProduct {
 
 function MyProducts({ seller }: { seller: Address }) {
   const q = useGraph<{ products: GraphProduct[]; agreements: { id: string; product: { id: string } }[] }>(
-    `query Mine($seller: String!) {
-      products(where: { seller: $seller }, orderBy: createdAt, orderDirection: desc, first: 200) { ${PRODUCT_FIELDS} }
-      agreements(where: { seller: $seller, status: PENDING }, first: 1000) { id product { id } }
+    // Ids inline (an address, a decimal): reference filters are typed differently by graph-node
+    // (String) and the local indexer (the id's scalar), a literal suits both.
+    `{
+      products(where: { seller: "${seller.toLowerCase()}" }, orderBy: createdAt, orderDirection: desc, first: 200) { ${PRODUCT_FIELDS} }
+      agreements(where: { seller: "${seller.toLowerCase()}", status: PENDING }, first: 1000) { id product { id } }
     }`,
-    { seller: seller.toLowerCase() },
   );
   const products: SellerProduct[] = (q.data?.products ?? []).map((p) => ({ ...p, pending: (q.data?.agreements ?? []).filter((a) => a.product.id === p.id) }));
   return (
@@ -157,15 +158,14 @@ interface ProductDetail {
 function ManageProduct({ productId, seller }: { productId: bigint; seller: Address }) {
   const id = productId.toString();
   const q = useGraph<ProductDetail>(
-    `query Manage($id: ID!, $product: String!) {
-      product(id: $id) { ${PRODUCT_FIELDS} }
-      pending: agreements(where: { product: $product, status: PENDING }, orderBy: createdAt, first: 200) {
+    `{
+      product(id: "${id}") { ${PRODUCT_FIELDS} }
+      pending: agreements(where: { product: "${id}", status: PENDING }, orderBy: createdAt, first: 200) {
         id agreementId purpose amountPaid createdAt consumer { id credential { category organisationType country } }
       }
-      buyers: agreements(where: { product: $product }, first: 1000) { consumer { id } }
-      retractions(where: { product: $product, retracted: true }, first: 1000) { id consumer { id } updatedAt }
+      buyers: agreements(where: { product: "${id}" }, first: 1000) { consumer { id } }
+      retractions(where: { product: "${id}", retracted: true }, first: 1000) { id consumer { id } updatedAt }
     }`,
-    { id, product: id },
   );
   const p = q.data?.product;
   if (q.error) return <p className="notice error" role="alert">{q.error.message}</p>;
