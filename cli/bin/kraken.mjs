@@ -4,4 +4,5 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("../src/main.ts");
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: a Streamr client leaves timers and sockets behind even after destroy().
+process.exit(await main(process.argv.slice(2)));

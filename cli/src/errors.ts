@@ -10,6 +10,8 @@ export const EXIT = {
   notFound: 7, // no such product or agreement
   conflict: 8, // already has access, or a request is pending the seller's approval
   payment: 9, // price above --max-price, or not enough DATA
+  delivery: 10, // relays did not store or deliver key shares, or the file could not be uploaded/downloaded
+  integrity: 11, // the downloaded file was tampered with (hash mismatch)
 } as const;
 
 export class CliError extends Error {

@@ -2,8 +2,10 @@
 import { CliError, EXIT } from "./errors.ts";
 import { agreements } from "./commands/agreements.ts";
 import { buy } from "./commands/buy.ts";
+import { fetchCommand } from "./commands/fetch.ts";
 import { login } from "./commands/login.ts";
 import { product } from "./commands/product.ts";
+import { publish } from "./commands/publish.ts";
 import { register } from "./commands/register.ts";
 import { search } from "./commands/search.ts";
 
@@ -21,7 +23,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, search, product, buy, agreements];
+const COMMANDS: Command[] = [register, login, search, product, buy, agreements, publish, fetchCommand];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

@@ -165,7 +165,7 @@ describe("batch delivery through the relays", () => {
     const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
     const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }) });
-    const original = Buffer.concat(await Array.fromAsync((await fetch(`${k.ipfs.gatewayUrl}/ipfs/${got.link.slice(7)}`)).body!));
+    const original = Buffer.from(await (await fetch(`${k.ipfs.gatewayUrl}/ipfs/${got.link.slice(7)}`)).arrayBuffer());
     const tampered = Buffer.from(original);
     tampered[tampered.length >> 1] ^= 1;
     const cid = await ipfsAdd(k.ipfs.apiUrl, (async function* () { yield tampered; })());

@@ -59,7 +59,7 @@ export async function startDeliveryStack(o: { relays?: number } = {}): Promise<D
   const ipfs = await startIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(dir, "ipfs"), log: () => {} });
 
   let nonce = BigInt(Date.now()) * 1000n;
-  const register = async (index: number, category = Category.Organisation) => {
+  const register = async (index: number, category: Category = Category.Organisation) => {
     const c = s.clients(index);
     const existing = await c.publicClient.readContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [c.account.address] });
     if (existing !== `0x${"0".repeat(64)}`) return;

@@ -21,7 +21,7 @@ export function parseRelayDirectory(json: unknown, source = "relay directory"): 
 }
 
 /** The endpoints of `agents` (a product's delivery agents); throws naming those not configured. */
-export function endpointsFor(directory: RelayEndpoint[], agents: readonly Address[]): RelayEndpoint[] {
+export function endpointsFor(directory: readonly RelayEndpoint[], agents: readonly Address[]): RelayEndpoint[] {
   const byAddress = new Map(directory.map((r) => [r.address.toLowerCase(), r]));
   const missing = agents.filter((a) => !byAddress.has(a.toLowerCase()));
   if (missing.length) {

@@ -1,0 +1,181 @@
+// kraken publish: puts a Data Product on the marketplace.
+//   --type batch: encrypts the file locally with a fresh key (streamed), uploads the ciphertext
+//     to IPFS (or writes it for you to host at --link https://…), writes the metadata document,
+//     publishes the product and its consent policy on chain, then sends one sealed key share to
+//     each delivery agent over Streamr and waits until the relays confirm they stored them.
+//   --type stream: creates your Streamr stream(s) if missing and publishes the product with them.
+import { createWriteStream, existsSync, statSync } from "node:fs";
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import { getAddress, isAddress, parseEventLogs, type Address, type Hex } from "viem";
+import {
+  catalogueAbi, distributeKey, encodeMetadata, encryptBatch, ModalityNames, policiesAbi, PricingUnit, PricingUnitNames, ProductType,
+  relayEncryptionKeys, toPolicyArgs, type ProductMetadata,
+} from "@kraken/sdk";
+import { fileChunks, ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
+import { checkChain, COMMON_OPTIONS, connect, loadKey } from "../context.ts";
+import { ipfsApiUrl, loadPolicyFile, relayDirectory, streamrClient, toCliError } from "../delivery.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { parseData, parseEnum, toFlag } from "../format.ts";
+import type { Command } from "../main.ts";
+
+const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e6 ? 3 : 1)} MB`;
+
+export const publish: Command = {
+  name: "publish",
+  summary: "publish a product: encrypt and upload a batch file (key shares to the relays) or link your streams",
+  usage: `kraken publish --type batch --file PATH --title T --policy FILE [options]
+kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --policy FILE [--unit hour|day|week|month] [options]
+
+  --file        the file to sell (encrypted here, streamed: any size)
+  --policy      consent policy, a JSON file (see cli/README.md), e.g.
+                {"purposes":["research"],"consumers":["organisation"],"organisationTypes":["hospital"],"jurisdictions":"target","requiresApproval":false,"retentionDays":365}
+  --title, --summary, --description, --category, --tags a,b,c   what buyers see
+  --price       DATA per purchase (batch) or per --unit (stream); default 0 (free)
+  --modality    ${ModalityNames.map(toFlag).join(", ")} (default encrypted)
+  --agents      delivery agents (relay addresses, comma-separated; default: every configured relay)
+  --threshold   key shares needed to rebuild the key (default: a majority of the agents)
+  --link URL    host the ciphertext yourself at this https URL: it is written to PATH.krkn for you to upload
+  --stream      stream products: a path of your namespace (/kraken/heart-rate) or a full stream id
+  key: PRIVATE_KEY or --key-file; endpoints: KRAKEN_IPFS_API_URL, KRAKEN_RELAYS, KRAKEN_STREAMR_* (cli/README.md)`,
+  async run(argv, out) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        ...COMMON_OPTIONS,
+        type: { type: "string" }, file: { type: "string" }, title: { type: "string" }, summary: { type: "string", default: "" },
+        description: { type: "string", default: "" }, category: { type: "string", default: "other" }, tags: { type: "string", default: "" },
+        price: { type: "string", default: "0" }, modality: { type: "string", default: "encrypted" }, policy: { type: "string" },
+        agents: { type: "string" }, threshold: { type: "string" }, link: { type: "string" }, stream: { type: "string", multiple: true },
+        unit: { type: "string", default: "hour" }, "timeout": { type: "string", default: "60" },
+      },
+    });
+    const type = values.type === "batch" ? ProductType.Batch : values.type === "stream" ? ProductType.Stream : undefined;
+    if (type === undefined) throw new CliError(EXIT.usage, "--type must be batch or stream");
+    if (!values.title) throw new CliError(EXIT.usage, "--title is required");
+    if (!values.policy) throw new CliError(EXIT.usage, "--policy <file> is required (a JSON consent policy, see --help)");
+    const policy = loadPolicyFile(values.policy);
+    const modality = parseEnum(ModalityNames, values.modality, "--modality");
+    const price = parseData(values.price!, "--price");
+    const tags = values.tags!.split(",").map((t) => t.trim()).filter(Boolean);
+    const timeoutMs = Number(values.timeout) * 1000;
+    if (type === ProductType.Batch) {
+      if (!values.file) throw new CliError(EXIT.usage, "--file is required for a batch product");
+      if (!existsSync(values.file) || !statSync(values.file).isFile()) throw new CliError(EXIT.config, `no such file: ${values.file}`);
+      if (values.link && !/^https:\/\/\S+$/.test(values.link)) throw new CliError(EXIT.usage, "--link must be an https:// URL");
+    } else if (!values.stream?.length) throw new CliError(EXIT.usage, "--stream is required for a stream product (a path like /kraken/heart-rate or a stream id)");
+
+    const { deployment, deploymentFile, rpcUrl, account, wallet, publicClient } = connect(values);
+    await checkChain(publicClient, rpcUrl, deployment);
+    const key = loadKey(values);
+    const publishFn = catalogueAbi.find((x) => x.type === "function" && x.name === "publish") as { inputs: readonly { name: string }[] };
+    const takesStreams = publishFn.inputs.length > 7; // the trailing `string[] streams` argument
+    const send = async (label: string, hash: Promise<Hex>) => {
+      const h = await hash;
+      const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
+      if (receipt.status !== "success") throw new CliError(EXIT.chain, `${label} transaction ${h} reverted`);
+      out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
+      return receipt;
+    };
+
+    // Delivery agents (batch): from --agents or every configured relay; their keys must be on chain.
+    const directory = type === ProductType.Batch ? relayDirectory(deployment, deploymentFile) : [];
+    let agents: Address[] = [];
+    let threshold = 0;
+    if (type === ProductType.Batch) {
+      agents = values.agents
+        ? values.agents.split(",").map((a) => {
+            if (!isAddress(a.trim())) throw new CliError(EXIT.usage, `--agents: ${a} is not an address`);
+            return getAddress(a.trim());
+          })
+        : directory.map((r) => r.address);
+      if (agents.length === 0) throw new CliError(EXIT.config, "no relays configured: pass --agents or start the relays (`npm start`)");
+      threshold = values.threshold ? Number(values.threshold) : Math.floor(agents.length / 2) + 1;
+      if (!Number.isInteger(threshold) || threshold < 1 || threshold > agents.length) throw new CliError(EXIT.usage, `--threshold must be 1–${agents.length}`);
+      try {
+        await relayEncryptionKeys(publicClient, deployment, agents);
+      } catch (err) {
+        throw toCliError(err);
+      }
+    }
+
+    const client = await streamrClient(key, deployment, rpcUrl);
+    try {
+      let link: string;
+      let batch: { key: Uint8Array; ciphertextHash: Hex; plaintextHash: Hex; bytes: number } | undefined;
+      let streams: string[] = [];
+      if (type === ProductType.Batch) {
+        const size = statSync(values.file!).size;
+        out.progress(`encrypting ${values.file} (${mb(size)}) with a fresh key${values.link ? "" : " and uploading the ciphertext to IPFS"}`);
+        const t0 = performance.now();
+        const enc = encryptBatch(fileChunks(values.file!), { createHash: nodeSha256 });
+        if (values.link) {
+          const target = `${values.file}.krkn`;
+          const w = createWriteStream(target);
+          for await (const chunk of enc.ciphertext) if (!w.write(chunk)) await once(w, "drain");
+          w.end();
+          await once(w, "finish");
+          link = values.link;
+          out.progress(`  ciphertext written to ${target}: upload it so that ${link} serves it`);
+        } else {
+          try {
+            link = `ipfs://${await ipfsAdd(ipfsApiUrl(), enc.ciphertext, "data.krkn")}`;
+          } catch (err) {
+            throw toCliError(err);
+          }
+        }
+        const h = enc.hashes();
+        const s = (performance.now() - t0) / 1000;
+        out.progress(`  ${link} (${mb(h.ciphertextBytes)} in ${s.toFixed(1)} s, ${(h.plaintextBytes / 1e6 / s).toFixed(0)} MB/s); sha-256 ${h.plaintextHash}`);
+        batch = { key: enc.key, ciphertextHash: h.ciphertextHash, plaintextHash: h.plaintextHash, bytes: h.plaintextBytes };
+      } else {
+        const { createProductStream } = await import("@kraken/streamr");
+        for (const s of values.stream!) {
+          const id = await createProductStream(client as never, s.startsWith("/") || s.includes("/") ? s : `/${s}`);
+          streams.push(id);
+          out.progress(`  stream ${id} ready`);
+        }
+        if (!takesStreams) out.progress("  note: this deployment's Catalogue does not link streams on chain yet; buyers get SUBSCRIBE from the seller");
+        link = "";
+      }
+
+      // Metadata document on IPFS, then the product and its policy on chain.
+      const metadata: ProductMetadata = { schema: "kraken.product/v1", title: values.title, summary: values.summary!, description: values.description!, category: values.category!, tags };
+      const metadataURI = `ipfs://${await ipfsAdd(ipfsApiUrl(), (async function* () { yield encodeMetadata(metadata); })(), "metadata.json").catch((e) => { throw toCliError(e); })}`;
+      const unit = type === ProductType.Batch ? PricingUnit.OneTime : parseEnum(PricingUnitNames, values.unit, "--unit", true);
+      const args: unknown[] = [type, modality, price, unit, agents, threshold, { metadataURI, title: values.title, summary: values.summary, category: values.category, tags }];
+      if (takesStreams) args.push(streams);
+      out.progress(`publishing "${values.title}" on chain`);
+      const receipt = await send("publish", wallet.writeContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: args as never }));
+      const [event] = parseEventLogs({ abi: catalogueAbi, logs: receipt.logs, eventName: "ProductPublished" });
+      const productId = event.args.productId;
+      await send("setPolicy", wallet.writeContract({ address: deployment.contracts.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, policy) as never }));
+
+      let delivery: { confirmed: Address[]; unconfirmed: { relay: string; reason: string }[] } | undefined;
+      if (batch) {
+        await client.connect();
+        try {
+          delivery = await distributeKey({
+            publicClient, deployment, productId, key: batch.key, link, hashes: batch, publisher: client, relays: directory, timeoutMs, onProgress: out.progress,
+          });
+        } catch (err) {
+          throw toCliError(err);
+        }
+        for (const u of delivery.unconfirmed) out.progress(`  warning: relay ${u.relay} did not confirm its share (${u.reason}); ${delivery.confirmed.length} of ${agents.length} did, ${threshold} are needed`);
+      }
+      const result = {
+        productId: productId.toString(), seller: account.address, type: type === ProductType.Batch ? "Batch" : "Stream", title: values.title, metadataURI,
+        ...(batch ? { link, ciphertextHash: batch.ciphertextHash, plaintextHash: batch.plaintextHash, bytes: batch.bytes, agents, threshold, confirmed: delivery!.confirmed, unconfirmed: delivery!.unconfirmed } : { streams }),
+        transactionHash: receipt.transactionHash,
+      };
+      out.result(result, (r) => [
+        `Published product ${r.productId}: "${r.title}".`,
+        ...(batch ? [`  file        ${link} (${mb(batch.bytes)}, sha-256 ${batch.plaintextHash})`, `  key shares  ${delivery!.confirmed.length} of ${agents.length} relays confirmed (any ${threshold} rebuild the key)`] : streams.map((s) => `  stream      ${s}`)),
+        `  metadata    ${metadataURI}`,
+        `  buyers run  kraken buy ${r.productId} --purpose …${batch ? ", then kraken fetch <agreement> --out <file>" : ""}`,
+      ].join("\n"));
+    } finally {
+      await client.destroy().catch(() => {});
+    }
+  },
+};
