@@ -4,6 +4,7 @@ import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench } from "../bench/indexer.ts";
 import { table } from "../bench/lib.ts";
+import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 
 compile();
 const runs = Number(process.env.BENCH_RUNS ?? 10);
@@ -18,4 +19,7 @@ process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)",
 const idx = await indexerBench();
 process.stdout.write(`Indexer backfill: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
 process.stdout.write(table("Indexer (local chain, PGlite, GraphQL over HTTP)", "ms", idx.rows));
+const bundle = await bundleSizes();
+process.stdout.write(bundleTable(bundle));
+process.stdout.write(table("dApp in headless Chromium on the local stack (5 cold loads)", "ms", await pageTimings(5)));
 process.exit(0);
