@@ -3,6 +3,7 @@ import { compile } from "./compile.ts";
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench } from "../bench/indexer.ts";
+import { deliveryReport } from "../bench/delivery.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 
@@ -22,4 +23,5 @@ process.stdout.write(table("Indexer (local chain, PGlite, GraphQL over HTTP)", "
 const bundle = await bundleSizes();
 process.stdout.write(bundleTable(bundle));
 process.stdout.write(table("dApp in headless Chromium on the local stack (5 cold loads)", "ms", await pageTimings(5)));
+process.stdout.write(await deliveryReport(20));
 process.exit(0);

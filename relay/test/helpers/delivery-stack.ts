@@ -47,7 +47,7 @@ export interface DeliveryStack {
   stop(): Promise<void>;
 }
 
-export async function startDeliveryStack(o: { relays?: number } = {}): Promise<DeliveryStack> {
+export async function startDeliveryStack(o: { relays?: number; pollMs?: number } = {}): Promise<DeliveryStack> {
   const s = await startStack();
   const dir = mkdtempSync(join(tmpdir(), "kraken-delivery-"));
   process.env.XDG_DATA_HOME = join(dir, "xdg"); // Streamr keeps group keys under env-paths("streamr-sdk")
@@ -82,7 +82,7 @@ export async function startDeliveryStack(o: { relays?: number } = {}): Promise<D
   const streamrPorts = await Promise.all(relayKeys.map(() => freePort()));
   const relays = await startRelays({
     keys: relayKeys, rpcUrl: s.rpcUrl, deployment: s.deployment, streamr: net.settings, ipfs: { apiUrl: ipfs.apiUrl },
-    dataDir: join(dir, "relays"), httpPorts: relayKeys.map(() => 0), streamrPorts, log: (l) => logs.push(l), pollMs: 100,
+    dataDir: join(dir, "relays"), httpPorts: relayKeys.map(() => 0), streamrPorts, log: (l) => logs.push(l), pollMs: o.pollMs ?? 100,
   });
 
   const stack: DeliveryStack = {

@@ -92,6 +92,8 @@ export async function collectShares(o: {
   timeoutMs?: number;
   retryMs?: number;
   onProgress?: (line: string) => void;
+  /** Called once the inbox subscriptions are in place (before any re-delivery request). */
+  onSubscribed?: () => void;
   fetch?: Fetch;
 }): Promise<CollectedKey> {
   const { terms } = o;
@@ -158,6 +160,7 @@ export async function collectShares(o: {
       if (r.status === "fulfilled") subs.push(r.value);
       else reasons.set(o.relays[i].address.toLowerCase(), `cannot subscribe to its inbox: ${(r.reason as Error).message}`);
     });
+    o.onSubscribed?.();
     if (o.signMessage) {
       const ask = async () => {
         const waiting = o.relays.filter((r) => !received.has(r.address.toLowerCase()));
