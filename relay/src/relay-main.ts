@@ -7,7 +7,7 @@ import { startRelay, type RelayOptions } from "./relay.ts";
 
 const raw = process.env.KRAKEN_RELAY_CONFIG;
 if (!raw) {
-  process.stderr.write("relay: set KRAKEN_RELAY_CONFIG to the relay's options as JSON (see relay/README.md)\n");
+  process.stderr.write("relay: set KRAKEN_RELAY_CONFIG to the relay's options as JSON (see docs/delivery.md)\n");
   process.exit(2);
 }
 const cfg = JSON.parse(raw) as RelayOptions & { deploymentFile?: string };
