@@ -43,9 +43,36 @@ function sdkWithoutSideEffects(): Plugin {
   };
 }
 
+/**
+ * WebAssembly ES-module integration (`import * as wasm from "./x_bg.wasm"`, as wasm-bindgen's
+ * bundler target — didkit — emits it): the .wasm becomes an asset fetched and instantiated by a
+ * small generated module, with the wasm's own imports wired in. Only reached through the lazy
+ * didkit chunk, so nothing is fetched until credentials are used.
+ */
+function wasmModules(): Plugin {
+  return {
+    name: "kraken-wasm-esm",
+    enforce: "pre",
+    async load(id) {
+      if (!id.endsWith(".wasm") || id.includes("?")) return null;
+      const module = new WebAssembly.Module(readFileSync(id));
+      const imports = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
+      const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+      return [
+        `import url from ${JSON.stringify(id + "?url")};`,
+        ...imports.map((m, i) => `import * as i${i} from ${JSON.stringify(m)};`),
+        `const imports = { ${imports.map((m, i) => `${JSON.stringify(m)}: i${i}`).join(", ")} };`,
+        `const res = await fetch(url);`,
+        `const { instance } = await WebAssembly.instantiate(await res.arrayBuffer(), imports);`,
+        ...exports.map((e) => `export const ${e} = instance.exports[${JSON.stringify(e)}];`),
+      ].join("\n");
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => ({
   base: "./",
-  plugins: [react(), devConfig(), sdkWithoutSideEffects()],
+  plugins: [wasmModules(), react(), devConfig(), sdkWithoutSideEffects()],
   define: { __KRAKEN_DEMO__: JSON.stringify(mode !== "production") },
   build: {
     target: "es2022",

@@ -1,6 +1,8 @@
 // Builds the dApp's config.json from a deployment (deployments/<network>.json), the demo file
 // and the endpoints `npm start` runs. Addresses always come from the deployment.
-import type { Deployment } from "@kraken/sdk";
+import { bytesToHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { DEV_MNEMONIC, type Deployment } from "@kraken/sdk";
 import type { DappConfig, DemoPersona } from "../src/config.ts";
 
 interface DemoFileLike {
@@ -27,6 +29,7 @@ export function dappConfigFrom(o: {
         // Personas that act in the marketplace (sellers, buyers, the visitor), not the admin/issuer/relays.
         .filter((p) => !/^(deploys|trusted credential issuer|delivery agent)/.test(p.role))
         .map(({ name, role, address, privateKey }) => ({ name, role, address, privateKey }))
+        .concat(freshPersonas())
     : undefined;
   return {
     chainId: o.deployment.chainId,
@@ -48,4 +51,15 @@ export function dappConfigFrom(o: {
     ...(o.walletConnectProjectId ? { walletConnectProjectId: o.walletConnectProjectId } : {}),
     ...(personas ? { demo: { personas } } : {}),
   };
+}
+
+/**
+ * Funded but unregistered development accounts (#15–#17 of the public mnemonic; the local chain
+ * funds the first 20), so that registration can be tried in the browser more than once.
+ */
+export function freshPersonas(): DemoPersona[] {
+  return [15, 16, 17].map((i, n) => {
+    const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i });
+    return { name: `New user ${n + 1}`, role: "unregistered, to try registration", address: account.address, privateKey: bytesToHex(account.getHdKey().privateKey!) };
+  });
 }

@@ -1,3 +1,211 @@
+// Dashboard (spec §5.1.7, MKT-FUN-19/20): as a buyer, my agreements with status and expiry,
+// spend over time, downloads of delivered batch data and live views of streams; as a seller,
+// who accesses my data now, sales history and revenue over time. Refreshes whenever the
+// indexer reaches a new block (all subgraph queries do, see hooks/indexer.ts).
+import { lazy, Suspense, useState } from "react";
+import { useAccount } from "wagmi";
+import { useConnectModal } from "@rainbow-me/rainbowkit";
+import { TimeChart } from "../components/TimeChart.tsx";
+import { useDataBalance } from "../hooks/chain.ts";
+import { useGraph } from "../hooks/graph.ts";
+import { AGREEMENT_FIELDS, type GraphAgreement } from "../lib/subgraph.ts";
+import { categoryWords, countryCode, data, date, orgTypeWords, productTypeWords, purposeWords, shortAddress, statusWords } from "../lib/words.ts";
+import { Link, navigate, useRoute, href } from "../router.tsx";
+
+const DownloadButton = lazy(() => import("../components/DownloadButton.tsx"));
+const StreamView = lazy(() => import("../components/StreamView.tsx"));
+
+interface AccountStats {
+  spent: string;
+  purchasesCount: number;
+  revenue: string;
+  salesCount: number;
+  productsPublished: number;
+}
+
+type SaleAgreement = GraphAgreement & { consumer: { id: string; credential: { category: string; organisationType: string; country: string } | null } };
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Whether an agreement gives access right now. */
+export function isLive(a: Pick<GraphAgreement, "status" | "endsAt">, now = nowSeconds()): boolean {
+  return a.status === "ACTIVE" && (a.endsAt === "0" || Number(a.endsAt) > now);
+}
+
+function expiry(a: GraphAgreement): string {
+  if (a.status !== "ACTIVE") return "—";
+  if (a.endsAt === "0") return "never (one-time)";
+  return `${date(a.endsAt)}${Number(a.endsAt) <= nowSeconds() ? " (expired)" : ""}`;
+}
+
 export default function Dashboard() {
-  return <h1>Dashboard</h1>;
+  const { address } = useAccount();
+  const { openConnectModal } = useConnectModal();
+  const route = useRoute();
+  const tab = route.query.get("view") === "seller" ? "seller" : "buyer";
+  if (!address) {
+    return (
+      <section>
+        <h1>Dashboard</h1>
+        <p>Connect a wallet to see your purchases and sales.</p>
+        <button type="button" onClick={openConnectModal}>Connect wallet</button>
+      </section>
+    );
+  }
+  const me = address.toLowerCase();
+  return (
+    <section aria-labelledby="dash-title">
+      <h1 id="dash-title">Dashboard</h1>
+      <div className="tabs" role="tablist" aria-label="Dashboard view">
+        {(["buyer", "seller"] as const).map((t) => (
+          <button key={t} type="button" role="tab" aria-selected={tab === t} aria-controls={`panel-${t}`} id={`tab-${t}`} onClick={() => navigate(href("/dashboard", { view: t === "seller" ? "seller" : "" }), { replace: true })}>
+            {t === "buyer" ? "My purchases" : "My sales"}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === "buyer" ? <BuyerView me={me} /> : <SellerView me={me} />}
+      </div>
+    </section>
+  );
+}
+
+function useAccountStats(me: string) {
+  return useGraph<{ account: AccountStats | null }>(`query A($id: ID!) { account(id: $id) { spent purchasesCount revenue salesCount productsPublished } }`, { id: me });
+}
+
+function BuyerView({ me }: { me: string }) {
+  const stats = useAccountStats(me);
+  const balance = useDataBalance(me as `0x${string}`);
+  const q = useGraph<{ agreements: GraphAgreement[] }>(
+    `query Mine($me: Bytes!) { agreements(where: { consumer: $me }, orderBy: createdAt, orderDirection: desc, first: 1000) { ${AGREEMENT_FIELDS} } }`,
+    { me },
+  );
+  const [open, setOpen] = useState<string>();
+  const list = q.data?.agreements ?? [];
+  const spend = list.filter((a) => a.status === "ACTIVE" || a.status === "PENDING").map((a) => ({ t: Number(a.createdAt), amount: BigInt(a.amountPaid) }));
+  return (
+    <>
+      <div className="stats">
+        <div className="card stat"><div className="muted">Balance</div><div className="value">{balance.data === undefined ? "…" : data(balance.data)}</div></div>
+        <div className="card stat"><div className="muted">Spent</div><div className="value">{stats.data?.account ? data(stats.data.account.spent) : "0 DATA"}</div></div>
+        <div className="card stat"><div className="muted">Active agreements</div><div className="value">{list.filter((a) => isLive(a)).length}</div></div>
+        <div className="card stat"><div className="muted">Waiting for approval</div><div className="value">{list.filter((a) => a.status === "PENDING").length}</div></div>
+      </div>
+      <h2>Spend over time</h2>
+      <TimeChart title="My spending" points={spend} />
+      <h2>My agreements</h2>
+      {q.error ? <p role="alert" className="notice error">{q.error.message}</p> : null}
+      {q.isLoading ? <p role="status">Loading…</p> : list.length === 0 ? <p>No purchases yet. <Link to="/explore">Explore the catalogue</Link>.</p> : null}
+      {list.length ? (
+        <div className="table-wrap">
+          <table aria-label="My agreements">
+            <thead>
+              <tr><th>#</th><th>Product</th><th>Purpose</th><th>Status</th><th>Paid</th><th>Since</th><th>Expires</th><th>Data</th></tr>
+            </thead>
+            <tbody>
+              {list.map((a) => (
+                <tr key={a.id}>
+                  <td>{a.agreementId}</td>
+                  <td><Link to={`/product/${a.product.id}`}>{a.product.title}</Link><div className="muted">{productTypeWords(a.product.productType)}</div></td>
+                  <td>{purposeWords(a.purpose)}</td>
+                  <td><span className={`badge ${isLive(a) ? "ok" : a.status === "PENDING" ? "warn" : ""}`}>{isLive(a) ? "Active" : a.status === "ACTIVE" ? "Expired" : statusWords(a.status.charAt(0) + a.status.slice(1).toLowerCase())}</span></td>
+                  <td>{data(a.amountPaid)}</td>
+                  <td>{date(a.startsAt || a.createdAt)}</td>
+                  <td>{expiry(a)}</td>
+                  <td>
+                    {isLive(a) && a.product.productType === "BATCH" ? (
+                      <Suspense fallback={<span className="muted">…</span>}>
+                        <DownloadButton agreement={a} />
+                      </Suspense>
+                    ) : null}
+                    {isLive(a) && a.product.productType === "STREAM" ? (
+                      <button type="button" className="secondary" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? undefined : a.id)}>
+                        {open === a.id ? "Close live view" : "Live view"}
+                      </button>
+                    ) : null}
+                    {a.deliveries.length ? <div className="muted">{a.deliveries.length} delivery receipt{a.deliveries.length === 1 ? "" : "s"}</div> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {open ? (
+        <Suspense fallback={<p role="status">Loading the live view…</p>}>
+          <StreamView agreement={list.find((a) => a.id === open)!} />
+        </Suspense>
+      ) : null}
+    </>
+  );
+}
+
+function SellerView({ me }: { me: string }) {
+  const stats = useAccountStats(me);
+  const q = useGraph<{ agreements: SaleAgreement[] }>(
+    `query Sales($me: Bytes!) { agreements(where: { seller: $me }, orderBy: createdAt, orderDirection: desc, first: 1000) {
+      ${AGREEMENT_FIELDS.replace("consumer { id }", "consumer { id credential { category organisationType country } }")} } }`,
+    { me },
+  );
+  const list = q.data?.agreements ?? [];
+  const live = list.filter((a) => isLive(a));
+  const pending = list.filter((a) => a.status === "PENDING");
+  const revenue = list.filter((a) => a.status === "ACTIVE").map((a) => ({ t: Number(a.startsAt || a.createdAt), amount: BigInt(a.amountPaid) }));
+  return (
+    <>
+      <div className="stats">
+        <div className="card stat"><div className="muted">Revenue</div><div className="value">{stats.data?.account ? data(stats.data.account.revenue) : "0 DATA"}</div></div>
+        <div className="card stat"><div className="muted">Sales</div><div className="value">{stats.data?.account?.salesCount ?? 0}</div></div>
+        <div className="card stat"><div className="muted">Accessing now</div><div className="value">{live.length}</div></div>
+        <div className="card stat"><div className="muted">Products</div><div className="value">{stats.data?.account?.productsPublished ?? 0}</div></div>
+      </div>
+      {pending.length ? (
+        <p className="notice warn">{pending.length} request{pending.length === 1 ? " is" : "s are"} waiting for your approval: <Link to="/manage">approve or reject them in My products</Link>.</p>
+      ) : null}
+      <h2>Who accesses my data now</h2>
+      {q.error ? <p role="alert" className="notice error">{q.error.message}</p> : null}
+      {live.length === 0 ? <p>Nobody has access right now.</p> : (
+        <div className="table-wrap">
+          <table aria-label="Who accesses my data now">
+            <thead><tr><th>Buyer</th><th>Who (from their credential)</th><th>Product</th><th>Purpose</th><th>Until</th></tr></thead>
+            <tbody>
+              {live.map((a) => (
+                <tr key={a.id}>
+                  <td className="address" title={a.consumer.id}>{shortAddress(a.consumer.id)}</td>
+                  <td>{a.consumer.credential ? `${a.consumer.credential.category === "INDIVIDUAL" ? categoryWords(0) : orgTypeWords(a.consumer.credential.organisationType)}, ${countryCode(a.consumer.credential.country)}` : "—"}</td>
+                  <td><Link to={`/product/${a.product.id}`}>{a.product.title}</Link></td>
+                  <td>{purposeWords(a.purpose)}</td>
+                  <td>{expiry(a)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Revenue over time</h2>
+      <TimeChart title="My revenue" points={revenue} />
+      <h2>Sales history</h2>
+      {list.length === 0 ? <p>No sales yet. <Link to="/create">Publish a product</Link>.</p> : (
+        <div className="table-wrap">
+          <table aria-label="Sales history">
+            <thead><tr><th>#</th><th>Date</th><th>Product</th><th>Buyer</th><th>Purpose</th><th>Status</th><th>Amount</th></tr></thead>
+            <tbody>
+              {list.map((a) => (
+                <tr key={a.id}>
+                  <td>{a.agreementId}</td>
+                  <td>{date(a.createdAt)}</td>
+                  <td><Link to={`/product/${a.product.id}`}>{a.product.title}</Link></td>
+                  <td className="address" title={a.consumer.id}>{shortAddress(a.consumer.id)}</td>
+                  <td>{purposeWords(a.purpose)}</td>
+                  <td>{statusWords(a.status.charAt(0) + a.status.slice(1).toLowerCase())}</td>
+                  <td>{data(a.amountPaid)}{a.status === "PENDING" ? " (escrow)" : a.status === "REJECTED" || a.status === "CANCELLED" ? " (refunded)" : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
 }

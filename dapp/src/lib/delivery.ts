@@ -1,0 +1,72 @@
+// Downloading delivered batch data in the browser (lazy-loaded with @streamr/sdk): check the
+// agreement, derive the buyer's X25519 key from a wallet signature, collect k sealed key shares
+// from the relays over Streamr, download the ciphertext from IPFS, verify and decrypt it here.
+// Nothing is decrypted anywhere but in this page.
+import type { Address, EIP1193Provider, Hex, PublicClient } from "viem";
+import {
+  collectShares,
+  decryptBatch,
+  deriveEncryptionKeyPair,
+  download,
+  endpointsFor,
+  readDeliveryTerms,
+} from "@kraken/sdk";
+import type { DappConfig } from "../config.ts";
+import { deploymentOf } from "./deployment.ts";
+
+export class DeliveryUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeliveryUnavailableError";
+  }
+}
+
+export async function downloadDelivery(o: {
+  config: DappConfig;
+  agreementId: bigint;
+  buyer: Address;
+  publicClient: PublicClient;
+  provider: EIP1193Provider;
+  signMessage: (message: string) => Promise<Hex>;
+  onProgress: (line: string) => void;
+}): Promise<{ bytes: Uint8Array; relays: Address[] }> {
+  if (!o.config.relays?.length || !o.config.streamr) {
+    throw new DeliveryUnavailableError("Delivery is not configured on this marketplace (config.json has no relays or Streamr network).");
+  }
+  o.onProgress("checking the agreement on chain…");
+  const terms = await readDeliveryTerms(o.publicClient, deploymentOf(o.config), o.agreementId, o.buyer);
+  const relays = endpointsFor(o.config.relays, terms.agents);
+  o.onProgress("sign in your wallet to unlock your delivery key (free, no transaction)…");
+  const keys = await deriveEncryptionKeyPair(o.signMessage);
+  o.onProgress("connecting to the delivery network…");
+  const { StreamrClient } = await import("@streamr/sdk");
+  const client = new StreamrClient({ ...(o.config.streamr as object), auth: { ethereum: o.provider } } as never);
+  try {
+    const collected = await collectShares({
+      terms,
+      buyer: o.buyer,
+      relays,
+      secretKey: keys.secretKey,
+      subscriber: client as never,
+      signMessage: o.signMessage,
+      onProgress: o.onProgress,
+      timeoutMs: 60_000,
+    });
+    o.onProgress(`key rebuilt from ${collected.relays.length} relays; downloading and decrypting…`);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of decryptBatch(download(collected.link, o.config.ipfsGatewayUrl), collected.key, collected)) {
+      parts.push(chunk);
+      size += chunk.length;
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    return { bytes, relays: collected.relays };
+  } finally {
+    await client.destroy().catch(() => {});
+  }
+}
