@@ -6,7 +6,8 @@ const STATE_WORDS: Record<Task["status"], string> = { waiting: "to do", active: 
 
 export function TaskList({ tasks, label }: { tasks: Task[]; label: string }) {
   return (
-    <ol className="steps tasks" aria-label={label} role="status" aria-live="polite">
+    <div role="status" aria-live="polite">
+    <ol className="steps tasks" aria-label={label}>
       {tasks.map((t) => (
         <li key={t.key} className={t.status === "waiting" ? "" : t.status} data-task={t.key} data-status={t.status}>
           <span>{t.label}</span> <span className="sr-only">({STATE_WORDS[t.status]})</span>
@@ -17,5 +18,6 @@ export function TaskList({ tasks, label }: { tasks: Task[]; label: string }) {
         </li>
       ))}
     </ol>
+    </div>
   );
 }
