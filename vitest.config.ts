@@ -13,6 +13,7 @@ export default defineConfig({
       "ipfs/test/**/*.test.ts",
       "streamr/test/**/*.test.ts",
       "relay/test/**/*.test.ts",
+      "dapp/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
     hookTimeout: 180_000,

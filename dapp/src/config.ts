@@ -70,4 +70,4 @@ export async function loadConfig(url = "./config.json"): Promise<DappConfig> {
 }
 
 /** True in builds that include the demo wallet (npm start); false in production builds. */
-export const DEMO_BUILD: boolean = __KRAKEN_DEMO__;
+export const DEMO_BUILD: boolean = typeof __KRAKEN_DEMO__ !== "undefined" && __KRAKEN_DEMO__;
