@@ -2,3 +2,4 @@
 export { startRelay, type RelayOptions, type RunningRelay, type RelayHealth } from "./relay.ts";
 export { startRelays, devRelayKeys, type RelaysOptions, type RunningRelays } from "./relays.ts";
 export { createLogger, levelFromEnv, type Logger, type LogLevel } from "./relay-log.ts";
+export { seedDemoBatchFiles, demoBatchFile, type DemoFileLike } from "./relay-demo.ts";

@@ -47,8 +47,8 @@ export interface DeliveryStack {
   stop(): Promise<void>;
 }
 
-export async function startDeliveryStack(o: { relays?: number; pollMs?: number } = {}): Promise<DeliveryStack> {
-  const s = await startStack();
+export async function startDeliveryStack(o: { relays?: number; pollMs?: number; seed?: boolean; registerRelays?: boolean } = {}): Promise<DeliveryStack> {
+  const s = await startStack({ seed: o.seed ?? false });
   const dir = mkdtempSync(join(tmpdir(), "kraken-delivery-"));
   process.env.XDG_DATA_HOME = join(dir, "xdg"); // Streamr keeps group keys under env-paths("streamr-sdk")
   const logs: string[] = [];
@@ -78,7 +78,7 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number }
   };
 
   const relayKeys = ACCOUNTS.relays.slice(0, o.relays ?? 3).map((i) => s.clients(i).privateKey);
-  for (const i of ACCOUNTS.relays) await register(i);
+  if (o.registerRelays !== false) for (const i of ACCOUNTS.relays) await register(i);
   const streamrPorts = await Promise.all(relayKeys.map(() => freePort()));
   const relays = await startRelays({
     keys: relayKeys, rpcUrl: s.rpcUrl, deployment: s.deployment, streamr: net.settings, ipfs: { apiUrl: ipfs.apiUrl },

@@ -2,6 +2,7 @@
 // the audited `shamir-secret-sharing` package): no single relay learns the file key when
 // k > 1, and any k of them together let the buyer rebuild it.
 import { combine, split } from "shamir-secret-sharing";
+import { bytesToHex } from "viem";
 
 export class KeyShareError extends Error {
   constructor(message: string) {
@@ -22,7 +23,7 @@ export async function splitKey(key: Uint8Array, agents: number, threshold: numbe
 
 /** Rebuilds the key from `threshold` or more distinct shares. */
 export async function combineShares(shares: Uint8Array[], threshold: number): Promise<Uint8Array> {
-  const distinct = [...new Map(shares.map((s) => [Buffer.from(s).toString("hex"), s])).values()];
+  const distinct = [...new Map(shares.map((s) => [bytesToHex(s), s])).values()];
   if (distinct.length < threshold) throw new KeyShareError(`need ${threshold} key shares, have ${distinct.length}`);
   if (threshold === 1) return distinct[0].slice();
   return combine(distinct);
