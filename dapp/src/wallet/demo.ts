@@ -147,5 +147,5 @@ export function createDemoWallet(config: DappConfig, chain: Chain): DemoWallet {
 const DEMO_ICON =
   "data:image/svg+xml," +
   encodeURIComponent(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 28 28"><rect width="28" height="28" rx="6" fill="#fff3c4"/><text x="14" y="19" font-size="12" font-family="sans-serif" font-weight="700" text-anchor="middle" fill="#7a5b00">DEMO</text></svg>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 28 28"><rect width="28" height="28" rx="6" fill="#fff3c4"/><text x="14" y="19" font-size="8.5" font-family="sans-serif" font-weight="700" text-anchor="middle" fill="#7a5b00">DEMO</text></svg>`,
   );
