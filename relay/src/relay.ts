@@ -197,6 +197,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   // --- chain watcher ---
   let head: number | null = null;
   let chainOk = true;
+  const failing = new Set<bigint>();
   async function scan(): Promise<void> {
     head = Number(await publicClient.getBlockNumber());
     while (store.state.checkpointBlock < head) {
@@ -204,7 +205,17 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       const to = BigInt(Math.min(head, store.state.checkpointBlock + Number(LOG_SPAN)));
       const logs = await publicClient.getLogs({ address: agreements, events: watchedEvents, fromBlock: from, toBlock: to });
       const ids = [...new Set(logs.map((l) => (l as unknown as { args: { agreementId: bigint } }).args.agreementId))];
-      for (const id of ids) await serial(() => deliver(id, "watch"));
+      for (const id of ids) {
+        try {
+          await serial(() => deliver(id, "watch"));
+          failing.delete(id);
+        } catch (err) {
+          // The checkpoint stays put, so this agreement is tried again on the next scan.
+          if (!failing.has(id)) log.error(`delivery for agreement ${id} failed (will retry): ${(err as Error).message.split("\n")[0]}`);
+          failing.add(id);
+          throw err;
+        }
+      }
       store.state.checkpointBlock = Number(to);
       store.save();
     }

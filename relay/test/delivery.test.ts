@@ -131,6 +131,20 @@ describe("batch delivery through the relays", () => {
     expect(after.rejected).toBe(before.rejected + 5);
   });
 
+  it("after the seller retracts a buyer's consent, the relays hand out nothing more", async () => {
+    const b = k.s.clients(ACCOUNTS.buyer3);
+    const { agreementId } = await k.buy(ACCOUNTS.buyer3, product.productId);
+    await waitFor(async () => (await receiptsOf(agreementId)).length === 3); // delivered while active
+    const seller = k.s.clients(ACCOUNTS.seller);
+    const { policiesAbi } = await import("@kraken/sdk");
+    await seller.publicClient.waitForTransactionReceipt({ hash: await seller.wallet.writeContract({ address: k.s.deployment.contracts.Policies.address, abi: policiesAbi, functionName: "retractConsent", args: [product.productId, b.account.address] }) });
+    await expect(readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address)).rejects.toMatchObject({ code: "agreement-not-active", message: expect.stringContaining("retracted") });
+    for (const relay of k.directory) {
+      const err = await requestRedelivery(relay, agreementId, (message) => b.account.signMessage({ message })).catch((e) => e);
+      expect(err).toMatchObject({ status: 409, message: expect.stringContaining("not active") });
+    }
+  });
+
   it("forged, replayed and malformed share envelopes are refused and counted", async () => {
     const relay = k.relays.relays[0];
     const before = (await relay.health()).counters;
