@@ -32,7 +32,7 @@ export async function indexerBench(products = Number(process.env.BENCH_PRODUCTS 
     const policy = { purposes: [Purpose.Research, Purpose.PublicHealth], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 365 };
     for (let i = 1; i <= products; i++) {
       const words = [WORDS[i % WORDS.length], WORDS[(i * 7) % WORDS.length], WORDS[(i * 11) % WORDS.length]];
-      await send(deployment.contracts.Catalogue.address, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }] }));
+      await send(deployment.contracts.Catalogue.address, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }, []] }));
       await send(deployment.contracts.Policies.address, encodeFunctionData({ abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(BigInt(i), policy) }));
       if (i % 50 === 0) await call("evm_mine");
     }
@@ -62,7 +62,7 @@ export async function indexerBench(products = Number(process.env.BENCH_PRODUCTS 
     const fresh: number[] = [];
     for (let i = 0; i < 30; i++) {
       const title = `fresh product ${i} ${Date.now()}`;
-      const hash = await wallet.writeContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, [seller.address], 1, { metadataURI: "ipfs://bafkreifresh", title, summary: "s", category: "c", tags: [] }] });
+      const hash = await wallet.writeContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, [seller.address], 1, { metadataURI: "ipfs://bafkreifresh", title, summary: "s", category: "c", tags: [] }, []] });
       await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 5 });
       const mined = performance.now();
       for (;;) {

@@ -15,6 +15,7 @@ import {
 import { mnemonicToAccount } from "viem/accounts";
 import {
   agreementsAbi,
+  ProductType,
   catalogueAbi,
   clientsFor,
   credentialsAbi,
@@ -31,6 +32,7 @@ import {
   OrganisationTypeNames,
   type Deployment,
 } from "@kraken/sdk";
+import { streamRegistryAbi } from "@kraken/streamr/registry";
 import { PERSONAS, PRODUCTS, STEPS, type PersonaKey } from "./demo.ts";
 
 export interface DemoFile {
@@ -41,7 +43,7 @@ export interface DemoFile {
     PersonaKey,
     { name: string; role: string; address: Address; privateKey: Hex; accountIndex: number; category?: string; organisationType?: string; country?: string; encryptionPublicKey?: Hex }
   >;
-  products: { id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown }[];
+  products: { id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown; streams: string[] }[];
   agreements: { id: number; label: string; product: string; consumer: PersonaKey }[];
 }
 
@@ -135,6 +137,14 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       tags: p.tags,
     };
     const metadataURI = `ipfs://${await metadataCid(encodeMetadata(metadata))}`;
+    // Stream products sell a Streamr stream their seller owns: created on our StreamRegistry
+    // (the id is `<owner address>/<path>`, as the Streamr SDK forms it).
+    const streams: string[] = [];
+    if (p.productType === ProductType.Stream && d.streamRegistry) {
+      const path = `/kraken/${p.key}`;
+      await send(p.seller, d.streamRegistry, streamRegistryAbi, "createStream", [path, JSON.stringify({ description: p.title })]);
+      streams.push(`${accounts[p.seller].address.toLowerCase()}${path}`);
+    }
     const receipt = await send(p.seller, c.Catalogue.address, catalogueAbi, "publish", [
       p.productType,
       p.modality,
@@ -143,11 +153,12 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       p.delivery ? relays : [],
       p.delivery ? 2 : 0,
       { metadataURI, title: p.title, summary: p.summary, category: p.category, tags: p.tags },
+      streams,
     ]);
     const id = BigInt(receipt.logs[0].topics[1]!);
     productIds[p.key] = id;
     await send(p.seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(id, p.policy));
-    demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata });
+    demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata, streams });
   }
   log(`published ${PRODUCTS.length} products with consent policies`);
 

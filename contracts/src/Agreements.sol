@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Catalogue} from "./Catalogue.sol";
 import {Policies} from "./Policies.sol";
 import {Credentials} from "./Credentials.sol";
+import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
 import {
     AgreementStatus,
     Category,
@@ -16,6 +17,7 @@ import {
     OrganisationType,
     PricingUnit,
     Periods,
+    ProductType,
     Purpose,
     Verdict
 } from "./MarketTypes.sol";
@@ -27,7 +29,10 @@ import {
 /// returns the same verdict without a transaction. Payment in DataToken goes straight to the
 /// seller, or into escrow until the seller approves (paid out) or rejects (refunded) when the
 /// policy asks for manual approval. Each agreement pins the policy version it was checked
-/// against.
+/// against. For stream products the contract holds the StreamRegistry's trusted role and grants
+/// the consumer SUBSCRIBE on the product's streams until `endsAt`, in the same transaction.
+/// An agreement stops granting access when it ends or when the seller retracts the consumer's
+/// consent.
 /// @dev Invariants: the token balance of this contract equals `totalEscrowed`, which equals
 /// the sum of `amount` over Pending agreements; an Active agreement's consumer was eligible
 /// under the pinned policy version when it was created or last renewed.
@@ -55,6 +60,8 @@ contract Agreements is ReentrancyGuardTransient {
     Catalogue public immutable catalogue;
     Policies public immutable policies;
     Credentials public immutable credentials;
+    /// @notice Streamr's registry (from the Catalogue); zero when streams are not linked on chain.
+    IStreamRegistry public immutable streamRegistry;
 
     uint256 public agreementCount;
     uint256 public totalEscrowed;
@@ -81,6 +88,7 @@ contract Agreements is ReentrancyGuardTransient {
         uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion
     );
     event DeliveryRecorded(uint256 indexed agreementId, address indexed agent, bytes32 envelopeHash);
+    event StreamAccessRevoked(uint256 indexed agreementId, address indexed consumer);
 
     // eligibility failures, one per Verdict
     error ProductNotFound(uint256 productId);
@@ -111,6 +119,7 @@ contract Agreements is ReentrancyGuardTransient {
     error NotDeliveryAgent(uint256 agreementId, address caller);
     error InvalidEnvelopeHash();
     error ZeroAddress();
+    error StillActive(uint256 agreementId);
 
     constructor(IERC20 token_, Catalogue catalogue_, Policies policies_, Credentials credentials_) {
         if (
@@ -121,6 +130,7 @@ contract Agreements is ReentrancyGuardTransient {
         catalogue = catalogue_;
         policies = policies_;
         credentials = credentials_;
+        streamRegistry = catalogue_.streamRegistry();
     }
 
     // --- consumers ---
@@ -189,6 +199,7 @@ contract Agreements is ReentrancyGuardTransient {
         a.amount += uint128(total);
         emit AgreementRenewed(agreementId, periods, endsAt, total, policy.version);
 
+        if (terms.productType == ProductType.Stream) _grantStreams(productId, msg.sender, endsAt);
         if (total > 0) token.safeTransferFrom(msg.sender, terms.seller, total);
     }
 
@@ -216,6 +227,7 @@ contract Agreements is ReentrancyGuardTransient {
         a.endsAt = endsAt;
         totalEscrowed -= amount;
         emit AgreementApproved(agreementId, startsAt, endsAt);
+        _grantStreams(a.productId, a.consumer, endsAt);
         if (amount > 0) token.safeTransfer(msg.sender, amount);
     }
 
@@ -226,6 +238,21 @@ contract Agreements is ReentrancyGuardTransient {
         uint128 refund = _closePending(agreementId, a, AgreementStatus.Rejected);
         emit AgreementRejected(agreementId, refund);
         if (refund > 0) token.safeTransfer(a.consumer, refund);
+    }
+
+    /// @notice Removes the consumer's SUBSCRIBE on the product's streams once the agreement no
+    /// longer grants access (consent retracted, or ended early by the registry's clock). Anyone
+    /// may call it, typically the seller's publisher right before it rotates the stream key.
+    function revokeStreamAccess(uint256 agreementId) external nonReentrant {
+        Agreement storage a = _existing(agreementId);
+        if (_isActive(a)) revert StillActive(agreementId);
+        uint256 productId = a.productId;
+        address consumer = a.consumer;
+        // A newer agreement of the same consumer owns the stream grant now.
+        uint256 latest = latestAgreementOf[productId][consumer];
+        if (latest != agreementId) revert AgreementSuperseded(agreementId, latest);
+        emit StreamAccessRevoked(agreementId, consumer);
+        _grantStreams(productId, consumer, 0);
     }
 
     // --- delivery agents ---
@@ -266,7 +293,8 @@ contract Agreements is ReentrancyGuardTransient {
         return _existing(agreementId);
     }
 
-    /// @notice Whether the agreement grants access now (approved and not expired).
+    /// @notice Whether the agreement grants access now: approved, not expired, and the seller has
+    /// not retracted the consumer's consent.
     function isActive(uint256 agreementId) external view returns (bool) {
         return _isActive(_agreements[agreementId]);
     }
@@ -323,6 +351,7 @@ contract Agreements is ReentrancyGuardTransient {
             agreementId, productId, msg.sender, terms.seller, purpose, policy.version, status, total, startsAt, endsAt
         );
 
+        if (!pending && terms.productType == ProductType.Stream) _grantStreams(productId, msg.sender, endsAt);
         if (total > 0) token.safeTransferFrom(msg.sender, pending ? address(this) : terms.seller, total);
     }
 
@@ -405,7 +434,19 @@ contract Agreements is ReentrancyGuardTransient {
     }
 
     function _isActive(Agreement storage a) private view returns (bool) {
-        return a.status == AgreementStatus.Active && (a.endsAt == 0 || a.endsAt > block.timestamp);
+        return a.status == AgreementStatus.Active && (a.endsAt == 0 || a.endsAt > block.timestamp)
+            && !policies.isRetracted(a.productId, a.consumer);
+    }
+
+    /// @dev Sets the consumer's SUBSCRIBE expiry on every stream of the product (0 revokes).
+    /// The registry is trusted (deployed with the marketplace); it is called after our state
+    /// changes and under the reentrancy guard.
+    function _grantStreams(uint256 productId, address consumer, uint40 expiresAt) private {
+        if (address(streamRegistry) == address(0)) return;
+        string[] memory streamIds = catalogue.streamsOf(productId);
+        for (uint256 i; i < streamIds.length; ++i) {
+            streamRegistry.trustedSetPermissionsForUser(streamIds[i], consumer, false, false, 0, expiresAt, false);
+        }
     }
 
     function _endsAt(uint40 startsAt, PricingUnit unit, uint16 periods) private pure returns (uint40) {

@@ -2,12 +2,14 @@
 pragma solidity ^0.8.24;
 
 import {ProductType, Modality, PricingUnit} from "./MarketTypes.sol";
+import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
 
 /// @title Catalogue
 /// @notice The list of Data Products (spec §4.1.1.2). A product records who sells it, how
 /// it is delivered and what it costs. Its description (title, summary, category, tags) is
 /// emitted in events for the search index and not stored; the full metadata document lives
-/// at `metadataURI` (IPFS by default). Only the seller manages a product.
+/// at `metadataURI` (IPFS by default). Only the seller manages a product. Stream products link
+/// the Streamr stream ids they sell; the seller must hold GRANT on each in the StreamRegistry.
 contract Catalogue {
     /// @notice Everything the seller provides when publishing or describing a product.
     struct Description {
@@ -45,9 +47,15 @@ contract Catalogue {
     uint256 public constant MAX_DELIVERY_AGENTS = 16;
     uint256 public constant MAX_TAGS = 16;
     uint256 public constant MAX_TITLE_BYTES = 200;
+    uint256 public constant MAX_STREAMS = 8;
+    uint8 private constant GRANT_PERMISSION = 4; // StreamRegistryV5.PermissionType.Grant
+
+    /// @notice Streamr's registry on this chain; zero when streams are not linked on chain.
+    IStreamRegistry public immutable streamRegistry;
 
     uint256 public productCount;
     mapping(uint256 productId => Product) private _products;
+    mapping(uint256 productId => string[] streamIds) private _streams;
 
     event ProductPublished(
         uint256 indexed productId,
@@ -67,6 +75,7 @@ contract Catalogue {
     );
     event ProductPriceUpdated(uint256 indexed productId, uint96 price, PricingUnit pricingUnit);
     event DeliveryAgentsUpdated(uint256 indexed productId, address[] agents, uint8 threshold);
+    event ProductStreamsUpdated(uint256 indexed productId, string[] streamIds);
     event ProductDeactivated(uint256 indexed productId);
     event ProductReactivated(uint256 indexed productId);
 
@@ -80,6 +89,11 @@ contract Catalogue {
     error InvalidThreshold(uint8 threshold, uint256 agents);
     error AlreadyActive(uint256 productId);
     error AlreadyInactive(uint256 productId);
+    error StreamsNotAllowed(ProductType productType);
+    error TooManyStreams(uint256 count);
+    error StreamRegistryNotSet();
+    error StreamNotFound(string streamId);
+    error NotStreamOwner(string streamId, address seller);
 
     modifier onlySeller(uint256 productId) {
         address seller = _products[productId].seller;
@@ -88,10 +102,18 @@ contract Catalogue {
         _;
     }
 
+    /// @param streamRegistry_ Streamr's StreamRegistry on this chain, or zero when stream ids are
+    /// not linked on chain (stream products can then not link streams).
+    constructor(IStreamRegistry streamRegistry_) {
+        streamRegistry = streamRegistry_;
+    }
+
     /// @notice Publishes a Data Product sold by the caller. It is active at once but can only be
     /// bought once its seller has set a consent policy in `Policies`.
     /// @param agents Relays that deliver keys for this product; batch products need at least one.
     /// @param threshold How many of `agents`' key shares reconstruct the key (0 when no agents).
+    /// @param streamIds Streamr streams sold by a stream product (the caller must hold GRANT on
+    /// each); empty for other types. Can be changed later with `setStreams`.
     /// @return productId The new product's id (ids start at 1).
     function publish(
         ProductType productType,
@@ -100,11 +122,13 @@ contract Catalogue {
         PricingUnit pricingUnit,
         address[] calldata agents,
         uint8 threshold,
-        Description calldata description
+        Description calldata description,
+        string[] calldata streamIds
     ) external returns (uint256 productId) {
         _checkPricing(productType, pricingUnit);
         _checkAgents(productType, agents, threshold);
         _checkDescription(description);
+        _checkStreams(productType, streamIds);
 
         productId = ++productCount;
         Product storage p = _products[productId];
@@ -134,6 +158,20 @@ contract Catalogue {
             description.tags
         );
         if (agents.length > 0) emit DeliveryAgentsUpdated(productId, agents, threshold);
+        if (streamIds.length > 0) {
+            _streams[productId] = streamIds;
+            emit ProductStreamsUpdated(productId, streamIds);
+        }
+    }
+
+    /// @notice Replaces the Streamr streams a stream product sells. Agreements made from now on
+    /// get SUBSCRIBE on the new list; existing grants on removed streams run until they expire.
+    function setStreams(uint256 productId, string[] calldata streamIds) external onlySeller(productId) {
+        Product storage p = _products[productId];
+        _checkStreams(p.productType, streamIds);
+        _streams[productId] = streamIds;
+        p.updatedAt = uint40(block.timestamp);
+        emit ProductStreamsUpdated(productId, streamIds);
     }
 
     /// @notice Replaces the product's description and metadata document.
@@ -215,6 +253,11 @@ contract Catalogue {
         return _products[productId].seller;
     }
 
+    /// @notice The Streamr stream ids a stream product sells (empty for other products).
+    function streamsOf(uint256 productId) external view returns (string[] memory) {
+        return _streams[productId];
+    }
+
     /// @notice Whether `agent` is one of the product's delivery agents.
     function isDeliveryAgent(uint256 productId, address agent) external view returns (bool) {
         address[] storage agents = _products[productId].deliveryAgents;
@@ -243,6 +286,22 @@ contract Catalogue {
             }
         }
         if (n == 0 ? threshold != 0 : (threshold == 0 || threshold > n)) revert InvalidThreshold(threshold, n);
+    }
+
+    /// @dev Only stream products link streams, and only streams the caller may grant access to.
+    function _checkStreams(ProductType productType, string[] calldata streamIds) private view {
+        uint256 n = streamIds.length;
+        if (n == 0) return;
+        if (productType != ProductType.Stream) revert StreamsNotAllowed(productType);
+        if (n > MAX_STREAMS) revert TooManyStreams(n);
+        if (address(streamRegistry) == address(0)) revert StreamRegistryNotSet();
+        for (uint256 i; i < n; ++i) {
+            try streamRegistry.hasDirectPermission(streamIds[i], msg.sender, GRANT_PERMISSION) returns (bool ok) {
+                if (!ok) revert NotStreamOwner(streamIds[i], msg.sender);
+            } catch {
+                revert StreamNotFound(streamIds[i]);
+            }
+        }
     }
 
     function _checkDescription(Description calldata d) private pure {

@@ -11,6 +11,7 @@ import {Policies} from "../src/Policies.sol";
 import {
     AgreementStatus,
     Category,
+    Modality,
     Country,
     OrganisationType,
     Periods,
@@ -676,19 +677,31 @@ contract AgreementsTest is Fixture {
         assertEq(uint8(agreements.getAgreement(fr).status), uint8(AgreementStatus.Pending), "v2 needs approval");
     }
 
-    function test_retraction_doesNotAffectExistingAgreement() public {
+    function test_retraction_endsExistingAgreement() public {
         uint256 id = _request(insurer, stream, Purpose.Insurance, 2);
         vm.prank(alice);
         policies.retractConsent(stream, insurer);
-        assertTrue(agreements.isActive(id), "existing agreement kept");
+        assertFalse(agreements.isActive(id), "access ends with consent");
+        (uint256 latest, bool active) = agreements.accessOf(stream, insurer);
+        assertEq(latest, id, "record kept");
+        assertFalse(active, "accessOf");
+        assertEq(uint8(agreements.getAgreement(id).status), uint8(AgreementStatus.Active), "status unchanged");
         assertEq(uint8(agreements.eligibility(stream, insurer, Purpose.Insurance)), uint8(Verdict.ConsentRetracted), "view");
-        _warpBy(2 days);
         vm.expectRevert(abi.encodeWithSelector(Agreements.ConsentRetracted.selector, stream, insurer));
         _request(insurer, stream, Purpose.Insurance, 1);
-        // restoring consent re-enables requests
+        // restoring consent restores the running agreement (it was paid for)
         vm.prank(alice);
         policies.restoreConsent(stream, insurer);
-        _request(insurer, stream, Purpose.Insurance, 1);
+        assertTrue(agreements.isActive(id), "active again");
+    }
+
+    function test_recordDelivery_RevertIf_consentRetracted() public {
+        uint256 id = _request(insurer, batch, Purpose.Insurance, 1);
+        vm.prank(alice);
+        policies.retractConsent(batch, insurer);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
+        vm.prank(relay1);
+        agreements.recordDelivery(id, keccak256("share"));
     }
 
     // --- delivery receipts ---
@@ -1057,5 +1070,85 @@ contract AgreementsTest is Fixture {
         uint16 orgs = uint16(_bit(uint8(OrganisationType.Hospital)) | _bit(uint8(OrganisationType.ResearchUniversity)));
         uint64 where = uint64(_bit(uint8(Country.NL)) | _bit(uint8(Country.DE)) | _bit(uint8(Country.FR)));
         _setPolicy(p, uint16(_bit(uint8(Purpose.Research))), 2, orgs, where, false);
+    }
+
+    // --- stream permissions (StreamRegistry) ---
+
+    function _streamProduct(bool requiresApproval) internal returns (uint256 productId, string memory streamId) {
+        streamId = "alice/wearables/heart-rate";
+        if (!streamRegistry.exists(streamId)) {
+            vm.prank(alice);
+            streamRegistry.createStream(streamId);
+        }
+        string[] memory ids = new string[](1);
+        ids[0] = streamId;
+        vm.prank(alice);
+        productId = catalogue.publish(
+            ProductType.Stream, Modality.Encrypted, DAILY, PricingUnit.Day, new address[](0), 0, _description("HR"), ids
+        );
+        _setOpenPolicy(productId, requiresApproval);
+    }
+
+    function test_streams_requestGrantsSubscribeUntilEndsAt() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 id = _request(hospital, product, Purpose.Research, 3);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 3 days, "expires with the agreement");
+        assertEq(agreements.getAgreement(id).endsAt, T0 + 3 days, "endsAt");
+        assertTrue(streamRegistry.hasDirectPermission(streamId, hospital, 3), "may subscribe");
+        _warpBy(3 days + 1);
+        assertFalse(streamRegistry.hasDirectPermission(streamId, hospital, 3), "expired on the registry's clock");
+    }
+
+    function test_streams_renewExtendsSubscribe() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 id = _request(hospital, product, Purpose.Research, 1);
+        vm.prank(hospital);
+        agreements.renew(id, 2, 2 * DAILY);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 3 days, "extended");
+    }
+
+    function test_streams_pendingGrantsNothingUntilApproved() public {
+        (uint256 product, string memory streamId) = _streamProduct(true);
+        uint256 id = _request(hospital, product, Purpose.Research, 1);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), 0, "nothing while pending");
+        _warpBy(1 hours);
+        vm.prank(alice);
+        agreements.approve(id);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 1 hours + 1 days, "from approval");
+    }
+
+    function test_streams_nonStreamProductsCallNoRegistry() public {
+        streamRegistry.setTrusted(address(agreements), false); // any registry call would revert
+        _request(hospital, batch, Purpose.Research, 1);
+    }
+
+    function test_revokeStreamAccess_afterRetraction() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 id = _request(insurer, product, Purpose.Insurance, 5);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.StillActive.selector, id));
+        agreements.revokeStreamAccess(id);
+        vm.prank(alice);
+        policies.retractConsent(product, insurer);
+        vm.expectEmit(address(agreements));
+        emit Agreements.StreamAccessRevoked(id, insurer);
+        vm.prank(stranger); // anyone may clean up once access has ended
+        agreements.revokeStreamAccess(id);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, insurer), 0, "revoked");
+        assertFalse(streamRegistry.hasDirectPermission(streamId, insurer, 3), "no subscribe");
+    }
+
+    function test_revokeStreamAccess_RevertIf_superseded() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 first = _request(hospital, product, Purpose.Research, 1);
+        _warpBy(2 days);
+        uint256 second = _request(hospital, product, Purpose.Research, 1);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.AgreementSuperseded.selector, first, second));
+        agreements.revokeStreamAccess(first);
+        assertTrue(streamRegistry.subscribeExpirationOf(streamId, hospital) > _now(), "newer grant kept");
+    }
+
+    function test_revokeStreamAccess_RevertIf_unknown() public {
+        vm.expectRevert(abi.encodeWithSelector(Agreements.AgreementNotFound.selector, 999));
+        agreements.revokeStreamAccess(999);
     }
 }

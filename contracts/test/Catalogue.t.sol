@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Fixture} from "./utils/Fixture.sol";
+import {StreamRegistryMock} from "./utils/StreamRegistryMock.sol";
 import {Catalogue} from "../src/Catalogue.sol";
 import {Modality, PricingUnit, ProductType} from "../src/MarketTypes.sol";
 
@@ -29,7 +30,7 @@ contract CatalogueTest is Fixture {
         emit Catalogue.DeliveryAgentsUpdated(1, agents, 2);
         vm.prank(alice);
         uint256 id =
-            catalogue.publish(ProductType.Stream, Modality.Encrypted, 5e18, PricingUnit.Day, agents, 2, d);
+            catalogue.publish(ProductType.Stream, Modality.Encrypted, 5e18, PricingUnit.Day, agents, 2, d, _noStreams());
         assertEq(id, 1, "first id");
         assertEq(catalogue.productCount(), 1, "count");
 
@@ -64,7 +65,7 @@ contract CatalogueTest is Fixture {
         vm.recordLogs();
         vm.prank(alice);
         uint256 id = catalogue.publish(
-            ProductType.Analytics, Modality.Smpc, 0, PricingUnit.OneTime, new address[](0), 0, _description("Stats")
+            ProductType.Analytics, Modality.Smpc, 0, PricingUnit.OneTime, new address[](0), 0, _description("Stats"), _noStreams()
         );
         assertEq(vm.getRecordedLogs().length, 1, "only ProductPublished");
         assertEq(catalogue.getProduct(id).deliveryAgents.length, 0, "no agents");
@@ -126,7 +127,7 @@ contract CatalogueTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
         vm.prank(alice);
         catalogue.publish(
-            ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, new address[](0), 0, _description("t")
+            ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, new address[](0), 0, _description("t"), _noStreams()
         );
     }
 
@@ -153,7 +154,7 @@ contract CatalogueTest is Fixture {
         address[] memory agents = _distinctAgents(16);
         vm.prank(alice);
         uint256 id = catalogue.publish(
-            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, 16, _description("t")
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, 16, _description("t"), _noStreams()
         );
         assertEq(catalogue.getProduct(id).deliveryAgents.length, 16, "16 agents");
         assertTrue(catalogue.isDeliveryAgent(id, agents[15]), "last agent");
@@ -180,7 +181,7 @@ contract CatalogueTest is Fixture {
             d.metadataURI = bad[i];
             vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidMetadataURI.selector));
             vm.prank(alice);
-            catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d);
+            catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
         }
     }
 
@@ -188,7 +189,7 @@ contract CatalogueTest is Fixture {
         Catalogue.Description memory d = _description("t");
         d.metadataURI = "https://data.example.org/products/1.json";
         vm.prank(alice);
-        uint256 id = catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d);
+        uint256 id = catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
         assertEq(catalogue.getProduct(id).metadataURI, d.metadataURI, "https accepted");
     }
 
@@ -203,7 +204,7 @@ contract CatalogueTest is Fixture {
     function test_publish_titleAtLimit() public {
         vm.prank(alice);
         catalogue.publish(
-            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, _description(string(_bytes(200)))
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, _description(string(_bytes(200))), _noStreams()
         );
     }
 
@@ -212,10 +213,10 @@ contract CatalogueTest is Fixture {
         d.tags = new string[](17);
         vm.expectRevert(abi.encodeWithSelector(Catalogue.TooManyTags.selector, 17));
         vm.prank(alice);
-        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d);
+        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
         d.tags = new string[](16); // the limit itself is fine
         vm.prank(alice);
-        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d);
+        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
     }
 
     // --- seller-only management ---
@@ -409,7 +410,7 @@ contract CatalogueTest is Fixture {
         if (!valid) vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidPricing.selector, productType, unit));
         vm.prank(alice);
         uint256 id =
-            catalogue.publish(productType, Modality.Anonymised, price, unit, _agents(), 1, _description("t"));
+            catalogue.publish(productType, Modality.Anonymised, price, unit, _agents(), 1, _description("t"), _noStreams());
         if (valid) {
             Catalogue.Terms memory t = catalogue.termsOf(id);
             assertEq(t.price, price, "price");
@@ -424,7 +425,7 @@ contract CatalogueTest is Fixture {
         bool valid = n == 0 ? threshold == 0 : (threshold >= 1 && threshold <= n);
         if (!valid) vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, threshold, n));
         vm.prank(alice);
-        catalogue.publish(ProductType.Stream, Modality.Smpc, 1, PricingUnit.Hour, agents, threshold, _description("t"));
+        catalogue.publish(ProductType.Stream, Modality.Smpc, 1, PricingUnit.Hour, agents, threshold, _description("t"), _noStreams());
     }
 
     // --- helpers ---
@@ -434,14 +435,14 @@ contract CatalogueTest is Fixture {
         address[] memory agents = _agents();
         vm.expectRevert(err);
         vm.prank(alice);
-        catalogue.publish(productType, Modality.Encrypted, 1, unit, agents, 2, d);
+        catalogue.publish(productType, Modality.Encrypted, 1, unit, agents, 2, d, _noStreams());
     }
 
     function _expectAgentsRevert(address[] memory agents, uint8 threshold, bytes memory err) internal {
         Catalogue.Description memory d = _description("t");
         vm.expectRevert(err);
         vm.prank(alice);
-        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, threshold, d);
+        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, threshold, d, _noStreams());
     }
 
     function _expectTitleRevert(string memory title) internal {
@@ -449,7 +450,7 @@ contract CatalogueTest is Fixture {
         address[] memory agents = _agents();
         vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidTitle.selector));
         vm.prank(alice);
-        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, 2, d);
+        catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, 2, d, _noStreams());
     }
 
     function _distinctAgents(uint256 n) internal pure returns (address[] memory agents) {
@@ -464,5 +465,100 @@ contract CatalogueTest is Fixture {
         for (uint256 i; i < n; ++i) {
             b[i] = "a";
         }
+    }
+
+    // --- streams ---
+
+    function _ids(string memory a) internal pure returns (string[] memory ids) {
+        ids = new string[](1);
+        ids[0] = a;
+    }
+
+    function _aliceStream(string memory id) internal returns (string memory) {
+        vm.prank(alice);
+        streamRegistry.createStream(id);
+        return id;
+    }
+
+    function test_publish_linksOwnedStreams() public {
+        string[] memory ids = new string[](2);
+        ids[0] = _aliceStream("alice/hr");
+        ids[1] = _aliceStream("alice/steps");
+        vm.expectEmit(address(catalogue));
+        emit Catalogue.ProductStreamsUpdated(1, ids);
+        vm.prank(alice);
+        uint256 id = catalogue.publish(
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"), ids
+        );
+        string[] memory stored = catalogue.streamsOf(id);
+        assertEq(stored.length, 2, "two streams");
+        assertEq(stored[1], "alice/steps", "order kept");
+    }
+
+    function test_publish_RevertIf_streamNotOwned() public {
+        string memory other = "bob/hr";
+        vm.prank(bob);
+        streamRegistry.createStream(other);
+        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotStreamOwner.selector, other, alice));
+        vm.prank(alice);
+        catalogue.publish(
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"), _ids(other)
+        );
+    }
+
+    function test_publish_RevertIf_streamUnknown() public {
+        vm.expectRevert(abi.encodeWithSelector(Catalogue.StreamNotFound.selector, "alice/nothing"));
+        vm.prank(alice);
+        catalogue.publish(
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"),
+            _ids("alice/nothing")
+        );
+    }
+
+    function test_publish_RevertIf_streamsOnBatch() public {
+        string[] memory ids = _ids(_aliceStream("alice/hr"));
+        vm.expectRevert(abi.encodeWithSelector(Catalogue.StreamsNotAllowed.selector, ProductType.Batch));
+        vm.prank(alice);
+        catalogue.publish(ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, _agents(), 2, _description("b"), ids);
+    }
+
+    function test_publish_RevertIf_tooManyStreams() public {
+        string[] memory ids = new string[](9);
+        for (uint256 i; i < 9; ++i) ids[i] = "alice/hr";
+        vm.expectRevert(abi.encodeWithSelector(Catalogue.TooManyStreams.selector, 9));
+        vm.prank(alice);
+        catalogue.publish(
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"), ids
+        );
+    }
+
+    function test_publish_RevertIf_noStreamRegistry() public {
+        Catalogue plain = new Catalogue(StreamRegistryMock(address(0)));
+        vm.expectRevert(Catalogue.StreamRegistryNotSet.selector);
+        vm.prank(alice);
+        plain.publish(
+            ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"),
+            _ids("alice/hr")
+        );
+    }
+
+    function test_setStreams_replacesList() public {
+        uint256 id = _publishStream(alice, 1, PricingUnit.Day);
+        string[] memory ids = _ids(_aliceStream("alice/hr"));
+        vm.expectEmit(address(catalogue));
+        emit Catalogue.ProductStreamsUpdated(id, ids);
+        vm.prank(alice);
+        catalogue.setStreams(id, ids);
+        assertEq(catalogue.streamsOf(id)[0], "alice/hr", "linked");
+        vm.prank(alice);
+        catalogue.setStreams(id, new string[](0));
+        assertEq(catalogue.streamsOf(id).length, 0, "unlinked");
+    }
+
+    function test_setStreams_RevertIf_notSeller() public {
+        uint256 id = _publishStream(alice, 1, PricingUnit.Day);
+        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.prank(bob);
+        catalogue.setStreams(id, new string[](0));
     }
 }

@@ -24,7 +24,7 @@ async function publish(title: string) {
     address: s.deployment.contracts.Catalogue.address,
     abi: catalogueAbi,
     functionName: "publish",
-    args: [ProductType.Stream, Modality.Encrypted, parseEther("3"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreitest", title, summary: "Live glucose readings", category: "Health / Diabetes", tags: ["glucose", "cgm"] }],
+    args: [ProductType.Stream, Modality.Encrypted, parseEther("3"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreitest", title, summary: "Live glucose readings", category: "Health / Diabetes", tags: ["glucose", "cgm"] }, []],
   });
   return hospital.publicClient.waitForTransactionReceipt({ hash });
 }

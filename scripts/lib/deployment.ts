@@ -3,10 +3,10 @@
 // otherwise deploys afresh and rewrites the file.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createPublicClient, http, type Hex } from "viem";
+import { createPublicClient, http, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { clientsFor, DEV_MNEMONIC, marketplaceChain, type Deployment } from "@kraken/sdk";
-import { deployMarketplace } from "../../contracts/scripts/deploy.ts";
+import { artifactsHash, deployMarketplace } from "../../contracts/scripts/deploy.ts";
 import { seedDemo, type DemoFile } from "../../contracts/scripts/seed.ts";
 
 export interface EnsureOptions {
@@ -15,6 +15,8 @@ export interface EnsureOptions {
   deploymentsDir: string;
   seed: boolean;
   deployerKey?: Hex; // defaults to the first development account
+  /** See DeployOptions.streamRegistry (undefined: deploy one). */
+  streamRegistry?: Address | null;
   log: (line: string) => void;
 }
 
@@ -34,12 +36,18 @@ export async function ensureDeployment(o: EnsureOptions): Promise<{ deployment: 
   if (existsSync(file)) {
     const existing: Deployment = JSON.parse(readFileSync(file, "utf8"));
     const code = existing.chainId === chainId ? await probe.getCode({ address: existing.contracts.Agreements.address }) : undefined;
-    if (code && code !== "0x") {
+    const stale = existing.artifactsHash !== artifactsHash();
+    if (code && code !== "0x" && stale && o.network !== "localhost") {
+      o.log(`warning: the contracts changed since ${file} was deployed; redeploy with KRAKEN_REDEPLOY=1`);
+    }
+    if (code && code !== "0x" && (!stale || o.network !== "localhost") && process.env.KRAKEN_REDEPLOY !== "1") {
       o.log(`reusing the deployment in ${file} (chain state persisted)`);
       const demo = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, "utf8")) as DemoFile) : undefined;
       return { deployment: existing, demo, fresh: false };
     }
-    o.log(`${file} does not match the chain at ${o.rpcUrl} (new or reset chain): deploying afresh`);
+    o.log(code && code !== "0x"
+      ? `the contracts changed since ${file} was deployed: deploying afresh`
+      : `${file} does not match the chain at ${o.rpcUrl} (new or reset chain): deploying afresh`);
   }
 
   const account = o.deployerKey ? privateKeyToAccount(o.deployerKey) : mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 });
@@ -50,6 +58,7 @@ export async function ensureDeployment(o: EnsureOptions): Promise<{ deployment: 
     wallet,
     publicClient,
     admin: account.address,
+    streamRegistry: o.streamRegistry,
     log: o.log,
   });
   mkdirSync(o.deploymentsDir, { recursive: true });

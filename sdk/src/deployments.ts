@@ -12,4 +12,9 @@ export interface Deployment {
   deploymentBlock: number;
   deployedAt: string;
   contracts: Record<ContractName, { address: Address; blockNumber: number; transactionHash: Hex }>;
+  /** Streamr's StreamRegistryV5 on this chain (stream products, SUBSCRIBE grants); absent when
+   *  the deployment links no streams on chain. */
+  streamRegistry?: Address;
+  /** Fingerprint of the contracts' bytecode at deployment (contracts/scripts/deploy.ts). */
+  artifactsHash?: string;
 }

@@ -2,6 +2,7 @@
 import { Bytes } from "@graphprotocol/graph-ts";
 import {
   DeliveryAgentsUpdated,
+  ProductStreamsUpdated,
   ProductDeactivated,
   ProductDescriptionUpdated,
   ProductPriceUpdated,
@@ -29,6 +30,7 @@ export function handleProductPublished(event: ProductPublished): void {
   product.pricingUnit = nameOf(PRICING_UNITS, p.pricingUnit);
   product.active = true;
   product.deliveryAgents = new Array<Bytes>(0);
+  product.streams = new Array<string>(0);
   product.threshold = 0;
   product.createdAt = event.block.timestamp;
   product.updatedAt = event.block.timestamp;
@@ -81,6 +83,14 @@ export function handleDeliveryAgentsUpdated(event: DeliveryAgentsUpdated): void 
   for (let i = 0; i < event.params.agents.length; i++) agents.push(event.params.agents[i]);
   product.deliveryAgents = agents;
   product.threshold = event.params.threshold;
+  product.updatedAt = event.block.timestamp;
+  product.save();
+}
+
+export function handleProductStreamsUpdated(event: ProductStreamsUpdated): void {
+  const product = Product.load(event.params.productId.toString());
+  if (product == null) return;
+  product.streams = event.params.streamIds;
   product.updatedAt = event.block.timestamp;
   product.save();
 }

@@ -85,7 +85,7 @@ export async function marketplaceFixture() {
     return { att, signature, send: () => tx(who.writeContract({ address: addr.credentials, abi: credentialsAbi, functionName: "register", args: [att, signature] })) };
   }
 
-  type PublishOptions = Partial<{ productType: ProductType; modality: Modality; price: bigint; unit: PricingUnit; agents: Address[]; threshold: number; title: string }>;
+  type PublishOptions = Partial<{ productType: ProductType; modality: Modality; price: bigint; unit: PricingUnit; agents: Address[]; threshold: number; title: string; streams: string[] }>;
   async function publishTx(seller: Wallet, o: PublishOptions = {}) {
     return tx(
       seller.writeContract({
@@ -100,6 +100,7 @@ export async function marketplaceFixture() {
           o.agents ?? [wallets[11].account.address, wallets[12].account.address, wallets[13].account.address],
           o.threshold ?? 2,
           { metadataURI: "ipfs://bafkreitest", title: o.title ?? "Test data", summary: "s", category: "Health", tags: ["t"] },
+          o.streams ?? [],
         ],
       }),
     );

@@ -8,6 +8,7 @@ import {Credentials} from "../../src/Credentials.sol";
 import {Catalogue} from "../../src/Catalogue.sol";
 import {Policies} from "../../src/Policies.sol";
 import {Agreements} from "../../src/Agreements.sol";
+import {StreamRegistryMock} from "./StreamRegistryMock.sol";
 import {
     Category, Country, Modality, OrganisationType, PricingUnit, ProductType, Purpose
 } from "../../src/MarketTypes.sol";
@@ -42,6 +43,7 @@ abstract contract Fixture is Test {
     Catalogue internal catalogue;
     Policies internal policies;
     Agreements internal agreements;
+    StreamRegistryMock internal streamRegistry;
 
     address internal admin = address(0xAD);
     address internal issuer;
@@ -69,9 +71,11 @@ abstract contract Fixture is Test {
 
         token = new DataToken(admin);
         credentials = new Credentials(admin);
-        catalogue = new Catalogue();
+        streamRegistry = new StreamRegistryMock();
+        catalogue = new Catalogue(streamRegistry);
         policies = new Policies(catalogue);
         agreements = new Agreements(IERC20(address(token)), catalogue, policies, credentials);
+        streamRegistry.setTrusted(address(agreements), true);
 
         vm.prank(admin);
         credentials.trustIssuer(issuer);
@@ -183,8 +187,12 @@ abstract contract Fixture is Test {
     {
         vm.prank(seller);
         productId = catalogue.publish(
-            productType, Modality.Encrypted, price, unit, _agents(), 2, _description("Wearable heart rate")
+            productType, Modality.Encrypted, price, unit, _agents(), 2, _description("Wearable heart rate"), _noStreams()
         );
+    }
+
+    function _noStreams() internal pure returns (string[] memory) {
+        return new string[](0);
     }
 
     function _publishStream(address seller, uint96 price, PricingUnit unit) internal returns (uint256) {

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title IStreamRegistry
+/// @notice The part of Streamr's StreamRegistryV5 the marketplace uses (deployed on our chain
+/// from the network-contracts package). Stream products link stream ids the seller owns; the
+/// Agreements contract holds the registry's TRUSTED_ROLE and grants time-limited SUBSCRIBE on
+/// purchase, as Streamr's own marketplace does.
+interface IStreamRegistry {
+    /// @dev StreamRegistryV5.PermissionType: Edit, Delete, Publish, Subscribe, Grant.
+    function hasDirectPermission(string calldata streamId, address user, uint8 permissionType)
+        external
+        view
+        returns (bool);
+
+    /// @dev Sets the user's whole permission record on the stream; the caller needs TRUSTED_ROLE.
+    /// Expirations are unix seconds compared with block.timestamp; 0 = no permission.
+    function trustedSetPermissionsForUser(
+        string calldata streamId,
+        address user,
+        bool canEdit,
+        bool deletePerm,
+        uint256 publishExpiration,
+        uint256 subscribeExpiration,
+        bool canGrant
+    ) external;
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IStreamRegistry} from "../../src/interfaces/IStreamRegistry.sol";
+
+/// @dev The StreamRegistryV5 behaviour the marketplace relies on, for unit tests of the
+/// contracts alone (the real StreamRegistryV5 artifact is exercised by the
+/// TypeScript tests on anvil): stream creators hold GRANT, unknown streams revert, only trusted
+/// callers set permissions, subscribe permission holds while `expiration >= block.timestamp`.
+contract StreamRegistryMock is IStreamRegistry {
+    struct Permission {
+        bool canEdit;
+        bool canDelete;
+        uint256 publishExpiration;
+        uint256 subscribeExpiration;
+        bool canGrant;
+    }
+
+    mapping(string streamId => bool) public exists;
+    mapping(string streamId => mapping(address user => Permission)) public permissions;
+    mapping(address caller => bool) public trusted;
+
+    error StreamDoesNotExist(string streamId);
+    error NotTrusted(address caller);
+
+    function setTrusted(address caller, bool isTrusted) external {
+        trusted[caller] = isTrusted;
+    }
+
+    function createStream(string calldata streamId) external {
+        exists[streamId] = true;
+        permissions[streamId][msg.sender] = Permission(true, true, type(uint256).max, type(uint256).max, true);
+    }
+
+    function hasDirectPermission(string calldata streamId, address user, uint8 permissionType)
+        external
+        view
+        returns (bool)
+    {
+        if (!exists[streamId]) revert StreamDoesNotExist(streamId);
+        Permission storage p = permissions[streamId][user];
+        if (permissionType == 3) return p.subscribeExpiration >= block.timestamp;
+        if (permissionType == 4) return p.canGrant;
+        return false;
+    }
+
+    function trustedSetPermissionsForUser(
+        string calldata streamId,
+        address user,
+        bool canEdit,
+        bool deletePerm,
+        uint256 publishExpiration,
+        uint256 subscribeExpiration,
+        bool canGrant
+    ) external {
+        if (!trusted[msg.sender]) revert NotTrusted(msg.sender);
+        if (!exists[streamId]) revert StreamDoesNotExist(streamId);
+        permissions[streamId][user] = Permission(canEdit, deletePerm, publishExpiration, subscribeExpiration, canGrant);
+    }
+
+    function subscribeExpirationOf(string calldata streamId, address user) external view returns (uint256) {
+        return permissions[streamId][user].subscribeExpiration;
+    }
+}
