@@ -32,6 +32,8 @@ export interface PendingReceipt {
 }
 
 export interface RelayState {
+  /** chain id + Agreements address the state belongs to (a new deployment starts afresh). */
+  scope?: string;
   checkpointBlock: number;
   counters: Counters;
   pendingReceipts: Record<string, PendingReceipt>;
@@ -57,13 +59,21 @@ export class RelayStore {
   private readonly stateFile: string;
   private readonly shareDir: string;
 
-  constructor(readonly dir: string, initialCheckpoint: number) {
-    mkdirSync(join(dir, "shares"), { recursive: true, mode: 0o700 });
+  /** `onStale` is told when state of another deployment was set aside (renamed, never deleted). */
+  constructor(readonly dir: string, initialCheckpoint: number, scope: string, onStale?: (movedTo: string) => void) {
     this.stateFile = join(dir, "state.json");
     this.shareDir = join(dir, "shares");
-    this.state = existsSync(this.stateFile)
-      ? (JSON.parse(readFileSync(this.stateFile, "utf8")) as RelayState)
-      : { checkpointBlock: initialCheckpoint, counters: { sharesStored: 0, delivered: 0, redelivered: 0, rejected: 0 }, pendingReceipts: {}, usedNonces: {} };
+    let state = existsSync(this.stateFile) ? (JSON.parse(readFileSync(this.stateFile, "utf8")) as RelayState) : undefined;
+    if (state && state.scope !== scope) {
+      const aside = join(dir, `stale-${Date.now()}`);
+      mkdirSync(aside, { recursive: true });
+      renameSync(this.stateFile, join(aside, "state.json"));
+      if (existsSync(this.shareDir)) renameSync(this.shareDir, join(aside, "shares"));
+      onStale?.(aside);
+      state = undefined;
+    }
+    mkdirSync(this.shareDir, { recursive: true, mode: 0o700 });
+    this.state = state ?? { scope, checkpointBlock: initialCheckpoint, counters: { sharesStored: 0, delivered: 0, redelivered: 0, rejected: 0 }, pendingReceipts: {}, usedNonces: {} };
     for (const f of readdirSync(this.shareDir)) {
       if (!/^\d+\.json$/.test(f)) continue;
       const s = JSON.parse(readFileSync(join(this.shareDir, f), "utf8")) as StoredShare;

@@ -81,7 +81,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const read = <T>(address: Address, abi: readonly unknown[], functionName: string, args: unknown[] = []) =>
     publicClient.readContract({ address, abi: abi as never, functionName, args } as never) as Promise<T>;
 
-  const store = new RelayStore(o.dataDir, Math.max(0, (c.Agreements.blockNumber ?? o.deployment.deploymentBlock) - 1));
+  const store = new RelayStore(o.dataDir, Math.max(0, (c.Agreements.blockNumber ?? o.deployment.deploymentBlock) - 1), `${o.deployment.chainId}:${agreements.toLowerCase()}`,
+    (aside) => log.warn(`state of another deployment found in ${o.dataDir}: moved to ${aside}, starting afresh`));
   const { secretKey, publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
   const registered = await read<Hex>(c.Credentials.address, credentialsAbi, "encryptionKeyOf", [me]);
   if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this relay: sellers cannot seal key shares to it");

@@ -1,0 +1,39 @@
+// The relay's durable store: survives a reopen, and state of another deployment (a reset chain,
+// another Agreements address) is set aside instead of being applied to the new one.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RelayStore } from "../src/relay-store.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kraken-relay-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("relay store", () => {
+  const share = { productId: "7", version: 1, envelope: "0xabcd" as const, envelopeHash: `0x${"1".repeat(64)}` as const, seller: "0x0", storedAt: "now" };
+
+  it("keeps shares, checkpoint and counters across reopen", () => {
+    const a = new RelayStore(dir, 5, "31337:0xaaa");
+    expect(a.state.checkpointBlock).toBe(5);
+    a.putShare(share);
+    a.state.checkpointBlock = 42;
+    a.state.counters.delivered = 3;
+    a.save();
+    const b = new RelayStore(dir, 5, "31337:0xaaa");
+    expect(b.state.checkpointBlock).toBe(42);
+    expect(b.state.counters.delivered).toBe(3);
+    expect(b.share(7n)).toEqual(share);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("sets aside the state of another deployment and starts afresh", () => {
+    let movedTo = "";
+    const c = new RelayStore(dir, 9, "31337:0xbbb", (m) => (movedTo = m));
+    expect(movedTo).toContain("stale-");
+    expect(existsSync(join(movedTo, "state.json"))).toBe(true);
+    expect(existsSync(join(movedTo, "shares", "7.json"))).toBe(true);
+    expect(c.state.checkpointBlock).toBe(9);
+    expect(c.share(7n)).toBeUndefined();
+    expect(c.products()).toEqual([]);
+  });
+});
