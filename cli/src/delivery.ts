@@ -2,7 +2,7 @@
 // user's Streamr client, the consent-policy file, and DeliveryErrors mapped to exit codes.
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import {
   CategoryNames, CountryNames, DeliveryError, OrganisationTypeNames, PurposeNames, TARGET_COUNTRIES, ALL_COUNTRIES,
   type Deployment, type PolicyTerms, type RelayEndpoint,
@@ -34,7 +34,7 @@ export async function streamrClient(key: Hex, deployment: Deployment, rpcUrl: st
   const { entryPointDescriptor, localClientConfig, publicClientConfig, streamrEnv } = await import("@kraken/streamr");
   const env = streamrEnv();
   if (env.environment !== "local") return new StreamrClient(publicClientConfig(env.environment, key, { permissionCacheMs: env.permissionCacheMs }));
-  const registry = env.streamRegistry ?? (deployment as Deployment & { streamRegistry?: Address }).streamRegistry;
+  const registry = env.streamRegistry ?? deployment.streamRegistry;
   if (!registry) throw new CliError(EXIT.config, "no Streamr registry: the deployment file has no streamRegistry (start the marketplace with `npm start`) and KRAKEN_STREAMR_REGISTRY is not set");
   return new StreamrClient(localClientConfig({
     rpcUrl, chainId: deployment.chainId, streamRegistry: registry,

@@ -53,8 +53,7 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number; 
   process.env.XDG_DATA_HOME = join(dir, "xdg"); // Streamr keeps group keys under env-paths("streamr-sdk")
   const logs: string[] = [];
   const clients: StreamrClient[] = [];
-  const d = s.deployment as typeof s.deployment & { streamRegistry?: Address };
-  const registry = d.streamRegistry ?? (await deployStreamRegistry({ rpcUrl: s.rpcUrl, deployerKey: s.clients(0).privateKey }));
+  const registry = s.deployment.streamRegistry ?? (await deployStreamRegistry({ rpcUrl: s.rpcUrl, deployerKey: s.clients(0).privateKey }));
   const net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: registry, log: () => {} });
   const ipfs = await startIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(dir, "ipfs"), log: () => {} });
 
