@@ -7,16 +7,22 @@ import { startIssuer } from "../issuer/src/index.ts";
 import { startIndexer } from "../indexer/src/index.ts";
 import { pinDemoMetadata, startIpfs } from "../ipfs/src/index.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
+import { startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
+import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, type RunningRelays, type RunningWearablePublisher } from "../relay/src/index.ts";
+import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { compile } from "./compile.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log, root } from "./lib/proc.ts";
 import { createPublicClient, http, type Hex } from "viem";
 
 const env = process.env;
+env.LOG_LEVEL ??= "warn"; // the Streamr SDK's own logger (KRAKEN_LOG_LEVEL is ours)
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
 const dataDir = env.KRAKEN_DATA_DIR ?? join(root, ".data");
 const deploymentsDir = env.KRAKEN_DEPLOYMENTS_DIR ?? join(root, "deployments");
-const externalRpc = env.KRAKEN_RPC_URL; // e.g. a Besu/QBFT node; no local chain is started then
+const externalRpc = env.KRAKEN_RPC_URL;
+// Streamr clients keep group keys under env-paths("streamr-sdk"): keep them with our state.
+env.XDG_DATA_HOME ??= join(dataDir, "xdg"); // e.g. a Besu/QBFT node; no local chain is started then
 
 async function main(): Promise<void> {
   compile();
@@ -38,6 +44,7 @@ async function main(): Promise<void> {
     deploymentsDir,
     seed: externalRpc ? env.KRAKEN_SEED === "1" : true,
     deployerKey: env.KRAKEN_DEPLOYER_KEY as Hex | undefined,
+    streamRegistry: env.KRAKEN_STREAMR_REGISTRY as Hex | undefined,
     log,
   });
 
@@ -77,6 +84,82 @@ async function main(): Promise<void> {
   await indexer?.waitFor(await headOf(rpcUrl), 120_000); // serve a caught-up catalogue
   const subgraphUrl = env.KRAKEN_SUBGRAPH_URL ?? indexer!.url;
 
+  // Streamr: a local entry node on loopback (real-time streams and key deliveries) unless the
+  // configuration points at another Streamr network (streamr/README.md).
+  const streamrCfg = streamrEnv();
+  const streamrPort = streamrCfg.port;
+  let streamr: RunningStreamrNetwork | undefined;
+  if (streamrCfg.environment === "local" && deployment.streamRegistry) {
+    streamr = await startStreamrNetwork({
+      port: streamrPort,
+      rpcUrl,
+      chainId: deployment.chainId,
+      streamRegistry: deployment.streamRegistry,
+      dataDir: join(dataDir, "streamr"),
+      log: (line) => log(`streamr: ${line}`),
+    });
+  } else if (streamrCfg.environment === "local") {
+    log("streamr: the deployment links no StreamRegistry; stream products and relays are off");
+  }
+
+  // Relays (2-of-3 key shares for batch products) and the demo's publishers, local demo only:
+  // on a real network relays and publishers run where their operators and sellers are.
+  let relays: RunningRelays | undefined;
+  let wearable: RunningWearablePublisher | undefined;
+  if (streamr && demo) {
+    const ports = (name: string, fallback: number[]) => (env[name] ? env[name]!.split(",").map(Number) : fallback);
+    relays = await startRelays({
+      keys: devRelayKeys(),
+      rpcUrl,
+      deployment,
+      streamr: streamr.settings,
+      ipfs: { apiUrl: ipfsApiUrl },
+      dataDir: join(dataDir, "relays"),
+      httpPorts: ports("KRAKEN_RELAY_PORTS", [8791, 8792, 8793]),
+      streamrPorts: ports("KRAKEN_RELAY_STREAMR_PORTS", [1, 2, 3].map((i) => streamrPort + i)),
+      deploymentsDir,
+      log: (line) => log(`relay: ${line}`),
+    });
+    // The seeded batch products' files: encrypted by their sellers, key shares at the relays.
+    const batch = await seedDemoBatchFiles({
+      rpcUrl, deployment, demo, relays: relays.directory, streamr: streamr.settings, ipfsApiUrl,
+      outDir: join(dataDir, "demo-files"),
+      log: (line) => log(`demo files: ${line}`),
+    });
+    if (batch.seeded.length) log(`demo files: ${batch.seeded.length} batch files encrypted and their key shares delivered to the relays`);
+    // Anna's watch publishing to her seeded stream product.
+    const wearableProduct = demo.products.find((p) => p.key === "anna-heart-rate");
+    if (wearableProduct?.streams?.length) {
+      wearable = await startWearablePublisher({
+        key: demo.personas[wearableProduct.seller].privateKey,
+        rpcUrl,
+        deployment,
+        productId: BigInt(wearableProduct.id),
+        streamId: wearableProduct.streams[0],
+        streamr: { network: streamr.settings, port: Number(env.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + 10) },
+        log: (line) => log(`publisher: ${line}`),
+      });
+    }
+  }
+
+  const dapp = await startDapp({
+    port: Number(env.KRAKEN_DAPP_PORT ?? 5173),
+    dataDir: join(dataDir, "dapp"),
+    log: (line) => log(`dapp: ${line}`),
+    config: dappConfigFrom({
+      deployment,
+      demo,
+      rpcUrl,
+      subgraphUrl,
+      ipfsApiUrl,
+      ipfsGatewayUrl,
+      issuerUrl: issuer.url,
+      streamRegistry: deployment.streamRegistry,
+      streamr: streamr ? { entryPoints: streamr.settings.entryPoints } : undefined,
+      relays: relays?.directory,
+    }),
+  });
+
   const lines = [
     "",
     "Kraken marketplace is up.",
@@ -86,6 +169,10 @@ async function main(): Promise<void> {
     `  Subgraph GraphQL ${subgraphUrl}`,
     `  IPFS API         ${ipfsApiUrl}/api/v0   gateway ${ipfsGatewayUrl}/ipfs/<cid>`,
     `  Issuer (demo)    ${issuer.url}  (${issuer.did})`,
+    streamr ? `  Streamr entry    ws://${streamr.entryPoint.websocket!.host}:${streamr.entryPoint.websocket!.port}  (registry ${deployment.streamRegistry})` : `  Streamr          ${streamrCfg.environment === "local" ? "off" : streamrCfg.environment}`,
+    ...(relays ? [`  Relays           ${relays.directory.map((r) => r.url).join("  ")}  (/health)`] : []),
+    ...(wearable ? [`  Demo wearable    publishing to ${wearable.streamId}`] : []),
+    `  dApp             ${dapp.url}`,
   ];
   if (demo) {
     lines.push(`  Demo personas    ${join(deploymentsDir, `${network}.demo.json`)} and docs/demo.md`);
@@ -95,12 +182,19 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n"));
 
   const stopAll = async () => {
+    await dapp.stop();
+    await wearable?.stop();
+    await relays?.stop();
+    await streamr?.stop();
     await indexer?.stop();
     await ipfs?.stop();
     await issuer.stop();
     await stopChain();
   };
-  if (once) return stopAll();
+  if (once) {
+    await stopAll();
+    process.exit(0); // Streamr clients may leave timers behind
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = () => {
@@ -113,6 +207,7 @@ async function main(): Promise<void> {
   });
   log("stopping…");
   await stopAll();
+  process.exit(0);
 }
 
 async function headOf(rpcUrl: string): Promise<bigint> {

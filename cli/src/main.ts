@@ -8,12 +8,15 @@ import { product } from "./commands/product.ts";
 import { publish } from "./commands/publish.ts";
 import { register } from "./commands/register.ts";
 import { search } from "./commands/search.ts";
+import { subscribe } from "./commands/subscribe.ts";
 
 export interface Output {
   /** Progress lines (stderr; silent with --json). */
   progress(line: string): void;
   /** The command's result: JSON with --json, else the human rendering. */
   result<T>(value: T, human: (value: T) => string): void;
+  /** One item of a live feed (stdout): a JSON line with --json, else the human line. */
+  item<T>(value: T, human: (value: T) => string): void;
 }
 
 export interface Command {
@@ -23,7 +26,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, search, product, buy, agreements, publish, fetchCommand];
+const COMMANDS: Command[] = [register, login, search, product, buy, agreements, publish, fetchCommand, subscribe];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");
@@ -35,6 +38,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   const out: Output = {
     progress: (line) => void (json || io.stderr.write(`${line}\n`)),
     result: (value, human) => void io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`),
+    item: (value, human) => void io.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human(value)}\n`),
   };
   if (!name || name === "--help" || name === "-h" || name === "help") {
     io.stdout.write(`${help()}\n`);

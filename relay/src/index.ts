@@ -3,3 +3,4 @@ export { startRelay, type RelayOptions, type RunningRelay, type RelayHealth } fr
 export { startRelays, devRelayKeys, type RelaysOptions, type RunningRelays } from "./relays.ts";
 export { createLogger, levelFromEnv, type Logger, type LogLevel } from "./relay-log.ts";
 export { seedDemoBatchFiles, demoBatchFile, type DemoFileLike } from "./relay-demo.ts";
+export { startWearablePublisher, wearableSamples, type WearablePublisherOptions, type RunningWearablePublisher, type WearableSample } from "./wearable.ts";

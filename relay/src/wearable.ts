@@ -1,0 +1,206 @@
+// The demo wearable: a seller's device publishing heart rate and steps to the Streamr stream of
+// a stream product, and the publisher's side of access control (spec §4.1.2, MKT-FUN-13).
+//
+// Streamr encrypts non-public streams with group keys that the publisher hands to subscribers
+// holding SUBSCRIBE on chain. A subscriber keeps the key it has, so "no new data after expiry
+// or revocation" is the publisher's job:
+//   - it follows the product's agreements (Agreements events) and consent retractions
+//     (Policies events) from the chain;
+//   - when an agreement stops granting access (its end has passed on the chain's clock, or the
+//     seller retracted consent) it clears the grant on chain (Agreements.revokeStreamAccess,
+//     idempotent) and then rekeys the stream once its permission cache can no longer answer
+//     "yes" for that subscriber; new key requests are checked on chain and refused;
+//   - it also rekeys on a schedule, in case it missed something (e.g. it was down).
+import { StreamrClient } from "@streamr/sdk";
+import {
+  createPublicClient, createWalletClient, http, parseAbiItem, type Address, type Hex, type Log,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { agreementsAbi, marketplaceChain, policiesAbi, type Deployment } from "@kraken/sdk";
+import { localClientConfig, rekeyStream, type LocalNetworkSettings } from "@kraken/streamr";
+import { createLogger, type Logger } from "./relay-log.ts";
+
+export interface WearablePublisherOptions {
+  /** The seller's key (the stream's owner). */
+  key: Hex;
+  rpcUrl: string;
+  deployment: Deployment;
+  productId: bigint;
+  streamId: string;
+  streamr: { network: LocalNetworkSettings; port: number; host?: string };
+  /** One data point every `intervalMs` (default 1 s). */
+  intervalMs?: number;
+  /** Scheduled key rotation (default 5 min). */
+  rekeyIntervalMs?: number;
+  /** How often the chain is read for agreements and retractions (default 1 s). */
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningWearablePublisher {
+  streamId: string;
+  /** Data points published so far. */
+  published(): number;
+  /** Group-key rotations so far (scheduled and on revocation). */
+  rekeys(): number;
+  stop(): Promise<void>;
+}
+
+/** A heart-rate / step-count sample: what a fitness watch reports. */
+export interface WearableSample {
+  ts: number; // ms since epoch
+  heartRate: number; // bpm
+  steps: number; // steps since local midnight
+}
+
+/** Realistic samples: heart rate drifts around a resting/active level, steps accumulate while active. */
+export function wearableSamples(seed = 1): () => WearableSample {
+  let x = seed >>> 0 || 1;
+  const rnd = () => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x / 2 ** 32;
+  };
+  let hr = 64;
+  let steps = 0;
+  let active = false;
+  return () => {
+    if (rnd() < 0.02) active = !active; // switch between resting and walking now and then
+    const target = active ? 105 : 62;
+    hr += (target - hr) * 0.08 + (rnd() - 0.5) * 3;
+    if (active) steps += 1 + Math.floor(rnd() * 2);
+    return { ts: Date.now(), heartRate: Math.round(hr), steps };
+  };
+}
+
+const AGREEMENT_EVENTS = [
+  parseAbiItem("event AgreementCreated(uint256 indexed agreementId, uint256 indexed productId, address indexed consumer, address seller, uint8 purpose, uint32 policyVersion, uint8 status, uint256 amount, uint40 startsAt, uint40 endsAt)"),
+  parseAbiItem("event AgreementApproved(uint256 indexed agreementId, uint40 startsAt, uint40 endsAt)"),
+  parseAbiItem("event AgreementRenewed(uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion)"),
+] as const;
+const RETRACTED = parseAbiItem("event ConsentRetracted(uint256 indexed productId, address indexed consumer)");
+
+interface Grant {
+  agreementId: bigint;
+  consumer: Address;
+  endsAt: bigint; // 0 = pending or one-time
+  active: boolean;
+}
+
+export async function startWearablePublisher(o: WearablePublisherOptions): Promise<RunningWearablePublisher> {
+  const log: Logger = createLogger("wearable", o.log);
+  const chain = marketplaceChain(o.rpcUrl, o.deployment.chainId);
+  const account = privateKeyToAccount(o.key);
+  const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 200 });
+  const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 200 });
+  const agreements = o.deployment.contracts.Agreements.address;
+  const policies = o.deployment.contracts.Policies.address;
+  // A short permission cache: after a revocation the publisher must stop saying "yes" quickly.
+  const cacheMs = 1000;
+  const client = new StreamrClient(localClientConfig(o.streamr.network, o.key, {
+    port: o.streamr.port, host: o.streamr.host, permissionCacheMs: cacheMs, id: "kraken-wearable",
+  }));
+
+  const grants = new Map<bigint, Grant>();
+  let fromBlock = BigInt(o.deployment.deploymentBlock);
+  let published = 0;
+  let rekeys = 0;
+  let stopped = false;
+  let rekeyTimer: NodeJS.Timeout | undefined;
+  const sample = wearableSamples(Number(o.productId));
+
+  const rekey = async (why: string) => {
+    try {
+      await rekeyStream(client, o.streamId);
+      rekeys++;
+      log.info(`rotated the group key of ${o.streamId} (${why})`);
+    } catch (err) {
+      log.warn(`could not rotate the group key (${why}): ${(err as Error).message}`);
+    }
+  };
+  const rekeySoon = (why: string) => {
+    // Wait until the permission cache has forgotten the revoked subscriber, then rotate.
+    clearTimeout(rekeyTimer);
+    rekeyTimer = setTimeout(() => void rekey(why), cacheMs + 500);
+  };
+
+  const onAgreementLogs = (logs: Log[]) => {
+    for (const l of logs as (Log & { eventName: string; args: Record<string, unknown> })[]) {
+      const id = l.args.agreementId as bigint;
+      if (l.eventName === "AgreementCreated") {
+        if ((l.args.productId as bigint) !== o.productId) continue;
+        grants.set(id, { agreementId: id, consumer: l.args.consumer as Address, endsAt: l.args.endsAt as bigint, active: (l.args.status as number) === 2 });
+      } else {
+        const g = grants.get(id);
+        if (!g) continue;
+        g.endsAt = l.args.endsAt as bigint;
+        g.active = true;
+      }
+    }
+  };
+
+  const poll = async () => {
+    const head = await publicClient.getBlockNumber();
+    if (head >= fromBlock) {
+      const [agreementLogs, retractions] = await Promise.all([
+        publicClient.getLogs({ address: agreements, events: AGREEMENT_EVENTS, fromBlock, toBlock: head }),
+        publicClient.getLogs({ address: policies, event: RETRACTED, args: { productId: o.productId }, fromBlock, toBlock: head }),
+      ]);
+      onAgreementLogs(agreementLogs as Log[]);
+      fromBlock = head + 1n;
+      if (retractions.length > 0) log.info(`consent retracted for ${retractions.length} consumer(s) of product ${o.productId}`);
+    }
+    // The chain's clock decides expiry (tests move it forward); the wall clock when it is ahead.
+    const block = await publicClient.getBlock();
+    const now = BigInt(Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000)));
+    let ended = 0;
+    for (const g of grants.values()) {
+      if (!g.active) continue;
+      const expired = g.endsAt !== 0n && g.endsAt <= now;
+      const retracted = !expired && (await publicClient.readContract({ address: policies, abi: policiesAbi, functionName: "isRetracted", args: [o.productId, g.consumer] }));
+      if (!expired && !retracted) continue;
+      g.active = false;
+      ended++;
+      try {
+        // Clears SUBSCRIBE on chain so that key requests are refused; reverts harmlessly when a
+        // newer agreement of the same consumer owns the grant.
+        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsAbi, functionName: "revokeStreamAccess", args: [g.agreementId] });
+        await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract(request) });
+        log.info(`agreement ${g.agreementId} ${expired ? "ended" : "lost consent"}: SUBSCRIBE revoked`);
+      } catch (err) {
+        log.debug(`revokeStreamAccess(${g.agreementId}) not applied: ${(err as Error).message.split("\n")[0]}`);
+      }
+    }
+    if (ended > 0) rekeySoon(`${ended} agreement(s) ended`);
+  };
+
+  await client.connect();
+  await client.getStream(o.streamId); // fails early when the stream does not exist
+  log.info(`publishing demo wearable data to ${o.streamId} (product ${o.productId})`);
+
+  const publishTimer = setInterval(() => {
+    const s = sample();
+    client.publish(o.streamId, s).then(() => void published++, (err) => log.warn(`publish failed: ${(err as Error).message}`));
+  }, o.intervalMs ?? 1000);
+  let polling = false;
+  const pollTimer = setInterval(() => {
+    if (polling || stopped) return;
+    polling = true;
+    poll().catch((err) => log.warn(`reading the chain failed: ${(err as Error).message.split("\n")[0]}`)).finally(() => (polling = false));
+  }, o.pollMs ?? 1000);
+  const scheduleTimer = setInterval(() => void rekey("schedule"), o.rekeyIntervalMs ?? 5 * 60_000);
+
+  return {
+    streamId: o.streamId,
+    published: () => published,
+    rekeys: () => rekeys,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(publishTimer);
+      clearInterval(pollTimer);
+      clearInterval(scheduleTimer);
+      clearTimeout(rekeyTimer);
+      await client.destroy();
+    },
+  };
+}
