@@ -3,6 +3,7 @@
 // real user pays for); the table gives median and p95 of gasUsed.
 import { parseEther, type TransactionReceipt } from "viem";
 import { agreementsAbi, Category, Country, dataTokenAbi, signPermit, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
+import { streamRegistryAbi } from "@kraken/streamr/registry";
 import { marketplaceFixture } from "../test/helpers/marketplace.ts";
 import { quantiles, type Row } from "./lib.ts";
 
@@ -40,7 +41,11 @@ export async function gasBench(N = 10): Promise<Row[]> {
     await f.setPolicy(seller, free, policy);
     const approval = await f.publish(seller, { price: parseEther("10") });
     await f.setPolicy(seller, approval, { ...policy, requiresApproval: true });
-    const stream = await f.publish(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("1"), agents: [], threshold: 0 });
+    // A stream product linking one Streamr stream: a subscription grants SUBSCRIBE on it.
+    await f.tx(seller.writeContract({ address: f.deployment.streamRegistry!, abi: streamRegistryAbi, functionName: "createStream", args: [`/bench/${i}`, "{}"] } as never));
+    const streamPublished = await f.publishTx(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("1"), agents: [], threshold: 0, streams: [`${seller.account.address.toLowerCase()}/bench/${i}`] });
+    record("publish (stream, 1 linked stream)", streamPublished);
+    const stream = BigInt(streamPublished.logs[0].topics[1]!);
     await f.setPolicy(seller, stream, policy);
     const permitted = await f.publish(seller, { price: parseEther("10") });
     await f.setPolicy(seller, permitted, policy);
@@ -56,8 +61,8 @@ export async function gasBench(N = 10): Promise<Row[]> {
     record("requestAccess with approval (escrow)", pending);
     record("approve (pays out escrow)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "approve", args: [agreementIdOf(pending)] })));
     const sub = await request(buyer, stream, 7, parseEther("7"));
-    record("requestAccess subscription (7 days)", sub);
-    record("renew (7 days)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
+    record("requestAccess subscription (7 days, SUBSCRIBE grant)", sub);
+    record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
     const sig = await signPermit({ wallet: buyer as never, publicClient: f.publicClient as never, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
