@@ -18,7 +18,7 @@ if (paid) {
   process.stdout.write(`requestAccess paid, all checks: p95 ${paid.p95.toLocaleString("en")} gas (budget ${PAID_REQUEST_BUDGET.toLocaleString("en")}): ${ok ? "within budget" : "OVER BUDGET"}\n`);
 }
 const sub = gas.find((r) => r.operation.startsWith("requestAccess subscription"));
-if (sub) process.stdout.write(`${sub.operation}: p95 ${sub.p95.toLocaleString("en")} gas — the StreamRegistry's permission write and event are ~57k of it\n\n`);
+if (sub) process.stdout.write(`${sub.operation}: p95 ${sub.p95.toLocaleString("en")} gas (the SUBSCRIBE grant on the StreamRegistry adds ~57k to a plain subscription)\n\n`);
 process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)", "ms", await identityBench(20)));
 const idx = await indexerBench();
 process.stdout.write(`Indexer backfill: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
