@@ -63,7 +63,7 @@ export const subscribe: Command = {
           received++;
           const point: DataPoint = { stream: streamId, receivedAt: new Date().toISOString(), data };
           out.item(point, (p) => `${p.receivedAt.slice(11, 19)}  ${p.stream.split("/").slice(1).join("/")}  ${human(p.data)}`);
-          if (received >= count) finish(`${count} data point(s) received`);
+          if (received >= count) finish(`stopped after --count ${count}`);
         });
         sub.on("error", (err: unknown) => out.progress(`  ${streamId}: ${(err as { code?: string }).code ?? String(err)} (no key: is your subscription still valid?)`));
       }
