@@ -256,7 +256,7 @@ function ConsentSection({ product: p, buyers, retractions }: { product: GraphPro
     const who = getAddress(consumer.trim());
     void a.run("Retracting consent", async () => ({
       call: { address: config.contracts.Policies, abi: policiesAbi, functionName: "retractConsent", args: [BigInt(p.id), who] },
-      done: `Consent retracted for ${who}: their future requests and renewals are refused. Agreements already made run until they end.`,
+      done: `Consent retracted for ${who}: their access ends now (no deliveries, no new stream data) and new requests and renewals are refused. Restoring consent gives back a running agreement.`,
     }));
   };
   const restore = (who: string) =>
@@ -266,7 +266,7 @@ function ConsentSection({ product: p, buyers, retractions }: { product: GraphPro
     }));
   return (
     <Section title="Consent for individual buyers">
-      <p className="muted">Retracting consent refuses one buyer's future requests and renewals, whatever the policy says. It names only their address on chain.</p>
+      <p className="muted">Retracting consent ends one buyer's access now (their running agreement stops granting access; relays and stream publishers stop) and refuses their new requests, whatever the policy says. It names only their address on chain.</p>
       <form
         className="retract-form"
         onSubmit={(e) => {
