@@ -6,6 +6,8 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, renameSy
 import { join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { Hex } from "viem";
 import { decryptBatch, download } from "./buyer.ts";
 import { DeliveryError } from "./errors.ts";
@@ -61,20 +63,22 @@ export async function ipfsAdd(apiUrl: string, source: AsyncIterable<Uint8Array>,
     yield* source;
     yield tail;
   }
-  const url = `${apiUrl.replace(/\/+$/, "")}/api/v0/add?cid-version=1&raw-leaves=true&pin=true&progress=false`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-      body: Readable.toWeb(Readable.from(body())) as ReadableStream,
-      duplex: "half",
-    } as RequestInit);
-  } catch (err) {
-    throw new DeliveryError("download-failed", `cannot reach the IPFS API at ${apiUrl}: ${(err as Error).message} (is \`npm start\` running? or set KRAKEN_IPFS_API_URL)`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new DeliveryError("download-failed", `IPFS add failed: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const url = new URL(`${apiUrl.replace(/\/+$/, "")}/api/v0/add?cid-version=1&raw-leaves=true&pin=true&progress=false`);
+  // node:http with pipeline(): the next chunk is encrypted only when the socket has taken the
+  // previous one (fetch with a streamed body read ahead without bound: a 200 MB upload sat in memory).
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, { method: "POST", headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "transfer-encoding": "chunked" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    pipeline(Readable.from(body(), { objectMode: false, highWaterMark: 1 << 16 }), req).catch(reject);
+  }).catch((err: Error) => {
+    throw err instanceof DeliveryError ? err : new DeliveryError("download-failed", `cannot upload to the IPFS API at ${apiUrl}: ${err.message} (is \`npm start\` running? or set KRAKEN_IPFS_API_URL)`);
+  });
+  if (status < 200 || status >= 300) throw new DeliveryError("download-failed", `IPFS add failed: HTTP ${status} ${text.slice(0, 200)}`);
   const last = text.trim().split("\n").pop()!;
   return (JSON.parse(last) as { Hash: string }).Hash;
 }
