@@ -328,7 +328,11 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     if (!(await shares.hasPermission({ public: true, permission: StreamPermission.PUBLISH }))) {
       await shares.grantPermissions({ public: true, permissions: [StreamPermission.PUBLISH] });
     }
-    await streamr.subscribe(shares.id, (content, metadata) => void onShare(content, metadata.publisherId));
+    // One share message at a time, so two versions arriving together cannot both pass the version check.
+    let intake: Promise<void> = Promise.resolve();
+    await streamr.subscribe(shares.id, (content, metadata) => {
+      intake = intake.then(() => onShare(content, metadata.publisherId));
+    });
   } catch (err) {
     await streamr.destroy().catch(() => {});
     throw err;
