@@ -3,7 +3,7 @@
 // revokes, and then scans every event log, every transaction input and every contract storage
 // slot of the chain, the issuer's persisted data and its log for the personas' names,
 // registration numbers and emails (UTF-8 and hex, any case). None may appear.
-// Later sources (indexer database, relay storage) are added to SOURCES below.
+// The running services (indexer, relays, IPFS, logs) are scanned in services.test.ts.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,7 +80,7 @@ describe("privacy scan", () => {
       chainStorage(s.rpcUrl),
       files("issuer data directory", s.issuerDataDir),
       logLines("issuer log", s.logs.filter((l) => l.startsWith("issuer: "))),
-      // indexer database and relay storage: add here when they exist
+      // the indexer database, relay storage, IPFS and the services' logs: services.test.ts
     ];
     const { findings, scanned } = await scan(SOURCES, needles());
     expect(findings).toEqual([]);
