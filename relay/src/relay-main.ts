@@ -1,7 +1,7 @@
 // One relay as its own process: `node --import tsx relay/src/relay-main.ts` with its options
 // as JSON in KRAKEN_RELAY_CONFIG (RelayOptions without `log`; the deployment inline or as
 // `deploymentFile`). Prints `{"ready":…}` on stdout once serving; stops on SIGINT/SIGTERM.
-// KRAKEN_RELAY_CRASH_AT=after-publish|after-record kills it mid-delivery (crash tests).
+// KRAKEN_RELAY_CRASH_AT=after-publish|after-sign|after-record kills it mid-delivery (crash tests).
 import { readFileSync } from "node:fs";
 import { startRelay, type RelayOptions } from "./relay.ts";
 

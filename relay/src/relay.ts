@@ -11,7 +11,7 @@
 // the receipt transaction is signed and saved before it is sent (a restart re-broadcasts the
 // same transaction), and the checkpoint moves only after every agreement up to it is settled.
 import {
-  createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, recoverMessageAddress, zeroAddress, zeroHash,
+  createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, parseTransaction, recoverMessageAddress, zeroAddress, zeroHash,
   type AbiEvent, type Address, type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -46,7 +46,7 @@ export interface RelayOptions {
   /** How far a re-delivery request's timestamp may be from now (s). */
   requestMaxAgeSeconds?: number;
   /** Test hook: SIGKILL this process at that point of a delivery (crash tests only). */
-  crashAt?: "after-publish" | "after-record";
+  crashAt?: "after-publish" | "after-sign" | "after-record";
 }
 
 export interface RelayHealth {
@@ -128,6 +128,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const pending: PendingReceipt = { agreementId: agreementId.toString(), txHash: keccak256(raw), raw };
     store.state.pendingReceipts[pending.agreementId] = pending;
     store.save(); // from here on a restart re-broadcasts this very transaction instead of signing another
+    crash("after-sign");
     return settleReceipt(pending);
   }
 
@@ -138,13 +139,17 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       log.debug(`receipt ${p.txHash} not re-broadcast: ${(err as Error).message.split("\n")[0]}`); // already mined or known
     }
     let ok = false;
-    try {
-      const receipt = await publicClient.waitForTransactionReceipt({ hash: p.txHash, timeout: 30_000 });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: p.txHash, timeout: 30_000 }).catch(() => null);
+    if (receipt) {
       ok = receipt.status === "success";
       if (ok) store.state.counters.delivered++;
       else log.warn(`receipt for agreement ${p.agreementId} reverted (tx ${p.txHash})`);
-    } catch {
-      log.warn(`receipt transaction ${p.txHash} for agreement ${p.agreementId} was not mined; the chain decides again`);
+    } else {
+      // Not mined yet. Forget it only once its nonce is taken by another transaction (then it
+      // can never be mined); otherwise keep it and try again, so no second receipt is signed.
+      const used = await publicClient.getTransactionCount({ address: me, blockTag: "latest" });
+      if (used <= (parseTransaction(p.raw).nonce ?? 0)) throw new Error(`receipt transaction ${p.txHash} for agreement ${p.agreementId} is still pending`);
+      log.warn(`receipt transaction ${p.txHash} for agreement ${p.agreementId} was dropped; the chain decides again`);
     }
     delete store.state.pendingReceipts[p.agreementId];
     store.save();
@@ -337,7 +342,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     await streamr.destroy().catch(() => {});
     throw err;
   }
-  for (const p of Object.values(store.state.pendingReceipts)) await serial(() => settleReceipt(p));
+  for (const p of Object.values(store.state.pendingReceipts)) await serial(() => settleReceipt(p)).catch((err) => log.warn((err as Error).message));
   for (const p of store.state.backfill ?? []) await backfill(p);
 
   const health = async (): Promise<RelayHealth> => ({

@@ -1,6 +1,7 @@
 // A relay process killed (SIGKILL) in the middle of a delivery, then restarted on the same data
 // dir: nothing is lost and no receipt is recorded twice. Crash points: after publishing to the
-// buyer's inbox but before the receipt; after the receipt but before the checkpoint moved.
+// buyer's inbox but before the receipt; after the receipt transaction was signed and saved but
+// before it was sent; after the receipt but before the checkpoint moved.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
@@ -15,7 +16,7 @@ let k: DeliveryStack;
 let child: ChildProcess | undefined;
 beforeAll(async () => {
   k = await startDeliveryStack();
-  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2]) await k.register(i);
+  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2, ACCOUNTS.buyer3]) await k.register(i);
 });
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -95,6 +96,24 @@ describe("a relay killed mid-delivery", () => {
     const head = Number(await k.s.clients(0).publicClient.getBlockNumber());
     await until(async () => ((await (await fetch(`${second.url}/health`)).json()).checkpointBlock as number) >= head);
     expect(await receipts(agreementId, relay3())).toHaveLength(1);
+    await second.stop();
+  });
+
+  it("after signing the receipt, before sending it: the restart sends that same transaction", async () => {
+    const first = await spawnRelay("after-sign");
+    const { agreementId } = await k.buy(ACCOUNTS.buyer3, productId);
+    expect((await first.exited).signal).toBe("SIGKILL");
+    const { readFileSync } = await import("node:fs");
+    const saved = JSON.parse(readFileSync(join(k.dir, "relays", "3", "state.json"), "utf8")).pendingReceipts[String(agreementId)];
+    expect(saved.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await deliveryOf(agreementId, relay3())).toBe(zeroHash); // never sent
+
+    const second = await spawnRelay();
+    await until(async () => (await deliveryOf(agreementId, relay3())) !== zeroHash);
+    await new Promise((r) => setTimeout(r, 500));
+    const recorded = await receipts(agreementId, relay3());
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0].transactionHash).toBe(saved.txHash);
     await second.stop();
   });
 });
