@@ -13,6 +13,7 @@ interface SuiteResult {
 }
 
 const results: SuiteResult[] = [];
+process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK logs every node start at info
 
 async function solhint(): Promise<SuiteResult> {
   const bin = join(root, "node_modules", "solhint", "solhint.js");
