@@ -95,7 +95,7 @@ export async function seedCatalogue(store: PgStore, products = 10_000, perBlock 
       title: `${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)} data`, summary: Array.from({ length: 12 }, () => pick(WORDS)).join(" "),
       category: pick(CATEGORIES), tags, tagsText: tags.join(" "), metadataURI: `ipfs://bafy${id}`,
       price: BigInt(Math.floor(rand() * 1000)) * 10n ** 16n, pricingUnit: pick(UNITS), active: rand() < 0.9,
-      deliveryAgents: [], threshold: 0, createdAt: ts, updatedAt: ts, salesCount: 0, revenue: 0n,
+      deliveryAgents: [], threshold: 0, streams: [], createdAt: ts, updatedAt: ts, salesCount: 0, revenue: 0n,
       policy: `${id}-1`, ...policy,
     });
     cache.set("PolicyVersion", `${id}-1`, { id: `${id}-1`, product: String(id), version: 1, ...policy, retentionDays: 365, createdAt: ts });

@@ -62,7 +62,7 @@ export function publish(cache: EntityCache, p: ProductSpec, timestamp: bigint) {
     id: String(p.id), productId: BigInt(p.id), seller: bytes(p.seller), productType: p.productType, modality: p.modality,
     title: p.title, summary: p.summary, category: p.category, tags: p.tags, tagsText: p.tags.join(" "),
     metadataURI: `ipfs://meta-${p.id}`, price: p.price, pricingUnit: p.pricingUnit, active: true,
-    deliveryAgents: [], threshold: 0, createdAt: timestamp, updatedAt: timestamp, salesCount: 0, revenue: 0n,
+    deliveryAgents: [], threshold: 0, streams: [], createdAt: timestamp, updatedAt: timestamp, salesCount: 0, revenue: 0n,
     purposes: [], consumerCategories: [], organisationTypes: [], jurisdictions: [], requiresApproval: false,
   });
   const seller = account(cache, p.seller);
