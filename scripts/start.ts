@@ -7,7 +7,7 @@ import { startIssuer } from "../issuer/src/index.ts";
 import { startIndexer } from "../indexer/src/index.ts";
 import { pinDemoMetadata, startIpfs } from "../ipfs/src/index.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
-import { startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
+import { browserClientConfig, startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
 import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, type RunningRelays, type RunningWearablePublisher } from "../relay/src/index.ts";
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { compile } from "./compile.ts";
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
       ipfsGatewayUrl,
       issuerUrl: issuer.url,
       streamRegistry: deployment.streamRegistry,
-      streamr: streamr ? { entryPoints: streamr.settings.entryPoints } : undefined,
+      streamr: streamr ? (browserClientConfig(streamr.settings) as { entryPoints: unknown[] }) : undefined,
       relays: relays?.directory,
     }),
   });

@@ -136,6 +136,18 @@ export function localClientConfig(net: LocalNetworkSettings, privateKey?: string
 }
 
 /**
+ * What a browser client of the local network needs (the dApp's config.json `streamr`): the
+ * local settings without a key (the wallet signs) and without a node identity or websocket
+ * server (a browser cannot listen: it dials the entry node and the relays over websocket and
+ * other browsers over its own WebRTC).
+ */
+export function browserClientConfig(net: LocalNetworkSettings): StreamrClientConfig {
+  const c = localClientConfig(net);
+  const { peerDescriptor: _p, websocketPortRange: _r, websocketHost: _h, ...controlLayer } = c.network!.controlLayer!;
+  return { ...c, network: { ...c.network, controlLayer } };
+}
+
+/**
  * Config for the real Streamr network of `environment` (e.g. "polygon"): the SDK's own
  * defaults (contracts, RPCs, entry points, STUN/TURN, The Graph); only the key and the
  * permission cache are ours.

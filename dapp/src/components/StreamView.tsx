@@ -8,6 +8,7 @@ import { useDapp } from "../hooks/dapp.ts";
 import { useGraph } from "../hooks/graph.ts";
 import type { GraphAgreement } from "../lib/subgraph.ts";
 import { date } from "../lib/words.ts";
+import { loadStreamr, streamrOptions } from "../lib/streamr.ts";
 
 const KEEP = 60; // data points on screen
 
@@ -33,9 +34,9 @@ export default function StreamView({ agreement }: { agreement: GraphAgreement })
     (async () => {
       try {
         const provider = (await connector.getProvider()) as EIP1193Provider;
-        const { StreamrClient } = await import("@streamr/sdk");
+        const { StreamrClient } = await loadStreamr(); // heavy: loaded on first use
         if (stopped) return;
-        const c = new StreamrClient({ ...(config.streamr as object), auth: { ethereum: provider } } as never);
+        const c = new StreamrClient(streamrOptions(config.streamr as object, provider));
         client = c;
         for (const id of ids) {
           await c.subscribe(id, (content: unknown) => {

@@ -13,6 +13,7 @@ import {
 } from "@kraken/sdk";
 import type { DappConfig } from "../config.ts";
 import { deploymentOf } from "./deployment.ts";
+import { loadStreamr, streamrOptions } from "./streamr.ts";
 
 export class DeliveryUnavailableError extends Error {
   constructor(message: string) {
@@ -39,8 +40,8 @@ export async function downloadDelivery(o: {
   o.onProgress("sign in your wallet to unlock your delivery key (free, no transaction)…");
   const keys = await deriveEncryptionKeyPair(o.signMessage);
   o.onProgress("connecting to the delivery network…");
-  const { StreamrClient } = await import("@streamr/sdk");
-  const client = new StreamrClient({ ...(o.config.streamr as object), auth: { ethereum: o.provider } } as never);
+  const { StreamrClient } = await loadStreamr(); // heavy: loaded on first use
+  const client = new StreamrClient(streamrOptions(o.config.streamr as object, o.provider));
   try {
     const collected = await collectShares({
       terms,

@@ -159,7 +159,9 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
       streamr: `ws://127.0.0.1:${streamr}`,
       relays: relays.map(loopback),
     },
-    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, ...relays].map(loopback),
+    // The Streamr nodes of the stack: the entry node, the relays' nodes (entry port + 1..3) and
+    // the demo publisher's (entry port + 10), which browsers dial directly.
+    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, streamr + 1, streamr + 2, streamr + 3, streamr + 10, ...relays].map(loopback),
     deployment,
     demo,
     output: () => out,

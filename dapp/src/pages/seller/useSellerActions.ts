@@ -10,6 +10,7 @@ import type { StreamPublisher } from "@kraken/sdk";
 import { useDapp } from "../../hooks/dapp.ts";
 import { waitIndexed as waitUntilIndexed } from "../../hooks/waitIndexed.ts";
 import type { PublishContext } from "./publish.ts";
+import { loadStreamr, streamrOptions } from "../../lib/streamr.ts";
 
 export interface ContractCall {
   address: Address;
@@ -57,8 +58,8 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
     if (!connector) throw new NotConnectedError();
     if (!config.streamr) throw new Error("This marketplace has no Streamr network configured (config.json: streamr), so key shares cannot reach the relays.");
     const provider = (await connector.getProvider()) as EIP1193Provider;
-    const { StreamrClient } = await import("@streamr/sdk"); // heavy: only for sellers of batch products
-    const client = new StreamrClient({ ...(config.streamr as object), auth: { ethereum: provider } } as never);
+    const { StreamrClient } = await loadStreamr(); // heavy: loaded on first use
+    const client = new StreamrClient(streamrOptions(config.streamr as object, provider));
     return {
       publish: (streamId: string, content: unknown) => client.publish(streamId, content as never),
       // one hand-off per product: do not keep a network node running in the page
