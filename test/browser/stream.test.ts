@@ -28,6 +28,9 @@ describe("stream subscription in the browser", () => {
     const { page } = s;
     await open(page, stack.urls.dapp, "/dashboard");
     await choosePersona(page, "Tomás Ribeiro", stack.demo.personas.tomas.address);
+    // Open the live view from the agreement's row.
+    const title = new RegExp(product.title.replace(/[()]/g, "."), "i");
+    await page.getByRole("row", { name: title }).getByRole("button", { name: /Live view/i }).click();
     // The live view of a subscribed stream: a region named after the product, saying how many
     // data points arrived (the chart draws them).
     const live = page.getByRole("region", { name: new RegExp(`Live.*${product.title.replace(/[()]/g, ".")}`, "i") });
