@@ -11,6 +11,7 @@ import { date } from "../lib/words.ts";
 import { loadStreamr, streamrOptions } from "../lib/streamr.ts";
 
 const KEEP = 60; // data points on screen
+const TIME_FIELDS = new Set(["ts", "time", "timestamp"]); // the x axis, not a measurement
 
 interface Point {
   at: number;
@@ -41,7 +42,7 @@ export default function StreamView({ agreement }: { agreement: GraphAgreement })
         for (const id of ids) {
           await c.subscribe(id, (content: unknown) => {
             const values: Record<string, number> = {};
-            if (content && typeof content === "object") for (const [k, v] of Object.entries(content)) if (typeof v === "number" && Number.isFinite(v)) values[k] = v;
+            if (content && typeof content === "object") for (const [k, v] of Object.entries(content)) if (typeof v === "number" && Number.isFinite(v) && !TIME_FIELDS.has(k)) values[k] = v;
             setPoints((all) => [...all, { at: Date.now(), values, raw: JSON.stringify(content) }].slice(-KEEP));
           });
         }
