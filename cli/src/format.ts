@@ -9,23 +9,13 @@ import {
   ProductTypeNames,
   PurposeNames,
   TARGET_COUNTRIES,
+  enumIndex,
+  toFlag,
+  toGraphEnum,
 } from "@kraken/sdk";
+
+export { enumIndex, toFlag, toGraphEnum };
 import { CliError, EXIT } from "./errors.ts";
-
-/** "CLINICAL_TRIALS", "ClinicalTrials", "clinical-trials" → "clinicaltrials" (for matching). */
-const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
-
-/** Index of `value` in an SDK enum name list, accepting subgraph (RESEARCH_UNIVERSITY),
- * SDK (ResearchUniversity) and CLI (research-university) spellings; -1 if unknown. */
-export function enumIndex(names: readonly string[], value: string | number): number {
-  if (typeof value === "number") return value >= 0 && value < names.length ? value : -1;
-  return names.map(squash).indexOf(squash(value));
-}
-
-/** SDK name → subgraph enum string: ResearchUniversity → RESEARCH_UNIVERSITY. */
-export const toGraphEnum = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-/** SDK name → CLI spelling: ResearchUniversity → research-university. */
-export const toFlag = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 
 /** Parses a CLI enum argument, or throws a usage error listing the choices. */
 export function parseEnum(names: readonly string[], value: string | undefined, flag: string, skipFirst = false): number {

@@ -9,3 +9,4 @@ export * from "./chain.ts";
 export * from "./metadata.ts";
 export * from "./delivery/index.ts";
 export * from "./permit.ts";
+export * from "./names.ts";

@@ -10,18 +10,11 @@ import {
   PurposeNames,
   CategoryNames,
   AgreementStatusNames,
+  enumIndex,
+  toGraphEnum,
 } from "@kraken/sdk";
 
-const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
-
-/** Index of `value` in an SDK enum name list (any spelling, or a number); -1 if unknown. */
-export function enumIndex(names: readonly string[], value: string | number): number {
-  if (typeof value === "number") return value >= 0 && value < names.length ? value : -1;
-  return names.map(squash).indexOf(squash(value));
-}
-
-/** SDK name → subgraph enum string: ResearchUniversity → RESEARCH_UNIVERSITY. */
-export const toGraphEnum = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+export { enumIndex, toGraphEnum };
 
 const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
 const nameOf = (names: readonly string[], v: string | number) => names[enumIndex(names, v)] ?? String(v);
