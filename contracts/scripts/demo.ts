@@ -49,9 +49,9 @@ export const PERSONAS: Persona[] = [
   { key: "pharma", name: "Medivance Pharma", role: "buyer (pharma)", accountIndex: 8, credential: org(OrganisationType.Pharma, Country.BE), fundDATA: 10000 },
   { key: "recruiter", name: "TalentBridge Recruiting", role: "buyer (recruiter)", accountIndex: 9, credential: org(OrganisationType.EmployerRecruiter, Country.GB), fundDATA: 2000 },
   { key: "dataUnion", name: "Pulse Wearables Cooperative", role: "seller (data union admin)", accountIndex: 10, credential: org(OrganisationType.HealthTech, Country.FI), fundDATA: 100 },
-  { key: "relay1", name: "Relay 1", role: "delivery agent", accountIndex: 11 },
-  { key: "relay2", name: "Relay 2", role: "delivery agent", accountIndex: 12 },
-  { key: "relay3", name: "Relay 3", role: "delivery agent", accountIndex: 13 },
+  { key: "relay1", name: "Relay 1", role: "delivery agent", accountIndex: 11, credential: org(OrganisationType.HealthTech, Country.DE) },
+  { key: "relay2", name: "Relay 2", role: "delivery agent", accountIndex: 12, credential: org(OrganisationType.HealthTech, Country.NL) },
+  { key: "relay3", name: "Relay 3", role: "delivery agent", accountIndex: 13, credential: org(OrganisationType.HealthTech, Country.SE) },
   { key: "visitor", name: "Unregistered visitor", role: "no credential (sees 'register first')", accountIndex: 14 },
 ];
 
