@@ -1,10 +1,12 @@
 // The purchase flow (spec §5.1.6): approve or permit, then Agreements.requestAccess[WithPermit];
 // progress signing → mined → indexed. Each call is simulated first so that a refusal is
 // decoded (custom errors via viem) and explained before the wallet is asked to sign.
+// The dashboard's renewals (Agreements.renew: approve, the contract has no permit variant) and
+// cancellations (Agreements.cancel: the escrow is refunded) run through the same steps.
 import { useQueryClient } from "@tanstack/react-query";
 import { getPublicClient, getWalletClient, simulateContract, waitForTransactionReceipt, writeContract } from "@wagmi/core";
 import { useCallback, useState } from "react";
-import type { Address, Hex } from "viem";
+import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from "viem";
 import { useAccount, useConfig } from "wagmi";
 import { agreementsAbi, dataTokenAbi, signPermit, AgreementStatusNames } from "@kraken/sdk";
 import type { Step } from "../components/TxSteps.tsx";
@@ -28,21 +30,57 @@ export interface PurchaseRequest {
   context?: Omit<VerdictContext, "purpose">;
 }
 
+/** `periods` more of a time-based agreement (only the consumer's latest on the product). */
+export interface RenewRequest {
+  agreementId: bigint;
+  /** the agreement's purpose: the renewal is checked against the current policy for it */
+  purpose: number;
+  periods: number;
+  /** the product's current price per period as shown: the contract refuses more */
+  price: bigint;
+  context?: Omit<VerdictContext, "purpose">;
+}
+
+export type AgreementAction = "request" | "renew" | "cancel";
+
 export interface PurchaseResult {
+  action: AgreementAction;
   agreementId: bigint;
   transactionHash: Hex;
   blockNumber: bigint;
   status: (typeof AgreementStatusNames)[number];
   endsAt: bigint;
+  /** DATA returned from escrow (cancellations) */
+  refunded?: bigint;
   indexed: boolean;
 }
 
-const initialSteps = (method: PaymentMethod, paid: boolean): Step[] => [
+const SEND_LABEL: Record<AgreementAction, (paid: boolean) => string> = {
+  request: (paid) => (paid ? "Send the purchase transaction" : "Send the access request"),
+  renew: (paid) => (paid ? "Send the renewal transaction" : "Send the renewal"),
+  cancel: () => "Send the cancellation",
+};
+
+const initialSteps = (action: AgreementAction, method: PaymentMethod, paid: boolean): Step[] => [
   { id: "approve", label: "Approve the marketplace to take the DATA", state: paid && method === "approve" ? "pending" : "skipped" },
   { id: "permit", label: "Sign the payment permit (a signature, not a transaction)", state: paid && method === "permit" ? "pending" : "skipped" },
-  { id: "request", label: paid ? "Send the purchase transaction" : "Send the access request", state: "pending" },
+  { id: "request", label: SEND_LABEL[action](paid), state: "pending" },
   { id: "indexed", label: "Catalogue and dashboard updated", state: "pending" },
 ];
+
+type Permit = Awaited<ReturnType<typeof signPermit>>;
+
+/** One agreement transaction: what it costs, how it is paid, and its simulated call. */
+interface Run {
+  action: AgreementAction;
+  total: bigint;
+  method: PaymentMethod;
+  purpose?: number;
+  context?: Omit<VerdictContext, "purpose">;
+  /** simulates the call (with the permit when one was signed); `agreementId` when known up front */
+  simulate: (account: Address, permit?: Permit) => Promise<{ request: unknown; result: unknown }>;
+  agreementId?: bigint;
+}
 
 export function usePurchase() {
   const wagmi = useConfig();
@@ -62,15 +100,15 @@ export function usePurchase() {
     setResult(undefined);
   }, []);
 
-  const purchase = useCallback(
-    async (r: PurchaseRequest) => {
+  const run = useCallback(
+    async (r: Run) => {
       if (!address) {
         setError({ kind: "unknown", message: "Connect a wallet first." });
         return;
       }
-      const total = r.price * BigInt(r.periods);
+      const total = r.total;
       const paid = total > 0n;
-      setSteps(initialSteps(r.method, paid));
+      setSteps(initialSteps(r.action, r.method, paid));
       setError(undefined);
       setResult(undefined);
       setRunning(true);
@@ -88,7 +126,7 @@ export function usePurchase() {
             return;
           }
         }
-        let permit: Awaited<ReturnType<typeof signPermit>> | undefined;
+        let permit: Permit | undefined;
         if (paid && r.method === "approve") {
           current = "approve";
           const allowance = await client.readContract({ address: token, abi: dataTokenAbi, functionName: "allowance", args: [account, spender] });
@@ -120,26 +158,25 @@ export function usePurchase() {
 
         current = "request";
         step("request", { state: "active", detail: "checking with the contract…" });
-        const base = { account, address: spender, abi: agreementsWithTokenErrors } as const;
-        const sim = permit
-          ? await simulateContract(wagmi, { ...base, functionName: "requestAccessWithPermit", args: [r.productId, r.purpose, r.periods, total, permit.deadline, permit.v, permit.r, permit.s] })
-          : await simulateContract(wagmi, { ...base, functionName: "requestAccess", args: [r.productId, r.purpose, r.periods, total] });
+        const sim = await r.simulate(account, permit);
         step("request", { detail: "confirm in your wallet" });
         const hash = await writeContract(wagmi, sim.request as never);
         step("request", { detail: `sent (${hash.slice(0, 10)}…), waiting to be mined` });
         const receipt = await waitForTransactionReceipt(wagmi, { hash });
-        if (receipt.status !== "success") throw new Error(`the purchase reverted (transaction ${hash})`);
-        const agreementId = sim.result as bigint;
+        if (receipt.status !== "success") throw new Error(`the ${r.action === "request" ? "purchase" : r.action === "renew" ? "renewal" : "cancellation"} reverted (transaction ${hash})`);
+        const agreementId = r.agreementId ?? (sim.result as bigint);
         step("request", { state: "done", detail: `mined in block ${receipt.blockNumber}` });
 
         // Read the outcome from the chain right away; the catalogue follows.
         const a = await client.readContract({ address: spender, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
         const res: PurchaseResult = {
+          action: r.action,
           agreementId,
           transactionHash: hash,
           blockNumber: receipt.blockNumber,
           status: AgreementStatusNames[Number(a.status)],
           endsAt: BigInt(a.endsAt),
+          refunded: r.action === "cancel" ? refundOf(receipt) : undefined,
           indexed: false,
         };
         setResult(res);
@@ -156,7 +193,7 @@ export function usePurchase() {
         void queryClient.invalidateQueries();
       } catch (err) {
         step(current, { state: "failed" });
-        setError(explainError(err, { ...r.context, purpose: r.purpose }));
+        setError(explainError(err, { ...r.context, ...(r.purpose === undefined ? {} : { purpose: r.purpose }) }));
       } finally {
         setRunning(false);
       }
@@ -164,5 +201,65 @@ export function usePurchase() {
     [address, config, wagmi, queryClient],
   );
 
-  return { purchase, steps, error, result, running, reset };
+  /** Buy, subscribe or request access: Agreements.requestAccess[WithPermit]. */
+  const purchase = useCallback(
+    (r: PurchaseRequest) => {
+      const agreements = target(config);
+      const total = r.price * BigInt(r.periods);
+      return run({
+        action: "request",
+        total,
+        method: r.method,
+        purpose: r.purpose,
+        context: r.context,
+        simulate: (account, permit) =>
+          permit
+            ? simulateContract(wagmi, { ...agreements, account, functionName: "requestAccessWithPermit", args: [r.productId, r.purpose, r.periods, total, permit.deadline, permit.v, permit.r, permit.s] })
+            : simulateContract(wagmi, { ...agreements, account, functionName: "requestAccess", args: [r.productId, r.purpose, r.periods, total] }),
+      });
+    },
+    [run, wagmi, config],
+  );
+
+  /** More time on a subscription: approve, then Agreements.renew (no permit variant on chain). */
+  const renew = useCallback(
+    (r: RenewRequest) => {
+      const agreements = target(config);
+      const total = r.price * BigInt(r.periods);
+      return run({
+        action: "renew",
+        total,
+        method: "approve",
+        purpose: r.purpose,
+        context: r.context,
+        agreementId: r.agreementId,
+        simulate: (account) => simulateContract(wagmi, { ...agreements, account, functionName: "renew", args: [r.agreementId, r.periods, total] }),
+      });
+    },
+    [run, wagmi, config],
+  );
+
+  /** Withdraw a pending request: Agreements.cancel; the escrow comes back. */
+  const cancel = useCallback(
+    (agreementId: bigint) =>
+      run({
+        action: "cancel",
+        total: 0n,
+        method: "approve",
+        agreementId,
+        simulate: (account) => simulateContract(wagmi, { ...target(config), account, functionName: "cancel", args: [agreementId] }),
+      }),
+    [run, wagmi, config],
+  );
+
+  return { purchase, renew, cancel, steps, error, result, running, reset };
+}
+
+/** Agreements, with the token's errors so that a failed transferFrom is named too. */
+const target = (config: { contracts: { Agreements: Address } }) => ({ address: config.contracts.Agreements, abi: agreementsWithTokenErrors }) as const;
+
+/** The refund of an AgreementCancelled event in the receipt. */
+function refundOf(receipt: TransactionReceipt): bigint {
+  const [event] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementCancelled" });
+  return event?.args.refunded ?? 0n;
 }

@@ -1,7 +1,7 @@
 // Failed transactions and reads in words: rejected signatures, custom errors of the contracts
 // (decoded by viem from the ABIs), insufficient DATA, not eligible, unreachable chain.
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError, formatEther } from "viem";
-import { Verdict, VerdictNames } from "@kraken/sdk";
+import { AgreementStatusNames, Verdict, VerdictNames } from "@kraken/sdk";
 import { explainVerdict, type VerdictContext } from "./eligibility.ts";
 
 export type TxErrorKind = "rejected" | "not-eligible" | "insufficient-funds" | "conflict" | "price-changed" | "reverted" | "network" | "unknown";
@@ -41,6 +41,18 @@ export function explainError(err: unknown, ctx?: Partial<VerdictContext>): Expla
       return { kind: "conflict", name, message: `You already have a request waiting for the seller's approval (agreement ${args[0]}).` };
     case "InvalidPeriods":
       return { kind: "reverted", name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions 1 to 10000.` };
+    case "AgreementSuperseded":
+      return { kind: "conflict", name, message: `Agreement ${args[0]} is no longer your latest on this product (agreement ${args[1]} is); only the latest one can be renewed.` };
+    case "NotActive":
+      return { kind: "conflict", name, message: `Agreement ${args[0]} is not active (pending, rejected or cancelled), so it cannot be renewed.` };
+    case "NotRenewable":
+      return { kind: "reverted", name, message: `Agreement ${args[0]} is for a one-time product: there is no period to renew.` };
+    case "NotPending":
+      return { kind: "conflict", name, message: `Agreement ${args[0]} is no longer waiting for approval (it is ${String(AgreementStatusNames[Number(args[1])] ?? args[1]).toLowerCase()}), so it cannot be cancelled.` };
+    case "NotConsumer":
+      return { kind: "reverted", name, message: `Only the buyer of agreement ${args[0]} can do this; you are ${String(args[1])}.` };
+    case "AgreementNotFound":
+      return { kind: "reverted", name, message: `There is no agreement ${args[0]} on the chain.` };
     case "ERC2612ExpiredSignature":
       return { kind: "reverted", name, message: "The permit signature expired before the transaction was mined. Try again." };
     case "ERC2612InvalidSigner":

@@ -1,8 +1,9 @@
 // Dashboard (spec §5.1.7, MKT-FUN-19/20): as a buyer, my agreements with status and expiry,
 // spend over time, downloads of delivered batch data and live views of streams; as a seller,
-// who accesses my data now, sales history and revenue over time. Refreshes whenever the
+// who accesses my data now, sales history and revenue over time. Subscriptions are renewed and
+// pending requests cancelled from here (DashboardActions.tsx). Refreshes whenever the
 // indexer reaches a new block (all subgraph queries do, see hooks/indexer.ts).
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useRef, useState } from "react";
 import { useAccount } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { TimeChart } from "../components/TimeChart.tsx";
@@ -11,6 +12,7 @@ import { useGraph } from "../hooks/graph.ts";
 import { AGREEMENT_FIELDS, type GraphAgreement } from "../lib/subgraph.ts";
 import { categoryWords, countryCode, data, date, orgTypeWords, productTypeWords, purposeWords, shortAddress, statusWords } from "../lib/words.ts";
 import { Link, navigate, useRoute, href } from "../router.tsx";
+import { CancelPanel, RenewPanel, isRenewable, latestByProduct } from "./DashboardActions.tsx";
 
 const DownloadButton = lazy(() => import("../components/DownloadButton.tsx"));
 const StreamView = lazy(() => import("../components/StreamView.tsx"));
@@ -32,10 +34,15 @@ export function isLive(a: Pick<GraphAgreement, "status" | "endsAt">, now = nowSe
   return a.status === "ACTIVE" && (a.endsAt === "0" || Number(a.endsAt) > now);
 }
 
-function expiry(a: GraphAgreement): string {
+function expiry(a: GraphAgreement) {
   if (a.status !== "ACTIVE") return "—";
   if (a.endsAt === "0") return "never (one-time)";
-  return `${date(a.endsAt)}${Number(a.endsAt) <= nowSeconds() ? " (expired)" : ""}`;
+  return (
+    <>
+      <time dateTime={new Date(Number(a.endsAt) * 1000).toISOString()}>{date(a.endsAt)}</time>
+      {Number(a.endsAt) <= nowSeconds() ? " (expired)" : ""}
+    </>
+  );
 }
 
 export default function Dashboard() {
@@ -82,7 +89,19 @@ function BuyerView({ me }: { me: string }) {
     { me },
   );
   const [open, setOpen] = useState<string>();
+  const [action, setAction] = useState<{ kind: "renew" | "cancel"; id: string }>();
+  const opener = useRef<HTMLButtonElement | null>(null);
+  const toggle = (kind: "renew" | "cancel", id: string, button: HTMLButtonElement) => {
+    opener.current = button;
+    setAction(action?.kind === kind && action.id === id ? undefined : { kind, id });
+  };
+  const closeAction = () => {
+    setAction(undefined);
+    if (opener.current?.isConnected) opener.current.focus(); // back to the row's button
+  };
   const list = q.data?.agreements ?? [];
+  const latest = latestByProduct(list);
+  const acting = action ? list.find((a) => a.id === action.id) : undefined;
   const spend = list.filter((a) => a.status === "ACTIVE" || a.status === "PENDING").map((a) => ({ t: Number(a.createdAt), amount: BigInt(a.amountPaid) }));
   return (
     <>
@@ -101,7 +120,7 @@ function BuyerView({ me }: { me: string }) {
         <div className="table-wrap">
           <table aria-label="My agreements">
             <thead>
-              <tr><th>#</th><th>Product</th><th>Purpose</th><th>Status</th><th>Paid</th><th>Since</th><th>Expires</th><th>Data</th></tr>
+              <tr><th>#</th><th>Product</th><th>Purpose</th><th>Status</th><th>Paid</th><th>Since</th><th>Expires</th><th>Data and actions</th></tr>
             </thead>
             <tbody>
               {list.map((a) => (
@@ -124,6 +143,16 @@ function BuyerView({ me }: { me: string }) {
                         {open === a.id ? "Close live view" : "Live view"}
                       </button>
                     ) : null}
+                    {isRenewable(a, latest.get(a.product.id)) ? (
+                      <button type="button" className="secondary" aria-label={`Renew agreement ${a.agreementId}`} aria-expanded={action?.kind === "renew" && action.id === a.id} onClick={(e) => toggle("renew", a.id, e.currentTarget)}>
+                        Renew
+                      </button>
+                    ) : null}
+                    {a.status === "PENDING" ? (
+                      <button type="button" className="secondary" aria-label={`Cancel request ${a.agreementId}`} aria-expanded={action?.kind === "cancel" && action.id === a.id} onClick={(e) => toggle("cancel", a.id, e.currentTarget)}>
+                        Cancel request
+                      </button>
+                    ) : null}
                     {a.deliveries.length ? <div className="muted">{a.deliveries.length} delivery receipt{a.deliveries.length === 1 ? "" : "s"}</div> : null}
                   </td>
                 </tr>
@@ -131,6 +160,11 @@ function BuyerView({ me }: { me: string }) {
             </tbody>
           </table>
         </div>
+      ) : null}
+      {action && acting ? (
+        action.kind === "renew"
+          ? <RenewPanel key={`renew-${acting.id}`} agreement={acting} me={me as `0x${string}`} onClose={closeAction} />
+          : <CancelPanel key={`cancel-${acting.id}`} agreement={acting} onClose={closeAction} />
       ) : null}
       {open ? (
         <Suspense fallback={<p role="status">Loading the live view…</p>}>
