@@ -1,10 +1,15 @@
 // Compiles the contracts and generates the SDK's typed ABIs and domain enums from them, so no
 // ABI or enum is ever copied by hand. Output: sdk/src/generated/ (git-ignored).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { hardhat, log, root } from "./lib/proc.ts";
 
 export const CONTRACTS = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
+
+/** Streamr's StreamRegistryV5 (deployed on our chain), from the artifact @kraken/streamr depends on. */
+export const STREAM_REGISTRY_ARTIFACT =
+  "@streamr/network-contracts/dist/artifacts/contracts/StreamRegistry/StreamRegistryV5.sol/StreamRegistryV5.json";
 
 export function compile(): void {
   if (hardhat(["compile", "--quiet", "--no-tests"]) !== 0) throw new Error("contract compilation failed");
@@ -20,6 +25,11 @@ export function compile(): void {
     const id = name[0].toLowerCase() + name.slice(1);
     abis += `\nexport const ${id}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;\n`;
   }
+  // Resolved from the streamr workspace, which declares the dependency.
+  const registryPath = createRequire(join(root, "streamr", "package.json")).resolve(STREAM_REGISTRY_ARTIFACT);
+  const registry = JSON.parse(readFileSync(registryPath, "utf8"));
+  abis += `\n/** Streamr's StreamRegistryV5 (${STREAM_REGISTRY_ARTIFACT.split("/").slice(0, 2).join("/")}). */\n`;
+  abis += `export const streamRegistryAbi = ${JSON.stringify(registry.abi, null, 2)} as const;\n`;
   writeFileSync(join(out, "abis.ts"), abis);
 
   // Enums: names in declaration order, read from the Solidity source of truth.
@@ -32,7 +42,7 @@ export function compile(): void {
     enums += `export const ${m[1]}Names = ${JSON.stringify(members)} as const;\n`;
   }
   writeFileSync(join(out, "enums.ts"), enums);
-  log(`generated ABIs and enums for ${CONTRACTS.join(", ")} in sdk/src/generated/`);
+  log(`generated ABIs and enums for ${CONTRACTS.join(", ")} and StreamRegistryV5 in sdk/src/generated/`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) compile();

@@ -1,8 +1,8 @@
 // Streamr's StreamRegistryV5 on our chain: deployment, the trusted role, and the permission
 // calls the marketplace needs (time-limited SUBSCRIBE grants, read-back on chain).
 //
-// The bytecode and ABI are the artifact shipped by @streamr/network-contracts 8.2.0 (9.x ships
-// ABIs only). StreamRegistryV5 is UUPS-upgradeable but its implementation has no constructor
+// The bytecode is the artifact shipped by @streamr/network-contracts 8.2.0 (9.x ships ABIs
+// only); the ABI is the typed copy scripts/compile.ts generates from that artifact (@kraken/sdk). StreamRegistryV5 is UUPS-upgradeable but its implementation has no constructor
 // that disables initializers, so we deploy it without a proxy and call
 // initialize(ensCache = 0x0, trustedForwarder = 0x0) on it directly: the deployer becomes
 // DEFAULT_ADMIN_ROLE and TRUSTED_ROLE holder. (ENS stream ids and meta-transactions are not used.)
@@ -12,14 +12,15 @@ import {
   type Abi, type Account, type Address, type Chain, type Hex, type PublicClient, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { LOCAL_CHAIN_ID, marketplaceChain } from "@kraken/sdk";
+import { LOCAL_CHAIN_ID, marketplaceChain, streamRegistryAbi as generatedAbi } from "@kraken/sdk";
 
 const require = createRequire(import.meta.url);
 const artifact = require(
   "@streamr/network-contracts/dist/artifacts/contracts/StreamRegistry/StreamRegistryV5.sol/StreamRegistryV5.json",
-) as { abi: Abi; bytecode: Hex };
+) as { bytecode: Hex };
 
-export const streamRegistryAbi = artifact.abi;
+/** StreamRegistryV5's ABI, loosely typed: the helpers here pass function names as strings. */
+export const streamRegistryAbi: Abi = generatedAbi;
 export const streamRegistryBytecode = artifact.bytecode;
 export const TRUSTED_ROLE = keccak256(toHex("TRUSTED_ROLE"));
 

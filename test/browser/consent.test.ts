@@ -1,10 +1,11 @@
 // Seller pages against the real local stack, with the Demo wallet: publishing through the
-// wizard (an analytics product: no file, no relays), then managing it (price, policy, deactivate
+// wizard (an analytics product: no file, no relays; a stream product on a stream created in the
+// wizard), then managing it (price, policy, deactivate
 // and reactivate); approving a pending request; retracting consent for a buyer, after which
 // that buyer is told why and the contract refuses its request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, parseEther } from "viem";
-import { agreementsAbi, AgreementStatus, catalogueAbi, policiesAbi, ProductType, Purpose, Verdict, fromMask, OrganisationType } from "@kraken/sdk";
+import { agreementsAbi, AgreementStatus, catalogueAbi, policiesAbi, ProductType, Purpose, Verdict, fromMask, OrganisationType, streamRegistryAbi } from "@kraken/sdk";
 import { launchBrowser, type RunningBrowser } from "./harness/browser.ts";
 import { alerts, choosePersona, go, open } from "./harness/dapp.ts";
 import { startMarketplace, type Marketplace } from "./harness/stack.ts";
@@ -90,6 +91,57 @@ describe("seller pages", () => {
     await outcome(page, /Reactivated/);
     expect((await chain().readContract({ address: c().Catalogue.address, abi: catalogueAbi, functionName: "getProduct", args: [id] })).active).toBe(true);
     await s.screenshot("manage-product-after");
+    expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
+  }, 180_000);
+
+  it("publishes a stream product on a new stream created in the wizard (360 px)", async () => {
+    const seller = persona("hospital").address;
+    const registry = stack.deployment.streamRegistry!;
+    expect(registry, "the deployment has a StreamRegistry").toBeTruthy();
+    const s = await browser.newPage(stack.origins, { width: 360, height: 780 });
+    const { page } = s;
+    await open(page, stack.urls.dapp, "/create");
+    await choosePersona(page, "Santa Lucia", seller);
+    await page.getByRole("radio", { name: /Stream product/ }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Name").fill("Ward 7 bedside monitors, live");
+    await page.getByLabel("Summary").fill("Heart rate, SpO2 and blood pressure every second, de-identified.");
+    await page.getByLabel("Summary").press("Enter");
+
+    // The data step: a new stream, its path proposed from the name.
+    const path = page.getByLabel("Stream path");
+    expect(await path.inputValue()).toBe("/kraken/ward-7-bedside-monitors-live");
+    const streamId = `${seller.toLowerCase()}/kraken/ward-7-bedside-monitors-live`;
+    expect(await chain().readContract({ address: registry, abi: streamRegistryAbi, functionName: "exists", args: [streamId] })).toBe(false);
+    await path.press("Enter"); // keyboard: Enter in the path creates the stream (not the next step)
+    await outcome(page, /created: added to this product/);
+    await s.screenshot("create-stream-created-360px");
+    expect(await page.locator('[data-task="create"]').getAttribute("data-status")).toBe("done");
+    expect(await page.getByLabel("Stream ids (one per line)").inputValue()).toBe(streamId);
+    // Again: it exists and is the seller's, so it is only added (once).
+    await page.getByRole("button", { name: "Create stream" }).click();
+    await outcome(page, /exists already and is yours/);
+    expect(await page.getByLabel("Stream ids (one per line)").inputValue()).toBe(streamId);
+    // A path the registry refuses is explained, nothing is sent.
+    await path.fill("/kraken/ward 7");
+    await page.getByRole("button", { name: "Create stream" }).click();
+    expect(await page.getByRole("alert").filter({ hasText: "That did not work" }).innerText()).toMatch(/only letters/);
+    await page.getByRole("button", { name: "Next" }).click();
+
+    await page.getByLabel("Category").fill("Health / Vital signs");
+    await page.getByRole("textbox", { name: /^Tags/ }).fill("icu, vitals");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Next" }).click(); // the default policy
+    await page.getByLabel(/Price in DATA/).fill("3");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Sign and publish" }).click();
+    await outcome(page, /Published:/);
+    await s.screenshot("create-stream-published-360px");
+    const id = BigInt(/\d+/.exec(await page.getByRole("link", { name: /see product \d+/ }).innerText())![0]);
+    const p = await chain().readContract({ address: c().Catalogue.address, abi: catalogueAbi, functionName: "getProduct", args: [id] });
+    expect([p.productType, p.seller]).toEqual([ProductType.Stream, seller]);
+    expect(await chain().readContract({ address: c().Catalogue.address, abi: catalogueAbi, functionName: "streamsOf", args: [id] })).toEqual([streamId]);
+    expect(await chain().readContract({ address: registry, abi: streamRegistryAbi, functionName: "hasPermission", args: [streamId, seller, 4] })).toBe(true);
     expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
   }, 180_000);
 

@@ -1,6 +1,7 @@
 // Create product wizard (spec §5.1.4): type → description and cover → the data (a file,
-// encrypted here, or Streamr stream ids) and modality → tags and category → consent policy →
-// price → review and sign. Signing runs the tasks of publish.ts with their progress.
+// encrypted here, or Streamr streams: pasted ids or a new one created here, StreamFields.tsx)
+// and modality → tags and category → consent policy → price → review and sign. Signing runs
+// the tasks of publish.ts with their progress.
 import "./seller.css";
 import { useId, useRef, useState } from "react";
 import {
@@ -18,7 +19,6 @@ import {
   checkStep,
   emptyDraft,
   isTimeBased,
-  parseStreams,
   policyTerms,
   STEPS,
   TYPE_HELP,
@@ -30,6 +30,7 @@ import { explainError } from "./errors.ts";
 import { PolicyFields, countryLabel } from "./PolicyFields.tsx";
 import { modalityWords, orgTypeWords, productTypeWords, purposeWords } from "../../lib/words.ts";
 import { formatBytes, runPublish, tasksFor, type PublishResults, type Task, type TaskKey } from "./publish.ts";
+import { StreamFields } from "./StreamFields.tsx";
 import { TaskList } from "./TaskList.tsx";
 import { useSellerActions } from "./useSellerActions.ts";
 
@@ -210,20 +211,7 @@ function StepBody({
               </span>
             </div>
           ) : null}
-          {draft.productType === ProductType.Stream ? (
-            <div className="field">
-              <label htmlFor={`${id}-streams`}>Stream ids (one per line)</label>
-              <textarea
-                id={`${id}-streams`}
-                rows={3}
-                defaultValue={draft.streams.join("\n")}
-                placeholder="0x…/heart-rate"
-                onChange={(e) => update({ streams: parseStreams(e.target.value) })}
-                aria-describedby={`${id}-streams-hint`}
-              />
-              <span id={`${id}-streams-hint`} className="muted hint">Streams in the Streamr registry on which you hold GRANT; buyers get SUBSCRIBE until their agreement ends.</span>
-            </div>
-          ) : null}
+          {draft.productType === ProductType.Stream ? <StreamFields draft={draft} update={update} /> : null}
           {draft.productType === ProductType.DataUnion || draft.productType === ProductType.Analytics ? (
             <p className="notice">
               {draft.productType === ProductType.DataUnion ? "Members' streams join the union after publishing." : "Analytics results are computed by the SMPC network on request."} Nothing to upload now.

@@ -4,7 +4,7 @@ import type { Task } from "./publish.ts";
 
 const STATE_WORDS: Record<Task["status"], string> = { waiting: "to do", active: "in progress", done: "done", failed: "failed" };
 
-export function TaskList({ tasks, label }: { tasks: Task[]; label: string }) {
+export function TaskList({ tasks, label }: { tasks: (Omit<Task, "key"> & { key: string })[]; label: string }) {
   return (
     <div role="status" aria-live="polite">
     <ol className="steps tasks" aria-label={label}>

@@ -106,6 +106,28 @@ export function parseStreams(text: string): string[] {
 
 const STREAM_ID = /^(0x[0-9a-fA-F]{40}|[a-z0-9-]+(\.[a-z0-9-]+)+)\/[^\s]+$/;
 
+/** "ICU vitals, live!" → "icu-vitals-live" (at most 60 characters). */
+export function slugify(text: string): string {
+  return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 60).replace(/^-+|-+$/g, "");
+}
+
+/** The path the wizard proposes for a new stream: `/kraken/<slug of the title>`. */
+export function defaultStreamPath(title: string): string {
+  return `/kraken/${slugify(title) || "stream"}`;
+}
+
+/** What is wrong with a path for StreamRegistry.createStream, or null: it starts with "/" and uses only A–Z a–z 0–9 - . _ /. */
+export function checkStreamPath(path: string): string | null {
+  if (!path.startsWith("/") || path.length < 2) return "The stream path starts with / and names the stream, e.g. /kraken/heart-rate.";
+  if (!/^[-./0-9A-Za-z_]+$/.test(path)) return "The stream path may contain only letters A–Z, digits, and - . _ /.";
+  return null;
+}
+
+/** The id StreamRegistry gives a stream the owner creates: `<lowercase address><path>`. */
+export function streamIdFor(owner: Address, path: string): string {
+  return `${owner.toLowerCase()}${path}`;
+}
+
 /** Problems that keep the seller on `step`; empty when they may go on. */
 export function checkStep(step: StepKey, d: ProductDraft): string[] {
   const errors: string[] = [];

@@ -1,6 +1,6 @@
-// Seller actions' failures in words: the contract errors of Catalogue, Policies and the seller's
-// side of Agreements, on top of the app's explainError (rejected signatures, network, buyer-side
-// errors); delivery and IPFS errors carry their own messages.
+// Seller actions' failures in words: the contract errors of Catalogue, Policies, the seller's
+// side of Agreements and StreamRegistry's revert reasons, on top of the app's explainError
+// (rejected signatures, network, buyer-side errors); delivery and IPFS errors carry their own.
 import { BaseError, ContractFunctionRevertedError } from "viem";
 import { explainError as explainTxError } from "../../lib/errors.ts";
 
@@ -34,9 +34,20 @@ const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   NotPending: (a) => `Agreement ${a[0]} is no longer pending (the buyer may have cancelled it, or it was already decided).`,
 };
 
+/** StreamRegistryV5 reverts with strings (require), not custom errors. */
+const REGISTRY_REASONS: Record<string, string> = {
+  error_streamAlreadyExists: "A stream with this path exists already.",
+  error_pathMustStartWithSlash: "The stream path must start with /.",
+  error_invalidPathChars: "The stream path may contain only letters A–Z, digits, and - . _ /.",
+  error_metadataJsonStringIsEmpty: "The stream needs a description.",
+  error_streamDoesNotExist: "The stream does not exist in the Streamr registry.",
+};
+
 export function explainError(err: unknown): string {
   const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
   const name = revert?.data?.errorName;
+  const reason = revert?.reason;
+  if (reason && REGISTRY_REASONS[reason]) return `${REGISTRY_REASONS[reason]} (${reason})`;
   if (name && REVERTS[name]) return `${REVERTS[name]((revert!.data!.args ?? []) as readonly unknown[])} (${name})`;
   return explainTxError(err).message;
 }
