@@ -8,6 +8,7 @@ import { streamBench } from "../bench/stream.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 
+process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK logs every node start at info
 compile();
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const gas = await gasBench(runs);
