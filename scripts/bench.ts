@@ -1,4 +1,5 @@
 // `npm run bench`: every benchmark, printed as tables of median and p95.
+import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
 import { compile } from "./compile.ts";
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
@@ -8,7 +9,6 @@ import { streamBench } from "../bench/stream.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 
-process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK logs every node start at info
 compile();
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const gas = await gasBench(runs);

@@ -1,6 +1,7 @@
 // `npm start`: the whole marketplace on one machine, offline. Brings up the local chain,
 // deploys and seeds the demo (first run only; the chain persists under .data/), and keeps
 // running until Ctrl-C. Pointing at another chain is configuration (see README).
+import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
 import { join } from "node:path";
 import { startChain } from "../chain/src/index.ts";
 import { startIssuer } from "../issuer/src/index.ts";
@@ -16,7 +17,6 @@ import { log, root } from "./lib/proc.ts";
 import { createPublicClient, http, type Hex } from "viem";
 
 const env = process.env;
-env.LOG_LEVEL ??= "warn"; // the Streamr SDK's own logger (KRAKEN_LOG_LEVEL is ours)
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
 const dataDir = env.KRAKEN_DATA_DIR ?? join(root, ".data");
 const deploymentsDir = env.KRAKEN_DEPLOYMENTS_DIR ?? join(root, "deployments");
