@@ -10,6 +10,10 @@ import {
   PurposeNames,
   TARGET_COUNTRIES,
   enumIndex,
+  enumName,
+  organisationTypeName,
+  pricingUnitName,
+  purposeName,
   toFlag,
   toGraphEnum,
 } from "@kraken/sdk";
@@ -27,29 +31,14 @@ export function parseEnum(names: readonly string[], value: string | undefined, f
   return i;
 }
 
-const PURPOSE_WORDS: Record<string, string> = { AiTraining: "AI training" };
-const ORG_WORDS: Record<string, [string, string]> = {
-  None: ["individual", "individuals"],
-  Hospital: ["hospital", "hospitals"],
-  ResearchUniversity: ["research university", "research universities and institutes"],
-  Pharma: ["pharma company", "pharma companies"],
-  Insurer: ["insurer", "insurers"],
-  PublicAuthority: ["public authority", "public authorities"],
-  HealthTech: ["health-tech company", "health-tech companies"],
-  EmployerRecruiter: ["employer or recruiter", "employers and recruiters"],
-  EducationProvider: ["education provider", "education providers"],
-};
 const TYPE_WORDS: Record<string, string> = { Stream: "stream", Batch: "batch", DataUnion: "data union", Analytics: "analytics" };
-const UNIT_WORDS: Record<string, string> = { OneTime: "one-time", Hour: "hour", Day: "day", Week: "week", Month: "month" };
+const nameOf = enumName;
 
-const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-const nameOf = (names: readonly string[], v: string | number) => names[enumIndex(names, v)] ?? String(v);
-
-export const purposeWords = (v: string | number) => PURPOSE_WORDS[nameOf(PurposeNames, v)] ?? words(nameOf(PurposeNames, v));
+export const purposeWords = (v: string | number) => purposeName(nameOf(PurposeNames, v));
 export const productTypeWords = (v: string | number) => TYPE_WORDS[nameOf(ProductTypeNames, v)] ?? String(v);
 export const modalityWords = (v: string | number) => ({ Anonymised: "anonymised", Encrypted: "encrypted", Smpc: "secure multi-party computation (SMPC)" })[nameOf(ModalityNames, v)] ?? String(v);
-export const unitWords = (v: string | number) => UNIT_WORDS[nameOf(PricingUnitNames, v)] ?? String(v);
-export const orgTypeWords = (v: string | number, plural = false) => ORG_WORDS[nameOf(OrganisationTypeNames, v)]?.[plural ? 1 : 0] ?? String(v);
+export const unitWords = (v: string | number) => pricingUnitName(nameOf(PricingUnitNames, v)) ?? String(v);
+export const orgTypeWords = (v: string | number, plural = false) => organisationTypeName(nameOf(OrganisationTypeNames, v), plural) ?? String(v);
 export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
 
 /** 250000000000000000000 → "250 DATA". */

@@ -16,7 +16,7 @@ import {
   createPublicClient, createWalletClient, http, parseAbiItem, type Address, type Hex, type Log,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { agreementsAbi, marketplaceChain, policiesAbi, type Deployment } from "@kraken/sdk";
+import { agreementsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
 import { localClientConfig, rekeyStream, type LocalNetworkSettings } from "@kraken/streamr";
 import { createLogger, type Logger } from "./relay-log.ts";
 
@@ -77,7 +77,10 @@ const AGREEMENT_EVENTS = [
   parseAbiItem("event AgreementApproved(uint256 indexed agreementId, uint40 startsAt, uint40 endsAt)"),
   parseAbiItem("event AgreementRenewed(uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion)"),
 ] as const;
-const RETRACTED = parseAbiItem("event ConsentRetracted(uint256 indexed productId, address indexed consumer)");
+const CONSENT_EVENTS = [
+  parseAbiItem("event ConsentRetracted(uint256 indexed productId, address indexed consumer)"),
+  parseAbiItem("event ConsentRestored(uint256 indexed productId, address indexed consumer)"),
+] as const;
 
 interface Grant {
   agreementId: bigint;
@@ -101,6 +104,7 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   }));
 
   const grants = new Map<bigint, Grant>();
+  const retracted = new Set<string>(); // consumers whose consent the seller retracted (from events)
   let fromBlock = BigInt(o.deployment.deploymentBlock);
   let published = 0;
   let rekeys = 0;
@@ -141,13 +145,18 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   const poll = async () => {
     const head = await publicClient.getBlockNumber();
     if (head >= fromBlock) {
-      const [agreementLogs, retractions] = await Promise.all([
+      const [agreementLogs, consentLogs] = await Promise.all([
         publicClient.getLogs({ address: agreements, events: AGREEMENT_EVENTS, fromBlock, toBlock: head }),
-        publicClient.getLogs({ address: policies, event: RETRACTED, args: { productId: o.productId }, fromBlock, toBlock: head }),
+        publicClient.getLogs({ address: policies, events: CONSENT_EVENTS, args: { productId: o.productId }, fromBlock, toBlock: head }),
       ]);
       onAgreementLogs(agreementLogs as Log[]);
+      for (const l of consentLogs) {
+        const consumer = (l.args.consumer as Address).toLowerCase();
+        if (l.eventName === "ConsentRetracted") retracted.add(consumer);
+        else retracted.delete(consumer);
+      }
       fromBlock = head + 1n;
-      if (retractions.length > 0) log.info(`consent retracted for ${retractions.length} consumer(s) of product ${o.productId}`);
+      if (consentLogs.length > 0) log.info(`consent changed for ${consentLogs.length} consumer(s) of product ${o.productId}`);
     }
     // The chain's clock decides expiry (tests move it forward); the wall clock when it is ahead.
     const block = await publicClient.getBlock();
@@ -156,8 +165,8 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
     for (const g of grants.values()) {
       if (!g.active) continue;
       const expired = g.endsAt !== 0n && g.endsAt <= now;
-      const retracted = !expired && (await publicClient.readContract({ address: policies, abi: policiesAbi, functionName: "isRetracted", args: [o.productId, g.consumer] }));
-      if (!expired && !retracted) continue;
+      const isRetracted = retracted.has(g.consumer.toLowerCase());
+      if (!expired && !isRetracted) continue;
       g.active = false;
       ended++;
       try {

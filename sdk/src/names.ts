@@ -16,3 +16,31 @@ export const toGraphEnum = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, 
 
 /** SDK name → command-line spelling: ResearchUniversity → research-university. */
 export const toFlag = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+
+/** The SDK name of `value` (any spelling or a number), or `String(value)` if unknown. */
+export const enumName = (names: readonly string[], value: string | number) => names[enumIndex(names, value)] ?? String(value);
+
+/** SDK name → lower-case words: PublicHealth → "public health". */
+export const spaced = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+
+// Wordings shared by the CLI and the dApp (lower case; each capitalises as its layout needs).
+const PURPOSE_WORDS: Record<string, string> = { AiTraining: "AI training" };
+const ORGANISATION_TYPE_WORDS: Record<string, [singular: string, plural: string]> = {
+  None: ["individual", "individuals"],
+  Hospital: ["hospital", "hospitals"],
+  ResearchUniversity: ["research university", "research universities and institutes"],
+  Pharma: ["pharma company", "pharma companies"],
+  Insurer: ["insurer", "insurers"],
+  PublicAuthority: ["public authority", "public authorities"],
+  HealthTech: ["health-tech company", "health-tech companies"],
+  EmployerRecruiter: ["employer or recruiter", "employers and recruiters"],
+  EducationProvider: ["education provider", "education providers"],
+};
+const PRICING_UNIT_WORDS: Record<string, string> = { OneTime: "one-time", Hour: "hour", Day: "day", Week: "week", Month: "month" };
+
+/** A purpose in words: "AI training", "public health". */
+export const purposeName = (sdkName: string) => PURPOSE_WORDS[sdkName] ?? spaced(sdkName);
+/** An organisation type in words, singular or plural; undefined if unknown. */
+export const organisationTypeName = (sdkName: string, plural = false) => ORGANISATION_TYPE_WORDS[sdkName]?.[plural ? 1 : 0];
+/** A pricing unit in words: "one-time", "day"; undefined if unknown. */
+export const pricingUnitName = (sdkName: string) => PRICING_UNIT_WORDS[sdkName];

@@ -11,37 +11,27 @@ import {
   CategoryNames,
   AgreementStatusNames,
   enumIndex,
+  enumName,
+  organisationTypeName,
+  pricingUnitName,
+  purposeName,
   toGraphEnum,
 } from "@kraken/sdk";
 
 export { enumIndex, toGraphEnum };
 
-const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-const nameOf = (names: readonly string[], v: string | number) => names[enumIndex(names, v)] ?? String(v);
+const nameOf = enumName;
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-const PURPOSE: Record<string, string> = { AiTraining: "AI training" };
-const ORG: Record<string, [string, string]> = {
-  None: ["individual", "individuals"],
-  Hospital: ["hospital", "hospitals"],
-  ResearchUniversity: ["research university", "research universities and institutes"],
-  Pharma: ["pharma company", "pharma companies"],
-  Insurer: ["insurer", "insurers"],
-  PublicAuthority: ["public authority", "public authorities"],
-  HealthTech: ["health-tech company", "health-tech companies"],
-  EmployerRecruiter: ["employer or recruiter", "employers and recruiters"],
-  EducationProvider: ["education provider", "education providers"],
-};
 const TYPE: Record<string, string> = { Stream: "Stream", Batch: "Batch dataset", DataUnion: "Data union", Analytics: "Analytics" };
-const UNIT: Record<string, string> = { OneTime: "one-time", Hour: "hour", Day: "day", Week: "week", Month: "month" };
 const MODALITY: Record<string, string> = { Anonymised: "Anonymised", Encrypted: "Encrypted", Smpc: "Secure multi-party computation (SMPC)" };
 const STATUS: Record<string, string> = { Pending: "Pending approval", Active: "Active", Rejected: "Rejected", Cancelled: "Cancelled" };
 
-export const purposeWords = (v: string | number) => PURPOSE[nameOf(PurposeNames, v)] ?? capital(words(nameOf(PurposeNames, v)));
+export const purposeWords = (v: string | number) => capital(purposeName(nameOf(PurposeNames, v)));
 export const productTypeWords = (v: string | number) => TYPE[nameOf(ProductTypeNames, v)] ?? String(v);
 export const modalityWords = (v: string | number) => MODALITY[nameOf(ModalityNames, v)] ?? String(v);
-export const unitWords = (v: string | number) => UNIT[nameOf(PricingUnitNames, v)] ?? String(v);
-export const orgTypeWords = (v: string | number, plural = false) => ORG[nameOf(OrganisationTypeNames, v)]?.[plural ? 1 : 0] ?? String(v);
+export const unitWords = (v: string | number) => pricingUnitName(nameOf(PricingUnitNames, v)) ?? String(v);
+export const orgTypeWords = (v: string | number, plural = false) => organisationTypeName(nameOf(OrganisationTypeNames, v), plural) ?? String(v);
 export const categoryWords = (v: string | number) => (nameOf(CategoryNames, v) === "Individual" ? "Individual" : "Organisation");
 export const statusWords = (v: string | number) => STATUS[nameOf(AgreementStatusNames, v)] ?? String(v);
 export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
