@@ -48,8 +48,10 @@ async function typescriptTests(): Promise<SuiteResult> {
     const report = JSON.parse(readFileSync(outputFile, "utf8"));
     let failed = report.numFailedTests as number;
     // Files that fail to load have no tests but count as failures.
-    failed += (report.testResults as { status: string; assertionResults: unknown[] }[]).filter(
-      (f) => f.status === "failed" && f.assertionResults.length === 0,
+    // A file that failed without a failing test (it did not load, or a beforeAll hook threw and
+    // its tests were skipped) is a failure too.
+    failed += (report.testResults as { status: string; assertionResults: { status: string }[] }[]).filter(
+      (f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed"),
     ).length;
     if (report.numPassedTests === 0 && failed === 0) failed = 1; // no tests found is a failure
     return { name: "TypeScript tests (vitest)", passed: report.numPassedTests, failed };

@@ -65,8 +65,11 @@ async function answers(url: string): Promise<boolean> {
 
 export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
-  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, relay1, relay2, relay3] = await freePorts(10);
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, relay1, relay2, relay3, ...nodes] = await freePorts(14);
   const relays = [relay1, relay2, relay3];
+  // Websocket ports of the relays' Streamr nodes and the demo publisher's: given explicitly, as
+  // the defaults (entry port + 1..3, + 10) may be among the free ports handed out above.
+  const [relayNode1, relayNode2, relayNode3, publisherNode] = nodes;
   const env = {
     ...process.env,
     KRAKEN_CHAIN_PORT: String(chain),
@@ -77,6 +80,8 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     KRAKEN_DAPP_PORT: String(dapp),
     KRAKEN_STREAMR_PORT: String(streamr),
     KRAKEN_RELAY_PORTS: relays.join(","),
+    KRAKEN_RELAY_STREAMR_PORTS: [relayNode1, relayNode2, relayNode3].join(","),
+    KRAKEN_PUBLISHER_STREAMR_PORT: String(publisherNode),
     KRAKEN_DATA_DIR: join(dir, "data"),
     KRAKEN_DEPLOYMENTS_DIR: join(dir, "deployments"),
   };
@@ -159,9 +164,8 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
       streamr: `ws://127.0.0.1:${streamr}`,
       relays: relays.map(loopback),
     },
-    // The Streamr nodes of the stack: the entry node, the relays' nodes (entry port + 1..3) and
-    // the demo publisher's (entry port + 10), which browsers dial directly.
-    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, streamr + 1, streamr + 2, streamr + 3, streamr + 10, ...relays].map(loopback),
+    // The Streamr nodes of the stack (entry node, relays' nodes, demo publisher), which browsers dial directly.
+    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, ...nodes, ...relays].map(loopback),
     deployment,
     demo,
     output: () => out,
