@@ -47,7 +47,6 @@ async function typescriptTests(): Promise<SuiteResult> {
   try {
     const report = JSON.parse(readFileSync(outputFile, "utf8"));
     let failed = report.numFailedTests as number;
-    // Files that fail to load have no tests but count as failures.
     // A file that failed without a failing test (it did not load, or a beforeAll hook threw and
     // its tests were skipped) is a failure too.
     failed += (report.testResults as { status: string; assertionResults: { status: string }[] }[]).filter(
