@@ -1,6 +1,5 @@
 // `npm run bench`: every benchmark, printed as tables of median and p95.
 import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
-import { compile } from "./compile.ts";
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench } from "../bench/indexer.ts";
@@ -9,7 +8,7 @@ import { streamBench } from "../bench/stream.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 
-compile();
+// The contracts were compiled and the ABIs generated before this file loaded (scripts/run.mjs).
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 const gas = await gasBench(runs);
 process.stdout.write(table(`Gas per user operation (${runs} runs each, fresh users)`, "gas", gas));

@@ -11,7 +11,6 @@ import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { browserClientConfig, startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
 import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, type RunningRelays, type RunningWearablePublisher } from "../relay/src/index.ts";
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
-import { compile } from "./compile.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log, root } from "./lib/proc.ts";
 import { createPublicClient, http, type Hex } from "viem";
@@ -25,7 +24,7 @@ const externalRpc = env.KRAKEN_RPC_URL;
 env.XDG_DATA_HOME ??= join(dataDir, "xdg"); // e.g. a Besu/QBFT node; no local chain is started then
 
 async function main(): Promise<void> {
-  compile();
+  // The contracts were compiled and the ABIs generated before this file loaded (scripts/run.mjs).
   let stopChain = async () => {};
   let rpcUrl = externalRpc;
   if (!rpcUrl) {
