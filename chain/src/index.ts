@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { DEV_MNEMONIC, LOCAL_CHAIN_ID } from "@kraken/sdk";
+import { startFeeFront, type FeeFront } from "./fee-front.ts";
 
 export interface ChainOptions {
   /** TCP port for HTTP and WebSocket JSON-RPC (default 8545). */
@@ -52,16 +53,21 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
   const dataDir = resolve(opts.dataDir ?? join(REPO_ROOT, ".data", "chain"));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[chain] ${line}\n`));
   const stateFile = join(dataDir, "state.json");
-  const rpcUrl = `http://${HOST}:${port}`;
+  const publicRpcUrl = `http://${HOST}:${port}`;
   const wsUrl = `ws://${HOST}:${port}`;
 
   mkdirSync(dataDir, { recursive: true });
   await assertPortFree(port);
   const anvil = anvilBinary();
   const hadState = existsSync(stateFile);
+  // anvil listens on a private port; users reach it through the free-gas front (fee-front.ts).
+  const anvilPort = await freePort();
+  const rpcUrl = `http://${HOST}:${anvilPort}`;
 
-  const args = ["--host", HOST, "--port", String(port), "--chain-id", String(CHAIN_ID),
-    "--mnemonic", DEV_MNEMONIC, "--accounts", "20", "--balance", "10000", "--silent"];
+  // Gas is free, as on a permissioned consortium chain: base fee and gas price 0.
+  const args = ["--host", HOST, "--port", String(anvilPort), "--chain-id", String(CHAIN_ID),
+    "--mnemonic", DEV_MNEMONIC, "--accounts", "20", "--balance", "10000", "--silent",
+    "--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];
   if (hadState) args.push("--load-state", stateFile);
 
   const child = spawnGuarded(anvil, args);
@@ -106,8 +112,17 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
   const latest = await rpc(rpcUrl, "eth_getBlockByNumber", ["latest", false]);
   const latestTs = Number(latest.timestamp);
   if (latestTs >= Math.floor(Date.now() / 1000)) await rpc(rpcUrl, "evm_setTime", [latestTs + 1]);
+  let front: FeeFront;
+  try {
+    front = await startFeeFront(HOST, port, anvilPort);
+  } catch (err) {
+    stopping = true;
+    child.stdin!.end();
+    await exitPromise;
+    throw new Error(`the local chain could not listen on ${publicRpcUrl}: ${(err as Error).message}`);
+  }
   log(`${hadState ? `loaded ${Number(latest.number) + 1} blocks from ${stateFile}` : `new chain, state in ${stateFile}`}; ` +
-    `listening on ${rpcUrl} and ${wsUrl} (chainId ${CHAIN_ID}) after ${Date.now() - started} ms`);
+    `listening on ${publicRpcUrl} and ${wsUrl} (chainId ${CHAIN_ID}, free gas) after ${Date.now() - started} ms`);
 
   // Persistence loop.
   let lastHash: string = latest.hash;
@@ -156,8 +171,10 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
       .finally(() => { busy = undefined; });
   }, POLL_MS);
 
+  exitPromise.then(() => front.close()); // anvil gone: nothing left to serve
+
   return {
-    rpcUrl,
+    rpcUrl: publicRpcUrl,
     wsUrl,
     exited: exitPromise,
     async stop() {
@@ -165,6 +182,7 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
       stopping = true;
       clearInterval(timer);
       await busy;
+      await front.close();
       if (!exited) {
         try { await dump(); } catch (err) { log(`final save failed: ${(err as Error).message}`); }
       }
@@ -187,6 +205,18 @@ async function assertPortFree(port: number): Promise<void> {
             `Stop it or choose another port (--port / KRAKEN_CHAIN_PORT).`)
         : err));
     srv.listen(port, HOST, () => srv.close(() => res()));
+  });
+}
+
+/** A port the OS considers free right now (for anvil's private listener). */
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
   });
 }
 
