@@ -1,11 +1,11 @@
-// Headless Debian Chromium driven by playwright-core (`npx playwright install` cannot work
-// offline). Every page records the requests it makes, so tests can assert the dApp never talks
+// Headless Chromium driven by playwright-core (`npx playwright install` cannot work offline):
+// the user's or the system's, else the one from the npm registry (chromium.ts). Every page records the requests it makes, so tests can assert the dApp never talks
 // to a host outside the configured loopback endpoints, and saves screenshots as test artefacts.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "./chromium.ts";
 
-export const CHROMIUM = process.env.KRAKEN_CHROMIUM ?? "/usr/bin/chromium";
 export const SCREENSHOTS = join(import.meta.dirname, "..", "..", "..", "test-results", "screenshots");
 
 // From the toolchain notes: no sandbox (root in CI), no GPU, and nothing that phones home.
@@ -21,19 +21,10 @@ const FLAGS = [
   "--disable-dev-shm-usage",
 ];
 
-export class ChromiumMissingError extends Error {
-  constructor(path: string) {
-    super(
-      `Chromium is not installed at ${path}: the browser tests need it.\n` +
-        `  Install it with:  sudo apt-get update && sudo apt-get install -y chromium\n` +
-        `  (or point KRAKEN_CHROMIUM at another Chromium binary). .ci/run installs it in CI.`,
-    );
-    this.name = "ChromiumMissingError";
-  }
-}
-
 export interface RunningBrowser {
   browser: Browser;
+  /** Which Chromium runs, e.g. "system Chromium at /usr/bin/chromium (156…)". */
+  source: string;
   /** A fresh context (own storage) with request recording; `allowed` lists the endpoint origins. */
   newPage(allowed: string[], viewport?: { width: number; height: number }): Promise<RecordedPage>;
   close(): Promise<void>;
@@ -50,12 +41,12 @@ export interface RecordedPage {
 }
 
 export async function launchBrowser(): Promise<RunningBrowser> {
-  // Loud, not a skip: a missing browser must show up as a failure with the fix in the message.
-  if (!existsSync(CHROMIUM)) throw new ChromiumMissingError(CHROMIUM);
   // launch() gives every run a fresh temporary profile (user-data-dir) and deletes it on close.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  // No browser at all is a failure with the fix in the message, never a skip.
+  const { browser, source } = await launchChromium(FLAGS);
   return {
     browser,
+    source,
     async newPage(allowed, viewport = { width: 1280, height: 900 }) {
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
