@@ -8,6 +8,7 @@ export default defineConfig({
       "chain/test/**/*.test.ts",
       "sdk/test/**/*.test.ts",
       "issuer/test/**/*.test.ts",
+      "faucet/test/**/*.test.ts",
       "cli/test/**/*.test.ts",
       "indexer/test/**/*.test.ts",
       "ipfs/test/**/*.test.ts",

@@ -11,9 +11,11 @@ import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { browserClientConfig, startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
 import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, type RunningRelays, type RunningWearablePublisher } from "../relay/src/index.ts";
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
+import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log, root } from "./lib/proc.ts";
 import { createPublicClient, http, type Hex } from "viem";
+import { DEFAULT_FAUCET_PORT } from "@kraken/sdk";
 
 const env = process.env;
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
@@ -68,6 +70,17 @@ async function main(): Promise<void> {
     dataDir: join(dataDir, "issuer"),
     log: (line) => log(`issuer: ${line}`),
   });
+
+  // Demo DATA for any wallet that asks: on the local chain only (gas is free there already).
+  const faucet: RunningFaucet | undefined = externalRpc
+    ? undefined
+    : await startFaucet({
+        rpcUrl,
+        deployment,
+        port: Number(env.KRAKEN_FAUCET_PORT ?? DEFAULT_FAUCET_PORT),
+        dataDir: join(dataDir, "faucet"),
+        log: (line) => log(`faucet: ${line}`),
+      });
 
   // The subgraph runs on the local indexer unless a graph-node is configured (KRAKEN_SUBGRAPH_URL).
   const indexer = env.KRAKEN_SUBGRAPH_URL
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
       ipfsApiUrl,
       ipfsGatewayUrl,
       issuerUrl: issuer.url,
+      faucetUrl: faucet?.url,
       streamRegistry: deployment.streamRegistry,
       streamr: streamr ? (browserClientConfig(streamr.settings) as { entryPoints: unknown[] }) : undefined,
       relays: relays?.directory,
@@ -168,6 +182,7 @@ async function main(): Promise<void> {
     `  Subgraph GraphQL ${subgraphUrl}`,
     `  IPFS API         ${ipfsApiUrl}/api/v0   gateway ${ipfsGatewayUrl}/ipfs/<cid>`,
     `  Issuer (demo)    ${issuer.url}  (${issuer.did})`,
+    ...(faucet ? [`  Faucet (demo)    ${faucet.url}/drip  (gas is free; ${BigInt(faucet.info.amount) / 10n ** 18n} DATA per address per ${faucet.info.cooldownSeconds / 60} min: npx kraken faucet)`] : []),
     streamr ? `  Streamr entry    ws://${streamr.entryPoint.websocket!.host}:${streamr.entryPoint.websocket!.port}  (registry ${deployment.streamRegistry})` : `  Streamr          ${streamrCfg.environment === "local" ? "off" : streamrCfg.environment}`,
     ...(relays ? [`  Relays           ${relays.directory.map((r) => r.url).join("  ")}  (/health)`] : []),
     ...(wearable ? [`  Demo wearable    publishing to ${wearable.streamId}`] : []),
@@ -188,6 +203,7 @@ async function main(): Promise<void> {
     await indexer?.stop();
     await ipfs?.stop();
     await issuer.stop();
+    await faucet?.stop();
     await stopChain();
   };
   if (once) {

@@ -16,6 +16,8 @@ export function dappConfigFrom(o: {
   ipfsApiUrl: string;
   ipfsGatewayUrl: string;
   issuerUrl: string;
+  /** the demo faucet (local chain only); omit on a real network */
+  faucetUrl?: string;
   /** the seeded personas; omit on a real network */
   demo?: DemoFileLike;
   streamRegistry?: `0x${string}`;
@@ -49,6 +51,7 @@ export function dappConfigFrom(o: {
     ...(o.streamr ? { streamr: o.streamr } : {}),
     ...(o.relays ? { relays: o.relays } : {}),
     ...(o.walletConnectProjectId ? { walletConnectProjectId: o.walletConnectProjectId } : {}),
+    ...(o.faucetUrl ? { faucetUrl: o.faucetUrl } : {}),
     ...(personas ? { demo: { personas } } : {}),
   };
 }

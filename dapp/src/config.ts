@@ -23,6 +23,8 @@ export interface DappConfig {
   streamr?: { entryPoints: unknown[]; [key: string]: unknown };
   relays?: { address: Address; url: string }[];
   walletConnectProjectId?: string;
+  /** The local demo's DATA faucet; its button exists only in demo builds. */
+  faucetUrl?: string;
   demo?: { personas: DemoPersona[] };
 }
 

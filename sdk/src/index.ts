@@ -10,3 +10,4 @@ export * from "./metadata.ts";
 export * from "./delivery/index.ts";
 export * from "./permit.ts";
 export * from "./names.ts";
+export * from "./faucet.ts";
