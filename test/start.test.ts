@@ -27,6 +27,7 @@ const env = {
   KRAKEN_IPFS_GATEWAY_PORT: String(port + 4),
   KRAKEN_DAPP_PORT: String(port + 5),
   KRAKEN_RELAY_PORTS: [port + 6, port + 7, port + 8].join(","),
+  KRAKEN_FAUCET_PORT: String(port + 9),
   KRAKEN_STREAMR_PORT: String(port + 10), // relays and the demo publisher use the next ports
   KRAKEN_DATA_DIR: join(dataDir, "data"),
   KRAKEN_DEPLOYMENTS_DIR: join(dataDir, "deployments"),

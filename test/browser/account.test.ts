@@ -84,6 +84,35 @@ describe("account: registration, renewal, cancellation", () => {
     expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
   }, 240_000);
 
+  it("the new user gets demo DATA from the dashboard (once an hour) and buys with it; gas costs nothing", async () => {
+    const newUser = freshPersonas()[0]; // registered by the previous test
+    const product = stack.demo.products.find((p) => p.key === "anna-sleep")!;
+    const ethBefore = await chain().getBalance({ address: newUser.address });
+    expect(await balanceOf(newUser.address)).toBe(0n);
+    const s = await browser.newPage(stack.origins);
+    const { page } = s;
+    await open(page, stack.urls.dapp, "/dashboard");
+    await choosePersona(page, "New user 1", newUser.address);
+    await page.getByRole("button", { name: "Get demo DATA" }).click();
+    await outcome(page, /Received 1000 demo DATA/);
+    expect(await balanceOf(newUser.address)).toBe(parseEther("1000"));
+    await s.screenshot("dashboard-demo-data");
+    await page.getByRole("button", { name: "Get demo DATA" }).click();
+    await expect.poll(() => alerts(page), { timeout: 15_000 }).toMatch(/got demo DATA recently; ask again in/);
+
+    await go(page, `/product/${product.id}`);
+    await page.getByLabel("Purpose of use").selectOption({ label: "Research" });
+    const verdict = page.getByRole("region", { name: "Eligibility" }).locator("[data-verdict]");
+    await expect.poll(() => verdict.getAttribute("data-verdict"), { timeout: 15_000 }).toBe("Eligible");
+    await page.getByRole("button", { name: /^Buy/ }).click();
+    const done = page.getByRole("status").filter({ hasText: /Done: agreement #\d+/ });
+    await Promise.race([done.waitFor({ timeout: 60_000 }), page.locator("[data-error-kind]").waitFor({ timeout: 60_000 })]);
+    expect(await done.count(), await alerts(page)).toBe(1);
+    expect(await balanceOf(newUser.address)).toBe(parseEther("980"));
+    expect(await chain().getBalance({ address: newUser.address }), "no ETH spent on gas").toBe(ethBefore);
+    expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
+  }, 180_000);
+
   it("Tomás renews his subscription for one more day from the dashboard", async () => {
     const tomas = stack.demo.personas.tomas;
     const product = stack.demo.products.find((p) => p.key === "anna-heart-rate")!;

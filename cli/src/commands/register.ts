@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CategoryNames, CountryNames, OrganisationTypeNames } from "@kraken/sdk";
+import { CategoryNames, CountryNames, OrganisationTypeNames, toFlag } from "@kraken/sdk";
 import { heldCredentialFileName, heldCredentialToJson, registerWithIssuer, SsiError, type RegistrationClaims } from "@kraken/sdk/ssi";
 import { checkChain, COMMON_OPTIONS, connect, DEFAULT_ISSUER_URL } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -18,7 +18,7 @@ export const register: Command = {
     [--legal-name N] [--registration-number R] [--email E]   (checked by a real issuer; kept in your credential only)
     [--issuer URL] [--out FILE] [--rpc URL] [--deployment FILE] [--key-file FILE] [--json]
 
-  organisation types: ${OrganisationTypeNames.slice(1).join(", ")}
+  organisation types: ${OrganisationTypeNames.slice(1).map(toFlag).join(", ")}
   countries: ${CountryNames.slice(1).join(" ")}
   key: PRIVATE_KEY environment variable, or --key-file`,
   async run(argv, out) {
@@ -40,8 +40,10 @@ export const register: Command = {
     if (!category) throw new CliError(EXIT.usage, "--category must be individual or organisation");
     let organisationType: RegistrationClaims["organisationType"] = "None";
     if (category === "Organisation") {
-      organisationType = OrganisationTypeNames[lower(OrganisationTypeNames).indexOf(String(values["organisation-type"]).toLowerCase())];
-      if (!organisationType || organisationType === "None") throw new CliError(EXIT.usage, `an organisation needs --organisation-type, one of ${OrganisationTypeNames.slice(1).join(", ")}`);
+      // "research-university" (the flag spelling used everywhere else) or "ResearchUniversity"
+      const given = String(values["organisation-type"]).toLowerCase();
+      organisationType = OrganisationTypeNames.find((n) => n.toLowerCase() === given || toFlag(n) === given) ?? "None";
+      if (organisationType === "None") throw new CliError(EXIT.usage, `an organisation needs --organisation-type, one of ${OrganisationTypeNames.slice(1).map(toFlag).join(", ")}`);
     } else if (values["organisation-type"]) {
       throw new CliError(EXIT.usage, "--organisation-type is for organisations only");
     }

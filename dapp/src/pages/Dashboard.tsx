@@ -16,6 +16,8 @@ import { CancelPanel, RenewPanel, isRenewable, latestByProduct } from "./Dashboa
 
 const DownloadButton = lazy(() => import("../components/DownloadButton.tsx"));
 const StreamView = lazy(() => import("../components/StreamView.tsx"));
+// Compiled out of production builds together with the demo wallet.
+const DemoDataButton = __KRAKEN_DEMO__ ? lazy(() => import("../components/DemoDataButton.tsx")) : null;
 
 interface AccountStats {
   spent: string;
@@ -106,7 +108,11 @@ function BuyerView({ me }: { me: string }) {
   return (
     <>
       <div className="stats">
-        <div className="card stat"><div className="muted">Balance</div><div className="value">{balance.data === undefined ? "…" : data(balance.data)}</div></div>
+        <div className="card stat">
+          <div className="muted">Balance</div>
+          <div className="value">{balance.data === undefined ? "…" : data(balance.data)}</div>
+          {DemoDataButton ? <Suspense fallback={null}><DemoDataButton address={me as `0x${string}`} onReceived={() => void balance.refetch()} /></Suspense> : null}
+        </div>
         <div className="card stat"><div className="muted">Spent</div><div className="value">{stats.data?.account ? data(stats.data.account.spent) : "0 DATA"}</div></div>
         <div className="card stat"><div className="muted">Active agreements</div><div className="value">{list.filter((a) => isLive(a)).length}</div></div>
         <div className="card stat"><div className="muted">Waiting for approval</div><div className="value">{list.filter((a) => a.status === "PENDING").length}</div></div>

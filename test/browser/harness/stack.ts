@@ -23,6 +23,7 @@ export interface Marketplace {
     issuer: string;
     streamr: string;
     relays: string[];
+    faucet: string;
   };
   /** Origins (http://127.0.0.1:<port>) of every port the stack was given. */
   origins: string[];
@@ -65,7 +66,7 @@ async function answers(url: string): Promise<boolean> {
 
 export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
-  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, relay1, relay2, relay3, ...nodes] = await freePorts(14);
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, ...nodes] = await freePorts(15);
   const relays = [relay1, relay2, relay3];
   // Websocket ports of the relays' Streamr nodes and the demo publisher's: given explicitly, as
   // the defaults (entry port + 1..3, + 10) may be among the free ports handed out above.
@@ -78,6 +79,7 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     KRAKEN_IPFS_API_PORT: String(ipfsApi),
     KRAKEN_IPFS_GATEWAY_PORT: String(ipfsGateway),
     KRAKEN_DAPP_PORT: String(dapp),
+    KRAKEN_FAUCET_PORT: String(faucet),
     KRAKEN_STREAMR_PORT: String(streamr),
     KRAKEN_RELAY_PORTS: relays.join(","),
     KRAKEN_RELAY_STREAMR_PORTS: [relayNode1, relayNode2, relayNode3].join(","),
@@ -163,9 +165,10 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
       issuer: loopback(issuer),
       streamr: `ws://127.0.0.1:${streamr}`,
       relays: relays.map(loopback),
+      faucet: loopback(faucet),
     },
     // The Streamr nodes of the stack (entry node, relays' nodes, demo publisher), which browsers dial directly.
-    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, ...nodes, ...relays].map(loopback),
+    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, ...nodes, ...relays].map(loopback),
     deployment,
     demo,
     output: () => out,
