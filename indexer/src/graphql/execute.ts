@@ -292,7 +292,7 @@ function analyze(ctx: Ctx, root: GraphQLObjectType, set: SelectionSetNode): Grap
   return errors;
 }
 
-const resolver: GraphQLFieldResolver<unknown, Ctx> = (source, args, ctx, info) => {
+const resolver: GraphQLFieldResolver<unknown, Ctx, FieldArgs> = (source, args, ctx, info) => {
   if (info.parentType === info.schema.getQueryType()) return resolveRoot(ctx, args, info);
   const src = source as Obj;
   return src[PLAIN] ? src[info.fieldName] : src[info.path.key];
@@ -327,7 +327,20 @@ function getMeta(ctx: Ctx): Promise<MetaInfo> {
   return (ctx.metaCache ??= ctx.meta());
 }
 
-async function checkBlock(ctx: Ctx, block: { number?: number; number_gte?: number; hash?: string } | undefined) {
+/** The arguments of a query field as the query schema declares them; graphql-js has validated
+ * and coerced them against it before a resolver runs. */
+interface FieldArgs {
+  id?: string;
+  block?: { number?: number; number_gte?: number; hash?: string };
+  where?: Record<string, unknown> | null;
+  orderBy?: string;
+  orderDirection?: string;
+  first?: number;
+  skip?: number;
+  text?: string;
+}
+
+async function checkBlock(ctx: Ctx, block: FieldArgs["block"]) {
   if (!block) return;
   const meta = await getMeta(ctx);
   const head = meta.block?.number ?? -1;
@@ -352,10 +365,10 @@ function objectType(ctx: Ctx, e: EntityModel): GraphQLObjectType {
   return ctx.qs.schema.getType(e.name) as GraphQLObjectType;
 }
 
-async function resolveRoot(ctx: Ctx, args: Record<string, unknown>, info: GraphQLResolveInfo): Promise<unknown> {
+async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo): Promise<unknown> {
   const name = info.fieldName;
   if (name === "_meta") {
-    await checkBlock(ctx, args.block as never);
+    await checkBlock(ctx, args.block);
     const meta = await getMeta(ctx);
     const blk = meta.block;
     const block = Object.assign(Object.create(null), {
@@ -374,22 +387,22 @@ async function resolveRoot(ctx: Ctx, args: Record<string, unknown>, info: GraphQ
   }
   const root = ctx.qs.roots.get(name);
   if (!root) throw new GraphQLError(`Unknown query field ${name}`);
-  await checkBlock(ctx, args.block as never);
+  await checkBlock(ctx, args.block);
   const e = root.entity;
   const b = new SqlBuilder();
   let sql: string;
   if (root.kind === "single") {
-    sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE c.id = ${b.p(idParam(e, args.id as string))}`;
+    sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE c.id = ${b.p(idParam(e, args.id!))}`;
   } else if (root.kind === "collection") {
-    const where = compileFilter(ctx.qs, b, e, args.where as never, "c");
-    const order = compileOrder(ctx.model, e, args.orderBy as string, args.orderDirection as string, "c");
+    const where = compileFilter(ctx.qs, b, e, args.where, "c");
+    const order = compileOrder(ctx.model, e, args.orderBy, args.orderDirection, "c");
     sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE ${where} ORDER BY ${order} LIMIT ${Number(args.first)} OFFSET ${Number(args.skip ?? 0)}`;
   } else if (root.kind === "search") {
     const text = toTsQueryText(String(args.text));
     if (text === null) return [];
     const ft = root.fulltext;
     const tsq = `to_tsquery('${ft.config}'::regconfig, ${b.p(text, "::text")})`;
-    const where = compileFilter(ctx.qs, b, e, args.where as never, "c");
+    const where = compileFilter(ctx.qs, b, e, args.where, "c");
     const rank = ft.algorithm === "proximityRank" ? "ts_rank_cd" : "ts_rank";
     sql =
       `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c, ${tsq} AS tsq ` +
@@ -441,7 +454,7 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
     }
     const t = ctx.model.entities.get(f.type)!;
     const def = type.getFields()[name] as GraphQLField<unknown, unknown>;
-    const args = getArgumentValues(def, fnodes[0], ctx.variables);
+    const args: FieldArgs = getArgumentValues(def, fnodes[0], ctx.variables); // validated against the schema
     let children: Obj[];
     if (!f.list && !f.derivedFrom) {
       // a single reference: one lookup by ids
@@ -460,8 +473,8 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
       // a list: derived (reverse lookup) or a list of references, paginated per parent
       const b = new SqlBuilder();
       const parents = [...new Set(objs.map((o) => String(o[RAW]!.id)))];
-      const where = compileFilter(ctx.qs, b, t, args.where as never, "c");
-      const order = compileOrder(ctx.model, t, args.orderBy as string, args.orderDirection as string, "c");
+      const where = compileFilter(ctx.qs, b, t, args.where, "c");
+      const order = compileOrder(ctx.model, t, args.orderBy, args.orderDirection, "c");
       const page = `LIMIT ${Number(args.first ?? 100)} OFFSET ${Number(args.skip ?? 0)}`;
       let sql: string;
       if (f.derivedFrom) {

@@ -2,6 +2,7 @@
 import { GraphQLError } from "graphql";
 import { bytesToHex, q, storedScalar, tableRef, toSql } from "../store/columns.ts";
 import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.ts";
+import type { EntityValue } from "../store/types.ts";
 import type { QuerySchema } from "./query-schema.ts";
 
 /** Collects the parameters of one SQL statement and hands out fresh table aliases. */
@@ -30,7 +31,9 @@ function isBytesText(model: SchemaModel, f: FieldModel): boolean {
 
 function param(model: SchemaModel, f: FieldModel, v: unknown, list: boolean): unknown {
   try {
-    return toSql(model, { ...f, list }, v as never);
+    // A filter value of a scalar field, coerced by graphql-js to its input type: a string,
+    // number or boolean (BigInt, BigDecimal and Bytes are strings), or a list of them.
+    return toSql(model, { ...f, list }, v as EntityValue);
   } catch (e) {
     throw new GraphQLError(`Invalid value for ${f.name}: ${(e as Error).message}`);
   }

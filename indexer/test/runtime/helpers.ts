@@ -38,7 +38,7 @@ export function encodeLog(event: AbiEvent, args: Record<string, unknown>): { top
     abi: [event],
     eventName: event.name,
     args: Object.fromEntries(event.inputs.filter((i) => i.indexed).map((i) => [i.name!, args[i.name!]])),
-  } as never) as Hex[];
+  }) as Hex[];
   const nonIndexed = event.inputs.filter((i) => !i.indexed);
   const data = encodeAbiParameters(
     nonIndexed,

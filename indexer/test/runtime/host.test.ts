@@ -183,11 +183,13 @@ describe("decodeEventParams", () => {
   it("produces graph-node kinds in ABI order", () => {
     const ev = parseAbiItem(
       "event Mixed(uint256 indexed id, address indexed who, string indexed label, uint8 small, int16 neg, bytes32 h, bytes blob, bool ok, string s, string[] tags, address[] agents, uint64[2] pair, (uint8 a, string b) t)",
-    ) as AbiEvent;
+    );
     const who = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
     const h = ("0x" + "ab".repeat(32)) as Hex;
-    const topics = encodeEventTopics({ abi: [ev], eventName: "Mixed", args: { id: 5n, who, label: "lbl" } } as never) as Hex[];
-    const nonIndexed = ev.inputs.filter((i) => !i.indexed);
+    // Every indexed argument is given, so each topic is one hash (no null or OR-list topics).
+    const topics = encodeEventTopics({ abi: [ev], eventName: "Mixed", args: { id: 5n, who, label: "lbl" } }) as Hex[];
+    const event: AbiEvent = ev;
+    const nonIndexed = event.inputs.filter((i) => !i.indexed);
     const data = encodeAbiParameters(nonIndexed, [200, -5, h, "0x0102", true, "str", ["x", "y"], [who], [1n, 2n], { a: 3, b: "q" }]);
     const params = decodeEventParams(ev, { topics, data });
     expect(params.map((p) => p.name)).toEqual(["id", "who", "label", "small", "neg", "h", "blob", "ok", "s", "tags", "agents", "pair", "t"]);

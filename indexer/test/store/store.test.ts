@@ -130,7 +130,7 @@ describe("PgStore", () => {
     const before = await store.checkpoint();
     const changes = [
       { entity: "MarketStats", id: "global", data: { ...cache.get("MarketStats", "global")!, products: 1234 } },
-      { entity: "Product", id: "1", data: { ...cache.get("Product", "1")!, threshold: "not a number" as never } },
+      { entity: "Product", id: "1", data: { ...cache.get("Product", "1")!, threshold: "not a number" } },
     ];
     await expect(store.applyBlock({ number: 99, hash: "0x99" }, changes)).rejects.toThrow();
     expect(await store.checkpoint()).toEqual(before);
