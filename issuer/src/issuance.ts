@@ -71,8 +71,7 @@ export class IssuanceChallenges {
   }
 }
 
-function optionalText(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
+function optionalText(v: unknown, key: string): string | undefined {
   if (v === undefined || v === null || v === "") return undefined;
   if (typeof v !== "string" || v.length > MAX_TEXT) throw new SsiError("bad-request", `${key}: expected text of at most ${MAX_TEXT} characters`);
   return v.trim();
@@ -83,17 +82,17 @@ export async function issue(d: IssuanceDeps, challenges: IssuanceChallenges, bod
   if (!body || typeof body !== "object") throw new SsiError("bad-request", "expected a JSON object");
   // Validate everything before consuming the challenge, so a typo does not cost a new signature.
   const facts = claimsToFacts({
-    category: body.category as never,
-    organisationType: (body.organisationType ?? "None") as never,
-    country: body.country as never,
+    category: body.category,
+    organisationType: body.organisationType ?? "None",
+    country: body.country,
   });
   if (typeof body.encryptionKey !== "string" || !isHex(body.encryptionKey) || body.encryptionKey.length !== 66 || /^0x0+$/.test(body.encryptionKey)) {
     throw new SsiError("bad-request", "encryptionKey: expected the 32-byte X25519 public key as 0x-hex");
   }
   if (typeof body.signature !== "string" || !isHex(body.signature)) throw new SsiError("bad-request", "signature: expected the wallet's signature of the challenge as 0x-hex");
-  const legalName = optionalText(body as never, "legalName");
-  const registrationNumber = optionalText(body as never, "registrationNumber");
-  const email = optionalText(body as never, "email");
+  const legalName = optionalText(body.legalName, "legalName");
+  const registrationNumber = optionalText(body.registrationNumber, "registrationNumber");
+  const email = optionalText(body.email, "email");
   if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email)) throw new SsiError("bad-request", "email: not an email address");
 
   const challenge = challenges.take(body.challengeId);

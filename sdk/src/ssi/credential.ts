@@ -96,8 +96,8 @@ export function decodeCredentialJwt(jwt: string): { exp?: number; nbf?: number; 
   }
 }
 
-/** The on-chain enum values of a credential's claims (throws on unknown names). */
-export function claimsToFacts(c: Pick<MarketplaceClaims, "category" | "organisationType" | "country">): {
+/** The on-chain enum values of a credential's claims (throws on unknown or missing names). */
+export function claimsToFacts(c: Partial<Pick<MarketplaceClaims, "category" | "organisationType" | "country">>): {
   category: Category;
   organisationType: OrganisationType;
   country: Country;
