@@ -135,7 +135,7 @@ async function add(req: IncomingMessage, res: ServerResponse, q: URLSearchParams
   });
   req.pipe(bb);
 
-  const blockstore = opts.onlyHash ? nullBlockstore : (ctx.node.helia.blockstore as never);
+  const blockstore = opts.onlyHash ? nullBlockstore : ctx.node.helia.blockstore;
   let added;
   try {
     added = await importAll(queue, blockstore, opts);
@@ -195,7 +195,7 @@ async function blockStat(req: IncomingMessage, res: ServerResponse, q: URLSearch
 async function readBlock(ctx: ApiContext, cid: CID, signal: AbortSignal): Promise<Uint8Array> {
   try {
     const parts: Uint8Array[] = [];
-    for await (const p of ctx.node.helia.blockstore.get(cid, { offline: true, signal } as never) as AsyncIterable<Uint8Array>) parts.push(p);
+    for await (const p of ctx.node.helia.blockstore.get(cid, { offline: true, signal }) as AsyncIterable<Uint8Array>) parts.push(p);
     return Buffer.concat(parts);
   } catch (err) {
     throw toHttpError(err, `block ${cid}`);

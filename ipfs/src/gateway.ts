@@ -51,7 +51,7 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, n
       if (rest) throw badRequest("format=raw takes a CID, not a path");
       const parts: Uint8Array[] = [];
       try {
-        for await (const p of node.helia.blockstore.get(cid, { offline: true, signal: ac.signal } as never) as AsyncIterable<Uint8Array>) parts.push(p);
+        for await (const p of node.helia.blockstore.get(cid, { offline: true, signal: ac.signal }) as AsyncIterable<Uint8Array>) parts.push(p);
       } catch (err) {
         throw toHttpError(err, `block ${cid}`);
       }
@@ -99,7 +99,7 @@ async function listing(res: ServerResponse, dir: Extract<UnixFSEntry, { type: "d
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const rows: string[] = [];
   try {
-    for await (const e of dir.entries({ offline: true, signal } as never)) rows.push(`<li><a href="${esc(encodeURIComponent(e.name))}">${esc(e.name)}</a> <small>${esc(e.cid.toString())} ${e.size}</small></li>`);
+    for await (const e of dir.entries({ offline: true, signal })) rows.push(`<li><a href="${esc(encodeURIComponent(e.name))}">${esc(e.name)}</a> <small>${esc(e.cid.toString())} ${e.size}</small></li>`);
   } catch (err) {
     throw toHttpError(err, dir.cid.toString());
   }
@@ -111,7 +111,7 @@ async function listing(res: ServerResponse, dir: Extract<UnixFSEntry, { type: "d
 async function sniffBytes(file: FileEntry, signal: AbortSignal): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   try {
-    for await (const p of file.content({ offset: 0, length: 512, offline: true, signal } as never)) parts.push(p);
+    for await (const p of file.content({ offset: 0, length: 512, offline: true, signal })) parts.push(p);
   } catch (err) {
     throw toHttpError(err, file.cid.toString());
   }

@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { FsBlockstore } from "blockstore-fs";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
-import type { Helia } from "helia";
+import type { AddOptions, GetOfflineOptions, Helia } from "helia";
 import * as dagPb from "@ipld/dag-pb";
 import { CID } from "multiformats/cid";
 import { notFound } from "./errors.ts";
@@ -65,7 +65,9 @@ export async function pin(helia: Helia, cid: CID, recursive = true): Promise<voi
   // block is missing offline, and a failed walk would leave a half-counted pin behind.
   await assertLocal(helia, cid, recursive);
   try {
-    for await (const _ of helia.pins.add(cid, { depth: recursive ? Infinity : 0, offline: true } as never)) {
+    // Helia hands these options on to the DAG walker's block reads, hence `offline`.
+    const options: AddOptions & GetOfflineOptions = { depth: recursive ? Infinity : 0, offline: true };
+    for await (const _ of helia.pins.add(cid, options)) {
       // walking the DAG: every block must be local
     }
   } catch (err) {

@@ -133,7 +133,7 @@ export function parseIpfsPath(arg: string | null | undefined): { cid: CID; rest:
 /** Resolves a path without touching the network. */
 export async function resolveEntry(helia: Helia, cid: CID, rest: string, signal?: AbortSignal): Promise<UnixFSEntry> {
   try {
-    return await exporter(rest ? `${cid}/${rest}` : cid.toString(), helia.blockstore as never, { offline: true, signal });
+    return await exporter(rest ? `${cid}/${rest}` : cid.toString(), helia.blockstore, { offline: true, signal });
   } catch (err) {
     throw toHttpError(err, rest ? `${cid}/${rest}` : cid.toString());
   }
@@ -165,7 +165,7 @@ export async function streamContent(
     res.end();
     return;
   }
-  const it = entry.content({ ...range, offline: true, signal } as never)[Symbol.asyncIterator]();
+  const it = entry.content({ ...range, offline: true, signal })[Symbol.asyncIterator]();
   let first: IteratorResult<Uint8Array>;
   try {
     first = await it.next();
