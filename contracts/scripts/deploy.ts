@@ -50,8 +50,8 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
     return receipt.contractAddress;
   };
 
-  const registryCall = async (address: Address, functionName: string, args: unknown[]) => {
-    const hash = await o.wallet.writeContract({ address, abi: streamRegistryAbi, functionName, args } as never);
+  const registryCall = async (functionName: string, sent: Promise<Hex>) => {
+    const hash = await sent;
     const receipt = await o.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`StreamRegistry.${functionName} reverted (${hash})`);
   };
@@ -63,7 +63,7 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
     const receipt = await o.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploying StreamRegistryV5 failed (${hash})`);
     streamRegistry = receipt.contractAddress;
-    await registryCall(streamRegistry, "initialize", [zeroAddress, zeroAddress]);
+    await registryCall("initialize", o.wallet.writeContract({ address: streamRegistry, abi: streamRegistryAbi, functionName: "initialize", args: [zeroAddress, zeroAddress] }));
     o.log?.(`deployed StreamRegistryV5 at ${streamRegistry}`);
   } else if (o.streamRegistry !== null) {
     const role = await o.publicClient.readContract({ address: o.streamRegistry, abi: streamRegistryAbi, functionName: "TRUSTED_ROLE" }).catch(() => undefined);
@@ -79,7 +79,7 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
   if (streamRegistry) {
     // Agreements grants SUBSCRIBE on purchase through the registry's trusted path.
     try {
-      await registryCall(streamRegistry, "grantRole", [TRUSTED_ROLE, agreements]);
+      await registryCall("grantRole", o.wallet.writeContract({ address: streamRegistry, abi: streamRegistryAbi, functionName: "grantRole", args: [TRUSTED_ROLE, agreements] }));
     } catch (err) {
       o.log?.(`could not grant TRUSTED_ROLE on ${streamRegistry} to Agreements ${agreements}: ${(err as Error).message.split("\n")[0]}; the registry's admin must do it before stream products can be bought`);
     }

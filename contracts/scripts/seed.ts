@@ -63,8 +63,11 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
     args: ContractFunctionArgs<abi, "nonpayable", fn>,
   ) {
     const { wallet } = clients(as);
+    // The signature above checks each call. viem cannot resolve its parameter type for a generic
+    // ABI, so the call takes its untyped form; function arguments are always a tuple.
+    const call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] } = { address, abi, functionName, args: args as readonly unknown[] };
     // viem simulates first, so a revert surfaces as a decoded custom error.
-    const hash = await wallet.writeContract({ address, abi, functionName, args } as never);
+    const hash = await wallet.writeContract(call);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`${String(functionName)} by ${as} reverted (${hash})`);
     return receipt;
