@@ -77,8 +77,8 @@ describe("local chain persistence", () => {
     let chain = await startChain({ port, dataDir, log });
     const before = await makeHistory(chain.rpcUrl, 3);
     // time travel as tests do; the clock must not run backwards after the restart
-    await clients(chain.rpcUrl).pub.request({ method: "evm_increaseTime" as never, params: [3600] as never });
-    await clients(chain.rpcUrl).pub.request({ method: "evm_mine" as never });
+    await clients(chain.rpcUrl).pub.request<{ Parameters: [seconds: number]; ReturnType: unknown }>({ method: "evm_increaseTime", params: [3600] });
+    await clients(chain.rpcUrl).pub.request<{ Parameters?: undefined; ReturnType: unknown }>({ method: "evm_mine" });
     const lastBefore = await clients(chain.rpcUrl).pub.getBlock();
     await chain.stop();
 

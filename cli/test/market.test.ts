@@ -269,8 +269,8 @@ describe("kraken buy", () => {
 
     it("shows expired subscriptions as expired (chain time)", async () => {
       const admin = s.clients(0);
-      await admin.publicClient.request({ method: "evm_increaseTime" as never, params: [3 * 86400] as never });
-      await admin.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+      await admin.publicClient.request<{ Parameters: [seconds: number]; ReturnType: unknown }>({ method: "evm_increaseTime", params: [3 * 86400] });
+      await admin.publicClient.request<{ Parameters: []; ReturnType: unknown }>({ method: "evm_mine", params: [] });
       for (const url of [indexer.url, DOWN]) {
         const r = await json(["agreements", "--as", "buyer", "--subgraph", url], "researchInstitute");
         const ward = r.agreements.find((a: { productId: string }) => a.productId === idOf("ward-occupancy"));

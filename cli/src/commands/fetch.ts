@@ -51,7 +51,7 @@ export const fetchCommand: Command = {
       let got;
       try {
         await client.connect();
-        got = await collectShares({ terms, buyer: me, relays, secretKey, subscriber: client as never, signMessage, timeoutMs, onProgress: out.progress });
+        got = await collectShares({ terms, buyer: me, relays, secretKey, subscriber: client, signMessage, timeoutMs, onProgress: out.progress });
       } finally {
         await client.destroy().catch(() => {});
       }

@@ -68,8 +68,6 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
     const { deployment, deploymentFile, rpcUrl, account, wallet, publicClient } = connect(values);
     await checkChain(publicClient, rpcUrl, deployment);
     const key = loadKey(values);
-    const publishFn = catalogueAbi.find((x) => x.type === "function" && x.name === "publish") as { inputs: readonly { name: string }[] };
-    const takesStreams = publishFn.inputs.length > 7; // the trailing `string[] streams` argument
     const send = async (label: string, hash: Promise<Hex>) => {
       const h = await hash;
       const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
@@ -131,11 +129,10 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
       } else {
         const { createProductStream } = await import("@kraken/streamr");
         for (const s of values.stream!) {
-          const id = await createProductStream(client as never, s.startsWith("/") || s.includes("/") ? s : `/${s}`);
+          const id = await createProductStream(client, s.startsWith("/") || s.includes("/") ? s : `/${s}`);
           streams.push(id);
           out.progress(`  stream ${id} ready`);
         }
-        if (!takesStreams) out.progress("  note: this deployment's Catalogue does not link streams on chain yet; buyers get SUBSCRIBE from the seller");
         link = "";
       }
 
@@ -143,13 +140,15 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
       const metadata: ProductMetadata = { schema: "kraken.product/v1", title: values.title, summary: values.summary!, description: values.description!, category: values.category!, tags };
       const metadataURI = `ipfs://${await ipfsAdd(ipfsApiUrl(), (async function* () { yield encodeMetadata(metadata); })(), "metadata.json").catch((e) => { throw toCliError(e); })}`;
       const unit = type === ProductType.Batch ? PricingUnit.OneTime : parseEnum(PricingUnitNames, values.unit, "--unit", true);
-      const args: unknown[] = [type, modality, price, unit, agents, threshold, { metadataURI, title: values.title, summary: values.summary, category: values.category, tags }];
-      if (takesStreams) args.push(streams);
+      const description = { metadataURI, title: values.title, summary: values.summary!, category: values.category!, tags };
       out.progress(`publishing "${values.title}" on chain`);
-      const receipt = await send("publish", wallet.writeContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: args as never }));
+      const receipt = await send("publish", wallet.writeContract({
+        address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish",
+        args: [type, modality, price, unit, agents, threshold, description, streams],
+      }));
       const [event] = parseEventLogs({ abi: catalogueAbi, logs: receipt.logs, eventName: "ProductPublished" });
       const productId = event.args.productId;
-      await send("setPolicy", wallet.writeContract({ address: deployment.contracts.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, policy) as never }));
+      await send("setPolicy", wallet.writeContract({ address: deployment.contracts.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, policy) }));
 
       let delivery: { confirmed: Address[]; unconfirmed: { relay: string; reason: string }[] } | undefined;
       if (batch) {
