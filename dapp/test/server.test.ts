@@ -5,6 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Address, Hex } from "viem";
+import type { Deployment } from "@kraken/sdk";
 import { buildDapp, startDapp, type DappConfig, type RunningDapp } from "../server/index.ts";
 import { dappConfigFrom } from "../server/config.ts";
 import { bundleSizes } from "../server/bundle.ts";
@@ -17,22 +19,24 @@ const js = (dist: string) =>
     .map((f) => readFileSync(join(dist, "assets", f), "utf8"))
     .join("\n");
 
-const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as `0x${string}`;
-const deployment = {
+const A = (n: number): Address => `0x${n.toString(16).padStart(40, "0")}`;
+const K = (digit: string): Hex => `0x${digit.repeat(64)}`;
+const contract = (n: number) => ({ address: A(n), blockNumber: 1, transactionHash: "0x" as const });
+const deployment: Deployment = {
   network: "localhost",
   chainId: 31337,
   rpcUrl: "http://127.0.0.1:1",
   deploymentBlock: 1,
   deployedAt: "",
-  contracts: Object.fromEntries(["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"].map((k, i) => [k, { address: A(i + 1), blockNumber: 1, transactionHash: "0x" }])),
-} as never;
+  contracts: { DataToken: contract(1), Credentials: contract(2), Catalogue: contract(3), Policies: contract(4), Agreements: contract(5) },
+};
 const demo = {
   personas: {
-    admin: { name: "Consortium admin", role: "deploys contracts, trusts issuers, mints DATA", address: A(10), privateKey: `0x${"1".repeat(64)}` },
-    anna: { name: "Anna Keller", role: "seller (individual, wearable data)", address: A(11), privateKey: `0x${"2".repeat(64)}` },
-    relay1: { name: "Relay 1", role: "delivery agent", address: A(12), privateKey: `0x${"3".repeat(64)}` },
+    admin: { name: "Consortium admin", role: "deploys contracts, trusts issuers, mints DATA", address: A(10), privateKey: K("1") },
+    anna: { name: "Anna Keller", role: "seller (individual, wearable data)", address: A(11), privateKey: K("2") },
+    relay1: { name: "Relay 1", role: "delivery agent", address: A(12), privateKey: K("3") },
   },
-} as never;
+};
 const config: DappConfig = dappConfigFrom({
   deployment,
   demo,
@@ -59,8 +63,8 @@ afterAll(async () => {
 });
 
 describe("dApp build", () => {
-  it("compiles the Demo wallet out of the production bundle and into the demo bundle", () => {
-    for (const marker of ["Demo wallet (local demo only)", "kraken.demoPersona"]) {
+  it("compiles the Demo wallet and the demo faucet button out of the production bundle and into the demo bundle", () => {
+    for (const marker of ["Demo wallet (local demo only)", "kraken.demoPersona", "Get demo DATA"]) {
       expect(js(demoDist), marker).toContain(marker);
       expect(js(prodDist), marker).not.toContain(marker);
     }

@@ -30,7 +30,7 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
         config,
         agreementId: BigInt(agreement.agreementId),
         buyer: address as Address,
-        publicClient: getPublicClient(wagmi)! as never,
+        publicClient: getPublicClient(wagmi)!,
         provider: (await connector.getProvider()) as EIP1193Provider,
         signMessage: (message) => wallet.signMessage({ account: address, message }),
         onProgress: setProgress,

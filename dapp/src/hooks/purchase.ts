@@ -4,7 +4,7 @@
 // The dashboard's renewals (Agreements.renew: approve, the contract has no permit variant) and
 // cancellations (Agreements.cancel: the escrow is refunded) run through the same steps.
 import { useQueryClient } from "@tanstack/react-query";
-import { getPublicClient, getWalletClient, simulateContract, waitForTransactionReceipt, writeContract } from "@wagmi/core";
+import { getPublicClient, getWalletClient, simulateContract, waitForTransactionReceipt, writeContract, type WriteContractParameters } from "@wagmi/core";
 import { useCallback, useState } from "react";
 import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from "viem";
 import { useAccount, useConfig } from "wagmi";
@@ -78,7 +78,7 @@ interface Run {
   purpose?: number;
   context?: Omit<VerdictContext, "purpose">;
   /** simulates the call (with the permit when one was signed); `agreementId` when known up front */
-  simulate: (account: Address, permit?: Permit) => Promise<{ request: unknown; result: unknown }>;
+  simulate: (account: Address, permit?: Permit) => Promise<{ request: WriteContractParameters; result: unknown }>;
   agreementId?: bigint;
 }
 
@@ -160,7 +160,7 @@ export function usePurchase() {
         step("request", { state: "active", detail: "checking with the contract…" });
         const sim = await r.simulate(account, permit);
         step("request", { detail: "confirm in your wallet" });
-        const hash = await writeContract(wagmi, sim.request as never);
+        const hash = await writeContract(wagmi, sim.request);
         step("request", { detail: `sent (${hash.slice(0, 10)}…), waiting to be mined` });
         const receipt = await waitForTransactionReceipt(wagmi, { hash });
         if (receipt.status !== "success") throw new Error(`the ${r.action === "request" ? "purchase" : r.action === "renew" ? "renewal" : "cancellation"} reverted (transaction ${hash})`);

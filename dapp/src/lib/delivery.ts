@@ -48,7 +48,7 @@ export async function downloadDelivery(o: {
       buyer: o.buyer,
       relays,
       secretKey: keys.secretKey,
-      subscriber: client as never,
+      subscriber: client,
       signMessage: o.signMessage,
       onProgress: o.onProgress,
       timeoutMs: 60_000,

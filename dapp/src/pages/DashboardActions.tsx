@@ -78,7 +78,7 @@ export function RenewPanel({ agreement: a, me, onClose }: { agreement: GraphAgre
               purpose: enumIndex(PurposeNames, a.purpose),
               periods,
               price,
-              context: { credential: credential.data as never },
+              context: { credential: credential.data },
             })
           }
         >

@@ -218,7 +218,7 @@ function BuyPanel({ product }: { product: GraphProduct }) {
   useEffect(reset, [address, reset]);
 
   const explained = useMemo(
-    () => (eligibility.data === undefined ? undefined : explainVerdict(Number(eligibility.data), { purpose, credential: credential.data as never, allowedPurposes: allowed })),
+    () => (eligibility.data === undefined ? undefined : explainVerdict(Number(eligibility.data), { purpose, credential: credential.data, allowedPurposes: allowed })),
     [eligibility.data, purpose, credential.data, allowed],
   );
   const now = BigInt(Math.floor(Date.now() / 1000));
@@ -289,7 +289,7 @@ function BuyPanel({ product }: { product: GraphProduct }) {
           <button
             type="button"
             disabled={running || !explained?.eligible || !periodsValid || hasAccess || pending || !!insufficient || !product.active}
-            onClick={() => purchase({ productId, purpose, periods: timeBased ? periods : 1, price, method, context: { credential: credential.data as never, allowedPurposes: allowed } })}
+            onClick={() => purchase({ productId, purpose, periods: timeBased ? periods : 1, price, method, context: { credential: credential.data, allowedPurposes: allowed } })}
           >
             {running ? "Working…" : `${action}${total > 0n ? ` for ${data(total)}` : ""}`}
           </button>

@@ -9,7 +9,7 @@ import type { Address } from "viem";
 import { useAccount, useConfig } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { CountryNames, OrganisationTypeNames, CredentialStatusNames } from "@kraken/sdk";
-import type { HeldCredential } from "@kraken/sdk/ssi";
+import type { HeldCredential, MarketplaceClaims } from "@kraken/sdk/ssi";
 import { TxSteps, type Step } from "../components/TxSteps.tsx";
 import { useCredentialStatus } from "../hooks/chain.ts";
 import { useDapp } from "../hooks/dapp.ts";
@@ -91,8 +91,8 @@ function RegisterForm({ address, onDone, onIssued }: { address: Address; onDone:
   const wagmi = useConfig();
   const { config } = useDapp();
   const [category, setCategory] = useState<"Individual" | "Organisation">("Individual");
-  const [orgType, setOrgType] = useState<string>("Hospital");
-  const [country, setCountry] = useState("DE");
+  const [orgType, setOrgType] = useState<MarketplaceClaims["organisationType"]>("Hospital");
+  const [country, setCountry] = useState<MarketplaceClaims["country"]>("DE");
   const [legalName, setLegalName] = useState("");
   const [registrationNumber, setRegistrationNumber] = useState("");
   const [email, setEmail] = useState("");
@@ -119,8 +119,8 @@ function RegisterForm({ address, onDone, onIssued }: { address: Address; onDone:
       const publicClient = getPublicClient(wagmi)!;
       const claims = {
         category,
-        organisationType: (category === "Individual" ? "None" : orgType) as never,
-        country: country as never,
+        organisationType: category === "Individual" ? "None" : orgType,
+        country,
         ...(legalName.trim() ? { legalName: legalName.trim() } : {}),
         ...(category === "Organisation" && registrationNumber.trim() ? { registrationNumber: registrationNumber.trim() } : {}),
         ...(email.trim() ? { email: email.trim() } : {}),
@@ -128,7 +128,7 @@ function RegisterForm({ address, onDone, onIssued }: { address: Address; onDone:
       const result = await ssi.registerWithIssuer({
         issuerUrl: config.issuerUrl,
         wallet,
-        publicClient: publicClient as never,
+        publicClient,
         deployment: deploymentOf(config),
         claims,
         onStep: mark,
@@ -168,14 +168,14 @@ function RegisterForm({ address, onDone, onIssued }: { address: Address; onDone:
         {category === "Organisation" ? (
           <div className="field">
             <label htmlFor="org-type">Organisation type</label>
-            <select id="org-type" value={orgType} onChange={(e) => setOrgType(e.target.value)}>
+            <select id="org-type" value={orgType} onChange={(e) => setOrgType(OrganisationTypeNames.find((n) => n === e.target.value) ?? orgType)}>
               {OrganisationTypeNames.slice(1).map((n) => <option key={n} value={n}>{orgTypeWords(n)}</option>)}
             </select>
           </div>
         ) : null}
         <div className="field">
           <label htmlFor="country">Country of registration</label>
-          <select id="country" value={country} onChange={(e) => setCountry(e.target.value)}>
+          <select id="country" value={country} onChange={(e) => setCountry(CountryNames.find((n) => n === e.target.value) ?? country)}>
             {CountryNames.slice(1).map((c) => <option key={c} value={c}>{countryName(c)} ({c})</option>)}
           </select>
         </div>

@@ -89,13 +89,13 @@ export function createDemoWallet(config: DappConfig, chain: Chain): DemoWallet {
             value: big(tx.value),
             gas: big(tx.gas),
             nonce: tx.nonce === undefined ? undefined : Number(tx.nonce),
-          } as never);
+          });
         }
         case "eth_sign":
         case "eth_signTransaction":
           throw new RpcError(4200, `the demo wallet does not support ${method}`);
         default:
-          return rpc.request({ method, params } as never);
+          return rpc.request({ method, params });
       }
     },
     on(event: string, fn: Listener) {

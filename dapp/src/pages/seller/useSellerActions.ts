@@ -35,8 +35,8 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
     async (call: ContractCall, onSigned: (hash: Hex) => void = () => {}): Promise<TransactionReceipt> => {
       if (!address) throw new NotConnectedError();
       // Loosely typed on purpose: the pages pass generated ABIs with matching arguments.
-      const { request } = await simulateContract(wagmi, { ...(call as object), account: address } as never);
-      const hash = await writeContract(wagmi, request as never);
+      const { request } = await simulateContract(wagmi, { address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: address });
+      const hash = await writeContract(wagmi, request);
       onSigned(hash);
       const receipt = await waitForTransactionReceipt(wagmi, { hash });
       if (receipt.status !== "success") throw new Error(`Transaction ${hash} reverted.`);
@@ -61,7 +61,7 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
     const { StreamrClient } = await loadStreamr(); // heavy: loaded on first use
     const client = new StreamrClient(streamrOptions(config.streamr as object, provider));
     return {
-      publish: (streamId: string, content: unknown) => client.publish(streamId, content as never),
+      publish: (streamId: string, content: unknown) => client.publish(streamId, content),
       // one hand-off per product: do not keep a network node running in the page
       close: () => client.destroy(),
     };
