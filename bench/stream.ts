@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEther } from "viem";
+import { parseEther, type Hex } from "viem";
 import { StreamrClient, StreamPermission } from "@streamr/sdk";
 import { agreementsAbi, catalogueAbi, Category, dataTokenAbi, Modality, OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES, toPolicyArgs } from "@kraken/sdk";
 import { createProductStream, freePort, startStreamrNetwork } from "@kraken/streamr";
@@ -26,19 +26,18 @@ export async function streamBench(messages = 200): Promise<{ rows: Row[]; overhe
   const subscriber = new StreamrClient(net.clientConfig(buyer.privateKey, { port: await freePort(), id: "bench-subscriber" }));
   try {
     const c = s.deployment.contracts;
-    const send = async (w: typeof seller, address: `0x${string}`, abi: any, functionName: string, args: unknown[]) =>
-      w.publicClient.waitForTransactionReceipt({ hash: await w.wallet.writeContract({ address, abi, functionName, args } as never) });
+    const mined = async (w: typeof seller, hash: Promise<Hex>) => w.publicClient.waitForTransactionReceipt({ hash: await hash });
 
     // Raw SDK: the owner grants SUBSCRIBE directly.
     const raw = await createProductStream(publisher, "/bench/raw");
     await publisher.grantPermissions(raw, { userId: buyer.account.address, permissions: [StreamPermission.SUBSCRIBE] });
     // Stream product: linked in the Catalogue, bought through Agreements (which grants SUBSCRIBE).
     const product = await createProductStream(publisher, "/bench/product");
-    const published = await send(seller, c.Catalogue.address, catalogueAbi, "publish", [ProductType.Stream, Modality.Encrypted, parseEther("1"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreibench", title: "Bench stream", summary: "", category: "Bench", tags: [] }, [product]]);
+    const published = await mined(seller, seller.wallet.writeContract({ address: c.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Encrypted, parseEther("1"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreibench", title: "Bench stream", summary: "", category: "Bench", tags: [] }, [product]] }));
     const productId = BigInt(published.logs[0].topics[1]!);
-    await send(seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(productId, { purposes: [Purpose.Research], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 0 }));
-    await send(buyer, c.DataToken.address, dataTokenAbi, "approve", [c.Agreements.address, parseEther("1")]);
-    await send(buyer, c.Agreements.address, agreementsAbi, "requestAccess", [productId, Purpose.Research, 1, parseEther("1")]);
+    await mined(seller, seller.wallet.writeContract({ address: c.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, { purposes: [Purpose.Research], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 0 }) }));
+    await mined(buyer, buyer.wallet.writeContract({ address: c.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [c.Agreements.address, parseEther("1")] }));
+    await mined(buyer, buyer.wallet.writeContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, parseEther("1")] }));
 
     const latencies: Record<string, number[]> = { [raw]: [], [product]: [] };
     for (const id of [raw, product]) {

@@ -145,11 +145,13 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   const poll = async () => {
     const head = await publicClient.getBlockNumber();
     if (head >= fromBlock) {
-      const [agreementLogs, consentLogs] = await Promise.all([
+      const [agreementLogs, policyLogs] = await Promise.all([
         publicClient.getLogs({ address: agreements, events: AGREEMENT_EVENTS, fromBlock, toBlock: head }),
-        publicClient.getLogs({ address: policies, events: CONSENT_EVENTS, args: { productId: o.productId }, fromBlock, toBlock: head }),
+        publicClient.getLogs({ address: policies, events: CONSENT_EVENTS, fromBlock, toBlock: head }),
       ]);
       onAgreementLogs(agreementLogs as Log[]);
+      // viem takes `args` with a single event only (with several it filtered after decoding, as here).
+      const consentLogs = policyLogs.filter((l) => l.args.productId === o.productId);
       for (const l of consentLogs) {
         const consumer = (l.args.consumer as Address).toLowerCase();
         if (l.eventName === "ConsentRetracted") retracted.add(consumer);

@@ -39,9 +39,9 @@ describe("stream subscription in the browser", () => {
       throw new Error(`no live view for "${product.title}" on the dashboard: ${(err as Error).message}\n${await alerts(page)}`);
     });
     const count = async () => Number(/(\d+) data points?/.exec(await live.innerText())?.[1] ?? 0);
-    await expect.poll(count, { timeout: 60_000, intervals: [500] }).toBeGreaterThanOrEqual(1);
+    await expect.poll(count, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(1);
     const first = await count();
-    await expect.poll(count, { timeout: 30_000, intervals: [500] }).toBeGreaterThan(first); // still arriving
+    await expect.poll(count, { timeout: 30_000, interval: 500 }).toBeGreaterThan(first); // still arriving
     await s.screenshot("dashboard-live-stream");
     expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
   }, 240_000);
