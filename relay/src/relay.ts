@@ -11,8 +11,8 @@
 // the receipt transaction is signed and saved before it is sent (a restart re-broadcasts the
 // same transaction), and the checkpoint moves only after every agreement up to it is settled.
 import {
-  createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, parseTransaction, recoverMessageAddress, zeroAddress, zeroHash,
-  type AbiEvent, type Address, type Hex,
+  createPublicClient, createWalletClient, encodeFunctionData, getAbiItem, getContract, http, keccak256, parseTransaction, recoverMessageAddress, zeroAddress, zeroHash,
+  type Address, type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { StreamPermission, StreamrClient, type StreamrClientConfig } from "@streamr/sdk";
@@ -64,9 +64,12 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
-const WATCHED = ["AgreementCreated", "AgreementApproved", "AgreementRenewed"];
-const watchedEvents = agreementsAbi.filter((x) => x.type === "event" && WATCHED.includes(x.name)) as AbiEvent[];
-const createdEvent = agreementsAbi.find((x) => x.type === "event" && x.name === "AgreementCreated") as AbiEvent;
+const createdEvent = getAbiItem({ abi: agreementsAbi, name: "AgreementCreated" });
+const watchedEvents = [
+  createdEvent,
+  getAbiItem({ abi: agreementsAbi, name: "AgreementApproved" }),
+  getAbiItem({ abi: agreementsAbi, name: "AgreementRenewed" }),
+] as const;
 const LOG_SPAN = 2000n;
 
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
@@ -78,13 +81,16 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 100 });
   const c = o.deployment.contracts;
   const agreements = c.Agreements.address;
-  const read = <T>(address: Address, abi: readonly unknown[], functionName: string, args: unknown[] = []) =>
-    publicClient.readContract({ address, abi: abi as never, functionName, args } as never) as Promise<T>;
+  const read = {
+    credentials: getContract({ address: c.Credentials.address, abi: credentialsAbi, client: publicClient }).read,
+    catalogue: getContract({ address: c.Catalogue.address, abi: catalogueAbi, client: publicClient }).read,
+    agreements: getContract({ address: agreements, abi: agreementsAbi, client: publicClient }).read,
+  };
 
   const store = new RelayStore(o.dataDir, Math.max(0, (c.Agreements.blockNumber ?? o.deployment.deploymentBlock) - 1), `${o.deployment.chainId}:${agreements.toLowerCase()}`,
     (aside) => log.warn(`state of another deployment found in ${o.dataDir}: moved to ${aside}, starting afresh`));
   const { secretKey, publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
-  const registered = await read<Hex>(c.Credentials.address, credentialsAbi, "encryptionKeyOf", [me]);
+  const registered = await read.credentials.encryptionKeyOf([me]);
   if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this relay: sellers cannot seal key shares to it");
   else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this relay's derived key: shares sealed to it cannot be opened");
 
@@ -124,7 +130,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const data = encodeFunctionData({ abi: agreementsAbi, functionName: "recordDelivery", args: [agreementId, envelopeHash] });
     await publicClient.call({ account: me, to: agreements, data }); // reverts (e.g. NotActive) before anything is signed
     const request = await wallet.prepareTransactionRequest({ account, to: agreements, data, chain });
-    const raw = await wallet.signTransaction(request as never);
+    const raw = await wallet.signTransaction(request);
     const pending: PendingReceipt = { agreementId: agreementId.toString(), txHash: keccak256(raw), raw };
     store.state.pendingReceipts[pending.agreementId] = pending;
     store.save(); // from here on a restart re-broadcasts this very transaction instead of signing another
@@ -159,20 +165,20 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   // --- deliveries ---
   type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "no-buyer-key";
   async function deliver(agreementId: bigint, mode: "watch" | "redeliver"): Promise<Outcome> {
-    const a = await read<{ consumer: Address; productId: bigint }>(agreements, agreementsAbi, "getAgreement", [agreementId]);
+    const a = await read.agreements.getAgreement([agreementId]);
     const share = store.share(a.productId);
     if (!share) return "no-share";
     if (mode === "watch") {
       const pending = store.state.pendingReceipts[agreementId.toString()];
       if (pending) await settleReceipt(pending);
-      const recorded = await read<Hex>(agreements, agreementsAbi, "deliveryOf", [agreementId, me]);
+      const recorded = await read.agreements.deliveryOf([agreementId, me]);
       if (recorded !== zeroHash) return "already-delivered";
     }
-    if (!(await read<boolean>(agreements, agreementsAbi, "isActive", [agreementId]))) {
+    if (!(await read.agreements.isActive([agreementId]))) {
       log.info(`agreement ${agreementId}: not active, nothing delivered`);
       return "inactive";
     }
-    const buyerKey = await read<Hex>(c.Credentials.address, credentialsAbi, "encryptionKeyOf", [a.consumer]);
+    const buyerKey = await read.credentials.encryptionKeyOf([a.consumer]);
     if (buyerKey === zeroHash) {
       log.warn(`agreement ${agreementId}: the buyer has no encryption key registered; nothing delivered`);
       return "no-buyer-key";
@@ -209,8 +215,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     while (store.state.checkpointBlock < head) {
       const from = BigInt(store.state.checkpointBlock + 1);
       const to = BigInt(Math.min(head, store.state.checkpointBlock + Number(LOG_SPAN)));
-      const logs = await publicClient.getLogs({ address: agreements, events: watchedEvents, fromBlock: from, toBlock: to });
-      const ids = [...new Set(logs.map((l) => (l as unknown as { args: { agreementId: bigint } }).args.agreementId))];
+      const logs = await publicClient.getLogs({ address: agreements, events: watchedEvents, fromBlock: from, toBlock: to, strict: true });
+      const ids = [...new Set(logs.map((l) => l.args.agreementId))];
       for (const id of ids) {
         try {
           await serial(() => deliver(id, "watch"));
@@ -230,10 +236,10 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   /** Agreements on `productId` made before its share arrived (up to the head: deliver() is idempotent). */
   async function backfill(productId: string): Promise<void> {
     const logs = await publicClient.getLogs({
-      address: agreements, event: createdEvent, args: { productId: BigInt(productId) } as never,
-      fromBlock: BigInt(Math.max(0, o.deployment.deploymentBlock)), toBlock: "latest",
+      address: agreements, event: createdEvent, args: { productId: BigInt(productId) },
+      fromBlock: BigInt(Math.max(0, o.deployment.deploymentBlock)), toBlock: "latest", strict: true,
     });
-    for (const l of logs) await serial(() => deliver((l as unknown as { args: { agreementId: bigint } }).args.agreementId, "watch"));
+    for (const l of logs) await serial(() => deliver(l.args.agreementId, "watch"));
     store.state.backfill = (store.state.backfill ?? []).filter((p) => p !== productId);
     store.save();
   }
@@ -243,10 +249,10 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     try {
       const msg = parseShareMessage(content);
       const productId = BigInt(msg.productId);
-      const seller = await read<Address>(c.Catalogue.address, catalogueAbi, "sellerOf", [productId]);
+      const seller = await read.catalogue.sellerOf([productId]);
       if (seller === zeroAddress) throw new DeliveryError("bad-message", `product ${productId} does not exist`);
       if (seller.toLowerCase() !== publisherId.toLowerCase()) throw new DeliveryError("bad-message", `forged: published by ${publisherId}, not by the seller of product ${productId}`);
-      const product = await read<{ deliveryAgents: Address[]; threshold: number }>(c.Catalogue.address, catalogueAbi, "getProduct", [productId]);
+      const product = await read.catalogue.getProduct([productId]);
       let payload;
       try {
         payload = parseSharePayload(openPayload(msg.envelope, secretKey));
@@ -307,9 +313,9 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     if (Math.abs(now - r.timestamp) > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s from now (${now}); check your clock and sign a new one`);
     const nonceKey = keccak256(r.nonce);
     if (store.state.usedNonces[nonceKey]) reject(401, "replayed request: this nonce was already used; sign a new request");
-    const count = await read<bigint>(agreements, agreementsAbi, "agreementCount");
+    const count = await read.agreements.agreementCount();
     if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
-    const a = await read<{ consumer: Address; productId: bigint }>(agreements, agreementsAbi, "getAgreement", [BigInt(agreementId)]);
+    const a = await read.agreements.getAgreement([BigInt(agreementId)]);
     let signer: Address;
     try {
       signer = await recoverMessageAddress({ message: redeliveryMessage(r), signature: r.signature });
@@ -320,7 +326,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     store.state.usedNonces[nonceKey] = now + maxAge + 60;
     store.save();
     if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`);
-    if (!(await read<boolean>(agreements, agreementsAbi, "isActive", [BigInt(agreementId)]))) reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
+    if (!(await read.agreements.isActive([BigInt(agreementId)]))) reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
     const outcome = await serial(() => deliver(BigInt(agreementId), "redeliver"));
     if (outcome !== "redelivered") reject(409, outcome === "inactive" ? `agreement ${agreementId} is not active: nothing is delivered` : `nothing delivered (${outcome})`);
     return { agreementId, relay: me, status: "published", inbox: inboxStreamId(me, a.consumer) };

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEventLogs, zeroHash, type Address } from "viem";
+import { getAbiItem, parseEventLogs, zeroHash, type Address } from "viem";
 import { agreementsAbi } from "@kraken/sdk";
 import { freePort } from "@kraken/streamr";
 import { ACCOUNTS, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
@@ -46,7 +46,7 @@ async function spawnRelay(crashAt?: string) {
 
 async function receipts(agreementId: bigint, agent: Address) {
   const pc = k.s.clients(0).publicClient;
-  const logs = await pc.getLogs({ address: k.s.deployment.contracts.Agreements.address, event: agreementsAbi.find((x) => x.type === "event" && x.name === "DeliveryRecorded") as never, args: { agreementId, agent } as never, fromBlock: 0n });
+  const logs = await pc.getLogs({ address: k.s.deployment.contracts.Agreements.address, event: getAbiItem({ abi: agreementsAbi, name: "DeliveryRecorded" }), args: { agreementId, agent }, fromBlock: 0n });
   return parseEventLogs({ abi: agreementsAbi, logs, eventName: "DeliveryRecorded" });
 }
 const deliveryOf = (agreementId: bigint, agent: Address) =>

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEventLogs, zeroHash, type Hex } from "viem";
+import { getAbiItem, parseEventLogs, zeroHash, type Hex } from "viem";
 import {
   agreementsAbi, collectShares, decryptBatch, deriveEncryptionKeyPair, DeliveryError, readDeliveryTerms, requestRedelivery, SharesTimeoutError,
   type StreamSubscriber,
@@ -25,7 +25,7 @@ afterAll(async () => {
 const agreementsAddress = () => k.s.deployment.contracts.Agreements.address;
 async function receiptsOf(agreementId: bigint) {
   const pc = k.s.clients(0).publicClient;
-  const logs = await pc.getLogs({ address: agreementsAddress(), event: agreementsAbi.find((x) => x.type === "event" && x.name === "DeliveryRecorded") as never, args: { agreementId } as never, fromBlock: 0n });
+  const logs = await pc.getLogs({ address: agreementsAddress(), event: getAbiItem({ abi: agreementsAbi, name: "DeliveryRecorded" }), args: { agreementId }, fromBlock: 0n });
   return parseEventLogs({ abi: agreementsAbi, logs, eventName: "DeliveryRecorded" });
 }
 async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {

@@ -130,8 +130,8 @@ describe("stream products", () => {
     await until("the subscriber receives data", () => tomasGot.length > 0, 30_000);
     const rekeysBefore = publisher.rekeys();
     // The seeded subscription runs 7 days: move the chain 8 days on.
-    await tomas.publicClient.request({ method: "evm_increaseTime" as never, params: [8 * 86400] as never });
-    await tomas.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+    await tomas.publicClient.request<{ Parameters: [seconds: number]; ReturnType: unknown }>({ method: "evm_increaseTime", params: [8 * 86400] });
+    await tomas.publicClient.request<{ Parameters: []; ReturnType: unknown }>({ method: "evm_mine", params: [] });
     await until("the publisher revokes the expired grant", async () => !(await hasSubscribePermission(s.rpcUrl, s.deployment.streamRegistry!, streamId, tomas.account.address)));
     await until("the publisher rotates the key", () => publisher.rekeys() > rekeysBefore);
     await sleep(1000);

@@ -98,11 +98,11 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number; 
       const cid = await ipfsAdd(ipfs.apiUrl, enc.ciphertext);
       const hashes = enc.hashes();
       const link = `ipfs://${cid}`;
-      const publishFn = catalogueAbi.find((x) => x.type === "function" && x.name === "publish") as { inputs: readonly unknown[] };
-      const args = [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, stack.directory.map((r) => r.address), 2,
-        { metadataURI: link, title: p.title ?? "Test batch", summary: "", category: "test", tags: [] }];
-      if (publishFn.inputs.length === 8) args.push([]); // the streams argument (stream products only)
-      const hash = await seller.wallet.writeContract({ address: s.deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: args as never });
+      const hash = await seller.wallet.writeContract({
+        address: s.deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish",
+        args: [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, stack.directory.map((r) => r.address), 2,
+          { metadataURI: link, title: p.title ?? "Test batch", summary: "", category: "test", tags: [] }, []], // no streams: a batch product
+      });
       const receipt = await seller.publicClient.waitForTransactionReceipt({ hash });
       const productId = BigInt(receipt.logs[0].topics[1]!);
       const ph = await seller.wallet.writeContract({ address: s.deployment.contracts.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, p.policy ?? OPEN_POLICY) });
