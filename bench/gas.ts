@@ -42,7 +42,7 @@ export async function gasBench(N = 10): Promise<Row[]> {
     const approval = await f.publish(seller, { price: parseEther("10") });
     await f.setPolicy(seller, approval, { ...policy, requiresApproval: true });
     // A stream product linking one Streamr stream: a subscription grants SUBSCRIBE on it.
-    await f.tx(seller.writeContract({ address: f.deployment.streamRegistry!, abi: streamRegistryAbi, functionName: "createStream", args: [`/bench/${i}`, "{}"] } as never));
+    await f.tx(seller.writeContract({ address: f.deployment.streamRegistry!, abi: streamRegistryAbi, functionName: "createStream", args: [`/bench/${i}`, "{}"] }));
     const streamPublished = await f.publishTx(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("1"), agents: [], threshold: 0, streams: [`${seller.account.address.toLowerCase()}/bench/${i}`] });
     record("publish (stream, 1 linked stream)", streamPublished);
     const stream = BigInt(streamPublished.logs[0].topics[1]!);
@@ -65,7 +65,7 @@ export async function gasBench(N = 10): Promise<Row[]> {
     record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
-    const sig = await signPermit({ wallet: buyer as never, publicClient: f.publicClient as never, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
+    const sig = await signPermit({ wallet: buyer, publicClient: f.publicClient, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
     record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
     record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
   }

@@ -23,7 +23,8 @@ export async function indexerBench(products = Number(process.env.BENCH_PRODUCTS 
     const { deployment } = await ensureDeployment({ rpcUrl: chain.rpcUrl, network: "localhost", deploymentsDir: join(dir, "deployments"), seed: false, log: () => {} });
     const rpc = createPublicClient({ transport: http(chain.rpcUrl) });
     const seller = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 2 });
-    const call = (method: string, params: unknown[] = []) => rpc.request({ method: method as never, params: params as never });
+    // Raw JSON-RPC: anvil and txpool methods, which viem's public client does not type.
+    const call = (method: string, params: unknown[] = []) => rpc.request<{ Parameters: unknown[]; ReturnType: unknown }>({ method, params });
 
     // Publish N products and a policy for each, 100 transactions per block (under the gas limit).
     await call("evm_setAutomine", [false]);

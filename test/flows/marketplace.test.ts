@@ -88,7 +88,7 @@ describe("marketplace user flows", () => {
     await f.setPolicy(hospital, id, researchPolicy);
     await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [tomas.account.address, parseEther("40")] }));
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
-    const { v, r, s } = await signPermit({ wallet: tomas as never, publicClient: f.publicClient as never, token: f.addr.token, owner: tomas.account, spender: f.addr.agreements, value: parseEther("40"), deadline });
+    const { v, r, s } = await signPermit({ wallet: tomas, publicClient: f.publicClient, token: f.addr.token, owner: tomas.account, spender: f.addr.agreements, value: parseEther("40"), deadline });
     await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [id, Purpose.Research, 1, parseEther("40"), deadline, v, r, s] }));
     expect(await f.balanceOf(tomas.account.address)).toBe(0n);
   });

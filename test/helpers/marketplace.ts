@@ -38,8 +38,8 @@ export async function marketplaceFixture() {
   const deployment = await deployMarketplace({
     network: "hardhat",
     rpcUrl: "in-process",
-    wallet: admin as never,
-    publicClient: publicClient as never,
+    wallet: admin,
+    publicClient,
     admin: admin.account.address,
   });
   const c = deployment.contracts;
@@ -81,7 +81,7 @@ export async function marketplaceFixture() {
       nonce: nonce++,
       chainId: overrides.chainId ?? BigInt(await publicClient.getChainId()),
     };
-    const signature = await signAttestation((overrides.signer ?? issuer) as never, addr.credentials, att, (overrides.signer ?? issuer).account);
+    const signature = await signAttestation(overrides.signer ?? issuer, addr.credentials, att, (overrides.signer ?? issuer).account);
     return { att, signature, send: () => tx(who.writeContract({ address: addr.credentials, abi: credentialsAbi, functionName: "register", args: [att, signature] })) };
   }
 
