@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { compile } from "./compile.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
+import { solhint } from "./lib/solhint.ts";
+import { typecheck } from "./lib/typecheck.ts";
 
 interface SuiteResult {
   name: string;
@@ -15,11 +17,17 @@ interface SuiteResult {
 const results: SuiteResult[] = [];
 process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK logs every node start at info
 
-async function solhint(): Promise<SuiteResult> {
-  const bin = join(root, "node_modules", "solhint", "solhint.js");
-  const { code } = await runCapture(process.execPath, [bin, "contracts/src/**/*.sol"]);
+async function solhintSuite(): Promise<SuiteResult> {
+  const { code } = await solhint();
   // A lint run counts as one check: it passes when solhint reports no errors.
   return { name: "solhint (contracts/src)", passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
+}
+
+async function typecheckSuite(): Promise<SuiteResult> {
+  const { code, errorCount } = await typecheck();
+  // One check when clean; otherwise each error counts (or 1 when tsc did not run at all).
+  const failed = code === 0 ? 0 : Math.max(errorCount, 1);
+  return { name: "type-check (tsc)", passed: failed === 0 ? 1 : 0, failed };
 }
 
 async function solidityTests(): Promise<SuiteResult> {
@@ -74,7 +82,8 @@ async function main(): Promise<void> {
     log(String(err));
     results.push({ name: "subgraph codegen + build", passed: 0, failed: 1 });
   }
-  results.push(await solhint());
+  results.push(await solhintSuite());
+  results.push(await typecheckSuite());
   results.push(await solidityTests());
   results.push(await typescriptTests());
 
