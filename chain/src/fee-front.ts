@@ -1,10 +1,10 @@
 // Makes the local chain answer like the chain it stands in for: a permissioned consortium chain
 // with free gas (Besu/QBFT with min-gas-price 0 and a zero base fee). anvil runs with base fee
-// and gas price 0, but its eth_maxPriorityFeePerGas has a hard minimum of 1 gwei, and wallets
+// 0, but its suggested tip (eth_maxPriorityFeePerGas, eth_gasPrice) is at least 1 gwei, and wallets
 // (viem, wagmi, MetaMask) add that tip, which a fresh key holding no ETH cannot pay: "total cost
 // exceeds the balance of the account". This front listens on the chain's public port, passes
 // every request through to anvil (HTTP and WebSocket, batches too) and rewrites the two fee
-// suggestions in the answers: a tip of 0, fee histories without rewards, and transactions filled
+// suggestions in the answers: a gas price and tip of 0, fee histories without rewards, and transactions filled
 // (eth_fillTransaction, which viem uses to prepare a transaction) with a tip of 0.
 //
 // Written by hand: no maintained proxy rewrites JSON-RPC answers over both HTTP and WebSocket,
@@ -16,20 +16,25 @@ import WebSocket, { WebSocketServer } from "ws";
 const MAX_BODY = 64 * 1024 * 1024; // raw transactions deploying big contracts fit easily
 
 type Json = { id?: unknown; method?: string; result?: unknown; error?: unknown; [k: string]: unknown };
-const REWRITTEN = new Set(["eth_maxPriorityFeePerGas", "eth_feeHistory", "eth_fillTransaction"]);
+const REWRITTEN = new Set(["eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_feeHistory", "eth_fillTransaction"]);
 
 /** Rewrites one JSON-RPC answer to `method` so that the suggested fees are free. */
 export function freeGasAnswer(method: string, answer: Json): Json {
   if (answer.error !== undefined) return answer;
-  if (method === "eth_maxPriorityFeePerGas") return { ...answer, result: "0x0" };
+  if (method === "eth_maxPriorityFeePerGas" || method === "eth_gasPrice") return { ...answer, result: "0x0" };
   if (!answer.result || typeof answer.result !== "object") return answer;
   if (method === "eth_feeHistory") {
     const r = answer.result as { reward?: string[][] };
     if (Array.isArray(r.reward)) return { ...answer, result: { ...r, reward: r.reward.map((row) => row.map(() => "0x0")) } };
   }
   if (method === "eth_fillTransaction") {
-    const r = answer.result as { tx?: { maxPriorityFeePerGas?: string } };
-    if (r.tx?.maxPriorityFeePerGas !== undefined) return { ...answer, result: { ...r, tx: { ...r.tx, maxPriorityFeePerGas: "0x0" } } };
+    // The base fee is 0 here, so with no tip the fee cap is 0 too.
+    const r = answer.result as { tx?: Record<string, unknown> };
+    if (r.tx) {
+      const tx = { ...r.tx };
+      for (const k of ["maxPriorityFeePerGas", "maxFeePerGas", "gasPrice"]) if (tx[k] !== undefined && tx[k] !== null) tx[k] = "0x0";
+      return { ...answer, result: { ...r, tx } };
+    }
   }
   return answer;
 }

@@ -64,10 +64,12 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
   const anvilPort = await freePort();
   const rpcUrl = `http://${HOST}:${anvilPort}`;
 
-  // Gas is free, as on a permissioned consortium chain: base fee and gas price 0.
+  // Gas is free, as on a permissioned consortium chain: base fee 0, and the front suggests no
+  // tip. (Not anvil's --gas-price 0 / --disable-min-priority-fee: with them, anvil fills an
+  // eth_sendTransaction without fees with a tip above the fee cap and rejects it.)
   const args = ["--host", HOST, "--port", String(anvilPort), "--chain-id", String(CHAIN_ID),
     "--mnemonic", DEV_MNEMONIC, "--accounts", "20", "--balance", "10000", "--silent",
-    "--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];
+    "--base-fee", "0"];
   if (hadState) args.push("--load-state", stateFile);
 
   const child = spawnGuarded(anvil, args);

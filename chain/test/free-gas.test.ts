@@ -93,7 +93,15 @@ describe("free gas", () => {
 
   it("rewrites only successful answers of the fee methods", () => {
     expect(freeGasAnswer("eth_maxPriorityFeePerGas", { id: 1, error: { code: -1 } })).toEqual({ id: 1, error: { code: -1 } });
-    expect(freeGasAnswer("eth_fillTransaction", { id: 1, result: { raw: "0x", tx: { maxPriorityFeePerGas: "0x3b9aca00", maxFeePerGas: "0x0" } } })).toEqual({ id: 1, result: { raw: "0x", tx: { maxPriorityFeePerGas: "0x0", maxFeePerGas: "0x0" } } });
+    expect(freeGasAnswer("eth_fillTransaction", { id: 1, result: { raw: "0x", tx: { maxPriorityFeePerGas: "0x3b9aca00", maxFeePerGas: "0x77359400", nonce: "0x1" } } })).toEqual({ id: 1, result: { raw: "0x", tx: { maxPriorityFeePerGas: "0x0", maxFeePerGas: "0x0", nonce: "0x1" } } });
     expect(freeGasAnswer("eth_feeHistory", { id: 1, result: { baseFeePerGas: ["0x0"] } })).toEqual({ id: 1, result: { baseFeePerGas: ["0x0"] } });
+  });
+});
+
+describe("the chain's own accounts", () => {
+  it("eth_sendTransaction from an unlocked dev account without fee fields still works", async () => {
+    const from = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    const { json } = await post({ jsonrpc: "2.0", id: 1, method: "eth_sendTransaction", params: [{ from, to: from }] });
+    expect(json).toMatchObject({ result: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
   });
 });
