@@ -27,7 +27,6 @@ import {
   type GraphQLResolveInfo,
   type OperationDefinitionNode,
   type SelectionSetNode,
-  type ValidationRule,
 } from "graphql";
 import { bytesToHex, q, selectExpr, storedScalar, tableRef } from "../store/columns.ts";
 import type { PgStore, Row } from "../store/pg-store.ts";
@@ -40,16 +39,32 @@ export interface QueryLimits {
   maxFirst: number;
   /** max `skip` */
   maxSkip: number;
-  /** max selection depth (introspection excluded) */
+  /** max selection depth (introspection excluded; checked before validation) */
   maxDepth: number;
   /** max entities a query could return, estimated from `first` along each path */
   maxComplexity: number;
+  /** max fields in one selection set, fragments expanded */
+  maxFieldsPerSelection: number;
+  /** max fields of the whole query, counted along every path with fragments expanded (the
+   * shape validation and execution walk, independent of `first`) */
+  maxFields: number;
+  /** max aliased fields, counted like maxFields */
+  maxAliases: number;
+  /** max pairs of fields sharing a response key in one merged selection set (a field selected
+   * again, e.g. by two fragments); validation compares each pair */
+  maxFieldMerges: number;
+  /** max fragment definitions in a query */
+  maxFragments: number;
   /** max entities actually loaded by one query */
   maxRows: number;
   /** wall-clock budget of one query, checked before each SQL statement */
   timeoutMs: number;
+  /** per-statement timeout; real Postgres only, PGlite cannot interrupt a running statement */
+  statementTimeoutMs: number;
   /** max query text length */
   maxQueryLength: number;
+  /** max lexical tokens of the query text */
+  maxTokens: number;
 }
 
 export const DEFAULT_LIMITS: QueryLimits = {
@@ -57,9 +72,16 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxSkip: 5000,
   maxDepth: 10,
   maxComplexity: 5_000_000,
+  maxFieldsPerSelection: 100,
+  maxFields: 2000,
+  maxAliases: 100,
+  maxFieldMerges: 1000,
+  maxFragments: 50,
   maxRows: 200_000,
   timeoutMs: 10_000,
+  statementTimeoutMs: 5000,
   maxQueryLength: 100_000,
+  maxTokens: 5000,
 };
 
 export interface MetaInfo {
@@ -83,6 +105,8 @@ interface Ctx {
   qs: QuerySchema;
   store: PgStore;
   fragments: Record<string, FragmentDefinitionNode>;
+  /** fragment name → its fields, expanded once per request */
+  expanded: Map<string, readonly FieldNode[]>;
   variables: Record<string, unknown>;
   deadline: number;
   rows: number;
@@ -115,8 +139,10 @@ export class QueryEngine {
     if (hit) return hit;
     let out: DocumentNode | readonly GraphQLError[];
     try {
-      const doc = parse(query, { maxTokens: 20_000 });
-      const errors = validate(this.schema, doc, [...specifiedRules, depthRule(this.limits.maxDepth)]);
+      const doc = parse(query, { maxTokens: this.limits.maxTokens });
+      // size first: some validation rules walk every path through the fragments
+      const tooBig = sizeCheck(doc, this.limits);
+      const errors = tooBig ? [tooBig] : validate(this.schema, doc, specifiedRules);
       out = errors.length ? errors : doc;
     } catch (e) {
       out = [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
@@ -145,6 +171,7 @@ export class QueryEngine {
       qs: this.qs,
       store: this.store,
       fragments,
+      expanded: new Map(),
       variables: vars.coerced,
       deadline: Date.now() + this.limits.timeoutMs,
       rows: 0,
@@ -174,39 +201,160 @@ function findOperation(doc: DocumentNode, name?: string): OperationDefinitionNod
   return ops[0];
 }
 
-/** Validation rule: selection depth (fragments followed, introspection fields not counted). */
-function depthRule(max: number): ValidationRule {
-  return (context) => {
-    const fragDepth = new Map<string, number>();
-    const depthOf = (set: SelectionSetNode, seen: Set<string>): number => {
-      let d = 0;
-      for (const s of set.selections) {
-        if (s.kind === Kind.FIELD) {
-          if (s.name.value.startsWith("__")) continue;
-          d = Math.max(d, s.selectionSet ? 1 + depthOf(s.selectionSet, seen) : 1);
-        } else if (s.kind === Kind.INLINE_FRAGMENT) {
-          d = Math.max(d, depthOf(s.selectionSet, seen));
-        } else {
-          const name = s.name.value;
-          if (seen.has(name)) continue;
-          let fd = fragDepth.get(name);
-          if (fd === undefined) {
-            const frag = context.getFragment(name);
-            fd = frag ? depthOf(frag.selectionSet, new Set([...seen, name])) : 0;
-            fragDepth.set(name, fd);
-          }
-          d = Math.max(d, fd);
-        }
-      }
-      return d;
-    };
-    return {
-      OperationDefinition(node) {
-        const d = depthOf(node.selectionSet, new Set());
-        if (d > max) context.reportError(new GraphQLError(`Query has a depth of ${d}, which exceeds the limit of ${max}`, { nodes: node }));
-      },
-    };
+/** Thrown inside a walk to stop it at the first bound passed. */
+class LimitExceeded {
+  readonly error: GraphQLError;
+  constructor(message: string, node?: OperationDefinitionNode) {
+    this.error = new GraphQLError(message, { nodes: node });
+  }
+}
+
+/**
+ * Bounds the document before validation, whose rules are not all linear: graphql-js's
+ * introspection-depth rule walks every path through the fragments, and the overlapping-fields
+ * rule compares every pair of fields under one response key (recursively) and walks each
+ * selection's fragment spreads transitively. Counted here, in time linear in the document and
+ * stopping at the first bound passed: fragment definitions; fields and aliases along every path
+ * with fragments expanded (memoised per selection set and fragment); then, over the merged
+ * selection sets execution sees, the fields per set and the pairs of fields that validation must
+ * compare. Directives and type conditions are ignored: an upper bound of what executes.
+ */
+export function sizeCheck(doc: DocumentNode, limits: QueryLimits): GraphQLError | null {
+  try {
+    sizeWalk(doc, limits);
+    return null;
+  } catch (e) {
+    if (e instanceof LimitExceeded) return e.error;
+    throw e;
+  }
+}
+
+function sizeWalk(doc: DocumentNode, limits: QueryLimits): void {
+  interface Size {
+    fields: number;
+    aliases: number;
+    /** fields of this selection set itself, fragments expanded */
+    flat: number;
+    /** selection depth, introspection fields not counted */
+    depth: number;
+  }
+  const EMPTY: Size = { fields: 0, aliases: 0, flat: 0, depth: 0 };
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  if (fragments.size > limits.maxFragments) throw new LimitExceeded(`The query defines more than ${limits.maxFragments} fragments`);
+  const tooManyFields = () => new LimitExceeded(`A selection set of the query has more than ${limits.maxFieldsPerSelection} fields (fragments expanded)`);
+  const exceeded = (s: Size) => {
+    if (s.flat > limits.maxFieldsPerSelection) throw tooManyFields();
+    if (s.fields > limits.maxFields) {
+      throw new LimitExceeded(`The query selects more than ${limits.maxFields} fields (counted along every path, fragments expanded); ask for less or split it`);
+    }
+    if (s.aliases > limits.maxAliases) {
+      throw new LimitExceeded(`The query uses more than ${limits.maxAliases} aliases (counted along every path, fragments expanded)`);
+    }
   };
+
+  // 1. fields and aliases along every path
+  const sizes = new Map<SelectionSetNode, Size>();
+  const inProgress = new Set<SelectionSetNode>();
+  const used = new Set<string>();
+  const sizeOf = (set: SelectionSetNode): Size => {
+    const hit = sizes.get(set);
+    if (hit) return hit;
+    inProgress.add(set);
+    const s: Size = { fields: 0, aliases: 0, flat: 0, depth: 0 };
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        s.fields++;
+        s.flat++;
+        if (sel.alias) s.aliases++;
+        const sub = sel.selectionSet ? sizeOf(sel.selectionSet) : EMPTY;
+        s.fields += sub.fields;
+        s.aliases += sub.aliases;
+        if (!sel.name.value.startsWith("__")) s.depth = Math.max(s.depth, 1 + sub.depth);
+      } else {
+        const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
+        if (sel.kind === Kind.FRAGMENT_SPREAD) {
+          used.add(sel.name.value);
+          // what graphql-js reports too; the walks below may then assume no cycles
+          if (frag && inProgress.has(frag.selectionSet)) throw new LimitExceeded(`Cannot spread fragment "${sel.name.value}" within itself.`);
+        }
+        const sub = frag ? sizeOf(frag.selectionSet) : EMPTY;
+        s.fields += sub.fields;
+        s.aliases += sub.aliases;
+        s.flat += sub.flat;
+        s.depth = Math.max(s.depth, sub.depth);
+      }
+      exceeded(s);
+    }
+    inProgress.delete(set);
+    sizes.set(set, s);
+    return s;
+  };
+  const roots: SelectionSetNode[] = [];
+  for (const d of doc.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+    roots.push(d.selectionSet);
+    const { depth } = sizeOf(d.selectionSet);
+    if (depth > limits.maxDepth) throw new LimitExceeded(`Query has a depth of ${depth}, which exceeds the limit of ${limits.maxDepth}`, d);
+  }
+  for (const f of fragments.values()) sizeOf(f.selectionSet);
+  // validation also walks fragments no operation uses (and then rejects them)
+  for (const [name, f] of fragments) if (!used.has(name)) roots.push(f.selectionSet);
+  const total: Size = { fields: 0, aliases: 0, flat: 0, depth: 0 };
+  for (const set of roots) {
+    const s = sizeOf(set);
+    total.fields += s.fields;
+    total.aliases += s.aliases;
+    exceeded(total);
+  }
+
+  // 2. merged selection sets (what execution sees), each counted once
+  const fragFields = new Map<string, readonly FieldNode[]>();
+  const flatten = (set: SelectionSetNode, into: Set<FieldNode>) => {
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) into.add(sel);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) flatten(sel.selectionSet, into);
+      else for (const f of fieldsOf(sel.name.value)) into.add(f);
+    }
+  };
+  const fieldsOf = (name: string): readonly FieldNode[] => {
+    const hit = fragFields.get(name);
+    if (hit) return hit;
+    const frag = fragments.get(name);
+    const out = new Set<FieldNode>();
+    if (frag) flatten(frag.selectionSet, out);
+    const list = [...out];
+    fragFields.set(name, list);
+    return list;
+  };
+  let pairs = 0;
+  const setIds = new Map<SelectionSetNode, number>();
+  const done = new Set<string>(); // merged selections already counted (validation compares them once too)
+  const merged = (sets: readonly SelectionSetNode[]) => {
+    const id = sets.map((set) => setIds.get(set) ?? (setIds.set(set, setIds.size), setIds.size - 1)).join(",");
+    if (done.has(id)) return;
+    done.add(id);
+    const nodes = new Set<FieldNode>();
+    for (const set of sets) flatten(set, nodes);
+    if (nodes.size > limits.maxFieldsPerSelection) throw tooManyFields();
+    const byKey = new Map<string, FieldNode[]>();
+    for (const f of nodes) {
+      const key = f.alias?.value ?? f.name.value;
+      const list = byKey.get(key);
+      list ? list.push(f) : byKey.set(key, [f]);
+    }
+    for (const [key, group] of byKey) {
+      pairs += (group.length * (group.length - 1)) / 2;
+      if (pairs > limits.maxFieldMerges) {
+        throw new LimitExceeded(
+          `The query repeats fields too often: more than ${limits.maxFieldMerges} pairs of fields share a response key (last: "${key}"); select each field once`,
+        );
+      }
+      const subs = group.flatMap((f) => (f.selectionSet ? [f.selectionSet] : []));
+      if (subs.length) merged(subs);
+    }
+  };
+  for (const set of roots) merged([set]);
 }
 
 function include(ctx: Pick<Ctx, "variables">, node: FieldNode | { directives?: FieldNode["directives"] }): boolean {
@@ -216,78 +364,130 @@ function include(ctx: Pick<Ctx, "variables">, node: FieldNode | { directives?: F
   return inc?.if !== false;
 }
 
-/** Fields of a selection by response key, fragments expanded (like graphql-js collectFields). */
+/** The fields a fragment contributes to a selection on `typeName` (nested spreads expanded),
+ * gathered once per request. */
+function fragmentFields(ctx: Pick<Ctx, "variables" | "fragments" | "expanded">, name: string, typeName: string): readonly FieldNode[] {
+  const frag = ctx.fragments[name];
+  if (!frag || frag.typeCondition.name.value !== typeName) return [];
+  const hit = ctx.expanded.get(name);
+  if (hit) return hit;
+  const out = new Set<FieldNode>();
+  ctx.expanded.set(name, []); // a cycle (rejected by validation) ends here
+  const visit = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (!include(ctx, s)) continue;
+      if (s.kind === Kind.FIELD) out.add(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (!s.typeCondition || s.typeCondition.name.value === typeName) visit(s.selectionSet);
+      } else for (const f of fragmentFields(ctx, s.name.value, typeName)) out.add(f);
+    }
+  };
+  visit(frag.selectionSet);
+  const list = [...out];
+  ctx.expanded.set(name, list);
+  return list;
+}
+
+/** Fields of a selection by response key, fragments expanded (like graphql-js collectFields:
+ * a fragment spread twice contributes its fields once). */
 function collect(
-  ctx: Pick<Ctx, "variables" | "fragments">,
+  ctx: Pick<Ctx, "variables" | "fragments" | "expanded">,
   typeName: string,
   sets: readonly (SelectionSetNode | undefined)[],
 ): Map<string, FieldNode[]> {
   const out = new Map<string, FieldNode[]>();
-  const visit = (set: SelectionSetNode, seen: Set<string>) => {
+  const add = (f: FieldNode) => {
+    const key = f.alias?.value ?? f.name.value;
+    const list = out.get(key);
+    if (!list) out.set(key, [f]);
+    else if (!list.includes(f)) list.push(f);
+  };
+  const visit = (set: SelectionSetNode) => {
     for (const s of set.selections) {
       if (!include(ctx, s)) continue;
-      if (s.kind === Kind.FIELD) {
-        const key = s.alias?.value ?? s.name.value;
-        const list = out.get(key);
-        list ? list.push(s) : out.set(key, [s]);
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        if (!s.typeCondition || s.typeCondition.name.value === typeName) visit(s.selectionSet, seen);
-      } else {
-        const name = s.name.value;
-        const frag = ctx.fragments[name];
-        if (!frag || seen.has(name) || frag.typeCondition.name.value !== typeName) continue;
-        seen.add(name);
-        visit(frag.selectionSet, seen);
-      }
+      if (s.kind === Kind.FIELD) add(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (!s.typeCondition || s.typeCondition.name.value === typeName) visit(s.selectionSet);
+      } else for (const f of fragmentFields(ctx, s.name.value, typeName)) add(f);
     }
   };
-  for (const set of sets) if (set) visit(set, new Set());
+  for (const set of sets) if (set) visit(set);
   return out;
 }
 
-/** first/skip bounds and the complexity estimate, before anything runs. */
+/**
+ * first/skip bounds and the complexity estimate (entities the query may return), before
+ * anything runs. The cost of a selection is linear in the multiplier its parent's `first`
+ * gives it, so each (selection sets, type) is costed once per unit and reused wherever it
+ * recurs; arguments only set the multiplier of their own field, so they need no key. The walk
+ * stops as soon as the running total passes maxComplexity.
+ */
 function analyze(ctx: Ctx, root: GraphQLObjectType, set: SelectionSetNode): GraphQLError[] {
   const errors: GraphQLError[] = [];
-  let cost = 0;
-  const walk = (type: GraphQLObjectType, sets: readonly (SelectionSetNode | undefined)[], mult: number, depth: number) => {
-    if (depth > 64) return;
-    for (const [, nodes] of collect(ctx, type.name, sets)) {
-      const name = nodes[0].name.value;
-      if (name.startsWith("__")) continue;
-      const def = type.getFields()[name];
-      if (!def) continue;
-      const named = getNamedType(def.type);
-      if (!isObjectType(named)) continue;
-      let args: Record<string, unknown>;
-      try {
-        args = getArgumentValues(def, nodes[0], ctx.variables);
-      } catch (e) {
-        errors.push(e as GraphQLError);
-        continue;
-      }
-      let m = mult;
-      if ("first" in args) {
-        const first = args.first as number;
-        const skip = (args.skip as number | undefined) ?? 0;
-        if (first < 0 || first > ctx.limits.maxFirst) {
-          errors.push(new GraphQLError(`The \`first\` argument must be between 0 and ${ctx.limits.maxFirst}, but is ${first}`, { nodes: nodes[0] }));
-        }
-        if (skip < 0 || skip > ctx.limits.maxSkip) {
-          errors.push(new GraphQLError(`The \`skip\` argument must be between 0 and ${ctx.limits.maxSkip}, but is ${skip}`, { nodes: nodes[0] }));
-        }
-        m = mult * Math.max(0, Math.min(first, ctx.limits.maxFirst));
-      }
-      cost += m;
-      walk(named, nodes.map((n) => n.selectionSet), m, depth + 1);
+  const unitCost = new Map<string, number>();
+  const setIds = new Map<SelectionSetNode, number>();
+  const reported = new Set<FieldNode>();
+  let total = 0;
+  const addCost = (c: number) => {
+    total += c;
+    if (total > ctx.limits.maxComplexity) {
+      throw new LimitExceeded(
+        `The query is too expensive: it may return ${total} or more entities, more than the limit of ${ctx.limits.maxComplexity}; lower \`first\` on nested fields`,
+      );
     }
   };
-  walk(root, [set], 1, 0);
-  if (cost > ctx.limits.maxComplexity) {
-    errors.push(
-      new GraphQLError(
-        `The query is too expensive: it may return up to ${cost} entities, more than the limit of ${ctx.limits.maxComplexity}; lower \`first\` on nested fields`,
-      ),
-    );
+  const costOf = (type: GraphQLObjectType, sets: readonly (SelectionSetNode | undefined)[], mult: number, depth: number): number => {
+    const ids = sets.map((s) => (s ? (setIds.get(s) ?? (setIds.set(s, setIds.size), setIds.size - 1)) : -1));
+    const key = `${type.name}:${ids.join(",")}`;
+    const hit = unitCost.get(key);
+    if (hit !== undefined) {
+      addCost(mult * hit);
+      return hit;
+    }
+    let cost = 0;
+    if (depth <= 64) {
+      for (const [, nodes] of collect(ctx, type.name, sets)) {
+        const name = nodes[0].name.value;
+        if (name.startsWith("__")) continue;
+        const def = type.getFields()[name];
+        if (!def) continue;
+        const named = getNamedType(def.type);
+        if (!isObjectType(named)) continue;
+        let args: Record<string, unknown>;
+        try {
+          args = getArgumentValues(def, nodes[0], ctx.variables);
+        } catch (e) {
+          if (!reported.has(nodes[0])) errors.push(e as GraphQLError);
+          reported.add(nodes[0]);
+          continue;
+        }
+        let m = 1;
+        if ("first" in args) {
+          const first = args.first as number;
+          const skip = (args.skip as number | undefined) ?? 0;
+          const report = !reported.has(nodes[0]); // once per field, however often it recurs
+          reported.add(nodes[0]);
+          if (report && (first < 0 || first > ctx.limits.maxFirst)) {
+            errors.push(new GraphQLError(`The \`first\` argument must be between 0 and ${ctx.limits.maxFirst}, but is ${first}`, { nodes: nodes[0] }));
+          }
+          if (report && (skip < 0 || skip > ctx.limits.maxSkip)) {
+            errors.push(new GraphQLError(`The \`skip\` argument must be between 0 and ${ctx.limits.maxSkip}, but is ${skip}`, { nodes: nodes[0] }));
+          }
+          m = Math.max(0, Math.min(first, ctx.limits.maxFirst));
+        }
+        cost += m;
+        addCost(mult * m);
+        cost += m * costOf(named, nodes.map((n) => n.selectionSet), mult * m, depth + 1);
+      }
+    }
+    unitCost.set(key, cost);
+    return cost;
+  };
+  try {
+    costOf(root, [set], 1, 0);
+  } catch (e) {
+    if (!(e instanceof LimitExceeded)) throw e;
+    errors.push(e.error);
   }
   return errors;
 }
@@ -302,13 +502,25 @@ function check(ctx: Ctx) {
   if (Date.now() > ctx.deadline) throw new GraphQLError(`The query took longer than ${ctx.limits.timeoutMs} ms and was stopped`);
 }
 
-async function sqlRows(ctx: Ctx, sql: string, params: unknown[]): Promise<Row[]> {
+/** At most this many rows for the next statement: one past what is left of maxRows, so
+ * passing it is detected without loading a big result. */
+function rowCap(ctx: Ctx): number {
+  return Math.max(1, ctx.limits.maxRows - ctx.rows + 1);
+}
+
+/** Runs one statement; `sql` gets the row cap for its LIMIT. */
+async function sqlRows(ctx: Ctx, sql: (cap: number) => string, params: unknown[]): Promise<Row[]> {
+  // PGlite runs each statement synchronously in wasm: give other requests a turn in between
+  await new Promise((resolve) => setImmediate(resolve));
   check(ctx);
   let rows: Row[];
   try {
-    rows = (await ctx.store.sql.query<Row>(sql, params)).rows;
+    rows = (await ctx.store.sql.query<Row>(sql(rowCap(ctx)), params, { timeoutMs: ctx.limits.statementTimeoutMs })).rows;
   } catch (e) {
     const msg = (e as Error).message;
+    if ((e as { code?: string }).code === "57014") {
+      throw new GraphQLError(`A database statement of the query took longer than ${ctx.limits.statementTimeoutMs} ms and was stopped`);
+    }
     if (/tsquery/i.test(msg)) throw new GraphQLError(`Invalid full-text search text: ${msg}`);
     throw new GraphQLError(`Store error: ${msg}`);
   }
@@ -390,13 +602,14 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
   await checkBlock(ctx, args.block);
   const e = root.entity;
   const b = new SqlBuilder();
-  let sql: string;
+  let sql: (cap: number) => string;
   if (root.kind === "single") {
-    sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE c.id = ${b.p(idParam(e, args.id!))}`;
+    const id = b.p(idParam(e, args.id!));
+    sql = () => `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE c.id = ${id}`; // a primary key: one row at most
   } else if (root.kind === "collection") {
     const where = compileFilter(ctx.qs, b, e, args.where, "c");
     const order = compileOrder(ctx.model, e, args.orderBy, args.orderDirection, "c");
-    sql = `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE ${where} ORDER BY ${order} LIMIT ${Number(args.first)} OFFSET ${Number(args.skip ?? 0)}`;
+    sql = (cap) => `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c WHERE ${where} ORDER BY ${order} LIMIT ${Math.min(Number(args.first), cap)} OFFSET ${Number(args.skip ?? 0)}`;
   } else if (root.kind === "search") {
     const text = toTsQueryText(String(args.text));
     if (text === null) return [];
@@ -404,10 +617,10 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
     const tsq = `to_tsquery('${ft.config}'::regconfig, ${b.p(text, "::text")})`;
     const where = compileFilter(ctx.qs, b, e, args.where, "c");
     const rank = ft.algorithm === "proximityRank" ? "ts_rank_cd" : "ts_rank";
-    sql =
+    sql = (cap) =>
       `SELECT ${columns(ctx.model, e)} FROM ${tableRef(e)} c, ${tsq} AS tsq ` +
       `WHERE c.${q(ft.column)} @@ tsq AND ${where} ` +
-      `ORDER BY ${rank}(c.${q(ft.column)}, tsq) DESC, c.id ASC LIMIT ${Number(args.first)} OFFSET ${Number(args.skip ?? 0)}`;
+      `ORDER BY ${rank}(c.${q(ft.column)}, tsq) DESC, c.id ASC LIMIT ${Math.min(Number(args.first), cap)} OFFSET ${Number(args.skip ?? 0)}`;
   } else {
     throw new GraphQLError(`Unknown query field ${name}`);
   }
@@ -460,8 +673,9 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
       // a single reference: one lookup by ids
       const ids = [...new Set(objs.map((o) => o[RAW]![f.name]).filter((x) => x != null))];
       const b = new SqlBuilder();
+      const idList = b.p(ids);
       const rows = ids.length
-        ? await sqlRows(ctx, `SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id = ANY(${b.p(ids)})`, b.params)
+        ? await sqlRows(ctx, (cap) => `SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id = ANY(${idList}) LIMIT ${cap}`, b.params)
         : [];
       const byId = new Map(rows.map((r) => [String(r.id), mkObj(r)]));
       for (const o of objs) {
@@ -476,20 +690,20 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
       const where = compileFilter(ctx.qs, b, t, args.where, "c");
       const order = compileOrder(ctx.model, t, args.orderBy, args.orderDirection, "c");
       const page = `LIMIT ${Number(args.first ?? 100)} OFFSET ${Number(args.skip ?? 0)}`;
-      let sql: string;
+      let sql: (cap: number) => string;
       if (f.derivedFrom) {
         const tf = t.fieldMap.get(f.derivedFrom)!;
         const link = tf.list ? `p.pid = ANY(c.${q(tf.name)})` : `c.${q(tf.name)} = p.pid`;
         const pidType = e.idType === "Int8" ? "int8[]" : "text[]";
-        sql =
+        sql = (cap) =>
           `SELECT p.pid AS "__parent", x.* FROM unnest(${b.p(parents, `::${pidType}`)}) AS p(pid) CROSS JOIN LATERAL ` +
-          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE ${link} AND ${where} ORDER BY ${order} ${page}) x`;
+          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE ${link} AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
       } else {
         const lists: Record<string, unknown[]> = {};
         for (const o of objs) lists[String(o[RAW]!.id)] = (o[RAW]![f.name] as unknown[] | null) ?? [];
-        sql =
+        sql = (cap) =>
           `SELECT p.key AS "__parent", x.* FROM jsonb_each(${b.p(JSON.stringify(lists), "::jsonb")}) AS p CROSS JOIN LATERAL ` +
-          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id::text IN (SELECT jsonb_array_elements_text(p.value)) AND ${where} ORDER BY ${order} ${page}) x`;
+          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id::text IN (SELECT jsonb_array_elements_text(p.value)) AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
       }
       const rows = await sqlRows(ctx, sql, b.params);
       const byParent = new Map<string, Obj[]>();

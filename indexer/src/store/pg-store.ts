@@ -13,9 +13,16 @@ import type { BlockPtr, EntityChange, EntityData } from "./types.ts";
 
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /** Cancel the statement after this long. Real Postgres only: PGlite runs a statement
+   * synchronously in wasm and ignores statement_timeout, so callers bound PGlite's work with
+   * row LIMITs and checks between statements. */
+  timeoutMs?: number;
+}
+
 /** The minimal SQL surface the store and the GraphQL server use. */
 export interface SqlExecutor {
-  query<T = Row>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  query<T = Row>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<{ rows: T[] }>;
   exec(sql: string): Promise<void>;
 }
 
@@ -60,7 +67,8 @@ class PgliteClient implements SqlClient {
     this.tail = run.catch(() => {});
     return run;
   }
-  query<T>(sql: string, params?: unknown[]) {
+  query<T>(sql: string, params?: unknown[], _opts?: QueryOptions) {
+    // opts.timeoutMs is not applied: PGlite accepts SET statement_timeout but never fires it
     return this.locked(async () => ({ rows: (await this.db.query<T>(sql, params as unknown[])).rows }));
   }
   exec(sql: string) {
@@ -112,9 +120,19 @@ async function connectPg(connectionString: string): Promise<SqlClient> {
       await c.query(sql);
     },
   });
+  // statements with a timeout go through their own connections, so indexing writes never get one
+  const timed = new Map<number, any>();
+  const timedPool = (ms: number) => {
+    const key = Math.max(1, Math.ceil(ms));
+    let p = timed.get(key);
+    if (!p) timed.set(key, (p = new Pool({ connectionString, max: 4, statement_timeout: key })));
+    return p;
+  };
   const base = wrap(pool);
   const client: SqlClient = {
     ...base,
+    query: async (sql, params, opts) =>
+      ({ rows: (await (opts?.timeoutMs ? timedPool(opts.timeoutMs) : pool).query(sql, params)).rows }),
     execAtomic: (script) => client.transaction((tx) => tx.exec(script)),
     async transaction(fn) {
       const c = await pool.connect();
@@ -130,7 +148,9 @@ async function connectPg(connectionString: string): Promise<SqlClient> {
         c.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), ...[...timed.values()].map((p) => p.end())]);
+    },
   };
   return client;
 }

@@ -1,0 +1,271 @@
+// Abuse limits of the GraphQL server: analysis that stays fast on hostile query shapes (nested
+// fragments with aliases, issue 12 finding 1), field/alias budgets, cost semantics, row caps and
+// statement timeouts.
+import { getIntrospectionQuery } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QueryEngine, type MetaInfo, type QueryLimits } from "../../src/graphql/execute.ts";
+import { startGraphqlServer, type GraphqlServer } from "../../src/graphql/server.ts";
+import type { PgStore, QueryOptions, SqlClient } from "../../src/store/pg-store.ts";
+import { seed } from "./fixture.ts";
+
+let store: PgStore;
+let server: GraphqlServer;
+
+beforeAll(async () => {
+  ({ store } = await seed());
+  server = await startGraphqlServer({ store, port: 0 });
+});
+afterAll(async () => {
+  await server?.stop();
+  await store?.close();
+});
+
+async function gql(query: string): Promise<{ data?: any; errors?: { message: string }[] }> {
+  const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+const meta = async (): Promise<MetaInfo> => ({ block: { number: 13, hash: "0x0d" }, hasIndexingErrors: false });
+const engine = (limits: Partial<QueryLimits>) => new QueryEngine(store, meta, limits);
+
+/** Nine nested named fragments, each with k fields spreading the next one (aliased, or the same
+ * field repeated, which graphql-js merges); every list has `first: 0`, so the estimated cost is
+ * 0 while a walk along every path visits k^9 of them. */
+function fragmentBomb(k: number, aliases = true): string {
+  const frags: string[] = [];
+  for (let i = 1; i <= 9; i++) {
+    const onProduct = i % 2 === 1;
+    const field = i === 9 ? null : onProduct ? "seller" : "products(first: 0)";
+    const body = field ? Array.from({ length: k }, (_, j) => `${aliases ? `a${j}: ` : ""}${field} { ...F${i + 1} }`).join(" ") : "id";
+    frags.push(`fragment F${i} on ${onProduct ? "Product" : "Account"} { ${body} }`);
+  }
+  return `{ products(first: 0) { ...F1 } }\n${frags.join("\n")}`;
+}
+
+/** The same through introspection: `ofType` does not count for graphql-js's introspection depth
+ * rule, which walks every path through the fragments during validation. */
+function introspectionBomb(k: number): string {
+  const frags: string[] = [];
+  for (let i = 1; i <= 9; i++) {
+    const body = i < 9 ? Array.from({ length: k }, (_, j) => `a${j}: ofType { ...F${i + 1} }`).join(" ") : "name";
+    frags.push(`fragment F${i} on __Type { ${body} }`);
+  }
+  return `{ __schema { types { ...F1 } } }\n${frags.join("\n")}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs the query through the engine the HTTP handler calls, `runs` times with a fresh text (no
+ * parse cache); returns the median time and the last result. */
+async function timed(query: string, runs = 5) {
+  const times: number[] = [];
+  let result: Awaited<ReturnType<QueryEngine["run"]>> | undefined;
+  for (let run = 0; run < runs; run++) {
+    const t0 = performance.now();
+    result = await server.engine.run({ query: `${query}\n# run ${run}` });
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), result: result! };
+}
+
+describe("query analysis is linear in the query's size", () => {
+  it("rejects the nested-fragment alias bomb in < 50 ms for k = 5, 6, 7, 10", async () => {
+    const ms = new Map<number, number>();
+    for (const k of [5, 6, 7, 10]) {
+      const query = fragmentBomb(k);
+      expect(query.length).toBeLessThan(3000);
+      const r = await timed(query);
+      ms.set(k, r.ms);
+      expect(r.ms).toBeLessThan(50);
+      expect(r.result.data).toBeUndefined();
+      expect(r.result.errors?.map((e) => e.message)).toEqual([expect.stringMatching(/The query uses more than 100 aliases/)]);
+    }
+    // no growth with k beyond noise
+    expect(ms.get(10)!).toBeLessThan(Math.max(3 * ms.get(5)!, 10));
+    // over HTTP the client gets a plain GraphQL error
+    expect((await gql(fragmentBomb(7))).errors?.[0].message).toMatch(/more than 100 aliases/);
+  });
+
+  it("rejects the same shape without aliases (repeated fields) by the field budget", async () => {
+    for (const k of [5, 10]) {
+      const r = await timed(fragmentBomb(k, false));
+      expect(r.ms).toBeLessThan(50);
+      expect(r.result.errors?.[0].message).toMatch(/The query selects more than 2000 fields/);
+    }
+  });
+
+  it("rejects other shapes that make validation super-linear, each in < 50 ms", async () => {
+    const rep = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(" ");
+    const cases: [string, string, RegExp][] = [
+      // graphql-js's introspection-depth rule walks every path: ofType does not count as depth
+      ["introspection bomb", introspectionBomb(10), /more than 100 aliases/],
+      // the overlapping-fields rule compares every pair of repeated fields, recursively
+      ["repeated fields", `{ products(first: 0) { ${rep(10, () => `seller { ${rep(10, () => "products(first: 0) { id }")} }`)} } }`, /more than 1000 pairs of fields share a response key/],
+      ["repeated fields, 6 KB", `{ products(first: 0) { ${rep(100, () => `seller { ${rep(19, () => "id")} }`)} } }`, /selects more than 2000 fields/],
+      // ... and walks each selection's fragment spreads transitively
+      ["fragment chain", `{ ${rep(99, (i) => `p${i}: products(first: 0) { ...G0 }`)} } ${rep(100, (i) => `fragment G${i} on Product { ${i < 99 ? `...G${i + 1}` : "id"} }`)}`, /defines more than 50 fragments/],
+      ["deep nesting", `{ ${"products { seller { ".repeat(300)}id${" } }".repeat(300)} }`, /depth of 601, which exceeds the limit of 10/],
+      ["fragment cycle", `{ products { ...A } } fragment A on Product { seller { ...B } } fragment B on Account { products { ...A } }`, /Cannot spread fragment "A" within itself/],
+      ["many tokens", `{ ${rep(2000, (i) => `a${i}: id`)} }`, /contains more tha[nt] 5000 tokens/], // graphql-js spells it "more that"
+    ];
+    for (const [name, query, message] of cases) {
+      const r = await timed(query);
+      expect(r.result.errors?.[0].message, name).toMatch(message);
+      expect(r.ms, name).toBeLessThan(50);
+    }
+  });
+
+  it("costs the bomb in linear time even with the field and alias budgets lifted", async () => {
+    const e = engine({ maxFields: Infinity, maxAliases: Infinity, maxFieldMerges: Infinity });
+    for (const k of [5, 10]) {
+      const t0 = performance.now();
+      const r = await e.run({ query: fragmentBomb(k) });
+      expect(performance.now() - t0).toBeLessThan(100);
+      expect(r).toEqual({ data: { products: [] } }); // cost 0, as before
+    }
+  });
+
+  it("still answers the standard introspection query and fragment reuse", async () => {
+    const intro = await server.engine.run({ query: getIntrospectionQuery() });
+    expect(intro.errors).toBeUndefined();
+    expect((intro.data as any).__schema.queryType.name).toBe("Query");
+    const r = await gql(`{
+      a: products(first: 2) { ...P } b: products(first: 2, skip: 2) { ...P }
+      accounts(first: 2) { products(first: 2) { ...P } }
+    }
+    fragment P on Product { id title seller { id productsPublished } policy { id version } agreements(first: 5) { id consumer { id } } }`);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.a.map((p: { id: string }) => p.id)).toEqual(["1", "10"]);
+    expect(r.data.b.map((p: { id: string }) => p.id)).toEqual(["11", "2"]);
+  });
+});
+
+describe("field and alias budgets", () => {
+  it("limits fields per selection set, fragments expanded and repeated fields merged", async () => {
+    const e = engine({ maxFieldsPerSelection: 4 });
+    expect((await e.run({ query: `{ products { id title price active } }` })).errors).toBeUndefined();
+    const r = await e.run({ query: `{ products { id title ...P } } fragment P on Product { price active seller { id } }` });
+    expect(r.errors?.[0].message).toBe("A selection set of the query has more than 4 fields (fragments expanded)");
+    // two copies of `seller` merge into one selection of 5 fields
+    const merged = await e.run({ query: `{ products { seller { id revenue spent } seller { salesCount purchasesCount } } }` });
+    expect(merged.errors?.[0].message).toBe("A selection set of the query has more than 4 fields (fragments expanded)");
+  });
+
+  it("limits fields along every path, aliases, repeated fields and fragments", async () => {
+    const e = engine({ maxFields: 6, maxAliases: 2, maxFieldMerges: 2, maxFragments: 2 });
+    const ok = `{ products { id ...S } } fragment S on Product { seller { id } x: title }`;
+    expect((await e.run({ query: ok })).errors).toBeUndefined(); // 5 fields, 1 alias
+    // the fragment counts once per place it is spread
+    const twice = `{ products { id ...S } more: products { ...S } } fragment S on Product { seller { id } title }`;
+    expect((await e.run({ query: twice })).errors?.[0].message).toMatch(/^The query selects more than 6 fields/);
+    const aliased = `{ a: products { b: id c: title } }`;
+    expect((await e.run({ query: aliased })).errors?.[0].message).toMatch(/^The query uses more than 2 aliases/);
+    // a field selected again pairs with each earlier copy: 3 copies, 3 pairs
+    expect((await e.run({ query: `{ products { id id } }` })).errors).toBeUndefined();
+    expect((await e.run({ query: `{ products { id id id } }` })).errors?.[0].message).toMatch(/^The query repeats fields too often: more than 2 pairs/);
+    const frags = `{ products { ...A ...B ...C } } fragment A on Product { id } fragment B on Product { title } fragment C on Product { price }`;
+    expect((await e.run({ query: frags })).errors?.[0].message).toBe("The query defines more than 2 fragments");
+  });
+});
+
+describe("cost estimate (entities a query may return)", () => {
+  it("is the same as along every path, also when a fragment's selection recurs", async () => {
+    // 10 accounts + 10·10 products, 5 accounts + 5·10 products = 165
+    const q = `{ accounts(first: 10) { ...A } x: accounts(first: 5) { ...A } } fragment A on Account { products(first: 10) { id } }`;
+    expect((await engine({ maxComplexity: 165 }).run({ query: q })).errors).toBeUndefined();
+    const r = await engine({ maxComplexity: 164 }).run({ query: q });
+    expect(r.errors?.map((e) => e.message)).toEqual([
+      "The query is too expensive: it may return 165 or more entities, more than the limit of 164; lower `first` on nested fields",
+    ]);
+    // 10 + 10·10 + 10 + 10·10 + 10·10·10 = 1220
+    const q2 = `{ products(first: 10) { ...P } accounts(first: 10) { products(first: 10) { ...P } } }
+      fragment P on Product { agreements(first: 10) { id } }`;
+    expect((await engine({ maxComplexity: 1220 }).run({ query: q2 })).errors).toBeUndefined();
+    expect((await engine({ maxComplexity: 1219 }).run({ query: q2 })).errors?.[0].message).toMatch(/1220 or more entities/);
+  });
+
+  it("stops at the limit and reports first/skip errors once per field", async () => {
+    const r = await server.engine.run({
+      query: `{ a: accounts { ...A } b: accounts { ...A } } fragment A on Account { products(first: 5000) { id } }`,
+    });
+    expect(r.errors?.map((e) => e.message)).toEqual(["The `first` argument must be between 0 and 1000, but is 5000"]);
+  });
+});
+
+/** Records the statements the engine runs (and what they return) on the shared store. */
+function spySql(sql: SqlClient, replace?: (text: string) => Promise<{ rows: unknown[] }> | undefined) {
+  const calls: { sql: string; rows: number; opts?: QueryOptions }[] = [];
+  const original = sql.query;
+  sql.query = (async (text: string, params?: unknown[], opts?: QueryOptions) => {
+    const res = (await replace?.(text)) ?? (await original.call(sql, text, params, opts));
+    calls.push({ sql: text, rows: res.rows.length, opts });
+    return res;
+  }) as SqlClient["query"];
+  return { calls, restore: () => (sql.query = original) };
+}
+
+describe("SQL work per query", () => {
+  it("stops loading rows once maxRows is passed, without loading the rest", async () => {
+    const spy = spySql(store.sql);
+    try {
+      const r = await engine({ maxRows: 3 }).run({ query: `{ products(first: 100) { id } }` });
+      expect(r.errors?.[0].message).toBe("The query loads more than 3 entities; narrow it with where / first");
+      expect(spy.calls.map((c) => c.rows)).toEqual([4]);
+      spy.calls.length = 0;
+      // nested: 2 products, then their agreements capped at what is left (1 + 1)
+      const nested = await engine({ maxRows: 3 }).run({ query: `{ products(first: 2, orderBy: createdAt) { agreements { id } } }` });
+      expect(nested.errors?.[0].message).toMatch(/loads more than 3 entities/);
+      expect(spy.calls.map((c) => c.rows)).toEqual([2, 2]);
+      expect(spy.calls[1].sql).toMatch(/ LIMIT 2$/);
+      spy.calls.length = 0;
+      // exactly maxRows is fine
+      const exact = await engine({ maxRows: 3 }).run({ query: `{ products(first: 3) { id } }` });
+      expect(exact.errors).toBeUndefined();
+      expect(exact.data?.products).toHaveLength(3);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it("asks for a statement timeout and reports a cancelled statement as a GraphQL error", async () => {
+    const spy = spySql(store.sql, async () => {
+      throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
+    });
+    try {
+      const r = await engine({ statementTimeoutMs: 250 }).run({ query: `{ products { id } }` });
+      expect(r.errors?.[0].message).toBe("A database statement of the query took longer than 250 ms and was stopped");
+    } finally {
+      spy.restore();
+    }
+    const spy2 = spySql(store.sql);
+    try {
+      await engine({ statementTimeoutMs: 250 }).run({ query: `{ products { id seller { id } } }` });
+      expect(spy2.calls.map((c) => c.opts?.timeoutMs)).toEqual([250, 250]);
+    } finally {
+      spy2.restore();
+    }
+  });
+
+  it("PGlite does not enforce statement_timeout (if this fails, it does now: use it)", async () => {
+    const t0 = performance.now();
+    const r = await store.sql.transaction(async (tx) => {
+      await tx.exec("SET LOCAL statement_timeout = 20");
+      return tx.query<{ ok: number }>("SELECT 1 AS ok FROM pg_sleep(0.2)");
+    });
+    expect(r.rows).toEqual([{ ok: 1 }]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+  });
+
+  it("lets other work run between the statements of one query", async () => {
+    // PGlite never yields while it runs statements; the engine does between them
+    let fired = false;
+    setTimeout(() => (fired = true), 0);
+    const r = await server.engine.run({ query: `{ products(first: 3) { seller { id } policy { id } agreements { id } } }` });
+    expect(r.errors).toBeUndefined();
+    expect(fired).toBe(true);
+  });
+});
