@@ -89,53 +89,39 @@ async function npmChromium(): Promise<{ executablePath: string; version: string;
   const version: string = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).version;
   const bin = join(pkgDir, "bin");
   const dir = join(ROOT, "node_modules", ".cache", `kraken-chromium-${version}`);
-  const done = join(dir, ".complete");
   const { inflate } = await import("@sparticuz/chromium");
-  if (!existsSync(done)) {
-    const staging = `${dir}.${process.pid}.tmp`;
+
+  /** Inflates `archives` of the package into `target`, once, atomically. */
+  const unpackOnce = async (target: string, archives: string[]) => {
+    if (existsSync(join(target, ".complete"))) return;
+    const staging = `${target}.${process.pid}.tmp`;
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     const tmpdir = process.env.TMPDIR;
     process.env.TMPDIR = staging; // inflate() writes into os.tmpdir()
     try {
-      await Promise.all(["chromium.br", "fonts.tar.br", "swiftshader.tar.br"].map((f) => inflate(join(bin, f))));
+      await Promise.all(archives.map((f) => inflate(join(bin, f))));
     } finally {
       if (tmpdir === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = tmpdir;
     }
     writeFileSync(join(staging, ".complete"), version);
     try {
-      renameSync(staging, dir);
+      renameSync(staging, target);
     } catch {
       rmSync(staging, { recursive: true, force: true }); // another process got there first
     }
-  }
+  };
+
+  await unpackOnce(dir, ["chromium.br", "fonts.tar.br", "swiftshader.tar.br"]);
   const executablePath = join(dir, "chromium");
   accessSync(executablePath, constants.X_OK); // throws if missing or not executable
   return {
     executablePath,
     version,
     async libDir() {
-      const libs = join(dir, "al2023");
-      if (!existsSync(join(libs, ".complete"))) {
-        const staging = `${libs}.${process.pid}.tmp`;
-        mkdirSync(staging, { recursive: true });
-        const tmpdir = process.env.TMPDIR;
-        process.env.TMPDIR = staging;
-        try {
-          await inflate(join(bin, "al2023.tar.br"));
-        } finally {
-          if (tmpdir === undefined) delete process.env.TMPDIR;
-          else process.env.TMPDIR = tmpdir;
-        }
-        writeFileSync(join(staging, ".complete"), version);
-        try {
-          renameSync(staging, libs);
-        } catch {
-          rmSync(staging, { recursive: true, force: true });
-        }
-      }
-      return join(libs, "al2023", "lib");
+      await unpackOnce(join(dir, "al2023"), ["al2023.tar.br"]);
+      return join(dir, "al2023", "al2023", "lib");
     },
   };
 }
