@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     deploymentsDir,
     seed: externalRpc ? env.KRAKEN_SEED === "1" : true,
     deployerKey: env.KRAKEN_DEPLOYER_KEY as Hex | undefined,
+    adminAddress: env.KRAKEN_ADMIN_ADDRESS as Hex | undefined,
     streamRegistry: env.KRAKEN_STREAMR_REGISTRY as Hex | undefined,
     log,
   });

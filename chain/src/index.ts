@@ -28,6 +28,8 @@ export interface ChainOptions {
   dataDir?: string;
   /** Receives human-readable status lines (default: stderr). */
   log?: (line: string) => void;
+  /** Chain id (default LOCAL_CHAIN_ID); tests use another to stand in for a non-local chain. */
+  chainId?: number;
 }
 
 export interface RunningChain {
@@ -49,6 +51,7 @@ const SAVE_MIN_MS = 500; // at most two saves a second: bounds what a SIGKILL ca
 const SAVE_ANYWAY_MS = 2000; // catches changes without a new block (anvil_setBalance, evm_increaseTime ...)
 
 export async function startChain(opts: ChainOptions = {}): Promise<RunningChain> {
+  const chainId = opts.chainId ?? CHAIN_ID;
   const port = opts.port ?? 8545;
   const dataDir = resolve(opts.dataDir ?? join(REPO_ROOT, ".data", "chain"));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[chain] ${line}\n`));
@@ -67,7 +70,7 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
   // Gas is free, as on a permissioned consortium chain: base fee 0, and the front suggests no
   // tip. (Not anvil's --gas-price 0 / --disable-min-priority-fee: with them, anvil fills an
   // eth_sendTransaction without fees with a tip above the fee cap and rejects it.)
-  const args = ["--host", HOST, "--port", String(anvilPort), "--chain-id", String(CHAIN_ID),
+  const args = ["--host", HOST, "--port", String(anvilPort), "--chain-id", String(chainId),
     "--mnemonic", DEV_MNEMONIC, "--accounts", "20", "--balance", "10000", "--silent",
     "--base-fee", "0"];
   if (hadState) args.push("--load-state", stateFile);
@@ -95,7 +98,7 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
 
   const started = Date.now();
   try {
-    await waitForRpc(rpcUrl, () => exited, 30_000);
+    await waitForRpc(rpcUrl, chainId, () => exited, 30_000);
   } catch (err) {
     stopping = true;
     child.stdin!.end();
@@ -124,7 +127,7 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
     throw new Error(`the local chain could not listen on ${publicRpcUrl}: ${(err as Error).message}`);
   }
   log(`${hadState ? `loaded ${Number(latest.number) + 1} blocks from ${stateFile}` : `new chain, state in ${stateFile}`}; ` +
-    `listening on ${publicRpcUrl} and ${wsUrl} (chainId ${CHAIN_ID}, free gas) after ${Date.now() - started} ms`);
+    `listening on ${publicRpcUrl} and ${wsUrl} (chainId ${chainId}, free gas) after ${Date.now() - started} ms`);
 
   // Persistence loop.
   let lastHash: string = latest.hash;
@@ -276,13 +279,13 @@ function writeAtomically(file: string, data: Buffer) {
   renameSync(tmp, file);
 }
 
-async function waitForRpc(url: string, exited: () => string | undefined, timeoutMs: number) {
+async function waitForRpc(url: string, chainId: number, exited: () => string | undefined, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = exited();
     if (why) throw new Error(`anvil ended with ${why}`);
     try {
-      if (Number(await rpc(url, "eth_chainId", [])) === CHAIN_ID) return;
+      if (Number(await rpc(url, "eth_chainId", [])) === chainId) return;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) throw new Error(`no JSON-RPC answer on ${url} within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 25));

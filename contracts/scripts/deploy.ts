@@ -4,8 +4,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Abi, Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
-import { zeroAddress } from "viem";
-import { CONTRACT_NAMES, type ContractName, type Deployment } from "@kraken/sdk";
+import { getAddress, isAddress, zeroAddress, zeroHash } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { CONTRACT_NAMES, DEV_MNEMONIC, LOCAL_CHAIN_ID, type ContractName, type Deployment } from "@kraken/sdk";
 import { streamRegistryAbi, streamRegistryBytecode, TRUSTED_ROLE } from "@kraken/streamr/registry";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -23,12 +24,55 @@ export function artifactsHash(): string {
   return h.digest("hex").slice(0, 16);
 }
 
+/** Why a deployment was refused before anything was sent to the chain. */
+export type DeploymentRefusal = "no-deployer-key" | "development-key" | "development-admin" | "invalid-admin" | "seed-needs-development-admin";
+
+export class DeploymentRefusedError extends Error {
+  override readonly name = "DeploymentRefusedError";
+  constructor(readonly code: DeploymentRefusal, message: string) {
+    super(message);
+  }
+}
+
+/** The first 20 accounts of the public development mnemonic ("test test … junk"): anyone can sign for them. */
+export const DEV_ACCOUNTS: readonly Address[] = Array.from({ length: 20 }, (_, i) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address);
+
+export function isDevAccount(address: Address): boolean {
+  return DEV_ACCOUNTS.some((a) => a.toLowerCase() === address.toLowerCase());
+}
+
+/**
+ * Throws DeploymentRefusedError when `deployer` or `admin` may not be used on chain `chainId`:
+ * off the local chain, neither may be a public development account, and `admin` must be a
+ * non-zero address.
+ */
+export function checkDeploymentKeys(chainId: number, deployer: Address, admin: Address): void {
+  if (!isAddress(admin, { strict: false }) || admin.toLowerCase() === zeroAddress) {
+    throw new DeploymentRefusedError("invalid-admin", `the admin address ${admin} is not a valid non-zero address`);
+  }
+  if (chainId === LOCAL_CHAIN_ID) return;
+  if (isDevAccount(deployer)) {
+    throw new DeploymentRefusedError("development-key",
+      `refusing to deploy to chain ${chainId} with ${deployer}, a public development account (its key is in the "test test … junk" mnemonic): set KRAKEN_DEPLOYER_KEY to a key of your own`);
+  }
+  if (isDevAccount(admin)) {
+    throw new DeploymentRefusedError("development-admin",
+      `refusing to make ${admin}, a public development account, the admin on chain ${chainId}: set KRAKEN_ADMIN_ADDRESS to an address you control (e.g. a multisig)`);
+  }
+}
+
 export interface DeployOptions {
   network: string;
   rpcUrl: string;
   wallet: WalletClient<Transport, Chain, Account>;
   publicClient: PublicClient;
-  admin: Address; // consortium admin: trusted-issuer registry and token minting
+  /**
+   * Consortium admin: trusted-issuer registry and token minting. When it is not the deployer
+   * (e.g. a multisig), the deployer keeps no role: DataToken and Credentials are constructed
+   * with it as admin, and a StreamRegistry deployed here is handed over to it. Off the local
+   * chain neither it nor the deployer may be a public development account.
+   */
+  admin: Address;
   /**
    * Streamr's StreamRegistryV5 for stream products: undefined deploys a new one (the deployer
    * becomes its admin), an address reuses that registry (its admin must then grant
@@ -39,6 +83,11 @@ export interface DeployOptions {
 }
 
 export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
+  const chainId = await o.publicClient.getChainId();
+  const deployer = o.wallet.account.address;
+  checkDeploymentKeys(chainId, deployer, o.admin);
+  const admin = getAddress(o.admin);
+  const handover = admin !== getAddress(deployer);
   const contracts = {} as Deployment["contracts"];
   const deployOne = async (name: ContractName, args: unknown[]) => {
     const { abi, bytecode } = artifact(name);
@@ -71,8 +120,8 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
     streamRegistry = o.streamRegistry;
   }
 
-  const token = await deployOne("DataToken", [o.admin]);
-  const credentials = await deployOne("Credentials", [o.admin]);
+  const token = await deployOne("DataToken", [admin]);
+  const credentials = await deployOne("Credentials", [admin]);
   const catalogue = await deployOne("Catalogue", [streamRegistry ?? zeroAddress]);
   const policies = await deployOne("Policies", [catalogue]);
   const agreements = await deployOne("Agreements", [token, catalogue, policies, credentials]);
@@ -84,10 +133,22 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
       o.log?.(`could not grant TRUSTED_ROLE on ${streamRegistry} to Agreements ${agreements}: ${(err as Error).message.split("\n")[0]}; the registry's admin must do it before stream products can be bought`);
     }
   }
+  if (handover && streamRegistry && o.streamRegistry === undefined) {
+    // The registry deployed above made the deployer its admin and a trusted account: hand the
+    // admin role over, then give up both (the admin can grant TRUSTED_ROLE itself if needed).
+    const call = (functionName: "grantRole" | "renounceRole", role: Hex, account: Address) =>
+      registryCall(functionName, o.wallet.writeContract({ address: streamRegistry, abi: streamRegistryAbi, functionName, args: [role, account] }));
+    await call("grantRole", zeroHash, admin);
+    await call("renounceRole", TRUSTED_ROLE, deployer);
+    await call("renounceRole", zeroHash, deployer);
+    o.log?.(`handed StreamRegistryV5 ${streamRegistry} over to ${admin}`);
+  }
+  if (handover) await assertNoDeployerRoles(o, deployer, admin, token, credentials, o.streamRegistry === undefined ? streamRegistry : undefined);
 
   return {
     network: o.network,
-    chainId: await o.publicClient.getChainId(),
+    chainId,
+    admin,
     rpcUrl: o.rpcUrl,
     deploymentBlock: Math.min(...CONTRACT_NAMES.map((n) => contracts[n].blockNumber)),
     deployedAt: new Date().toISOString(),
@@ -95,4 +156,20 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
     artifactsHash: artifactsHash(),
     ...(streamRegistry ? { streamRegistry } : {}),
   };
+}
+
+/** After a handover: the admin holds every admin role and the deployer none (read back from the chain). */
+async function assertNoDeployerRoles(o: DeployOptions, deployer: Address, admin: Address, token: Address, credentials: Address, registry?: Address) {
+  const roleAbi = [
+    { type: "function", name: "hasRole", stateMutability: "view", inputs: [{ name: "role", type: "bytes32" }, { name: "account", type: "address" }], outputs: [{ type: "bool" }] },
+    { type: "function", name: "MINTER_ROLE", stateMutability: "view", inputs: [], outputs: [{ type: "bytes32" }] },
+  ] as const;
+  const minter = await o.publicClient.readContract({ address: token, abi: roleAbi, functionName: "MINTER_ROLE" });
+  const checks: [string, Address, Hex][] = [["DataToken admin", token, zeroHash], ["DataToken minter", token, minter], ["Credentials admin", credentials, zeroHash]];
+  if (registry) checks.push(["StreamRegistry admin", registry, zeroHash], ["StreamRegistry trusted", registry, TRUSTED_ROLE]);
+  for (const [what, address, role] of checks) {
+    const has = (account: Address) => o.publicClient.readContract({ address, abi: roleAbi, functionName: "hasRole", args: [role, account] });
+    if (await has(deployer)) throw new Error(`handover incomplete: the deployer ${deployer} still holds ${what} on ${address}`);
+    if (role !== TRUSTED_ROLE && !(await has(admin))) throw new Error(`handover incomplete: ${admin} does not hold ${what} on ${address}`);
+  }
 }

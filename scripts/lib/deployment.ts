@@ -1,12 +1,13 @@
 // Makes sure the marketplace is deployed (and, on a local chain, seeded) on the chain at
 // `rpcUrl`: reuses deployments/<network>.json when its contracts are still on that chain,
-// otherwise deploys afresh and rewrites the file.
+// otherwise deploys afresh and rewrites the file. Off the local chain it needs a deployer key of
+// its own (never a public development account) and can hand the admin roles to another address.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { clientsFor, DEV_MNEMONIC, marketplaceChain, type Deployment } from "@kraken/sdk";
-import { artifactsHash, deployMarketplace } from "../../contracts/scripts/deploy.ts";
+import { clientsFor, DEV_MNEMONIC, LOCAL_CHAIN_ID, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { artifactsHash, checkDeploymentKeys, deployMarketplace, DEV_ACCOUNTS, DeploymentRefusedError } from "../../contracts/scripts/deploy.ts";
 import { seedDemo, type DemoFile } from "../../contracts/scripts/seed.ts";
 
 export interface EnsureOptions {
@@ -14,8 +15,12 @@ export interface EnsureOptions {
   network: string;
   deploymentsDir: string;
   seed: boolean;
-  deployerKey?: Hex; // defaults to the first development account
-  /** See DeployOptions.streamRegistry (undefined: deploy one). */
+  /** KRAKEN_DEPLOYER_KEY. Defaults to the first development account on the local chain only;
+   *  required on any other chain, where a development account's key is refused. */
+  deployerKey?: Hex;
+  /** KRAKEN_ADMIN_ADDRESS: receives every admin role (e.g. a multisig); the deployer keeps none.
+   *  Defaults to the deployer. */
+  adminAddress?: Address;  /** See DeployOptions.streamRegistry (undefined: deploy one). */
   streamRegistry?: Address | null;
   log: (line: string) => void;
 }
@@ -50,14 +55,28 @@ export async function ensureDeployment(o: EnsureOptions): Promise<{ deployment: 
       : `${file} does not match the chain at ${o.rpcUrl} (new or reset chain): deploying afresh`);
   }
 
+  if (!o.deployerKey && chainId !== LOCAL_CHAIN_ID) {
+    throw new DeploymentRefusedError("no-deployer-key",
+      `refusing to deploy to chain ${chainId} (not the local chain ${LOCAL_CHAIN_ID}) with the public development key: set KRAKEN_DEPLOYER_KEY`);
+  }
   const account = o.deployerKey ? privateKeyToAccount(o.deployerKey) : mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 0 });
+  const admin = o.adminAddress ?? account.address;
+  checkDeploymentKeys(chainId, account.address, admin); // before anything is sent
+  if (o.seed && admin.toLowerCase() !== DEV_ACCOUNTS[0].toLowerCase()) {
+    throw new DeploymentRefusedError("seed-needs-development-admin",
+      `the demo seed mints and trusts its issuer as development account #0, but the admin would be ${admin}: the demo seed (always on for the local chain, KRAKEN_SEED=1 otherwise) cannot be combined with KRAKEN_ADMIN_ADDRESS or another deployer key`);
+  }
+  if (chainId !== LOCAL_CHAIN_ID && !o.adminAddress) {
+    o.log(`warning: the deployer ${account.address} stays admin (token minter, trusted-issuer registry, StreamRegistry) on chain ${chainId}; ` +
+      `in production set KRAKEN_ADMIN_ADDRESS to a multisig to hand these roles over`);
+  }
   const { wallet, publicClient } = clientsFor(chain, account, 20);
   const deployment = await deployMarketplace({
     network: o.network,
     rpcUrl: o.rpcUrl,
     wallet,
     publicClient,
-    admin: account.address,
+    admin,
     streamRegistry: o.streamRegistry,
     log: o.log,
   });

@@ -15,6 +15,10 @@ export interface Deployment {
   /** Streamr's StreamRegistryV5 on this chain (stream products, SUBSCRIBE grants); absent when
    *  the deployment links no streams on chain. */
   streamRegistry?: Address;
+  /** Holder of every admin role (DataToken admin and minter, Credentials admin, and the admin of a
+   *  StreamRegistry deployed with the marketplace): the deployer, or the KRAKEN_ADMIN_ADDRESS it
+   *  handed them to. Absent in files written before it was recorded. */
+  admin?: Address;
   /** Fingerprint of the contracts' bytecode at deployment (contracts/scripts/deploy.ts). */
   artifactsHash?: string;
 }
