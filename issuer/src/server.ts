@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import type { Hex } from "viem";
 import { clientsFor, credentialsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
 import { SsiError, type SsiErrorCode } from "@kraken/sdk/ssi";
-import { issuerStatusList, LoginVerifier } from "@kraken/sdk/ssi/verifier";
+import { issuerStatusList, LoginVerifier, publicLoginError } from "@kraken/sdk/ssi/verifier";
 import { issuerAccount, loadOrCreateIdentity } from "./identity.ts";
 import { IssuanceChallenges, issue } from "./issuance.ts";
 import { revoke } from "./revocation.ts";
@@ -34,6 +34,12 @@ export interface IssuerOptions {
   publicUrl?: string;
   /** Credential validity (default 365 days). */
   validityDays?: number;
+  /**
+   * Login with other issuers' credentials: issuer DID -> the origin its status list is served
+   * from. Their status lists are fetched only from there; issuers not listed are not looked up
+   * (their on-chain registration decides). This issuer's own credentials use its local list.
+   */
+  statusOrigins?: Record<string, string>;
 }
 
 export interface RunningIssuer {
@@ -113,8 +119,10 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
     credentials: deployment.contracts.Credentials.address,
     chainId: deployment.chainId,
     domain: new URL(publicUrl).host,
-    // Our own credentials: the local status list; another issuer's: its status endpoint.
-    isRevokedByIssuer: async (vc) => (vc.issuer === identity.did ? Boolean(statusList.get(vc.id)?.revoked) : issuerStatusList(vc)),
+    // Our own credentials: the local status list; another issuer's: its status endpoint, only on
+    // the origin configured for it (called after the on-chain trust check; see the verifier).
+    isRevokedByIssuer: async (vc) =>
+      vc.issuer === identity.did ? Boolean(statusList.get(vc.id)?.revoked) : issuerStatusList(vc, { origins: { ...opts.statusOrigins } }),
   });
 
   const trusted = await publicClient.readContract({ address: deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "isTrustedIssuer", args: [account.address] });
@@ -160,8 +168,12 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
         log(`login of ${session.did}`);
         return session;
       } catch (err) {
-        if (err instanceof SsiError) log(`login refused (${err.code})`);
-        throw err;
+        // The reason goes to the log only (verifier messages name addresses, DIDs, credential ids
+        // and URLs, never claims); the client gets a generic refusal, so that it cannot use the
+        // login to learn what the verifier checked or what a status URL answered.
+        const reason = err instanceof SsiError ? `${err.code}: ${err.message}` : `error: ${(err as Error).message}`;
+        log(`login refused (${reason.replace(/[\u0000-\u001f\u007f]/g, " ")})`);
+        throw publicLoginError(err);
       }
     }
     if (m === "GET /session") {

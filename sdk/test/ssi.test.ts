@@ -18,10 +18,12 @@ import {
   type HeldCredential,
   type LoginChallenge,
 } from "@kraken/sdk/ssi";
-import { LoginVerifier } from "@kraken/sdk/ssi/verifier";
+import { issuerStatusList, LOGIN_REFUSED_MESSAGE, LoginVerifier } from "@kraken/sdk/ssi/verifier";
 import { deriveEncryptionKeyPair } from "@kraken/sdk";
 import { startIssuer, type RunningIssuer } from "../../issuer/src/index.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 let s: Stack;
@@ -44,6 +46,19 @@ async function expectRefusal(p: Promise<unknown>, code: string, messagePart: str
   const err = await p.then(() => undefined, (e) => e);
   expect(err, `expected refusal ${code}`).toBeInstanceOf(SsiError);
   expect({ code: err.code, message: err.message }).toMatchObject({ code, message: expect.stringContaining(messagePart) });
+}
+
+/**
+ * A login the issuer service refused: the client sees only the generic refusal, the reason
+ * (code and message) is in the service's log.
+ */
+async function expectLoginRefusal(p: Promise<unknown>, code: string, messagePart: string, logs: string[] = s.logs) {
+  const err = await p.then(() => undefined, (e) => e);
+  expect(err, `expected login refusal ${code}`).toBeInstanceOf(SsiError);
+  expect({ code: err.code, message: err.message }).toEqual({ code: "login-refused", message: LOGIN_REFUSED_MESSAGE });
+  const reason = logs.filter((l) => l.includes("login refused (")).at(-1);
+  expect(reason).toContain(`login refused (${code}: `);
+  expect(reason).toContain(messagePart);
 }
 
 describe("credential helpers", () => {
@@ -150,20 +165,20 @@ describe("login with a presentation", () => {
   it("refuses an unknown challenge and a presentation for another domain", async () => {
     const ch = await challenge();
     await expectRefusal(login(await present(16, orgHeld, { ...ch, challenge: "made-up" })), "challenge-unknown", "unknown challenge");
-    await expectRefusal(login(await present(16, orgHeld, ch, "evil.example")), "wrong-domain", 'is for "evil.example"');
+    await expectLoginRefusal(login(await present(16, orgHeld, ch, "evil.example")), "wrong-domain", 'is for "evil.example"');
   });
 
   it("refuses a presentation altered after signing", async () => {
     const vp = JSON.parse(await present(16, orgHeld));
     vp.holder = `did:pkh:eip155:31337:${s.clients(17).account.address}`;
-    await expectRefusal(login(JSON.stringify(vp)), "invalid-presentation", "not signed by its holder");
+    await expectLoginRefusal(login(JSON.stringify(vp)), "invalid-presentation", "not signed by its holder");
     const vp2 = JSON.parse(await present(16, orgHeld));
     vp2.verifiableCredential = other.credentialJwt; // swapped after signing
-    await expectRefusal(login(JSON.stringify(vp2)), "invalid-presentation", "signature does not verify");
+    await expectLoginRefusal(login(JSON.stringify(vp2)), "invalid-presentation", "signature does not verify");
   });
 
   it("refuses someone else's credential (wrong holder)", async () => {
-    await expectRefusal(login(await present(17, orgHeld)), "wrong-holder", `issued to did:pkh:eip155:31337:${s.clients(16).account.address}`);
+    await expectLoginRefusal(login(await present(17, orgHeld)), "wrong-holder", `issued to did:pkh:eip155:31337:${s.clients(16).account.address}`);
   });
 
   it("refuses a tampered credential", async () => {
@@ -171,7 +186,7 @@ describe("login with a presentation", () => {
     const payload = JSON.parse(Buffer.from(p, "base64url").toString());
     payload.vc.credentialSubject.organisationType = "ResearchUniversity";
     const forged = `${h}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${sig}`;
-    await expectRefusal(login(await present(16, { credentialJwt: forged })), "tampered-credential", "issuer's signature on the credential does not verify");
+    await expectLoginRefusal(login(await present(16, { credentialJwt: forged })), "tampered-credential", "issuer's signature on the credential does not verify");
   });
 
   it("refuses an expired credential", async () => {
@@ -184,11 +199,11 @@ describe("login with a presentation", () => {
   it("refuses a credential that is not the one registered, and a holder who never registered", async () => {
     const first = other;
     other = (await register(17, person)).held; // re-registering replaces the credential on chain
-    await expectRefusal(login(await present(17, first)), "credential-not-registered", "is not the credential registered on chain");
+    await expectLoginRefusal(login(await present(17, first)), "credential-not-registered", "is not the credential registered on chain");
     const c = s.clients(18);
     const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
     const unregistered = await requestCredential({ issuerUrl: s.issuer.url, wallet: c.wallet, claims: person, encryptionKey: publicKey });
-    await expectRefusal(login(await present(18, unregistered)), "not-registered", "has no credential on chain");
+    await expectLoginRefusal(login(await present(18, unregistered)), "not-registered", "has no credential on chain");
   });
 
   it("refuses a revoked credential (issuer's status list and chain) and needs the admin token to revoke", async () => {
@@ -200,10 +215,13 @@ describe("login with a presentation", () => {
     expect(r.revokedOnChain).toBe(true);
     const status = await (await fetch(held.credential.credentialStatus!.id)).json();
     expect(status).toEqual({ id, revoked: true });
-    await expectRefusal(login(await present(18, held)), "credential-revoked", "issuer's status list marks");
+    await expectLoginRefusal(login(await present(18, held)), "credential-revoked", "revoked on chain");
     // A verifier that does not ask the issuer still sees the revocation on chain.
     const v = new LoginVerifier({ publicClient: s.clients(0).publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "svc.test" });
     await expectRefusal(v.verify(await present(18, held, v.createChallenge())), "credential-revoked", "revoked on chain");
+    // The status list is asked last, for a credential that passed every other check.
+    const listed = new LoginVerifier({ publicClient: s.clients(0).publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "svc.test", isRevokedByIssuer: async () => true });
+    await expectRefusal(listed.verify(await present(16, orgHeld, listed.createChallenge())), "credential-revoked", "issuer's status list marks");
   });
 
   it("refuses credentials of an issuer no longer trusted on chain, or not in the service's list", async () => {
@@ -220,9 +238,153 @@ describe("login with a presentation", () => {
       await expectRefusal(strict.verify(await present(14, held, strict.createChallenge())), "untrusted-issuer", `${issuer2.did} is not an issuer this service trusts`);
       await login(await present(14, held)); // still fine while trusted
       await trust("untrustIssuer");
-      await expectRefusal(login(await present(14, held)), "untrusted-issuer", `${second.account.address}, who attested this credential, is no longer trusted on chain`);
+      await expectLoginRefusal(login(await present(14, held)), "untrusted-issuer", `${second.account.address}, who attested this credential, is no longer trusted on chain`);
     } finally {
       await issuer2.stop();
     }
+  });
+
+
+  // Review finding 4: the login verifier fetched a credential's status URL before checking that its
+  // issuer is trusted, from any origin and without a timeout; the challenge survived a failed
+  // attempt, and the client was told why the login failed (a status oracle).
+  describe("login: status lists, challenges and what the client is told", () => {
+    /** A local HTTP server that counts requests; `hang` ones never answer. */
+    async function probeServer(mode: "answer" | "hang") {
+      const hits: string[] = [];
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        hits.push(req.url ?? "");
+        if (mode === "answer") res.writeHead(404, { "content-type": "text/plain" }).end("internal-only service at 10.0.0.7");
+      });
+      await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return { url, hits, stop: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }) };
+    }
+    const trust = async (index: number) => {
+      const admin = s.clients(0);
+      const hash = await admin.wallet.writeContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "trustIssuer", args: [s.clients(index).account.address] });
+      await admin.publicClient.waitForTransactionReceipt({ hash });
+    };
+    const loginAt = async (url: string, index: number, held: Pick<HeldCredential, "credentialJwt">, ch?: LoginChallenge) => {
+      const c = ch ?? (await postJson<LoginChallenge>(`${url}/login/challenge`, {}));
+      const vp = await createPresentation({ wallet: s.clients(index).wallet, chainId: 31337, held, challenge: c.challenge, domain: c.domain });
+      return postJson<{ token: string }>(`${url}/login`, { presentation: JSON.parse(vp) });
+    };
+
+    let probe: Awaited<ReturnType<typeof probeServer>>; // answers, counts
+    let tarpit: Awaited<ReturnType<typeof probeServer>>; // never answers
+    let issuerB: RunningIssuer; // trusted; its credentials name the probe as status URL
+    let issuerC: RunningIssuer; // trusted; its credentials name the tarpit as status URL
+    let gate: RunningIssuer; // a login service configured with issuerB's and issuerC's status origins
+    const gateLogs: string[] = [];
+    let heldB: HeldCredential; // account 10, from issuerB
+    let heldC: HeldCredential; // account 9, from issuerC
+
+    beforeAll(async () => {
+      probe = await probeServer("answer");
+      tarpit = await probeServer("hang");
+      issuerB = await startIssuer({ port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "issuerB"), privateKey: s.clients(11).privateKey, publicUrl: probe.url, log: () => {} });
+      issuerC = await startIssuer({ port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "issuerC"), privateKey: s.clients(12).privateKey, publicUrl: tarpit.url, log: () => {} });
+      await trust(11);
+      await trust(12);
+      heldB = (await register(10, org, issuerB.url)).held;
+      heldC = (await register(9, person, issuerC.url)).held;
+      // issuerB's status origin is configured as its real URL: its credentials' status URLs (on the
+      // probe) are on another origin. issuerC's is configured as the tarpit, where its URLs point.
+      gate = await startIssuer({
+        port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "gate"), log: (l) => gateLogs.push(l),
+        statusOrigins: { [issuerB.did]: issuerB.url, [issuerC.did]: tarpit.url },
+      });
+      expect(probe.hits).toEqual([]);
+      expect(tarpit.hits).toEqual([]);
+    });
+    afterAll(async () => {
+      for (const x of [gate, issuerB, issuerC, probe, tarpit]) await x?.stop();
+    });
+
+    it("fetches nothing for a credential of an issuer not trusted on chain", async () => {
+      const rogue = await startIssuer({ port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "rogue-probe"), privateKey: s.clients(13).privateKey, publicUrl: probe.url, log: () => {} });
+      try {
+        const c = s.clients(8);
+        const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+        const issued = await requestCredential({ issuerUrl: rogue.url, wallet: c.wallet, claims: person, encryptionKey: publicKey });
+        expect(issued.credential.credentialStatus?.id).toMatch(new RegExp(`^${probe.url}/credentials/status/`));
+        const atIssuer = await loginAt(s.issuer.url, 8, issued).then(() => undefined, (e) => e);
+        expect(probe.hits).toEqual([]); // the status URL was not even asked
+        await expectLoginRefusal(Promise.reject(atIssuer), "not-registered", "has no credential on chain");
+        const atGate = await loginAt(gate.url, 8, issued).then(() => undefined, (e) => e);
+        expect(probe.hits).toEqual([]);
+        await expectLoginRefusal(Promise.reject(atGate), "not-registered", "has no credential on chain", gateLogs);
+      } finally {
+        await rogue.stop();
+      }
+    });
+
+    it("refuses, without fetching it, a trusted issuer's status URL on another origin than the one configured for it", async () => {
+      expect(heldB.credential.credentialStatus?.id.startsWith(probe.url)).toBe(true);
+      const refused = await loginAt(gate.url, 10, heldB).then(() => undefined, (e) => e);
+      expect(probe.hits).toEqual([]); // refused unfetched
+      await expectLoginRefusal(Promise.reject(refused), "status-unavailable", `is not on ${new URL(issuerB.url).origin}`, gateLogs);
+      const v = new LoginVerifier({
+        publicClient: s.clients(0).publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "svc.test",
+        isRevokedByIssuer: (vc) => issuerStatusList(vc, { origins: { [issuerB.did]: issuerB.url } }),
+      });
+      await expectRefusal(v.verify(await present(10, heldB, v.createChallenge())), "status-unavailable", "is not on");
+      expect(probe.hits).toEqual([]);
+      // Without a configured origin the list is not asked at all: the chain decides.
+      const unconfigured = new LoginVerifier({
+        publicClient: s.clients(0).publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "svc.test",
+        isRevokedByIssuer: (vc) => issuerStatusList(vc, { origins: {} }),
+      });
+      expect(await unconfigured.verify(await present(10, heldB, unconfigured.createChallenge()))).toMatchObject({ address: s.clients(10).account.address });
+      expect(probe.hits).toEqual([]);
+    });
+
+    it("gives up on a status endpoint that never answers within the timeout, with the generic refusal", async () => {
+      const started = Date.now();
+      const outcome = await Promise.race([
+        loginAt(gate.url, 9, heldC).then(() => "logged in", (e) => e),
+        new Promise((ok) => setTimeout(() => ok("still waiting"), 10_000)),
+      ]);
+      expect(outcome).toBeInstanceOf(SsiError);
+      expect(Date.now() - started).toBeLessThan(8_000); // 3 s timeout plus the signature checks
+      expect(tarpit.hits).toHaveLength(1); // asked once, on the configured origin
+      await expectLoginRefusal(Promise.reject(outcome), "status-unavailable", "cannot check the credential's revocation status", gateLogs);
+    });
+
+    it("a challenge cannot be used again after a failed attempt", async () => {
+      const ch = await challenge();
+      const failed = await login(await present(17, orgHeld, ch)).then(() => undefined, (e) => e); // someone else's credential
+      expect(failed).toBeInstanceOf(SsiError);
+      await expectRefusal(login(await present(16, orgHeld, ch)), "challenge-replayed", "replayed challenge"); // the right one, same challenge
+      await login(await present(16, orgHeld)); // a fresh challenge works
+    });
+
+    it("tells the client only that the presentation could not be verified; the reason is in the log, without personal data", async () => {
+      const generic = { error: "login-refused", message: "the presentation could not be verified" };
+      const post = async (body: unknown) => {
+        const res = await fetch(`${s.issuer.url}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        return { status: res.status, body: await res.json() };
+      };
+      const ch = await challenge();
+      expect(await post({ presentation: JSON.parse(await present(16, orgHeld, ch, "evil.example")) })).toEqual({ status: 401, body: generic });
+      expect(s.logs.at(-1)).toContain('wrong-domain: wrong domain: the presentation is for "evil.example"');
+      expect(await post({ presentation: JSON.parse(await present(17, orgHeld)) })).toEqual({ status: 401, body: generic });
+      expect(await post({ presentation: { proof: {} } })).toEqual({ status: 400, body: { error: "challenge-unknown", message: "unknown challenge: ask this service for a new one" } });
+      // The status endpoints' answers and URLs reach the log, not the client.
+      const res = await fetch(`${gate.url}/login`, {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ presentation: JSON.parse(await (async () => {
+          const c = await postJson<LoginChallenge>(`${gate.url}/login/challenge`, {});
+          return createPresentation({ wallet: s.clients(10).wallet, chainId: 31337, held: heldB, challenge: c.challenge, domain: c.domain });
+        })()) }),
+      });
+      const text = await res.text();
+      expect(JSON.parse(text)).toEqual(generic);
+      expect(text).not.toContain(probe.url);
+      expect(gateLogs.at(-1)).toContain(probe.url);
+      const logged = [...s.logs, ...gateLogs].join("\n");
+      for (const secret of [org.legalName, org.registrationNumber, org.email, person.legalName, person.email]) expect(logged).not.toContain(secret);
+    });
   });
 });

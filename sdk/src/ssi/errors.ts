@@ -25,7 +25,9 @@ export type SsiErrorCode =
   | "credential-revoked"
   | "not-registered"
   | "credential-not-registered"
-  | "status-unavailable";
+  | "status-unavailable"
+  // what a service tells its client about any other login refusal (the reason is in its log)
+  | "login-refused";
 
 export class SsiError extends Error {
   constructor(

@@ -1,7 +1,15 @@
 // Login verifier for off-chain services (the issuer, the relays, later analytics): hands out
 // single-use challenges, checks a wallet-signed Verifiable Presentation against one, and gives a
 // short-lived session token. Every refusal is an SsiError whose code and message say which check
-// failed. Runs wherever didkit and a JSON-RPC endpoint are available (Node services; browsers too).
+// failed: that is for the service's log. Clients get `publicLoginError(err)`, which keeps only the
+// challenge refusals (the client's remedy is a new challenge) and says "the presentation could not
+// be verified" for everything else, so the verifier is no oracle for what it checked or fetched.
+// Runs wherever didkit and a JSON-RPC endpoint are available (Node services; browsers too).
+//
+// Order: the challenge is consumed first (a failed attempt cannot be retried with it), then
+// everything that needs no network beyond the chain (presentation signature, credential proof,
+// on-chain registration and issuer trust), and only then the issuer's status list, fetched only
+// from the origin this verifier was configured with for that issuer (see issuerStatusList).
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Address, PublicClient } from "viem";
 import { credentialsAbi } from "../generated/abis.ts";
@@ -23,7 +31,11 @@ export interface LoginVerifierOptions {
   sessionTtlMs?: number; // default 15 min
   /** Issuer DIDs accepted (did:key…). Unset: any issuer whose attestation is registered on chain. */
   trustedIssuerDids?: string[];
-  /** Revocation status from the issuer's status list: true when revoked. Throw when unknown. */
+  /**
+   * Revocation status from the issuer's status list: true when revoked. Throw when unknown.
+   * Called only after the presentation, the credential's proof and the issuer's trust on chain
+   * are verified. Remote lists: use issuerStatusList (origin allow-list, timeout, size cap).
+   */
   isRevokedByIssuer?: (credential: MarketplaceCredential) => Promise<boolean>;
   /** Key of the session tokens (HMAC-SHA256); random per verifier unless given. */
   sessionSecret?: Uint8Array;
@@ -83,9 +95,10 @@ export class LoginVerifier {
       throw refuse("invalid-presentation", "invalid presentation: no proof");
     }
 
-    // 1. Challenge: known, unused, not expired.
+    // 1. Challenge: known, unused, not expired; consumed now (nothing awaited between the check
+    //    and the mark), so that whatever happens next, a failed attempt cannot be retried with it.
     const challenge = vp.proof.challenge;
-    this.checkChallenge(challenge);
+    this.consumeChallenge(challenge);
 
     // 2. Domain.
     if (vp.proof.domain !== this.o.domain) {
@@ -131,18 +144,7 @@ export class LoginVerifier {
       throw refuse("untrusted-issuer", `untrusted issuer: ${vc.issuer} is not an issuer this service trusts`);
     }
 
-    // 5. The issuer's status list.
-    if (this.o.isRevokedByIssuer) {
-      let revoked: boolean;
-      try {
-        revoked = await this.o.isRevokedByIssuer(vc);
-      } catch (err) {
-        throw refuse("status-unavailable", `cannot check the credential's revocation status: ${(err as Error).message}`);
-      }
-      if (revoked) throw refuse("credential-revoked", `credential revoked: the issuer's status list marks ${vc.id} as revoked`);
-    }
-
-    // 6. The chain: this credential is the one registered for the holder, issued by a trusted
+    // 5. The chain: this credential is the one registered for the holder, issued by a trusted
     //    issuer (whose attestation covered this credential's hash), not revoked, not expired.
     const c = this.o.credentials;
     const [registered, block] = await Promise.all([
@@ -162,8 +164,17 @@ export class LoginVerifier {
       throw refuse("credential-expired", `credential expired: the registration of ${holder.address} expired on chain at ${new Date(Number(registered.expiresAt) * 1000).toISOString()}`);
     }
 
-    // 7. Consume the challenge (atomically: nothing awaited between the check and the mark).
-    this.consumeChallenge(challenge);
+    // 6. The issuer's status list, last: only for a credential a trusted issuer attested on chain.
+    if (this.o.isRevokedByIssuer) {
+      let revoked: boolean;
+      try {
+        revoked = await this.o.isRevokedByIssuer(vc);
+      } catch (err) {
+        throw refuse("status-unavailable", `cannot check the credential's revocation status: ${(err as Error).message}`);
+      }
+      if (revoked) throw refuse("credential-revoked", `credential revoked: the issuer's status list marks ${vc.id} as revoked`);
+    }
+
     const expiresAt = new Date(this.now() + (this.o.sessionTtlMs ?? 15 * 60_000)).toISOString();
     const session: Session = {
       address: holder.address,
@@ -193,16 +204,13 @@ export class LoginVerifier {
     return refuse("credential-expired", `credential expired: ${vc.id} expired at ${new Date(expiry * 1000).toISOString()}`);
   }
 
-  private checkChallenge(challenge: unknown): void {
+  /** Checks the challenge and marks it used, synchronously: two parallel attempts cannot both pass. */
+  private consumeChallenge(challenge: unknown): void {
     const entry = typeof challenge === "string" ? this.challenges.get(challenge) : undefined;
     if (!entry) throw refuse("challenge-unknown", "unknown challenge: ask this service for a new one");
     if (entry.used) throw refuse("challenge-replayed", "replayed challenge: this challenge was already used for a login");
     if (entry.expiresAt <= this.now()) throw refuse("challenge-expired", "challenge expired: ask this service for a new one");
-  }
-
-  private consumeChallenge(challenge: string): void {
-    this.checkChallenge(challenge);
-    this.challenges.get(challenge)!.used = true;
+    entry.used = true;
   }
 
   private prune(): void {
@@ -221,13 +229,84 @@ export class LoginVerifier {
   }
 }
 
-/** isRevokedByIssuer for remote services: asks the status endpoint named in the credential. */
-export async function issuerStatusList(credential: MarketplaceCredential): Promise<boolean> {
+/** What a client is told when a login is refused (the reason goes to the service's log). */
+export const LOGIN_REFUSED_MESSAGE = "the presentation could not be verified";
+
+const CHALLENGE_CODES = new Set(["challenge-unknown", "challenge-expired", "challenge-replayed"]);
+
+/**
+ * The client-facing form of a login refusal: challenge refusals as they are (fixed texts, nothing
+ * about the credential), every other refusal as `login-refused` with LOGIN_REFUSED_MESSAGE.
+ */
+export function publicLoginError(err: unknown): SsiError {
+  if (err instanceof SsiError && CHALLENGE_CODES.has(err.code)) return err;
+  return new SsiError("login-refused", LOGIN_REFUSED_MESSAGE);
+}
+
+export interface StatusListOptions {
+  /**
+   * Issuer DID -> the origin (scheme://host[:port]) its status list is served from, as configured
+   * by the verifier's operator (for the demo issuer: its public URL). The rule: a credential's
+   * `credentialStatus.id` is fetched only when it is on exactly the origin configured for that
+   * credential's issuer. The origin never comes from the credential: the chain trusts issuer
+   * addresses, not URLs, so a URL a credential names is no proof of anything. A credential whose
+   * issuer has no configured origin is not looked up at all (false): the on-chain registration,
+   * already checked, decides (revoking the registered credential revokes it on chain). A status
+   * URL elsewhere than the configured origin is refused (throws), unfetched.
+   */
+  origins: Record<string, string>;
+  /** Abort the request after this long (default 3 s). */
+  timeoutMs?: number;
+  /** Refuse a response body larger than this (default 4 KiB; the answer is `{ id, revoked }`). */
+  maxBytes?: number;
+}
+
+/** isRevokedByIssuer for remote issuers: asks the issuer's status endpoint, on its own origin only. */
+export async function issuerStatusList(credential: MarketplaceCredential, o: StatusListOptions): Promise<boolean> {
   const url = credential.credentialStatus?.id;
   if (!url) return false; // a credential without a status entry cannot be revoked by its issuer
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-  const body = (await res.json()) as { revoked?: unknown };
-  if (typeof body.revoked !== "boolean") throw new Error(`${url} gave no revocation status`);
+  const configured = Object.hasOwn(o.origins, credential.issuer) ? o.origins[credential.issuer] : undefined;
+  if (configured === undefined) return false; // unknown origin: never fetched, the chain decides
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`the status URL ${JSON.stringify(url)} is not a URL`);
+  }
+  const origin = new URL(configured).origin;
+  if (parsed.origin !== origin || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
+    throw new Error(`the status URL ${parsed.href} is not on ${origin}, the status origin configured for ${credential.issuer}`);
+  }
+  const res = await fetch(parsed, { signal: AbortSignal.timeout(o.timeoutMs ?? 3000), redirect: "error", headers: { accept: "application/json" } });
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {});
+    throw new Error(`${parsed.href} answered ${res.status}`);
+  }
+  const text = await readCapped(res, o.maxBytes ?? 4096);
+  let body: { revoked?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${parsed.href} answered with a non-JSON body`);
+  }
+  if (typeof body?.revoked !== "boolean") throw new Error(`${parsed.href} gave no revocation status`);
   return body.revoked;
+}
+
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`${res.url} answered more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
