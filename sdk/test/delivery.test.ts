@@ -4,7 +4,25 @@ import { describe, expect, it } from "vitest";
 import nacl from "tweetnacl";
 import { privateKeyToAccount } from "viem/accounts";
 import { deriveEncryptionKeyPair } from "../src/encryption.ts";
-import { decryptStream, encryptStream, FileCipherError, newFileKey, openEnvelope, sealEnvelope, EnvelopeError } from "../src/delivery/index.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  decryptBatch,
+  decryptStream,
+  DeliveryError,
+  encryptStream,
+  FileChunkSizeError,
+  FileCipherError,
+  MAX_CHUNK_SIZE,
+  newFileKey,
+  openEnvelope,
+  sealEnvelope,
+  EnvelopeError,
+} from "../src/delivery/index.ts";
+import { downloadAndDecrypt } from "../src/delivery/node.ts";
 
 const CHUNK = 4096;
 
@@ -62,6 +80,66 @@ describe("file cipher", () => {
     await expect(attempt([nacl.randomBytes(64)])).rejects.toThrow(/bad header/);
     await expect(attempt([boxes[0]])).rejects.toThrow(/truncated/);
     expect(await attempt(boxes)).toEqual(data);
+  });
+});
+
+describe("file header with a hostile chunk size", () => {
+  // A valid header naming a chunk size of `size`, followed by `bodyPieces` pieces of 1 MiB.
+  // `pulled` counts the pieces the reader asked for after the header.
+  function hostile(size: number, bodyPieces = 8) {
+    const header = new Uint8Array(25);
+    header.set([0x4b, 0x52, 0x4b, 0x4e, 1], 0);
+    new DataView(header.buffer).setUint32(5, size);
+    const state = { pulled: 0 };
+    const stream = (async function* () {
+      yield header;
+      for (let i = 0; i < bodyPieces; i++) {
+        state.pulled++;
+        yield new Uint8Array(2 ** 20);
+      }
+    })();
+    return { header, state, stream };
+  }
+
+  it("is refused with FileChunkSizeError before any chunk is read or buffered", async () => {
+    for (const size of [0xffffffff, MAX_CHUNK_SIZE + 1, 0, 1023]) {
+      const { state, stream } = hostile(size);
+      const err = await collect(decryptStream(stream, newFileKey())).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FileChunkSizeError);
+      expect(err).toBeInstanceOf(FileCipherError);
+      expect((err as FileChunkSizeError).chunkSize).toBe(size);
+      expect(state.pulled).toBe(0); // nothing past the header was read
+    }
+  });
+
+  it("is a typed delivery error on the shared (browser) and the Node download paths", async () => {
+    const expected = { ciphertextHash: `0x${"00".repeat(32)}`, plaintextHash: `0x${"00".repeat(32)}` } as const;
+    const { state, stream } = hostile(0xffffffff);
+    const err = await collect(decryptBatch(stream, newFileKey(), expected)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect((err as DeliveryError).code).toBe("ciphertext-tampered");
+    expect((err as Error).message).toMatch(/chunk size out of range/);
+    expect(state.pulled).toBe(0);
+
+    const { header } = hostile(0xffffffff);
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.write(header);
+      res.end(new Uint8Array(4 * 2 ** 20));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const dir = mkdtempSync(join(tmpdir(), "kraken-hostile-"));
+    try {
+      const out = join(dir, "plain.bin");
+      const gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const nodeErr = await downloadAndDecrypt({ link: "ipfs://bafyhostile", gatewayUrl, key: newFileKey(), ...expected, out }).catch((e: unknown) => e);
+      expect(nodeErr).toBeInstanceOf(DeliveryError);
+      expect((nodeErr as Error).message).toMatch(/chunk size out of range/);
+      expect(existsSync(out) || existsSync(`${out}.part`)).toBe(false);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

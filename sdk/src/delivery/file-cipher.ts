@@ -6,10 +6,15 @@
 //
 // Format: "KRKN" | version (1 byte) | chunk size (u32 BE) | nonce prefix (16 random bytes),
 // then one box per chunk: chunk size + 16 bytes each, the last one shorter (possibly empty).
+// The chunk size is between MIN_CHUNK_SIZE and MAX_CHUNK_SIZE; decryption refuses a header
+// outside that range before reading further, so a hostile file cannot make the reader buffer
+// gigabytes waiting for one "chunk".
 import nacl from "tweetnacl";
 
 export const FILE_KEY_BYTES = 32;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+export const MIN_CHUNK_SIZE = 1024;
+export const MAX_CHUNK_SIZE = 16 * 2 ** 20;
 const MAGIC = [0x4b, 0x52, 0x4b, 0x4e]; // "KRKN"
 const VERSION = 1;
 const HEADER_BYTES = 4 + 1 + 4 + 16;
@@ -21,6 +26,16 @@ export class FileCipherError extends Error {
     this.name = "FileCipherError";
   }
 }
+
+/** A file header names a chunk size outside [MIN_CHUNK_SIZE, MAX_CHUNK_SIZE]. */
+export class FileChunkSizeError extends FileCipherError {
+  constructor(readonly chunkSize: number) {
+    super(`chunk size out of range: ${chunkSize} (allowed ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE} bytes)`);
+    this.name = "FileChunkSizeError";
+  }
+}
+
+const chunkSizeInRange = (n: number) => Number.isInteger(n) && n >= MIN_CHUNK_SIZE && n <= MAX_CHUNK_SIZE;
 
 export function newFileKey(): Uint8Array {
   return nacl.randomBytes(FILE_KEY_BYTES);
@@ -63,7 +78,7 @@ export async function* encryptStream(
   chunkSize = DEFAULT_CHUNK_SIZE,
 ): AsyncGenerator<Uint8Array> {
   if (key.length !== FILE_KEY_BYTES) throw new FileCipherError(`a file key has ${FILE_KEY_BYTES} bytes, not ${key.length}`);
-  if (!Number.isInteger(chunkSize) || chunkSize < 1024 || chunkSize > 16 * 2 ** 20) throw new FileCipherError(`chunk size out of range: ${chunkSize}`);
+  if (!chunkSizeInRange(chunkSize)) throw new FileChunkSizeError(chunkSize);
   const prefix = nacl.randomBytes(16);
   const header = new Uint8Array(HEADER_BYTES);
   header.set(MAGIC, 0);
@@ -126,6 +141,7 @@ async function* rechunkFromHeader(source: AsyncIterable<Uint8Array>): AsyncGener
   if (!header || MAGIC.some((b, i) => header[i] !== b)) throw new FileCipherError("not an encrypted marketplace file (bad header)");
   if (header[4] !== VERSION) throw new FileCipherError(`unsupported file format version ${header[4]}`);
   const chunkSize = new DataView(header.buffer, header.byteOffset).getUint32(5);
+  if (!chunkSizeInRange(chunkSize)) throw new FileChunkSizeError(chunkSize); // before buffering a single box
   yield { chunkSize, prefix: header.slice(9, 25) };
   const box = chunkSize + TAG_BYTES;
   for (;;) {
