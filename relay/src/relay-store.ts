@@ -94,6 +94,17 @@ export class RelayStore {
     this.shares.set(s.productId, s);
   }
 
+  /**
+   * Marks a re-delivery nonce (its hash) used until `expiresAt` (unix s); false when it already
+   * is. Synchronous, so a check and its set cannot be interleaved with another request's.
+   */
+  claimNonce(key: string, expiresAt: number, now = Math.floor(Date.now() / 1000)): boolean {
+    const until = this.state.usedNonces[key];
+    if (until !== undefined && until >= now) return false;
+    this.state.usedNonces[key] = expiresAt;
+    return true;
+  }
+
   save(): void {
     const now = Math.floor(Date.now() / 1000);
     for (const [k, exp] of Object.entries(this.state.usedNonces)) if (exp < now) delete this.state.usedNonces[k];

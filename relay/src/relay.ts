@@ -43,8 +43,10 @@ export interface RelayOptions {
   logLevel?: LogLevel;
   /** How often the chain is polled for new agreements (ms). */
   pollMs?: number;
-  /** How far a re-delivery request's timestamp may be from now (s). */
+  /** How old a re-delivery request's timestamp may be (s). */
   requestMaxAgeSeconds?: number;
+  /** How far ahead of this relay's clock a re-delivery request's timestamp may be (s). */
+  requestMaxFutureSeconds?: number;
   /** Test hook: SIGKILL this process at that point of a delivery (crash tests only). */
   crashAt?: "after-publish" | "after-sign" | "after-record";
 }
@@ -294,6 +296,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
 
   // --- re-delivery requests ---
   const maxAge = o.requestMaxAgeSeconds ?? 300;
+  const maxFuture = o.requestMaxFutureSeconds ?? 120;
   async function redeliver(agreementId: string, body: unknown) {
     let r;
     try {
@@ -310,9 +313,11 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     if (r.agreementId !== agreementId) reject(400, `the signed request is for agreement ${r.agreementId}, not ${agreementId}`);
     if (r.relay.toLowerCase() !== me.toLowerCase()) reject(400, `the signed request is for relay ${r.relay}, not this relay ${me}`);
     const now = Math.floor(Date.now() / 1000);
-    if (Math.abs(now - r.timestamp) > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s from now (${now}); check your clock and sign a new one`);
+    if (now - r.timestamp > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s before now (${now}); check your clock and sign a new one`);
+    if (r.timestamp - now > maxFuture) reject(401, `request from the future: signed at ${r.timestamp}, more than ${maxFuture} s after now (${now}); check your clock and sign a new one`);
     const nonceKey = keccak256(r.nonce);
-    if (store.state.usedNonces[nonceKey]) reject(401, "replayed request: this nonce was already used; sign a new request");
+    const replayed = "replayed request: this nonce was already used; sign a new request";
+    if ((store.state.usedNonces[nonceKey] ?? -1) >= now) reject(401, replayed); // early, before any chain call
     const count = await read.agreements.agreementCount();
     if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
     const a = await read.agreements.getAgreement([BigInt(agreementId)]);
@@ -323,7 +328,11 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       return reject(401, "the signature cannot be verified");
     }
     if (signer.toLowerCase() !== a.consumer.toLowerCase()) reject(403, `signed by ${signer}, who is not the buyer of agreement ${agreementId}`);
-    store.state.usedNonces[nonceKey] = now + maxAge + 60;
+    // Check and set with no await in between: of two copies of one request that both passed the
+    // early check above, only the first to get here goes on. The nonce is kept until the
+    // request's own window (its timestamp + maxAge) has passed, plus a minute of slack, so a
+    // request stamped in the future cannot be replayed once the relay has forgotten it.
+    if (!store.claimNonce(nonceKey, r.timestamp + maxAge + 60)) reject(401, replayed);
     store.save();
     if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`);
     if (!(await read.agreements.isActive([BigInt(agreementId)]))) reject(409, `agreement ${agreementId} is not active: nothing is delivered`);

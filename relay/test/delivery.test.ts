@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getAbiItem, parseEventLogs, zeroHash, type Hex } from "viem";
+import { getAbiItem, keccak256, parseEventLogs, zeroHash, type Hex } from "viem";
 import {
   agreementsAbi, collectShares, decryptBatch, deriveEncryptionKeyPair, DeliveryError, readDeliveryTerms, requestRedelivery, SharesTimeoutError,
   type StreamSubscriber,
@@ -129,6 +129,33 @@ describe("batch delivery through the relays", () => {
     const after = (await k.relays.relays[0].health()).counters;
     expect(after.redelivered).toBe(before.redelivered + 1);
     expect(after.rejected).toBe(before.rejected + 5);
+  });
+
+  it("re-delivery nonces: two parallel copies of one request deliver once; future-stamped requests are bounded and remembered for their whole window", async () => {
+    const b = k.s.clients(ACCOUNTS.buyer);
+    const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
+    const relay = k.directory[0];
+    const post = (body: unknown) => fetch(`${relay.url}/agreements/${agreementId}/redeliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; status?: string } }));
+    const { signRedeliveryRequest } = await import("@kraken/sdk");
+    const sign = (now = Date.now()) => signRedeliveryRequest((message) => b.account.signMessage({ message }), agreementId, relay.address, now);
+    const before = (await k.relays.relays[0].health()).counters;
+
+    // Both copies arrive before either has finished its chain reads and signature check.
+    const once = await sign();
+    const both = await Promise.all([post(once), post(once)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
+    expect(both.find((r) => r.status === 401)!.body.error).toContain("replayed request");
+    expect((await k.relays.relays[0].health()).counters.redelivered).toBe(before.redelivered + 1);
+
+    // Stamped 250 s ahead (inside the 300 s age window, beyond the 120 s future bound): refused.
+    expect(await post(await sign(Date.now() + 250_000))).toMatchObject({ status: 401, body: { error: expect.stringContaining("from the future") } });
+    // Stamped 100 s ahead: accepted, and its nonce is kept until its window (timestamp + 300 s) has passed.
+    const future = await sign(Date.now() + 100_000);
+    expect(await post(future)).toMatchObject({ status: 200 });
+    const state = JSON.parse(readFileSync(join(k.dir, "relays", "1", "state.json"), "utf8")) as { usedNonces: Record<string, number> };
+    expect(state.usedNonces[keccak256(future.nonce)]).toBeGreaterThanOrEqual(future.timestamp + 300);
+    expect(await post(future)).toMatchObject({ status: 401, body: { error: expect.stringContaining("replayed request") } });
   });
 
   it("after the seller retracts a buyer's consent, the relays hand out nothing more", async () => {

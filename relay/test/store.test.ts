@@ -36,4 +36,17 @@ describe("relay store", () => {
     expect(c.share(7n)).toBeUndefined();
     expect(c.products()).toEqual([]);
   });
+
+  it("claims a re-delivery nonce once until it expires, across reopen", () => {
+    const d = mkdtempSync(join(dir, "nonces-"));
+    const t = Math.floor(Date.now() / 1000); // save() forgets nonces expired by the wall clock
+    const a = new RelayStore(d, 0, "31337:0xccc");
+    expect(a.claimNonce("0x01", t + 1_000, t)).toBe(true);
+    expect(a.claimNonce("0x01", t + 2_000, t)).toBe(false); // no second claim, and the expiry stays
+    expect(a.state.usedNonces["0x01"]).toBe(t + 1_000);
+    a.save();
+    const b = new RelayStore(d, 0, "31337:0xccc");
+    expect(b.claimNonce("0x01", t + 2_000, t + 1_000)).toBe(false); // still inside its window
+    expect(b.claimNonce("0x01", t + 2_000, t + 1_001)).toBe(true); // expired: the request it belonged to is stale by now
+  });
 });
