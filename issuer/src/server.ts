@@ -118,7 +118,9 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
     publicClient,
     credentials: deployment.contracts.Credentials.address,
     chainId: deployment.chainId,
-    domain: new URL(publicUrl).host,
+    // Presentations must name this service's public origin (scheme, host and port), which
+    // clients take from the URL they call, not from the challenge: see loginWithPresentation.
+    domain: new URL(publicUrl).origin,
     // Our own credentials: the local status list; another issuer's: its status endpoint, only on
     // the origin configured for it (called after the on-chain trust check; see the verifier).
     isRevokedByIssuer: async (vc) =>

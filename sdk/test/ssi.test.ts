@@ -168,6 +168,37 @@ describe("login with a presentation", () => {
     await expectLoginRefusal(login(await present(16, orgHeld, ch, "evil.example")), "wrong-domain", 'is for "evil.example"');
   });
 
+  it("binds presentations to the service's origin: a presentation for service A is refused by service B, and a service relaying A's challenge gets nothing to relay", async () => {
+    const originA = new URL(s.issuer.url).origin;
+    expect(await (await fetch(s.issuer.url)).json()).toMatchObject({ loginDomain: originA });
+    expect((await challenge()).domain).toBe(originA);
+
+    // Service B checks against its own configured origin: A's presentation is refused there.
+    const b = new LoginVerifier({ publicClient: s.clients(0).publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "https://b.example" });
+    const atB = b.createChallenge();
+    const forA = await createPresentation({ wallet: s.clients(16).wallet, chainId: 31337, held: orgHeld, challenge: atB.challenge, domain: originA });
+    await expect(b.verify(forA)).rejects.toMatchObject({ code: "wrong-domain" });
+
+    // A hostile service B hands out A's challenge (and domain) and forwards what it gets to A.
+    const relayed: unknown[] = [];
+    const hostile = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+      let body = "";
+      for await (const c of req) body += c;
+      if (req.url === "/login") relayed.push(JSON.parse(body));
+      const upstream = await fetch(`${s.issuer.url}${req.url}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      res.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text());
+    });
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    try {
+      const urlB = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const attempt = loginWithPresentation({ serviceUrl: urlB, wallet: s.clients(16).wallet, chainId: 31337, held: orgHeld });
+      await expect(attempt).rejects.toMatchObject({ code: "wrong-domain" });
+      expect(relayed).toEqual([]); // nothing was signed for A and handed to B
+    } finally {
+      hostile.close();
+    }
+  });
+
   it("refuses a presentation altered after signing", async () => {
     const vp = JSON.parse(await present(16, orgHeld));
     vp.holder = `did:pkh:eip155:31337:${s.clients(17).account.address}`;

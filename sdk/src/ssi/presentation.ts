@@ -83,8 +83,15 @@ export async function loginWithPresentation(o: {
   publicJwk?: string;
 }): Promise<{ token: string; expiresAt: string; address: Address; did: string }> {
   const base = o.serviceUrl.replace(/\/$/, "");
+  // The presentation is bound to the origin this client is talking to, never to the domain the
+  // service's answer names: a service that relayed another service's challenge would otherwise
+  // get a presentation it could use to log in there as this holder.
+  const origin = new URL(base, (globalThis as { location?: { href: string } }).location?.href).origin;
   const challenge = await postJson<LoginChallenge>(`${base}/login/challenge`, {});
-  const presentation = await createPresentation({ ...o, challenge: challenge.challenge, domain: challenge.domain });
+  if (challenge.domain !== origin) {
+    throw new SsiError("wrong-domain", `the service at ${origin} asked for a presentation for "${challenge.domain}": not signing one that could log you in elsewhere`);
+  }
+  const presentation = await createPresentation({ ...o, challenge: challenge.challenge, domain: origin });
   return postJson(`${base}/login`, { presentation: JSON.parse(presentation) });
 }
 

@@ -25,7 +25,11 @@ export interface LoginVerifierOptions {
   /** Address of the Credentials contract. */
   credentials: Address;
   chainId: number;
-  /** What presentations must be bound to, e.g. the service's origin or host. */
+  /**
+   * What presentations must be bound to: the service's public origin (`https://svc.example`),
+   * as clients compute it from the URL they call (`loginWithPresentation`). Every presentation
+   * is checked against this value, never against anything the client or challenge says.
+   */
   domain: string;
   challengeTtlMs?: number; // default 5 min
   sessionTtlMs?: number; // default 15 min
