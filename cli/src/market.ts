@@ -109,7 +109,11 @@ export async function explainRevert(err: unknown, ctx: { client: Reader; deploym
     case "RequestPending":
       return new CliError(EXIT.conflict, `you already have a request pending the seller's approval for product ${ctx.productId} (agreement ${args[0]}); wait for the seller's decision`, name);
     case "InvalidPeriods":
-      return new CliError(EXIT.usage, `invalid --periods ${args[0]}: one-time products take 1, subscriptions 1 to 10000`, name);
+      return new CliError(EXIT.usage, `invalid --periods ${args[0]}: one-time products take 1, subscriptions at least 1`, name);
+    case "PeriodsAboveMax":
+      return new CliError(EXIT.usage, `--periods ${args[0]} buys more than 366 days of access: at most ${args[1]} periods of this product per purchase or renewal (renew later for more)`, name);
+    case "RenewalNeedsApproval":
+      return new CliError(EXIT.conflict, `the seller now approves every request, so agreement ${args[0]} cannot be renewed directly: once it has ended, buy again with \`kraken buy ${ctx.productId}\` (paid into escrow until the seller approves)`, name);
     case "ERC20InsufficientBalance":
       return new CliError(EXIT.payment, `insufficient DATA balance: you have ${data(args[1] as bigint)}, the purchase needs ${data(args[2] as bigint)}; get DATA to your address first`, name);
     case "ERC20InsufficientAllowance":

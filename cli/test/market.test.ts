@@ -222,13 +222,18 @@ describe("kraken buy", () => {
     expect(purpose.message).toMatch(/^not eligible: purpose insurance is not allowed by this policy/);
     const max = await simulate("pharma", idOf("icu-vitals"), Purpose.Research, 1, 1n);
     expect(max.message).toContain("the price is 250 DATA, above your maximum of 0.000000000000000001 DATA");
-    // Enough allowance, too little balance: the token's ERC20InsufficientBalance bubbles up.
-    const tomas = persona("tomas");
-    const hash = await tomas.wallet.writeContract({ address: d.contracts.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [d.contracts.Agreements.address, 10n ** 30n] });
-    await tomas.publicClient.waitForTransactionReceipt({ hash });
-    const poor = await simulate("tomas", idOf("enrollment-feed"), Purpose.Research, 1000, 10n ** 30n);
+    // More than 366 days of access in one purchase (1000 weeks): refused before any payment.
+    const long = await simulate("tomas", idOf("enrollment-feed"), Purpose.Research, 1000, 10n ** 30n);
+    expect([long.code, long.exitCode]).toEqual(["PeriodsAboveMax", EXIT.usage]);
+    expect(long.message).toContain("at most 52 periods of this product per purchase or renewal");
+    // Enough allowance, too little balance: the token's ERC20InsufficientBalance bubbles up
+    // (anna holds well under the 260 DATA of a year of the weekly feed).
+    const anna = persona("anna");
+    const hash = await anna.wallet.writeContract({ address: d.contracts.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [d.contracts.Agreements.address, 10n ** 30n] });
+    await anna.publicClient.waitForTransactionReceipt({ hash });
+    const poor = await simulate("anna", idOf("enrollment-feed"), Purpose.Research, 52, 10n ** 30n);
     expect([poor.code, poor.exitCode]).toEqual(["ERC20InsufficientBalance", EXIT.payment]);
-    expect(poor.message).toMatch(/^insufficient DATA balance: you have [\d.]+ DATA, the purchase needs 5000 DATA/);
+    expect(poor.message).toMatch(/^insufficient DATA balance: you have [\d.]+ DATA, the purchase needs 260 DATA/);
   });
 
   describe("kraken agreements", () => {

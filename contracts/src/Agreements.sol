@@ -54,7 +54,10 @@ contract Agreements is ReentrancyGuardTransient {
         uint128 amount; // total paid (or held in escrow while pending)
     }
 
-    uint16 public constant MAX_PERIODS = 10_000;
+    /// @notice The most access time one request or renewal may buy: `periods × unitSeconds`
+    /// must not exceed it (366 days: 8,784 hours, 366 days, 52 weeks or 12 months). A longer
+    /// term is bought by renewing, each time against the policy then in force.
+    uint256 public constant MAX_TERM = 366 days;
 
     IERC20 public immutable token;
     Catalogue public immutable catalogue;
@@ -106,6 +109,8 @@ contract Agreements is ReentrancyGuardTransient {
     error ConsentRetracted(uint256 productId, address consumer);
     // request and lifecycle failures
     error InvalidPeriods(uint256 periods);
+    error PeriodsAboveMax(uint256 periods, uint256 maxPeriods);
+    error RenewalNeedsApproval(uint256 agreementId);
     error PriceAboveMax(uint256 total, uint256 maxTotalPrice);
     error AlreadyHasAccess(uint256 agreementId);
     error RequestPending(uint256 agreementId);
@@ -137,7 +142,8 @@ contract Agreements is ReentrancyGuardTransient {
 
     /// @notice Requests access to `productId` for `purpose`, paying `price × periods` from the
     /// caller's DataToken allowance (or holding it in escrow when the seller must approve).
-    /// @param periods Number of pricing units to buy; must be 1 for one-time products.
+    /// @param periods Number of pricing units to buy; must be 1 for one-time products and at
+    /// most `maxPeriods(unit)` otherwise (`PeriodsAboveMax`).
     /// @param maxTotalPrice The most the caller accepts to pay (guards against price changes).
     /// @return agreementId The new agreement.
     function requestAccess(uint256 productId, Purpose purpose, uint16 periods, uint256 maxTotalPrice)
@@ -166,8 +172,13 @@ contract Agreements is ReentrancyGuardTransient {
     }
 
     /// @notice Buys `periods` more time on an active time-based agreement, from the later of
-    /// now and its current end. Re-checked against the current policy, whose version the
-    /// agreement then pins; a renewal does not need the seller's approval again.
+    /// now and its current end, paid straight to the seller. Re-checked against the current
+    /// policy, whose version the agreement then pins. At most `maxPeriods(unit)` periods
+    /// (`PeriodsAboveMax`).
+    /// @dev When the current policy requires the seller's approval, renewal is refused
+    /// (`RenewalNeedsApproval`): the consumer requests access again once this agreement has
+    /// ended, and that request goes through escrow and `approve` like any other. Keeping one
+    /// path for approval-gated access needs no second pending state on an active agreement.
     function renew(uint256 agreementId, uint16 periods, uint256 maxTotalPrice) external nonReentrant {
         Agreement storage a = _existing(agreementId);
         if (a.consumer != msg.sender) revert NotConsumer(agreementId, msg.sender);
@@ -184,7 +195,9 @@ contract Agreements is ReentrancyGuardTransient {
         }
         uint256 unitSeconds = terms.pricingUnit.unitSeconds();
         if (unitSeconds == 0) revert NotRenewable(agreementId);
-        if (periods == 0 || periods > MAX_PERIODS) revert InvalidPeriods(periods);
+        if (policy.requiresApproval) revert RenewalNeedsApproval(agreementId);
+        if (periods == 0) revert InvalidPeriods(periods);
+        if (unitSeconds * periods > MAX_TERM) revert PeriodsAboveMax(periods, MAX_TERM / unitSeconds);
         uint256 total = uint256(terms.price) * periods;
         if (total > maxTotalPrice) revert PriceAboveMax(total, maxTotalPrice);
 
@@ -288,6 +301,13 @@ contract Agreements is ReentrancyGuardTransient {
         }
     }
 
+    /// @notice The most periods of `unit` one request or renewal may buy (`MAX_TERM`);
+    /// 1 for one-time products.
+    function maxPeriods(PricingUnit unit) external pure returns (uint256) {
+        uint256 unitSeconds = unit.unitSeconds();
+        return unitSeconds == 0 ? 1 : MAX_TERM / unitSeconds;
+    }
+
     /// @notice The stored agreement; reverts for an unknown id.
     function getAgreement(uint256 agreementId) external view returns (Agreement memory) {
         return _existing(agreementId);
@@ -322,8 +342,9 @@ contract Agreements is ReentrancyGuardTransient {
             if (p.status == AgreementStatus.Pending) revert RequestPending(previous);
             if (_isActive(p)) revert AlreadyHasAccess(previous);
         }
-        bool oneTime = terms.pricingUnit == PricingUnit.OneTime;
-        if (periods == 0 || periods > MAX_PERIODS || (oneTime && periods != 1)) revert InvalidPeriods(periods);
+        uint256 unitSeconds = terms.pricingUnit.unitSeconds();
+        if (periods == 0 || (unitSeconds == 0 && periods != 1)) revert InvalidPeriods(periods);
+        if (unitSeconds * periods > MAX_TERM) revert PeriodsAboveMax(periods, MAX_TERM / unitSeconds);
         uint256 total = uint256(terms.price) * periods;
         if (total > maxTotalPrice) revert PriceAboveMax(total, maxTotalPrice);
 

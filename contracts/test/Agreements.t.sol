@@ -74,7 +74,7 @@ contract AgreementsTest is Fixture {
         assertEq(address(agreements.catalogue()), address(catalogue), "catalogue");
         assertEq(address(agreements.policies()), address(policies), "policies");
         assertEq(address(agreements.credentials()), address(credentials), "credentials");
-        assertEq(agreements.MAX_PERIODS(), 10_000, "MAX_PERIODS");
+        assertEq(agreements.MAX_TERM(), 366 days, "MAX_TERM");
     }
 
     // --- requests: free, paid, one-time ---
@@ -159,15 +159,33 @@ contract AgreementsTest is Fixture {
     }
 
     function test_request_RevertIf_tooManyPeriods() public {
-        vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, 10_001));
+        vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 10_001, 366));
         _request(hospital, stream, Purpose.Research, 10_001);
     }
 
     function test_request_maxPeriods() public {
         uint256 free = _publishStream(alice, 0, PricingUnit.Month);
         _setOpenPolicy(free, false);
-        uint256 id = _request(hospital, free, Purpose.Research, 10_000);
-        assertEq(agreements.getAgreement(id).endsAt, T0 + 10_000 * 30 days, "10000 months");
+        uint256 id = _request(hospital, free, Purpose.Research, 12);
+        assertEq(agreements.getAgreement(id).endsAt, T0 + 12 * 30 days, "12 months");
+    }
+
+    /// @dev Finding 5: one purchase buys at most MAX_TERM (366 days) of access, whatever the unit.
+    function test_request_RevertIf_aboveMaxTerm() public {
+        PricingUnit[4] memory units = [PricingUnit.Hour, PricingUnit.Day, PricingUnit.Week, PricingUnit.Month];
+        uint16[4] memory max = [uint16(8784), 366, 52, 12];
+        for (uint256 i; i < 4; ++i) {
+            uint256 p = _publishStream(alice, 0, units[i]);
+            _setOpenPolicy(p, i % 2 == 1); // the cap holds for escrowed requests too
+            assertEq(agreements.maxPeriods(units[i]), max[i], "maxPeriods");
+            vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, max[i] + 1, max[i]));
+            _request(hospital, p, Purpose.Research, max[i] + 1);
+            vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 10_000, max[i]));
+            _request(hospital, p, Purpose.Research, 10_000);
+            uint256 id = _request(hospital, p, Purpose.Research, max[i]);
+            assertTrue(id != 0, "at the cap");
+        }
+        assertEq(agreements.maxPeriods(PricingUnit.OneTime), 1, "one-time");
     }
 
     function test_request_RevertIf_priceAboveMax() public {
@@ -532,16 +550,52 @@ contract AgreementsTest is Fixture {
         assertEq(agreements.getAgreement(id).policyVersion, 2, "re-pinned");
     }
 
-    function test_renew_noApprovalNeeded() public {
+    function test_renew_afterApprovalNoLongerRequired() public {
         uint256 id = _request(hospital, gated, Purpose.Research, 1);
         vm.prank(alice);
         agreements.approve(id);
+        _setOpenPolicy(gated, false); // v2: alice no longer approves each request
         vm.prank(hospital);
         agreements.renew(id, 1, DAILY);
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(uint8(a.status), uint8(AgreementStatus.Active), "still active");
+        assertEq(a.policyVersion, 2, "pins v2");
         assertEq(token.balanceOf(alice), 2 * DAILY, "paid directly");
         assertEq(agreements.totalEscrowed(), 0, "no escrow");
+    }
+
+    /// @dev Finding 5: an approved agreement cannot be extended past the seller's approval.
+    function test_renew_RevertIf_policyRequiresApproval() public {
+        uint256 id = _request(hospital, gated, Purpose.Research, 1);
+        vm.prank(alice);
+        agreements.approve(id);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.RenewalNeedsApproval.selector, id));
+        vm.prank(hospital);
+        agreements.renew(id, 1, DAILY);
+        assertEq(agreements.getAgreement(id).endsAt, T0 + 1 days, "not extended");
+        assertEq(token.balanceOf(alice), DAILY, "nothing more paid");
+    }
+
+    /// @dev Finding 5: a once auto-approved agreement must not renew after the policy started
+    /// requiring approval; the consumer asks again (escrow) once it has ended, and may cancel.
+    function test_renew_RevertIf_policyNowRequiresApproval() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 2);
+        _setOpenPolicy(stream, true); // v2 requires approval
+        vm.expectRevert(abi.encodeWithSelector(Agreements.RenewalNeedsApproval.selector, id));
+        vm.prank(hospital);
+        agreements.renew(id, 100, type(uint256).max);
+        assertEq(agreements.getAgreement(id).endsAt, T0 + 2 days, "not extended");
+        vm.expectRevert(abi.encodeWithSelector(Agreements.AlreadyHasAccess.selector, id));
+        _request(hospital, stream, Purpose.Research, 1);
+        _warpBy(2 days);
+        uint256 again = _request(hospital, stream, Purpose.Research, 3);
+        Agreements.Agreement memory a = agreements.getAgreement(again);
+        assertEq(uint8(a.status), uint8(AgreementStatus.Pending), "escrowed until approved");
+        assertEq(a.policyVersion, 2, "pins v2");
+        assertEq(agreements.totalEscrowed(), 3 * DAILY, "held");
+        vm.prank(hospital);
+        agreements.cancel(again);
+        assertEq(token.balanceOf(hospital), FUNDS - 2 * DAILY, "refunded the escrow");
     }
 
     function test_renew_RevertIf_noLongerEligible() public {
@@ -597,9 +651,20 @@ contract AgreementsTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, 0));
         vm.prank(hospital);
         agreements.renew(id, 0, DAILY);
-        vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, 10_001));
+        vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 10_001, 366));
         vm.prank(hospital);
         agreements.renew(id, 10_001, type(uint256).max);
+    }
+
+    /// @dev Finding 5: a renewal buys at most MAX_TERM, like a request; 366 days is fine.
+    function test_renew_RevertIf_aboveMaxTerm() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 367, 366));
+        vm.prank(hospital);
+        agreements.renew(id, 367, type(uint256).max);
+        vm.prank(hospital);
+        agreements.renew(id, 366, type(uint256).max);
+        assertEq(agreements.getAgreement(id).endsAt, T0 + 367 days, "366 days more");
     }
 
     function test_renew_RevertIf_superseded() public {
@@ -959,8 +1024,8 @@ contract AgreementsTest is Fixture {
     function testFuzz_payment_timeBased(uint96 price, uint16 periods, uint8 unitSeed, bool approval, uint32 delay)
         public
     {
-        periods = uint16(bound(periods, 1, agreements.MAX_PERIODS()));
         PricingUnit unit = PricingUnit(bound(unitSeed, 1, 4));
+        periods = uint16(bound(periods, 1, agreements.maxPeriods(unit)));
         uint256 total = uint256(price) * periods;
         uint256 p = _publishStream(alice, price, unit);
         _setOpenPolicy(p, approval);
@@ -1010,7 +1075,7 @@ contract AgreementsTest is Fixture {
 
     /// @dev The max-price guard trips iff price × periods exceeds it, and nothing is paid then.
     function testFuzz_priceAboveMax(uint96 price, uint16 periods, uint256 maxTotal) public {
-        periods = uint16(bound(periods, 1, agreements.MAX_PERIODS()));
+        periods = uint16(bound(periods, 1, agreements.maxPeriods(PricingUnit.Hour)));
         uint256 total = uint256(price) * periods;
         uint256 p = _publishStream(alice, price, PricingUnit.Hour);
         _setOpenPolicy(p, false);
@@ -1023,9 +1088,9 @@ contract AgreementsTest is Fixture {
 
     /// @dev Renewal extends from max(now, endsAt) by periods × (current) unit and pays the seller.
     function testFuzz_renew(uint96 price, uint16 first, uint16 second, uint8 unitSeed, uint32 elapsed) public {
-        first = uint16(bound(first, 1, 1000));
-        second = uint16(bound(second, 1, 1000));
         PricingUnit unit = PricingUnit(bound(unitSeed, 1, 4));
+        first = uint16(bound(first, 1, agreements.maxPeriods(unit)));
+        second = uint16(bound(second, 1, agreements.maxPeriods(unit)));
         elapsed = uint32(bound(elapsed, 0, 300 days)); // within the credential lifetime
         uint256 p = _publishStream(alice, price, unit);
         _setOpenPolicy(p, false);
@@ -1048,6 +1113,50 @@ contract AgreementsTest is Fixture {
         assertEq(token.balanceOf(alice), total1 + total2, "seller paid both");
         assertEq(token.balanceOf(pharma), 0, "consumer spent exactly");
         assertTrue(agreements.isActive(id), "active after renewal");
+    }
+
+    /// @dev Finding 5: a request or renewal succeeds iff periods × unit ≤ MAX_TERM, and a refused
+    /// one grants and charges nothing.
+    function testFuzz_periodCap(uint16 periods, uint16 renewal, uint8 unitSeed, bool approval) public {
+        PricingUnit unit = PricingUnit(bound(unitSeed, 1, 4));
+        periods = uint16(bound(periods, 1, type(uint16).max));
+        renewal = uint16(bound(renewal, 1, type(uint16).max));
+        uint256 unitSeconds = unit.unitSeconds();
+        uint256 p = _publishStream(alice, 1, unit); // 1 wei per period
+        _setOpenPolicy(p, approval);
+        _fund(pharma, 2 * uint256(type(uint16).max));
+        uint256 balance = token.balanceOf(pharma);
+        bool fits = uint256(periods) * unitSeconds <= agreements.MAX_TERM();
+        if (!fits) {
+            vm.expectRevert(
+                abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, periods, agreements.MAX_TERM() / unitSeconds)
+            );
+        }
+        vm.prank(pharma);
+        uint256 id = agreements.requestAccess(p, Purpose.Research, periods, type(uint256).max);
+        if (!fits) {
+            assertEq(token.balanceOf(pharma), balance, "nothing charged");
+            assertEq(agreements.agreementCount(), 0, "no agreement");
+            return;
+        }
+        if (approval) {
+            vm.prank(alice);
+            agreements.approve(id);
+            _setOpenPolicy(p, false); // renewals need a policy without approval
+        }
+        Agreements.Agreement memory a = agreements.getAgreement(id);
+        assertTrue(a.endsAt - a.startsAt <= agreements.MAX_TERM(), "request within the cap");
+        fits = uint256(renewal) * unitSeconds <= agreements.MAX_TERM();
+        if (!fits) {
+            vm.expectRevert(
+                abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, renewal, agreements.MAX_TERM() / unitSeconds)
+            );
+        }
+        vm.prank(pharma);
+        agreements.renew(id, renewal, type(uint256).max);
+        uint256 endsAt = agreements.getAgreement(id).endsAt;
+        assertEq(endsAt, fits ? a.endsAt + uint256(renewal) * unitSeconds : a.endsAt, "extended by what was paid");
+        assertTrue(endsAt - a.endsAt <= agreements.MAX_TERM(), "renewal within the cap");
     }
 
     // --- helpers ---

@@ -5,7 +5,9 @@ import {Fixture} from "../utils/Fixture.sol";
 import {MarketHandler} from "./handlers/MarketHandler.sol";
 import {Agreements} from "../../src/Agreements.sol";
 import {Policies} from "../../src/Policies.sol";
-import {AgreementStatus, Category, Country, OrganisationType, PricingUnit, ProductType, Purpose} from "../../src/MarketTypes.sol";
+import {
+    AgreementStatus, Category, Country, OrganisationType, Periods, PricingUnit, ProductType, Purpose
+} from "../../src/MarketTypes.sol";
 
 /// @dev Invariants of the whole marketplace under random sequences of MarketHandler actions
 /// (register, revoke, mint, transfer, request, approve, reject, cancel, renew, setPolicy,
@@ -19,6 +21,11 @@ import {AgreementStatus, Category, Country, OrganisationType, PricingUnit, Produ
 ///    version policyAt(productId, policyVersion).
 /// 4. Agreement shape: Pending has no start/end; Rejected/Cancelled hold no amount; Active has
 ///    started and ends (endsAt != 0) iff its pricing unit is time-based.
+/// 5. Paid time: an agreement never grants more time than the periods its buyer paid for —
+///    endsAt equals the handler's own model (activation or the later of now and the previous
+///    end, plus periods × unit per paid call), its amount is what was paid, and no single call
+///    bought more than MAX_TERM (each paid call here buys ≤ 30 periods, beyond the cap for
+///    weeks and months once setPrice switches the unit).
 contract MarketplaceInvariants is Fixture {
     MarketHandler internal handler;
     address[] internal holders; // every address that can hold DataToken
@@ -145,6 +152,23 @@ contract MarketplaceInvariants is Fixture {
             assertTrue(p.jurisdictions & _bit(uint8(f.country)) != 0, "jurisdiction allowed");
             assertTrue(p.purposes & _bit(uint8(a.purpose)) != 0, "purpose allowed");
             assertTrue(a.consumer != catalogue.sellerOf(a.productId), "not own product");
+        }
+    }
+
+    /// @dev 5. Time granted == time paid for.
+    function invariant_grantedTimeWithinPaidPeriods() public view {
+        uint256 count = agreements.agreementCount();
+        for (uint256 id = 1; id <= count; ++id) {
+            Agreements.Agreement memory a = agreements.getAgreement(id);
+            if (a.status != AgreementStatus.Active) continue;
+            assertEq(a.endsAt, handler.ghostEndsAt(id), "endsAt == paid periods");
+            assertEq(a.amount, handler.ghostPaid(id), "amount == paid");
+            if (a.endsAt != 0) {
+                assertTrue(
+                    uint256(a.periods) * Periods.unitSeconds(a.pricingUnit) <= agreements.MAX_TERM(),
+                    "last call within MAX_TERM"
+                );
+            }
         }
     }
 

@@ -40,7 +40,11 @@ export function explainError(err: unknown, ctx?: Partial<VerdictContext>): Expla
     case "RequestPending":
       return { kind: "conflict", name, message: `You already have a request waiting for the seller's approval (agreement ${args[0]}).` };
     case "InvalidPeriods":
-      return { kind: "reverted", name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions 1 to 10000.` };
+      return { kind: "reverted", name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions at least 1.` };
+    case "PeriodsAboveMax":
+      return { kind: "reverted", name, message: `${args[0]} periods is more than 366 days of access: buy at most ${args[1]} at a time and renew later for more.` };
+    case "RenewalNeedsApproval":
+      return { kind: "conflict", name, message: `The seller now approves every request, so agreement ${args[0]} cannot be renewed directly. When it ends, request access again from the product page; your payment is held in escrow until the seller approves.` };
     case "AgreementSuperseded":
       return { kind: "conflict", name, message: `Agreement ${args[0]} is no longer your latest on this product (agreement ${args[1]} is); only the latest one can be renewed.` };
     case "NotActive":

@@ -39,6 +39,13 @@ export const countryCode = (v: string | number) => (typeof v === "number" ? (Cou
 /** Subscriptions are time-based: they take a number of periods and end. */
 export const isTimeBased = (unit: string | number) => nameOf(PricingUnitNames, unit) !== "OneTime";
 
+const UNIT_SECONDS: Record<string, number> = { Hour: 3600, Day: 86_400, Week: 604_800, Month: 2_592_000 };
+/** The most periods one purchase or renewal may buy (Agreements.maxPeriods: 366 days of access; 1 for one-time). */
+export const maxPeriods = (unit: string | number) => {
+  const secs = UNIT_SECONDS[nameOf(PricingUnitNames, unit)];
+  return secs ? Math.floor((366 * 86_400) / secs) : 1;
+};
+
 /** 250000000000000000000 → "250 DATA". */
 export function data(wei: bigint | string | number): string {
   const s = formatEther(BigInt(wei));

@@ -8,9 +8,7 @@ import { TxSteps } from "../components/TxSteps.tsx";
 import { useCredentialStatus, useDataBalance } from "../hooks/chain.ts";
 import { usePurchase } from "../hooks/purchase.ts";
 import type { GraphAgreement } from "../lib/subgraph.ts";
-import { data, date, isTimeBased, priceWords, purposeWords, unitWords } from "../lib/words.ts";
-
-const MAX_PERIODS = 10_000;
+import { data, date, isTimeBased, maxPeriods, priceWords, purposeWords, unitWords } from "../lib/words.ts";
 
 /** Renewable from the dashboard: an active (or expired) subscription that no later agreement of mine on the product superseded. */
 export function isRenewable(a: GraphAgreement, latestOfProduct: string | undefined): boolean {
@@ -38,6 +36,7 @@ export function RenewPanel({ agreement: a, me, onClose }: { agreement: GraphAgre
   const heading = useFocusOnOpen(a.id);
   const [periodsText, setPeriodsText] = useState("1");
   const periods = Number(periodsText);
+  const MAX_PERIODS = maxPeriods(a.product.pricingUnit);
   const valid = Number.isInteger(periods) && periods >= 1 && periods <= MAX_PERIODS;
   const price = BigInt(a.product.price);
   const total = price * BigInt(valid ? periods : 1);

@@ -15,10 +15,8 @@ import { explainVerdict } from "../lib/eligibility.ts";
 import { fetchMetadata, gatewayUrl } from "../lib/ipfs.ts";
 import { policyRules, type PolicyView } from "../lib/policy.ts";
 import { PRODUCT_FIELDS, type GraphProduct } from "../lib/subgraph.ts";
-import { data, date, enumIndex, isTimeBased, modalityWords, priceWords, productTypeWords, purposeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
+import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, purposeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
 import { Link } from "../router.tsx";
-
-const MAX_PERIODS = 10_000;
 
 /** The product as the page needs it: from the subgraph, or straight from the chain while the indexer catches up. */
 function useProduct(id: string) {
@@ -176,6 +174,7 @@ function BuyPanel({ product }: { product: GraphProduct }) {
   const [purpose, setPurpose] = useState(firstAllowed);
   useEffect(() => setPurpose(firstAllowed), [firstAllowed]);
   const timeBased = isTimeBased(product.pricingUnit);
+  const MAX_PERIODS = maxPeriods(product.pricingUnit);
   const [periodsText, setPeriodsText] = useState("1");
   const periods = Number(periodsText);
   const periodsValid = Number.isInteger(periods) && periods >= 1 && periods <= (timeBased ? MAX_PERIODS : 1);

@@ -12,6 +12,7 @@ import {
     Category,
     Country,
     OrganisationType,
+    Periods,
     PricingUnit,
     ProductType,
     Purpose
@@ -23,6 +24,9 @@ import {
 /// - ghostEscrow: Σ amount of agreements this handler saw enter Pending and not yet leave it;
 /// - factsOf[id]: the consumer's credential facts and purpose when agreement `id` was created or
 ///   last renewed, i.e. what its pinned policy version was checked against.
+/// - ghostEndsAt[id]: when agreement `id` should end by the periods paid for it, computed here
+///   from the handler's own inputs and the unit in force at each call (0 = not started or one-time);
+/// - ghostPaid[id]: Σ price × periods paid for agreement `id` (escrowed or direct).
 /// Every action swallows reverts (try/catch) so a rejected call leaves the ghosts untouched.
 contract MarketHandler is Test {
     struct Facts {
@@ -49,6 +53,9 @@ contract MarketHandler is Test {
     uint256 public ghostMinted;
     uint256 public ghostEscrow;
     mapping(uint256 agreementId => Facts) internal _facts;
+    mapping(uint256 agreementId => uint256) public ghostEndsAt;
+    mapping(uint256 agreementId => uint256) public ghostPaid;
+    mapping(uint256 agreementId => uint256) internal _pendingSeconds;
     uint256 private _nonce = 1_000_000;
 
     mapping(string action => uint256) public successes;
@@ -156,10 +163,18 @@ contract MarketHandler is Test {
         Purpose purpose = Purpose(bound(purposeSeed, 0, 10));
         bool oneTime = catalogue.termsOf(productId).pricingUnit == PricingUnit.OneTime;
         uint16 periods = oneTime ? 1 : uint16(bound(periodsSeed, 1, 30));
+        Catalogue.Terms memory t = catalogue.termsOf(productId);
+        uint256 term = uint256(periods) * Periods.unitSeconds(t.pricingUnit);
         vm.prank(consumer);
         try agreements.requestAccess(productId, purpose, periods, type(uint256).max) returns (uint256 id) {
             Agreements.Agreement memory a = agreements.getAgreement(id);
-            if (a.status == AgreementStatus.Pending) ghostEscrow += a.amount;
+            if (a.status == AgreementStatus.Pending) {
+                ghostEscrow += a.amount;
+                _pendingSeconds[id] = term;
+            } else if (term != 0) {
+                ghostEndsAt[id] = vm.getBlockTimestamp() + term;
+            }
+            ghostPaid[id] = uint256(t.price) * periods;
             _record(id, consumer, purpose);
             successes["request"]++;
         } catch {}
@@ -171,6 +186,7 @@ contract MarketHandler is Test {
         vm.prank(catalogue.sellerOf(a.productId));
         try agreements.approve(id) {
             ghostEscrow -= a.amount;
+            if (_pendingSeconds[id] != 0) ghostEndsAt[id] = vm.getBlockTimestamp() + _pendingSeconds[id];
             successes["approve"]++;
         } catch {}
     }
@@ -198,9 +214,15 @@ contract MarketHandler is Test {
     function renew(uint256 agreementSeed, uint16 periodsSeed) public {
         (uint256 id, Agreements.Agreement memory a) = _agreement(agreementSeed);
         if (id == 0) return;
+        uint16 periods = uint16(bound(periodsSeed, 1, 30));
+        Catalogue.Terms memory t = catalogue.termsOf(a.productId);
         vm.prank(a.consumer);
-        try agreements.renew(id, uint16(bound(periodsSeed, 1, 30)), type(uint256).max) {
+        try agreements.renew(id, periods, type(uint256).max) {
             _record(id, a.consumer, a.purpose); // re-checked against the current policy
+            uint256 nowTs = vm.getBlockTimestamp();
+            uint256 from = ghostEndsAt[id] > nowTs ? ghostEndsAt[id] : nowTs;
+            ghostEndsAt[id] = from + uint256(periods) * Periods.unitSeconds(t.pricingUnit);
+            ghostPaid[id] += uint256(t.price) * periods;
             successes["renew"]++;
         } catch {}
     }
