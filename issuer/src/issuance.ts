@@ -16,6 +16,7 @@ import {
   SsiError,
   STATUS_TYPE,
   attestationToJson,
+  ChallengeStore,
   type CredentialRequest,
   type IssuanceChallenge,
   type IssuedCredential,
@@ -39,33 +40,53 @@ export interface IssuanceDeps {
   log: (l: string) => void;
 }
 
-/** Registration challenges: single use, five minutes. */
-export class IssuanceChallenges {
-  private readonly pending = new Map<string, IssuanceChallenge & { used: boolean }>();
+export interface IssuanceChallengesOptions {
+  /** Cap on challenges kept; the oldest are evicted first (then refused as unknown). Default 10,000. */
+  maxChallenges?: number;
+  ttlMs?: number; // default 5 min
+  now?: () => number; // ms; for tests
+}
 
-  constructor(private readonly issuerDid: string) {}
+/**
+ * Registration challenges: single use, five minutes, at most `maxChallenges` kept (oldest evicted
+ * first; pruning and eviction are O(1) amortised, see ChallengeStore).
+ */
+export class IssuanceChallenges {
+  private readonly pending: ChallengeStore<IssuanceChallenge & { used: boolean }>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly issuerDid: string,
+    o: IssuanceChallengesOptions = {},
+  ) {
+    this.now = o.now ?? Date.now;
+    this.pending = new ChallengeStore({ ttlMs: o.ttlMs ?? CHALLENGE_TTL_MS, maxChallenges: o.maxChallenges, now: this.now });
+  }
+
+  /** Challenges kept (outstanding, used or recently expired). */
+  get size(): number {
+    return this.pending.size;
+  }
 
   create(address: unknown): IssuanceChallenge {
     if (typeof address !== "string" || !isAddress(address, { strict: false })) throw new SsiError("bad-request", "address: expected a 0x-prefixed Ethereum address");
-    const now = Date.now();
-    for (const [k, v] of this.pending) if (Date.parse(v.expiresAt) + 60_000 < now) this.pending.delete(k);
     const id = randomBytes(16).toString("hex");
-    const challenge = {
+    const { used: _used, ...challenge } = this.pending.add(id, (expiresAt) => ({
       id,
       address: getAddress(address),
       message: issuanceChallengeMessage(getAddress(address), id, this.issuerDid),
-      expiresAt: new Date(now + CHALLENGE_TTL_MS).toISOString(),
-    };
-    this.pending.set(id, { ...challenge, used: false });
+      expiresAt: new Date(expiresAt).toISOString(),
+      used: false,
+    }));
     return challenge;
   }
 
   /** Marks the challenge used and returns it, or refuses saying why. */
   take(id: unknown): IssuanceChallenge {
-    const c = typeof id === "string" ? this.pending.get(id) : undefined;
+    const c = this.pending.get(id);
     if (!c) throw new SsiError("challenge-unknown", "unknown challenge: ask for a new one (POST /challenges)");
     if (c.used) throw new SsiError("challenge-replayed", "replayed challenge: this challenge was already used");
-    if (Date.parse(c.expiresAt) <= Date.now()) throw new SsiError("challenge-expired", "challenge expired: ask for a new one (POST /challenges)");
+    if (Date.parse(c.expiresAt) <= this.now()) throw new SsiError("challenge-expired", "challenge expired: ask for a new one (POST /challenges)");
     c.used = true;
     return c;
   }

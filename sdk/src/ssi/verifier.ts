@@ -17,6 +17,7 @@ import { CategoryNames, CountryNames, OrganisationTypeNames } from "../generated
 import { credentialHash, decodeCredentialJwt, type MarketplaceCredential } from "./credential.ts";
 import { base64UrlToString, bytesToBase64Url, parsePkhDid } from "./did.ts";
 import { didkit, verificationErrors } from "./didkit.ts";
+import { ChallengeStore } from "./challenges.ts";
 import { SsiError } from "./errors.ts";
 import type { LoginChallenge } from "./presentation.ts";
 
@@ -32,6 +33,8 @@ export interface LoginVerifierOptions {
    */
   domain: string;
   challengeTtlMs?: number; // default 5 min
+  /** Cap on login challenges kept; the oldest are evicted first (then refused as unknown). Default 10,000. */
+  maxChallenges?: number;
   sessionTtlMs?: number; // default 15 min
   /** Issuer DIDs accepted (did:key…). Unset: any issuer whose attestation is registered on chain. */
   trustedIssuerDids?: string[];
@@ -63,13 +66,22 @@ export interface LoginResult extends Session {
 const refuse = (code: ConstructorParameters<typeof SsiError>[0], message: string) => new SsiError(code, message);
 
 export class LoginVerifier {
-  private readonly challenges = new Map<string, { expiresAt: number; used: boolean }>();
+  // Bounded (maxChallenges, oldest evicted first) and pruned from the front in O(1) amortised.
+  // Used challenges are kept until a minute after they expire, so that a replay gets the
+  // "replayed" answer.
+  private readonly challenges: ChallengeStore<{ expiresAt: number; used: boolean }>;
   private readonly secret: Uint8Array;
   private readonly now: () => number;
 
   constructor(private readonly o: LoginVerifierOptions) {
     this.secret = o.sessionSecret ?? randomBytes(32);
     this.now = o.now ?? Date.now;
+    this.challenges = new ChallengeStore({ ttlMs: o.challengeTtlMs ?? 5 * 60_000, maxChallenges: o.maxChallenges, now: this.now });
+  }
+
+  /** Login challenges kept (outstanding, used or recently expired). */
+  get challengeCount(): number {
+    return this.challenges.size;
   }
 
   get domain(): string {
@@ -78,10 +90,8 @@ export class LoginVerifier {
 
   /** A fresh single-use challenge for one login. */
   createChallenge(): LoginChallenge {
-    this.prune();
     const challenge = bytesToBase64Url(randomBytes(24));
-    const expiresAt = this.now() + (this.o.challengeTtlMs ?? 5 * 60_000);
-    this.challenges.set(challenge, { expiresAt, used: false });
+    const { expiresAt } = this.challenges.add(challenge, (expiresAt) => ({ expiresAt, used: false }));
     return { challenge, domain: this.o.domain, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -210,17 +220,11 @@ export class LoginVerifier {
 
   /** Checks the challenge and marks it used, synchronously: two parallel attempts cannot both pass. */
   private consumeChallenge(challenge: unknown): void {
-    const entry = typeof challenge === "string" ? this.challenges.get(challenge) : undefined;
+    const entry = this.challenges.get(challenge);
     if (!entry) throw refuse("challenge-unknown", "unknown challenge: ask this service for a new one");
     if (entry.used) throw refuse("challenge-replayed", "replayed challenge: this challenge was already used for a login");
     if (entry.expiresAt <= this.now()) throw refuse("challenge-expired", "challenge expired: ask this service for a new one");
     entry.used = true;
-  }
-
-  private prune(): void {
-    // Used challenges are kept until they expire, so that a replay gets the "replayed" answer.
-    const now = this.now();
-    for (const [k, v] of this.challenges) if (v.expiresAt + 60_000 < now) this.challenges.delete(k);
   }
 
   private sign(session: Session): string {
