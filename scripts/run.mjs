@@ -20,6 +20,7 @@ if (ensureNode(fileURLToPath(import.meta.url), process.argv.slice(2))) {
   } else {
     // Before the task loads: tasks import modules that import the generated ABIs.
     ensureGenerated();
-    handOver(process.execPath, ["--import", "tsx", file, ...rest]);
+    // Tells the task the compile is done and current, so `npm test` does not compile twice.
+    handOver(process.execPath, ["--import", "tsx", file, ...rest], { env: { ...process.env, KRAKEN_GENERATED: "current" } });
   }
 }

@@ -3,14 +3,13 @@
 // roles can be handed to a configured address (e.g. a multisig). Anvil started with chain id 1337
 // stands in for such a chain.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, http, toHex, zeroHash, type Address, type Hex } from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { clientsFor, credentialsAbi, dataTokenAbi, DEV_MNEMONIC, marketplaceChain, streamRegistryAbi } from "@kraken/sdk";
-import { startChain, type RunningChain } from "../chain/src/index.ts";
+import { freePort, startChain, type RunningChain } from "../chain/src/index.ts";
 import { deployMarketplace } from "../contracts/scripts/deploy.ts";
 import { ensureDeployment } from "../scripts/lib/deployment.ts";
 import { issuerAccount } from "../issuer/src/identity.ts";
@@ -18,15 +17,6 @@ import { issuerAccount } from "../issuer/src/identity.ts";
 const OTHER_CHAIN_ID = 1337;
 let chain: RunningChain;
 let dir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 const client = () => createPublicClient({ transport: http(chain.rpcUrl) });
 const devAccount = (i: number) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i });

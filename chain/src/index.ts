@@ -213,8 +213,8 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-/** A port the OS considers free right now (for anvil's private listener). */
-async function freePort(): Promise<number> {
+/** A port the OS considers free right now (anvil's private listener; tests use it too). */
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once("error", rej);

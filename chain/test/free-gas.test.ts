@@ -3,27 +3,17 @@
 // suggestion a wallet asks for is zero, and the front in front of anvil passes everything else
 // through unchanged (batches, errors, CORS), refusing only oversized bodies.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, createWalletClient, http, webSocket, type Transport } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { startChain, type RunningChain } from "../src/index.ts";
+import { freePort, startChain, type RunningChain } from "../src/index.ts";
 import { freeGasAnswer } from "../src/fee-front.ts";
 
 let chain: RunningChain;
 let dir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 async function post(body: unknown) {
   const res = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });

@@ -45,7 +45,6 @@ export class FaucetStartError extends Error {
   }
 }
 
-const MINTER_ROLE = "0x9f2df0fed2c77648de5860a4cc508cd0818c85b8b8a1ab4ceeef8d981c8956a6" as const; // keccak256("MINTER_ROLE")
 const MAX_QUEUED = 50; // mints waiting for the chain: more is an attack or a stuck chain
 
 export async function startFaucet(o: FaucetOptions): Promise<RunningFaucet> {
@@ -56,7 +55,8 @@ export async function startFaucet(o: FaucetOptions): Promise<RunningFaucet> {
 
   const chainId = await publicClient.getChainId();
   if (chainId !== LOCAL_CHAIN_ID) throw new FaucetStartError(`the demo faucet runs only on the local chain (id ${LOCAL_CHAIN_ID}); this one has id ${chainId}`);
-  if (!(await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "hasRole", args: [MINTER_ROLE, account.address] }))) {
+  const minterRole = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "MINTER_ROLE" });
+  if (!(await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "hasRole", args: [minterRole, account.address] }))) {
     throw new FaucetStartError(`${account.address} cannot mint DATA (no MINTER_ROLE on ${token})`);
   }
 

@@ -106,13 +106,19 @@ describe("batch delivery through the relays", () => {
     await expect(readDeliveryTerms(other.publicClient, k.s.deployment, agreementId, other.account.address)).rejects.toMatchObject({ code: "not-your-agreement" });
   });
 
-  it("re-delivery requests: stale, replayed, wrong signer and malformed are refused with the reason", async () => {
+  /** The buyer's agreement on the product, the first relay, and a POST to its re-delivery endpoint. */
+  async function redelivery() {
     const b = k.s.clients(ACCOUNTS.buyer);
     const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
     const relay = k.directory[0];
     const post = (body: unknown) => fetch(`${relay.url}/agreements/${agreementId}/redeliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
       .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; status?: string } }));
     const { signRedeliveryRequest } = await import("@kraken/sdk");
+    return { b, agreementId, relay, post, signRedeliveryRequest };
+  }
+
+  it("re-delivery requests: stale, replayed, wrong signer and malformed are refused with the reason", async () => {
+    const { b, agreementId, relay, post, signRedeliveryRequest } = await redelivery();
     const sign = (who: typeof b, now = Date.now()) => signRedeliveryRequest((message) => who.account.signMessage({ message }), agreementId, relay.address, now);
     const before = (await k.relays.relays[0].health()).counters;
 
@@ -132,12 +138,7 @@ describe("batch delivery through the relays", () => {
   });
 
   it("re-delivery nonces: two parallel copies of one request deliver once; future-stamped requests are bounded and remembered for their whole window", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer);
-    const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
-    const relay = k.directory[0];
-    const post = (body: unknown) => fetch(`${relay.url}/agreements/${agreementId}/redeliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      .then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: string; status?: string } }));
-    const { signRedeliveryRequest } = await import("@kraken/sdk");
+    const { b, agreementId, relay, post, signRedeliveryRequest } = await redelivery();
     const sign = (now = Date.now()) => signRedeliveryRequest((message) => b.account.signMessage({ message }), agreementId, relay.address, now);
     const before = (await k.relays.relays[0].health()).counters;
 
