@@ -12,6 +12,9 @@ import {Category, OrganisationType, Country, CredentialStatus} from "./MarketTyp
 /// verifiable credential. Only what consent policies need is kept: category, organisation
 /// type, country, the credential's hash and the user's X25519 encryption key. Never a name,
 /// an email or a birth date (MKT-FUN-14).
+/// Revocation sticks: a subject whose credential is revoked cannot register again (with any
+/// issuer's attestation) until the revoked credential's issuer or the consortium admin
+/// re-admits it with `readmit`.
 contract Credentials is AccessControl, EIP712 {
     /// @notice What an issuer signs (EIP-712 primary type `Attestation`).
     struct Attestation {
@@ -49,6 +52,10 @@ contract Credentials is AccessControl, EIP712 {
     mapping(address issuer => bool) public isTrustedIssuer;
     mapping(address issuer => mapping(uint256 nonce => bool)) public nonceUsed;
     mapping(address subject => Credential) private _credentials;
+    /// @notice Subjects whose revoked credential was re-admitted (`readmit`) and who may therefore
+    /// register once more. Only ever true while the subject's credential is revoked: the next
+    /// registration clears it.
+    mapping(address subject => bool) public readmitted;
 
     event IssuerTrusted(address indexed issuer);
     event IssuerUntrusted(address indexed issuer);
@@ -65,6 +72,9 @@ contract Credentials is AccessControl, EIP712 {
     );
     event CredentialRevoked(address indexed subject, address indexed issuer, bytes32 credentialHash);
     event EncryptionKeyRotated(address indexed subject, bytes32 encryptionKey);
+    /// @notice `by` (the revoked credential's issuer or the consortium admin) allowed `subject`,
+    /// whose credential is revoked, to register again. The credential itself stays revoked.
+    event SubjectReadmitted(address indexed subject, address indexed by);
 
     error ZeroAddress();
     error IssuerAlreadyTrusted(address issuer);
@@ -83,6 +93,12 @@ contract Credentials is AccessControl, EIP712 {
     error NotRegistered(address subject);
     error AlreadyRevoked(address subject);
     error NotCredentialIssuer(address caller);
+    /// @notice `subject`'s credential is revoked and it was not re-admitted (`readmit`).
+    error SubjectRevoked(address subject);
+    /// @notice `readmit` of a subject whose credential is not revoked.
+    error NotRevoked(address subject);
+    /// @notice `readmit` of a subject already re-admitted and not yet registered again.
+    error AlreadyReadmitted(address subject);
 
     /// @param admin The consortium admin who keeps the list of trusted issuers.
     constructor(address admin) EIP712("KrakenCredentials", "1") {
@@ -110,7 +126,9 @@ contract Credentials is AccessControl, EIP712 {
     // --- subjects ---
 
     /// @notice Registers the caller with an issuer-signed attestation, replacing any previous
-    /// credential. The caller must be the attestation's subject.
+    /// credential. The caller must be the attestation's subject. A subject whose credential is
+    /// revoked is refused (`SubjectRevoked`), whichever trusted issuer signed the new attestation,
+    /// until it is re-admitted (`readmit`); the registration then uses up the re-admission.
     /// @param signature The issuer's EIP-712 signature (or ERC-1271 for contract issuers).
     function register(Attestation calldata att, bytes calldata signature) external {
         if (msg.sender != att.subject) revert NotSubject(msg.sender, att.subject);
@@ -120,6 +138,10 @@ contract Credentials is AccessControl, EIP712 {
         if (att.expiresAt <= block.timestamp) revert AttestationExpired(att.expiresAt);
         if (att.expiresAt > type(uint40).max) revert ExpiryTooFar(att.expiresAt); // stored as uint40
         if (nonceUsed[att.issuer][att.nonce]) revert AttestationReplayed(att.issuer, att.nonce);
+        // Invariant: readmitted[s] implies _credentials[s].revoked, so only a revoked subject can
+        // hold a re-admission to use up below.
+        bool wasRevoked = _credentials[att.subject].revoked;
+        if (wasRevoked && !readmitted[att.subject]) revert SubjectRevoked(att.subject);
         if ((att.category == Category.Individual) != (att.organisationType == OrganisationType.None)) {
             revert InvalidOrganisationType(att.category, att.organisationType);
         }
@@ -131,6 +153,7 @@ contract Credentials is AccessControl, EIP712 {
         }
 
         nonceUsed[att.issuer][att.nonce] = true;
+        if (wasRevoked) delete readmitted[att.subject];
         _credentials[att.subject] = Credential({
             issuer: att.issuer,
             expiresAt: uint40(att.expiresAt),
@@ -173,6 +196,26 @@ contract Credentials is AccessControl, EIP712 {
         if (c.revoked) revert AlreadyRevoked(subject);
         c.revoked = true;
         emit CredentialRevoked(subject, c.issuer, c.credentialHash);
+    }
+
+    /// @notice Re-admits `subject`, whose credential is revoked, so that it may register again
+    /// with a fresh attestation. Only the revoked credential's issuer (while still trusted) or
+    /// the consortium admin may. This sets a flag rather than clearing the record: the revoked
+    /// credential stays stored, so `statusOf` keeps answering Revoked (and eligibility checks
+    /// keep refusing) until the subject actually registers anew, which uses up the flag.
+    function readmit(address subject) external {
+        Credential storage c = _credentials[subject];
+        address credentialIssuer = c.issuer;
+        if (credentialIssuer == address(0)) revert NotRegistered(subject);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            if (msg.sender != credentialIssuer) revert NotCredentialIssuer(msg.sender);
+            // a former issuer must not reopen the door it can no longer sign for
+            if (!isTrustedIssuer[msg.sender]) revert IssuerNotTrusted(msg.sender);
+        }
+        if (!c.revoked) revert NotRevoked(subject);
+        if (readmitted[subject]) revert AlreadyReadmitted(subject);
+        readmitted[subject] = true;
+        emit SubjectReadmitted(subject, msg.sender);
     }
 
     // --- views ---

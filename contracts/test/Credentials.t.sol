@@ -24,6 +24,9 @@ contract ContractIssuer is IERC1271 {
 
 /// @dev State invariants:
 /// - a subject holds at most one credential; register replaces it (and clears `revoked`);
+/// - a revoked subject registers again only after a re-admission (`readmit`, by the revoked
+///   credential's issuer while trusted, or the admin); the registration uses it up, and
+///   `readmitted` is only ever set while the credential is revoked;
 /// - each (issuer, nonce) registers at most once (nonceUsed is monotone);
 /// - statusOf is Valid iff registered, not revoked, not expired and the issuer is trusted now;
 ///   precedence Revoked > Expired > IssuerNotTrusted;
@@ -155,15 +158,68 @@ contract CredentialsTest is Fixture {
 
     function test_register_replacesPreviousCredential() public {
         _registerIndividual(bob, Country.DE);
+        bytes32 oldHash = credentials.credentialOf(bob).credentialHash;
+        // bob moves to France and gets a new credential: replaces the old one
+        _registerIndividual(bob, Country.FR);
+        Credentials.Credential memory c = credentials.credentialOf(bob);
+        assertEq(uint8(c.country), uint8(Country.FR), "new country");
+        assertTrue(c.credentialHash != oldHash, "new hash");
+        assertFalse(c.revoked, "fresh credential");
+        _assertStatus(bob, CredentialStatus.Valid);
+    }
+
+    function test_register_afterReadmit() public {
+        _registerIndividual(bob, Country.DE);
         vm.prank(issuer);
         credentials.revoke(bob);
-        _assertStatus(bob, CredentialStatus.Revoked);
-        // bob moves to France and gets a new credential: replaces the old one, not revoked
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        _assertStatus(bob, CredentialStatus.Revoked); // re-admission alone restores nothing
+        assertTrue(credentials.credentialOf(bob).revoked, "still revoked");
+        // bob gets a new credential: replaces the revoked one, not revoked, re-admission used up
         _registerIndividual(bob, Country.FR);
         Credentials.Credential memory c = credentials.credentialOf(bob);
         assertEq(uint8(c.country), uint8(Country.FR), "new country");
         assertFalse(c.revoked, "fresh credential");
+        assertFalse(credentials.readmitted(bob), "re-admission used up");
         _assertStatus(bob, CredentialStatus.Valid);
+    }
+
+    function test_register_afterReadmitByAdmin_withAnotherIssuer() public {
+        address other = vm.addr(ROGUE_PK);
+        vm.prank(admin);
+        credentials.trustIssuer(other);
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.prank(admin);
+        credentials.readmit(bob);
+        Credentials.Attestation memory att =
+            _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
+        att.issuer = other;
+        bytes memory sig = _sign(att, ROGUE_PK);
+        vm.prank(bob);
+        credentials.register(att, sig);
+        assertEq(credentials.credentialOf(bob).issuer, other, "new issuer");
+        _assertStatus(bob, CredentialStatus.Valid);
+    }
+
+    function test_register_revokedAgainAfterReadmit_needsNewReadmit() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        // the first re-admission was used up by the registration
+        Credentials.Attestation memory att =
+            _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
+        bytes memory sig = _sign(att, ISSUER_PK);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.prank(bob);
+        credentials.register(att, sig);
     }
 
     function test_register_viaContractIssuer() public {
@@ -320,6 +376,40 @@ contract CredentialsTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationReplayed.selector, issuer, att.nonce));
         vm.prank(bob);
         credentials.register(att, sig);
+    }
+
+    function test_register_RevertIf_revoked() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        // a fresh, validly signed attestation from the same issuer does not undo the revocation
+        Credentials.Attestation memory att =
+            _attestation(bob, Category.Individual, OrganisationType.None, Country.FR);
+        bytes memory sig = _sign(att, ISSUER_PK);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.prank(bob);
+        credentials.register(att, sig);
+        _assertStatus(bob, CredentialStatus.Revoked);
+        assertEq(uint8(credentials.credentialOf(bob).country), uint8(Country.DE), "record kept");
+        assertFalse(credentials.nonceUsed(issuer, att.nonce), "nonce not spent");
+    }
+
+    function test_register_RevertIf_revoked_attestedByAnotherIssuer() public {
+        address other = vm.addr(ROGUE_PK);
+        vm.prank(admin);
+        credentials.trustIssuer(other);
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        // bob shops for a more lenient issuer: refused too
+        Credentials.Attestation memory att =
+            _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
+        att.issuer = other;
+        bytes memory sig = _sign(att, ROGUE_PK);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.prank(bob);
+        credentials.register(att, sig);
+        _assertStatus(bob, CredentialStatus.Revoked);
     }
 
     function test_register_RevertIf_nonceReusedForAnotherSubject() public {
@@ -524,6 +614,111 @@ contract CredentialsTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Credentials.AlreadyRevoked.selector, bob));
         vm.prank(admin);
         credentials.revoke(bob);
+    }
+
+    // --- readmit ---
+
+    function test_readmit_byIssuer() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.expectEmit(address(credentials));
+        emit Credentials.SubjectReadmitted(bob, issuer);
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        assertTrue(credentials.readmitted(bob), "readmitted");
+        _assertStatus(bob, CredentialStatus.Revoked);
+    }
+
+    function test_readmit_byAdmin() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.expectEmit(address(credentials));
+        emit Credentials.SubjectReadmitted(bob, admin);
+        vm.prank(admin);
+        credentials.readmit(bob);
+        assertTrue(credentials.readmitted(bob), "readmitted");
+    }
+
+    function test_readmit_byAdminAfterIssuerUntrusted() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.prank(admin);
+        credentials.untrustIssuer(issuer);
+        vm.prank(admin);
+        credentials.readmit(bob);
+        assertTrue(credentials.readmitted(bob), "readmitted");
+    }
+
+    function test_readmit_RevertIf_otherIssuer() public {
+        address other = vm.addr(ROGUE_PK);
+        vm.prank(admin);
+        credentials.trustIssuer(other);
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, other));
+        vm.prank(other);
+        credentials.readmit(bob);
+        assertFalse(credentials.readmitted(bob), "not readmitted");
+    }
+
+    function test_readmit_RevertIf_subjectItself() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, bob));
+        vm.prank(bob);
+        credentials.readmit(bob);
+    }
+
+    function test_readmit_RevertIf_stranger() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, stranger));
+        vm.prank(stranger);
+        credentials.readmit(bob);
+    }
+
+    function test_readmit_RevertIf_formerIssuerAfterUntrust() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.prank(admin);
+        credentials.untrustIssuer(issuer);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerNotTrusted.selector, issuer));
+        vm.prank(issuer);
+        credentials.readmit(bob);
+    }
+
+    function test_readmit_RevertIf_notRegistered() public {
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRegistered.selector, bob));
+        vm.prank(admin);
+        credentials.readmit(bob);
+    }
+
+    function test_readmit_RevertIf_notRevoked() public {
+        _registerIndividual(bob, Country.DE);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRevoked.selector, bob));
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRevoked.selector, bob));
+        vm.prank(admin);
+        credentials.readmit(bob);
+    }
+
+    function test_readmit_RevertIf_alreadyReadmitted() public {
+        _registerIndividual(bob, Country.DE);
+        vm.prank(issuer);
+        credentials.revoke(bob);
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.AlreadyReadmitted.selector, bob));
+        vm.prank(admin);
+        credentials.readmit(bob);
     }
 
     // --- encryption key rotation ---

@@ -23,6 +23,7 @@ import {
   type MarketplaceCredential,
 } from "@kraken/sdk/ssi";
 import type { IssuerIdentity } from "./identity.ts";
+import { revokedReason } from "./revocation.ts";
 import type { StatusList } from "./status-list.ts";
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -98,7 +99,11 @@ function optionalText(v: unknown, key: string): string | undefined {
   return v.trim();
 }
 
-/** Checks the holder's proof of control, then issues the credential and the attestation. */
+/**
+ * Checks the holder's proof of control and that the holder is not barred by a revocation (see
+ * revokedReason: refused with `credential-revoked`), then issues the credential and the
+ * attestation.
+ */
 export async function issue(d: IssuanceDeps, challenges: IssuanceChallenges, body: Partial<CredentialRequest>): Promise<IssuedCredential> {
   if (!body || typeof body !== "object") throw new SsiError("bad-request", "expected a JSON object");
   // Validate everything before consuming the challenge, so a typo does not cost a new signature.
@@ -120,6 +125,12 @@ export async function issue(d: IssuanceDeps, challenges: IssuanceChallenges, bod
   const holder = challenge.address;
   const controls = await d.publicClient.verifyMessage({ address: holder, message: challenge.message, signature: body.signature as Hex });
   if (!controls) throw new SsiError("bad-signature", `the signature does not prove control of ${holder}`);
+  // Only after the proof of control, so that nobody can probe others' revocations here.
+  const barred = await revokedReason(d, holder);
+  if (barred) {
+    d.log(`refused to issue to ${pkhDid(d.deployment.chainId, holder)}: revoked, not re-admitted`);
+    throw new SsiError("credential-revoked", `refused: ${barred}`);
+  }
 
   // A real issuer would verify the legal name, registration number and email here (documents,
   // business registers, an email loop). The demo issuer takes them as given.

@@ -10,7 +10,7 @@ import { SsiError, type SsiErrorCode } from "@kraken/sdk/ssi";
 import { issuerStatusList, LoginVerifier, publicLoginError } from "@kraken/sdk/ssi/verifier";
 import { issuerAccount, loadOrCreateIdentity } from "./identity.ts";
 import { IssuanceChallenges, issue } from "./issuance.ts";
-import { revoke } from "./revocation.ts";
+import { readmit, revoke } from "./revocation.ts";
 import { StatusList } from "./status-list.ts";
 import { writeFileAtomic } from "./store.ts";
 
@@ -28,12 +28,18 @@ export interface IssuerOptions {
   log?: (line: string) => void;
   /** Ethereum key that signs attestations (default: KRAKEN_ISSUER_KEY, else dev account #1 on the local chain). */
   privateKey?: Hex;
-  /** Bearer token of the revocation endpoint (default: KRAKEN_ISSUER_ADMIN_TOKEN, else generated into `<dataDir>/admin-token`). */
+  /** Bearer token of the revocation and re-admission endpoints (default: KRAKEN_ISSUER_ADMIN_TOKEN, else generated into `<dataDir>/admin-token`). */
   adminToken?: string;
   /** URL the service is reached at, used in credential status links (default http://<host>:<port>). */
   publicUrl?: string;
   /** Credential validity (default 365 days). */
   validityDays?: number;
+  /**
+   * Longest time an issuance waits before the status list (`<dataDir>/status.json`) is written
+   * (default 200 ms): one write carries all issuances of that window. Revocations and
+   * re-admissions are written at once; stop() writes what is pending.
+   */
+  statusFlushMs?: number;
   /**
    * Login with other issuers' credentials: issuer DID -> the origin its status list is served
    * from. Their status lists are fetched only from there; issuers not listed are not looked up
@@ -57,6 +63,8 @@ const STATUS: Partial<Record<SsiErrorCode, number>> = {
   "challenge-replayed": 409,
   "bad-signature": 401,
   unauthorized: 401,
+  "credential-revoked": 403,
+  "untrusted-issuer": 403,
   "not-found": 404,
   "registration-failed": 502,
   "status-unavailable": 503,
@@ -87,7 +95,7 @@ function adminTokenFor(dataDir: string, given: string | undefined, log: (l: stri
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   const generated = randomBytes(24).toString("base64url");
   writeFileAtomic(file, generated + "\n", 0o600);
-  log(`generated the revocation admin token in ${file}`);
+  log(`generated the revocation and re-admission admin token in ${file}`);
   return generated;
 }
 
@@ -101,7 +109,7 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
   const chain = marketplaceChain(opts.rpcUrl, deployment.chainId);
   const { publicClient, wallet } = clientsFor(chain, account, 50);
   const adminToken = adminTokenFor(dataDir, opts.adminToken, log);
-  const statusList = new StatusList(dataDir);
+  const statusList = new StatusList(dataDir, { flushMs: opts.statusFlushMs, log });
   const challenges = new IssuanceChallenges(identity.did);
 
   const server = createServer();
@@ -162,6 +170,10 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
       if (!isAdmin(req)) throw new HttpError("unauthorized", "revocation needs the issuer's admin bearer token");
       return revoke(deps, await readJson(req));
     }
+    if (m === "POST /credentials/readmit") {
+      if (!isAdmin(req)) throw new HttpError("unauthorized", "re-admission needs the issuer's admin bearer token");
+      return readmit(deps, await readJson(req));
+    }
     if (m === "POST /login/challenge") return verifier.createChallenge();
     if (m === "POST /login") {
       const body = await readJson(req);
@@ -215,7 +227,14 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
     address: account.address,
     stop: () => new Promise<void>((ok) => {
       server.closeAllConnections();
-      server.close(() => ok());
+      server.close(() => {
+        try {
+          statusList.close(); // pending issuances reach the disk
+        } catch (err) {
+          log(`could not write the status list on stop: ${(err as Error).message}`);
+        }
+        ok();
+      });
     }),
   };
 }

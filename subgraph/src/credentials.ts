@@ -1,5 +1,6 @@
 // Credentials events → Credential (facts policies check; no personal data exists on chain),
-// Issuer trust.
+// Issuer trust. A re-admission leaves the credential revoked (as the contract's statusOf does)
+// and only records that the subject may register again; the registration then resets it.
 import { BigInt, Bytes } from "@graphprotocol/graph-ts";
 import {
   CredentialRegistered,
@@ -7,6 +8,7 @@ import {
   EncryptionKeyRotated,
   IssuerTrusted,
   IssuerUntrusted,
+  SubjectReadmitted,
 } from "../generated/Credentials/Credentials";
 import { Credential, Issuer } from "../generated/schema";
 import { CATEGORIES, COUNTRIES, getAccount, nameOf, ORGANISATION_TYPES } from "./shared";
@@ -43,6 +45,8 @@ export function handleCredentialRegistered(event: CredentialRegistered): void {
   c.expiresAt = p.expiresAt;
   c.revoked = false;
   c.registeredAt = event.block.timestamp;
+  c.readmittedAt = null;
+  c.readmittedBy = null;
   c.save();
   account.credential = c.id;
   account.save();
@@ -52,6 +56,14 @@ export function handleCredentialRevoked(event: CredentialRevoked): void {
   const c = Credential.load(event.params.subject);
   if (c == null) return;
   c.revoked = true;
+  c.save();
+}
+
+export function handleSubjectReadmitted(event: SubjectReadmitted): void {
+  const c = Credential.load(event.params.subject);
+  if (c == null) return;
+  c.readmittedAt = event.block.timestamp;
+  c.readmittedBy = event.params.by;
   c.save();
 }
 

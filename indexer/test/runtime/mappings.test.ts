@@ -320,6 +320,26 @@ describe("Credentials", () => {
     expect(get("Credential", CONSUMER).revoked).toBe(true);
   });
 
+  it("SubjectReadmitted records the re-admission; the credential stays revoked until a new registration", () => {
+    const credentialHash = ("0x" + "33".repeat(32)) as Hex;
+    const registered = (timestamp: bigint) =>
+      run("Credentials", "CredentialRegistered", {
+        subject: CONSUMER, issuer: ISSUER, credentialHash, category: 0, organisationType: 0, country: 4,
+        issuedAt: 1_690_000_000n, expiresAt: 1_790_000_000n, encryptionKey: credentialHash,
+      }, { timestamp });
+    registered(1_700_000_000n);
+    run("Credentials", "CredentialRevoked", { subject: CONSUMER, issuer: ISSUER, credentialHash });
+    run("Credentials", "SubjectReadmitted", { subject: CONSUMER, by: ISSUER }, { timestamp: 1_700_000_500n });
+    const readmitted = get("Credential", CONSUMER);
+    expect(readmitted).toMatchObject({ revoked: true, readmittedAt: 1_700_000_500n });
+    expect(bytesToHex(readmitted.readmittedBy as Uint8Array)).toBe(ISSUER);
+    registered(1_700_000_900n);
+    const fresh = get("Credential", CONSUMER);
+    expect(fresh).toMatchObject({ revoked: false, registeredAt: 1_700_000_900n });
+    expect(fresh.readmittedAt ?? null).toBeNull();
+    expect(fresh.readmittedBy ?? null).toBeNull();
+  });
+
   it("IssuerTrusted / IssuerUntrusted", () => {
     run("Credentials", "IssuerTrusted", { issuer: ISSUER }, { timestamp: 10n });
     expect(get("Issuer", ISSUER)).toMatchObject({ trusted: true, updatedAt: 10n });
