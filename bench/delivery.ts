@@ -27,7 +27,7 @@ async function keyLatency(runs: number): Promise<{ cold: number; warm: { median:
     const seller = k.streamrClient(ACCOUNTS.seller);
     const buyerClient = k.streamrClient(ACCOUNTS.buyer);
     const b = k.s.clients(ACCOUNTS.buyer);
-    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const once_ = async () => {
       const { productId } = await k.publishBatch({ data: randomFillSync(new Uint8Array(4096)), publisher: seller });
       // Nobody else buys meanwhile: the next agreement id is known before the purchase.

@@ -16,7 +16,7 @@ export async function identityBench(runs = 20): Promise<Row[]> {
     const unsigned = { ...held.credential, issuer: dk.keyToDID("key", key) };
     delete unsigned.proof;
     const jwk = await walletPublicJwk(c.wallet);
-    const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
     const verifier = new LoginVerifier({ publicClient: c.publicClient, credentials: s.deployment.contracts.Credentials.address, chainId: 31337, domain: "svc.test" });
     const present = () => createPresentation({ wallet: c.wallet, chainId: 31337, held, challenge: verifier.createChallenge().challenge, domain: "svc.test", publicJwk: jwk });
     const vp = await present();

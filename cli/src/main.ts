@@ -4,6 +4,7 @@ import { agreements } from "./commands/agreements.ts";
 import { buy } from "./commands/buy.ts";
 import { faucet } from "./commands/faucet.ts";
 import { fetchCommand } from "./commands/fetch.ts";
+import { key } from "./commands/key.ts";
 import { login } from "./commands/login.ts";
 import { product } from "./commands/product.ts";
 import { publish } from "./commands/publish.ts";
@@ -27,7 +28,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, subscribe];
+const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, key, subscribe];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

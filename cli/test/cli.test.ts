@@ -3,8 +3,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsAbi } from "@kraken/sdk";
+import { credentialsAbi, deriveEncryptionKeyPair } from "@kraken/sdk";
 import { credentialHash } from "@kraken/sdk/ssi";
+import { registerWithLegacyKey } from "../../test/helpers/legacy-key.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { kraken } from "./run.ts";
 
@@ -64,5 +65,41 @@ describe("kraken register", () => {
     expect(noChain.code).toBe(5);
     expect(noChain.stderr).toContain("cannot reach the chain");
     expect((await kraken(["frobnicate"])).code).toBe(2);
+  });
+});
+
+describe("kraken key", () => {
+  const common = () => ["--rpc", s.rpcUrl, "--deployment", s.deploymentFile];
+
+  it("rotates a key registered by an older version to the one the wallet derives now", async () => {
+    const c = s.clients(18);
+    const key = { PRIVATE_KEY: c.privateKey };
+    const legacy = await registerWithLegacyKey(s, 18);
+    const derived = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
+    const before = await kraken(["key", "status", ...common()], key);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain("from an older version: run `kraken key rotate`");
+
+    const r = await kraken(["key", "rotate", "--json", ...common()], key);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ address: c.account.address, rotated: true, previous: legacy, encryptionPublicKey: derived.publicKey, transactionHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    const onChain = await c.publicClient.readContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [c.account.address] });
+    expect(onChain).toBe(derived.publicKey);
+
+    const again = await kraken(["key", "rotate", ...common()], key);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("already current; nothing sent");
+    const after = await kraken(["key", "status", "--json", ...common()], key);
+    expect(JSON.parse(after.stdout)).toMatchObject({ status: "current", registered: derived.publicKey, derived: derived.publicKey });
+  });
+
+  it("exits with distinct codes: unregistered address, unknown action, no key", async () => {
+    const unregistered = await kraken(["key", "rotate", "--json", ...common()], { PRIVATE_KEY: s.clients(19).privateKey });
+    expect(unregistered.code).toBe(3);
+    expect(JSON.parse(unregistered.stdout)).toMatchObject({ error: "not-registered", message: expect.stringContaining("is not registered") });
+    const usage = await kraken(["key", "frobnicate", ...common()], { PRIVATE_KEY: s.clients(19).privateKey });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("give one action: status or rotate");
+    expect((await kraken(["key", "rotate", ...common()])).code).toBe(3);
   });
 });

@@ -5,7 +5,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialsAbi } from "@kraken/sdk";
 import { ACCOUNTS, startDeliveryStack, type DeliveryStack } from "../../relay/test/helpers/delivery-stack.ts";
+import { legacyEncryptionKeyPair } from "../../test/helpers/legacy-key.ts";
 import { kraken } from "./run.ts";
 
 let k: DeliveryStack;
@@ -63,6 +65,23 @@ describe("kraken publish / fetch", () => {
     expect(f.code, f.stderr + f.stdout).toBe(0);
     expect(f.stderr).toContain("key share from relay");
     expect(f.stdout).toContain(`Saved ${outFile}`);
+    expect(Buffer.compare(readFileSync(outFile), data)).toBe(0);
+  });
+
+  it("a buyer whose registered key is from an older version is told to run `kraken key rotate`; after it the relays re-deliver to the new key", async () => {
+    const b = k.s.clients(ACCOUNTS.buyer);
+    const { publicKey: legacy } = await legacyEncryptionKeyPair(b.account);
+    const hash = await b.wallet.writeContract({ address: k.s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "rotateEncryptionKey", args: [legacy] });
+    await b.publicClient.waitForTransactionReceipt({ hash }); // as if registered before the EIP-712 derivation
+    const outFile = join(k.dir, "refetched.csv");
+    const f = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.buyer));
+    expect(f.code, f.stderr).toBe(3);
+    expect(f.stderr).toContain("your registered encryption key is from an older version; run `kraken key rotate`");
+    const r = await kraken(["key", "rotate", ...common()], as(ACCOUNTS.buyer));
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`Rotated the encryption key of ${b.account.address}.`);
+    const again = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.buyer));
+    expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(Buffer.compare(readFileSync(outFile), data)).toBe(0);
   });
 

@@ -100,7 +100,7 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       await send("admin", c.DataToken.address, dataTokenAbi, "mint", [account.address, parseEther(String(p.fundDATA))]);
     }
     if (p.credential) {
-      const { publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
+      const { publicKey } = await deriveEncryptionKeyPair({ address: account.address, chainId: d.chainId, signTypedData: (t) => account.signTypedData(t) });
       // Stands in for the hash of the verifiable credential the issuer service will issue.
       const credentialHash = keccak256(toHex(JSON.stringify({ id: `urn:uuid:${randomUUID()}`, subject: account.address })));
       const att = {

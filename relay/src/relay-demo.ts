@@ -111,7 +111,7 @@ async function ensureRelayKeys(o: { rpcUrl: string; deployment: Deployment }, re
     if (!relays.some((r) => r.toLowerCase() === account.address.toLowerCase())) continue;
     const existing = await issuerClients.publicClient.readContract({ address: credentials, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [account.address] });
     if (existing !== zeroHash) continue;
-    const { publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: account.address, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
     const now = BigInt(Math.floor(Date.now() / 1000));
     const att = {
       subject: account.address, issuer: issuer.address, category: Category.Organisation, organisationType: OrganisationType.HealthTech, country: Country.DE,

@@ -91,7 +91,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
 
   const store = new RelayStore(o.dataDir, Math.max(0, (c.Agreements.blockNumber ?? o.deployment.deploymentBlock) - 1), `${o.deployment.chainId}:${agreements.toLowerCase()}`,
     (aside) => log.warn(`state of another deployment found in ${o.dataDir}: moved to ${aside}, starting afresh`));
-  const { secretKey, publicKey } = await deriveEncryptionKeyPair((message) => account.signMessage({ message }));
+  const { secretKey, publicKey } = await deriveEncryptionKeyPair({ address: account.address, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
   const registered = await read.credentials.encryptionKeyOf([me]);
   if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this relay: sellers cannot seal key shares to it");
   else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this relay's derived key: shares sealed to it cannot be opened");

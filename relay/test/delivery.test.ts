@@ -60,7 +60,7 @@ describe("batch delivery through the relays", () => {
   it("a buyer subscribed before buying gets the key, the file byte for byte, and 3 receipts on chain", async () => {
     const b = k.s.clients(ACCOUNTS.buyer);
     const client = k.streamrClient(ACCOUNTS.buyer);
-    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const { agreementId } = await k.buy(ACCOUNTS.buyer, product.productId);
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
     expect(terms.threshold).toBe(2);
@@ -203,7 +203,7 @@ describe("batch delivery through the relays", () => {
   it("tampered ciphertext is detected and no output file is left", async () => {
     const b = k.s.clients(ACCOUNTS.buyer);
     const client = k.streamrClient(ACCOUNTS.buyer);
-    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
     const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }) });
@@ -226,7 +226,7 @@ describe("batch delivery through the relays", () => {
     await down.stop();
     const b = k.s.clients(ACCOUNTS.buyer2);
     const client = k.streamrClient(ACCOUNTS.buyer2);
-    const { secretKey } = await deriveEncryptionKeyPair((message) => b.account.signMessage({ message }));
+    const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const { agreementId } = await k.buy(ACCOUNTS.buyer2, product.productId);
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
     const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 20_000 });

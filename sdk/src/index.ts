@@ -4,6 +4,7 @@ export * from "./generated/enums.ts";
 export * from "./attestation.ts";
 export * from "./deployments.ts";
 export * from "./encryption.ts";
+export * from "./key-rotation.ts";
 export * from "./policy.ts";
 export * from "./chain.ts";
 export * from "./metadata.ts";

@@ -147,8 +147,8 @@ describe("sealed envelopes", () => {
   it("open only with the recipient's wallet-derived key, and refuse tampering", async () => {
     const wallet = privateKeyToAccount(`0x${"11".repeat(32)}`);
     const other = privateKeyToAccount(`0x${"22".repeat(32)}`);
-    const buyer = await deriveEncryptionKeyPair((message) => wallet.signMessage({ message }));
-    const stranger = await deriveEncryptionKeyPair((message) => other.signMessage({ message }));
+    const buyer = await deriveEncryptionKeyPair({ address: wallet.address, chainId: 31337, signTypedData: (t) => wallet.signTypedData(t) });
+    const stranger = await deriveEncryptionKeyPair({ address: other.address, chainId: 31337, signTypedData: (t) => other.signTypedData(t) });
     const message = new TextEncoder().encode(JSON.stringify({ link: "ipfs://bafy…", share: "01ab" }));
 
     const sealed = sealEnvelope(message, buyer.publicKey);

@@ -1,7 +1,9 @@
 // Registration with a credential from the demo issuer and login with a wallet-signed
 // presentation, on a real local chain: the happy paths and every refusal, each with its message.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsAbi, CredentialStatus } from "@kraken/sdk";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createWalletClient, http } from "viem";
+import { toAccount } from "viem/accounts";
+import { credentialsAbi, CredentialStatus, encryptionKeyStatus, LEGACY_ENCRYPTION_KEY_MESSAGE, rotateEncryptionKey } from "@kraken/sdk";
 import {
   canonicalJson,
   createPresentation,
@@ -21,6 +23,7 @@ import {
 import { issuerStatusList, LOGIN_REFUSED_MESSAGE, LoginVerifier } from "@kraken/sdk/ssi/verifier";
 import { deriveEncryptionKeyPair } from "@kraken/sdk";
 import { startIssuer, type RunningIssuer } from "../../issuer/src/index.ts";
+import { registerWithLegacyKey } from "../../test/helpers/legacy-key.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -86,7 +89,7 @@ describe("registration", () => {
     const onChain = await c.publicClient.readContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "credentialOf", args: [c.account.address] });
     expect(onChain.credentialHash).toBe(credentialHash(r.held.credential));
     expect(onChain.issuer).toBe(s.clients(1).account.address);
-    const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
     expect(onChain.encryptionKey).toBe(publicKey); // recoverable from the wallet alone
     const [status] = await c.publicClient.readContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "statusOf", args: [c.account.address] });
     expect(status).toBe(CredentialStatus.Valid);
@@ -116,7 +119,7 @@ describe("registration", () => {
 
   it("the client refuses a tampered credential and an issuer not trusted on chain", async () => {
     const c = s.clients(16);
-    const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
     const issued = await requestCredential({ issuerUrl: s.issuer.url, wallet: c.wallet, claims: person, encryptionKey: publicKey });
     const tampered = structuredClone(issued);
     tampered.credential.credentialSubject.country = "DE";
@@ -128,6 +131,76 @@ describe("registration", () => {
     } finally {
       await rogue.stop();
     }
+  });
+});
+
+describe("a hostile issuer cannot get the encryption key signed", () => {
+  it("a challenge resembling the key-derivation text is refused before the wallet is asked to sign anything", async () => {
+    const c = s.clients(7);
+    const signMessage = vi.fn(async () => "0x" as const), signTypedData = vi.fn(async () => "0x" as const), signTransaction = vi.fn(async () => "0x" as const);
+    const wallet = createWalletClient({ account: toAccount({ address: c.account.address, signMessage, signTypedData, signTransaction }), chain: c.wallet.chain, transport: http(s.rpcUrl) });
+    const nonce = "0123456789abcdef0123456789abcdef";
+    let message = LEGACY_ENCRYPTION_KEY_MESSAGE;
+    const requests: string[] = [];
+    const hostile = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+      for await (const _ of req) { /* drain */ }
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: nonce, address: c.account.address, message, expiresAt: new Date(Date.now() + 60_000).toISOString() }));
+    });
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const phishing: [string, string][] = [
+        [LEGACY_ENCRYPTION_KEY_MESSAGE, "derive your encryption key"],
+        [`Kraken marketplace: I control this address and ask for a credential.\n\nAddress: ${c.account.address}\nIssuer: did:key:z6Mk\nChallenge: ${nonce}\n\nThis also derives my data-delivery encryption key.`, "derive your encryption key"],
+        ["Kraken marketplace: sign to continue.\n\nVersion: 1", "not a marketplace registration challenge"],
+        [`Kraken marketplace: I control this address and ask for a credential.\n\nAddress: ${s.clients(6).account.address}\nIssuer: did:key:z6Mk\nChallenge: ${nonce}\n\nSigning costs nothing and allows no transaction.`, "not your address"],
+      ];
+      for (const [text, part] of phishing) {
+        message = text;
+        await expectRefusal(requestCredential({ issuerUrl: url, wallet, claims: person, encryptionKey: `0x${"11".repeat(32)}` }), "unsafe-challenge", part);
+      }
+      // the whole registration too: only its own key derivation (EIP-712) is signed, never the issuer's text
+      message = LEGACY_ENCRYPTION_KEY_MESSAGE;
+      signTypedData.mockImplementation(((t: Parameters<typeof c.account.signTypedData>[0]) => c.account.signTypedData(t)) as never);
+      await expectRefusal(registerWithIssuer({ issuerUrl: url, wallet, publicClient: c.publicClient, deployment: s.deployment, claims: person }), "unsafe-challenge", "derive your encryption key");
+      expect(signMessage).not.toHaveBeenCalled();
+      expect(signTransaction).not.toHaveBeenCalled();
+      expect(signTypedData).toHaveBeenCalledTimes(1);
+      expect(signTypedData.mock.calls[0]).toMatchObject([{ primaryType: "EncryptionKey" }]);
+      expect(requests).toEqual(Array(phishing.length + 1).fill("POST /challenges")); // no signature ever reached it
+    } finally {
+      hostile.close();
+    }
+  });
+});
+
+describe("encryption key rotation", () => {
+  it("an account registered with the legacy (personal_sign) key rotates to the EIP-712 key", async () => {
+    const c = s.clients(5);
+    const credentials = s.deployment.contracts.Credentials.address;
+    const keyOf = () => c.publicClient.readContract({ address: credentials, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [c.account.address] });
+    const legacy = await registerWithLegacyKey(s, 5);
+    expect(await keyOf()).toBe(legacy);
+    const derived = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
+    expect(derived.publicKey).not.toBe(legacy);
+    expect(await encryptionKeyStatus({ publicClient: c.publicClient, credentials, address: c.account.address, publicKey: derived.publicKey })).toEqual({ status: "outdated", registered: legacy });
+
+    const r = await rotateEncryptionKey({ wallet: c.wallet, publicClient: c.publicClient, deployment: s.deployment });
+    expect(r).toMatchObject({ previous: legacy, transactionHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(r.keys.publicKey).toBe(derived.publicKey);
+    expect(await keyOf()).toBe(derived.publicKey);
+    expect((await encryptionKeyStatus({ publicClient: c.publicClient, credentials, address: c.account.address, publicKey: derived.publicKey })).status).toBe("current");
+    const [status] = await c.publicClient.readContract({ address: credentials, abi: credentialsAbi, functionName: "statusOf", args: [c.account.address] });
+    expect(status).toBe(CredentialStatus.Valid); // the credential itself is untouched
+
+    // once current, nothing is sent
+    expect((await rotateEncryptionKey({ wallet: c.wallet, publicClient: c.publicClient, deployment: s.deployment })).transactionHash).toBeUndefined();
+  });
+
+  it("refuses an account that never registered", async () => {
+    const c = s.clients(6);
+    await expectRefusal(rotateEncryptionKey({ wallet: c.wallet, publicClient: c.publicClient, deployment: s.deployment }), "not-registered", "is not registered");
   });
 });
 
@@ -232,7 +305,7 @@ describe("login with a presentation", () => {
     other = (await register(17, person)).held; // re-registering replaces the credential on chain
     await expectLoginRefusal(login(await present(17, first)), "credential-not-registered", "is not the credential registered on chain");
     const c = s.clients(18);
-    const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
     const unregistered = await requestCredential({ issuerUrl: s.issuer.url, wallet: c.wallet, claims: person, encryptionKey: publicKey });
     await expectLoginRefusal(login(await present(18, unregistered)), "not-registered", "has no credential on chain");
   });
@@ -337,7 +410,7 @@ describe("login with a presentation", () => {
       const rogue = await startIssuer({ port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "rogue-probe"), privateKey: s.clients(13).privateKey, publicUrl: probe.url, log: () => {} });
       try {
         const c = s.clients(8);
-        const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+        const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
         const issued = await requestCredential({ issuerUrl: rogue.url, wallet: c.wallet, claims: person, encryptionKey: publicKey });
         expect(issued.credential.credentialStatus?.id).toMatch(new RegExp(`^${probe.url}/credentials/status/`));
         const atIssuer = await loginAt(s.issuer.url, 8, issued).then(() => undefined, (e) => e);

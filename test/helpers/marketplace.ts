@@ -67,7 +67,7 @@ export async function marketplaceFixture() {
     overrides: Partial<{ issuedAt: bigint; expiresAt: bigint; chainId: bigint; signer: Wallet }> = {},
   ) {
     const now = BigInt(await networkHelpers.time.latest());
-    const { publicKey } = await deriveEncryptionKeyPair((message) => who.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: who.account.address, chainId: deployment.chainId, signTypedData: (t) => who.signTypedData({ account: who.account, ...t }) });
     const att = {
       subject: who.account.address,
       issuer: issuer.account.address,

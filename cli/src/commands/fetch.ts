@@ -4,7 +4,7 @@
 // ciphertext, verifies its hash, decrypts to FILE and verifies the plaintext hash.
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { credentialsAbi, collectShares, deriveEncryptionKeyPair, endpointsFor, readDeliveryTerms } from "@kraken/sdk";
+import { collectShares, deriveEncryptionKeyPair, encryptionKeyStatus, endpointsFor, readDeliveryTerms } from "@kraken/sdk";
 import { downloadAndDecrypt } from "@kraken/sdk/delivery/node";
 import { checkChain, COMMON_OPTIONS, connect, loadKey } from "../context.ts";
 import { ipfsGatewayUrl, relayDirectory, streamrClient, toCliError } from "../delivery.ts";
@@ -41,10 +41,12 @@ export const fetchCommand: Command = {
     try {
       const terms = await readDeliveryTerms(publicClient, deployment, BigInt(id), me);
       const relays = endpointsFor(relayDirectory(deployment, deploymentFile), terms.agents);
-      const { publicKey, secretKey } = await deriveEncryptionKeyPair(signMessage);
-      const registered = await publicClient.readContract({ address: deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [me] });
-      if (registered.toLowerCase() !== publicKey.toLowerCase()) {
-        throw new CliError(EXIT.config, "the encryption key registered for your address is not the one this wallet derives: relays seal to the registered key, so you could not open the deliveries (register again with this wallet)");
+      const { publicKey, secretKey } = await deriveEncryptionKeyPair({ address: me, chainId: deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
+      const { status } = await encryptionKeyStatus({ publicClient, credentials: deployment.contracts.Credentials.address, address: me, publicKey });
+      if (status === "none") throw new CliError(EXIT.config, "no encryption key is registered for your address: register first (`kraken register`)");
+      if (status === "outdated") {
+        // relays seal to the registered key: with another one registered the deliveries could not be opened
+        throw new CliError(EXIT.config, "your registered encryption key is from an older version; run `kraken key rotate` (one transaction), then fetch again: relays re-deliver to the new key");
       }
       out.progress(`agreement ${id}: product ${terms.productId}, ${terms.threshold} of ${terms.agents.length} relays needed; waiting for key shares`);
       const client = await streamrClient(loadKey(values), deployment, rpcUrl);

@@ -1,10 +1,14 @@
 // "Download" for a delivered batch product: runs lib/delivery.ts (lazy: it loads @streamr/sdk)
-// and saves the decrypted file. The file's hashes are verified before it is offered.
+// and saves the decrypted file. The file's hashes are verified before it is offered. When the
+// registered encryption key is from an older version, it offers "Update my encryption key"
+// (Credentials.rotateEncryptionKey); the relays then re-deliver to the new key.
 import { getPublicClient, getWalletClient } from "@wagmi/core";
 import { useState } from "react";
 import type { Address, EIP1193Provider } from "viem";
 import { useAccount, useConfig } from "wagmi";
+import { rotateEncryptionKey } from "@kraken/sdk";
 import { useDapp } from "../hooks/dapp.ts";
+import { deploymentOf } from "../lib/deployment.ts";
 import type { GraphAgreement } from "../lib/subgraph.ts";
 import { explainError } from "../lib/errors.ts";
 
@@ -16,6 +20,8 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<{ url: string; name: string; size: number }>();
   const [busy, setBusy] = useState(false);
+  const [outdatedKey, setOutdatedKey] = useState(false);
+  const [rotated, setRotated] = useState<string>();
   const available = !!config.relays?.length && !!config.streamr;
   const name = `${agreement.product.title.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").toLowerCase() || "data"}-agreement-${agreement.agreementId}`;
 
@@ -23,6 +29,8 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
     if (!address || !connector) return;
     setBusy(true);
     setError(undefined);
+    setOutdatedKey(false);
+    setRotated(undefined);
     try {
       const wallet = await getWalletClient(wagmi, { account: address });
       const { downloadDelivery } = await import("../lib/delivery.ts");
@@ -33,6 +41,7 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
         publicClient: getPublicClient(wagmi)!,
         provider: (await connector.getProvider()) as EIP1193Provider,
         signMessage: (message) => wallet.signMessage({ account: address, message }),
+        signTypedData: (typedData) => wallet.signTypedData({ account: address, ...typedData }),
         onProgress: setProgress,
       });
       const url = URL.createObjectURL(new Blob([bytes as BlobPart]));
@@ -45,6 +54,26 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
     } catch (err) {
       const e = explainError(err);
       setError(err instanceof Error && err.name !== "Error" && !("shortMessage" in err) ? err.message : e.message);
+      setOutdatedKey(err instanceof Error && err.name === "EncryptionKeyOutdatedError");
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const rotate = async () => {
+    if (!address) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setProgress("sign in your wallet to derive your new encryption key (free), then confirm the transaction…");
+      const wallet = await getWalletClient(wagmi, { account: address });
+      const r = await rotateEncryptionKey({ wallet, publicClient: getPublicClient(wagmi)!, deployment: deploymentOf(config) });
+      setOutdatedKey(false);
+      setProgress(undefined);
+      setRotated(r.transactionHash ? `transaction ${r.transactionHash.slice(0, 10)}…` : "it already was current");
+    } catch (err) {
+      setProgress(undefined);
+      setError(explainError(err).message);
     } finally {
       setBusy(false);
     }
@@ -57,6 +86,12 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
       </button>
       {progress ? <div role="status" className="muted">{progress}</div> : null}
       {error ? <div role="alert" className="error-text">{error}</div> : null}
+      {outdatedKey ? (
+        <button type="button" disabled={busy} onClick={rotate}>
+          Update my encryption key
+        </button>
+      ) : null}
+      {rotated ? <div role="status">Your encryption key is updated ({rotated}). Download again: the relays re-deliver to the new key.</div> : null}
       {done ? (
         <div role="status">
           Decrypted and verified ({done.size.toLocaleString("en")} bytes). <a href={done.url} download={done.name}>Save again</a>

@@ -8,8 +8,10 @@ import {
   decryptBatch,
   deriveEncryptionKeyPair,
   download,
+  encryptionKeyStatus,
   endpointsFor,
   readDeliveryTerms,
+  type EncryptionKeyTypedData,
 } from "@kraken/sdk";
 import type { DappConfig } from "../config.ts";
 import { deploymentOf } from "./deployment.ts";
@@ -22,6 +24,18 @@ export class DeliveryUnavailableError extends Error {
   }
 }
 
+/**
+ * The encryption key registered for the buyer is not the one the wallet derives (registered
+ * before the EIP-712 derivation): relays seal to the registered key, so the deliveries could not
+ * be opened. The page offers to rotate it (rotateEncryptionKey), then to download again.
+ */
+export class EncryptionKeyOutdatedError extends Error {
+  constructor() {
+    super("Your registered encryption key is from an older version of the marketplace, so the data delivered to you cannot be opened with it. Update your encryption key (one transaction), then download again: the relays re-deliver to the new key.");
+    this.name = "EncryptionKeyOutdatedError";
+  }
+}
+
 export async function downloadDelivery(o: {
   config: DappConfig;
   agreementId: bigint;
@@ -29,6 +43,7 @@ export async function downloadDelivery(o: {
   publicClient: PublicClient;
   provider: EIP1193Provider;
   signMessage: (message: string) => Promise<Hex>;
+  signTypedData: (typedData: EncryptionKeyTypedData) => Promise<Hex>;
   onProgress: (line: string) => void;
 }): Promise<{ bytes: Uint8Array; relays: Address[] }> {
   if (!o.config.relays?.length || !o.config.streamr) {
@@ -38,7 +53,11 @@ export async function downloadDelivery(o: {
   const terms = await readDeliveryTerms(o.publicClient, deploymentOf(o.config), o.agreementId, o.buyer);
   const relays = endpointsFor(o.config.relays, terms.agents);
   o.onProgress("sign in your wallet to unlock your delivery key (free, no transaction)…");
-  const keys = await deriveEncryptionKeyPair(o.signMessage);
+  const deployment = deploymentOf(o.config);
+  const keys = await deriveEncryptionKeyPair({ address: o.buyer, chainId: deployment.chainId, signTypedData: o.signTypedData });
+  const { status } = await encryptionKeyStatus({ publicClient: o.publicClient, credentials: deployment.contracts.Credentials.address, address: o.buyer, publicKey: keys.publicKey });
+  if (status === "outdated") throw new EncryptionKeyOutdatedError();
+  if (status === "none") throw new DeliveryUnavailableError("No encryption key is registered for your address: register first.");
   o.onProgress("connecting to the delivery network…");
   const { StreamrClient } = await loadStreamr(); // heavy: loaded on first use
   const client = new StreamrClient(streamrOptions(o.config.streamr as object, o.provider));

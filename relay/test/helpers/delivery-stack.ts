@@ -63,7 +63,7 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number; 
     const existing = await c.publicClient.readContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [c.account.address] });
     if (existing !== `0x${"0".repeat(64)}`) return;
     const issuer = s.clients(1);
-    const { publicKey } = await deriveEncryptionKeyPair((message) => c.account.signMessage({ message }));
+    const { publicKey } = await deriveEncryptionKeyPair({ address: c.account.address, chainId: s.deployment.chainId, signTypedData: (t) => c.account.signTypedData(t) });
     const now = BigInt(Math.floor(Date.now() / 1000));
     const att = {
       subject: c.account.address, issuer: issuer.account.address, category,

@@ -10,6 +10,7 @@ export type SsiErrorCode =
   | "bad-signature"
   | "issuer-unreachable"
   | "issuer-refused"
+  | "unsafe-challenge" // the issuer asked the wallet to sign something other than a registration challenge
   | "invalid-credential"
   | "attestation-mismatch"
   | "untrusted-issuer"

@@ -3,7 +3,8 @@
 //   POST /challenges            { address }                       -> IssuanceChallenge
 //   POST /credentials           CredentialRequest                 -> IssuedCredential
 //   GET  /credentials/status/:id                                  -> { id, revoked }
-//   POST /credentials/revoke    { credentialId } | { subject }    -> { credentialId, onChain, txHash? }   (admin bearer token)
+//   POST /credentials/revoke    { credentialId } | { subject }    -> { credentialId?, credentialIds, subject, revokedOnChain, transactionHash? }   (admin bearer token)
+//   POST /credentials/readmit   { subject }                       -> { subject, readmittedOnChain, transactionHash?, readmittedEntries }   (admin bearer token)
 //   POST /login/challenge       {}                                -> LoginChallenge
 //   POST /login                 { presentation }                  -> LoginResult
 //   GET  /session               (bearer session token)            -> Session
@@ -55,4 +56,16 @@ export function issuanceChallengeMessage(address: Address, nonce: string, issuer
     `Address: ${address}\nIssuer: ${issuerDid}\nChallenge: ${nonce}\n\n` +
     "Signing costs nothing and allows no transaction."
   );
+}
+
+const ISSUANCE_CHALLENGE_SHAPE =
+  /^Kraken marketplace: I control this address and ask for a credential\.\n\nAddress: (0x[0-9a-fA-F]{40})\nIssuer: (did:[a-z0-9]+:[A-Za-z0-9._:%-]{1,200})\nChallenge: ([0-9a-f]{16,128})\n\nSigning costs nothing and allows no transaction\.$/;
+
+/**
+ * The parts of a text built by issuanceChallengeMessage, or undefined if the text has any other
+ * shape. Holders sign only texts of this shape (see requestCredential).
+ */
+export function parseIssuanceChallengeMessage(message: string): { address: Address; issuerDid: string; nonce: string } | undefined {
+  const m = ISSUANCE_CHALLENGE_SHAPE.exec(message);
+  return m ? { address: m[1] as Address, issuerDid: m[2], nonce: m[3] } : undefined;
 }

@@ -5,14 +5,15 @@
 import { BaseError, ContractFunctionRevertedError, type Account, type Address, type Hex, type PublicClient, type WalletClient } from "viem";
 import { attestationTypes, attestationDomain, type Attestation } from "../attestation.ts";
 import type { Deployment } from "../deployments.ts";
-import { deriveEncryptionKeyPair } from "../encryption.ts";
+import { LEGACY_ENCRYPTION_KEY_MESSAGE } from "../encryption.ts";
 import { credentialsAbi } from "../generated/abis.ts";
+import { deriveWalletEncryptionKeyPair } from "../key-rotation.ts";
 import { claimsToFacts, credentialHash, decodeCredentialJwt, type HeldCredential, type MarketplaceClaims } from "./credential.ts";
 import { pkhDid } from "./did.ts";
 import { didkit, verificationErrors } from "./didkit.ts";
 import { SsiError } from "./errors.ts";
 import { postJson } from "./presentation.ts";
-import { attestationFromJson, type CredentialRequest, type IssuanceChallenge, type IssuedCredential } from "./protocol.ts";
+import { attestationFromJson, parseIssuanceChallengeMessage, type CredentialRequest, type IssuanceChallenge, type IssuedCredential } from "./protocol.ts";
 
 export type RegistrationClaims = Omit<MarketplaceClaims, "organisationType"> & { organisationType?: MarketplaceClaims["organisationType"] };
 
@@ -32,6 +33,32 @@ function addressOf(wallet: WalletClient): { account: Account | Address; address:
   return { account, address: typeof account === "string" ? account : account.address };
 }
 
+// Words of texts that derive or reveal keys. A registration challenge never contains them.
+const KEY_TEXT = /encryption key|derive|decrypt|private key|secret key|seed phrase|mnemonic/i;
+
+/**
+ * Refuses (SsiError "unsafe-challenge") an issuer challenge that is not exactly a registration
+ * challenge for `address` (issuanceChallengeMessage), before the wallet signs anything: an issuer
+ * or a page posing as one could otherwise get the wallet to sign a key-derivation text (such as
+ * LEGACY_ENCRYPTION_KEY_MESSAGE, from which keys registered before the EIP-712 derivation came)
+ * and read what is delivered to the holder.
+ */
+export function checkIssuanceChallenge(challenge: Partial<IssuanceChallenge> | undefined, address: Address): void {
+  const message = challenge?.message;
+  if (typeof message !== "string") throw new SsiError("unsafe-challenge", "the issuer's challenge has no text to sign; nothing was signed");
+  const unsafe = (why: string) => new SsiError("unsafe-challenge", `refused to sign the issuer's challenge: ${why}; nothing was signed`);
+  // the issuer's DID is the one free-form part of a genuine challenge: not searched for words
+  if (message.trim() === LEGACY_ENCRYPTION_KEY_MESSAGE.trim() || KEY_TEXT.test(message.replace(/^Issuer: did:\S*$/m, "Issuer:"))) {
+    throw unsafe("it reads like a request to derive your encryption key, which would let its holder read data delivered to you");
+  }
+  const parsed = parseIssuanceChallengeMessage(message);
+  if (!parsed) throw unsafe("it is not a marketplace registration challenge");
+  if (parsed.address.toLowerCase() !== address.toLowerCase() || (challenge?.address !== undefined && String(challenge.address).toLowerCase() !== address.toLowerCase())) {
+    throw unsafe(`it names ${parsed.address}, not your address ${address}`);
+  }
+  if (parsed.nonce !== challenge?.id) throw unsafe("its challenge id does not match the one the issuer returned");
+}
+
 /** Steps 1–3: challenge, proof of address control, issuance. Returns the issuer's answer unchecked. */
 export async function requestCredential(o: {
   issuerUrl: string;
@@ -44,6 +71,7 @@ export async function requestCredential(o: {
   const { account, address } = addressOf(o.wallet);
   o.onStep?.("challenge");
   const challenge = await postJson<IssuanceChallenge>(`${base}/challenges`, { address });
+  checkIssuanceChallenge(challenge, address);
   o.onStep?.("sign-challenge");
   const signature = await o.wallet.signMessage({ account, message: challenge.message });
   o.onStep?.("issue");
@@ -125,9 +153,9 @@ export async function registerWithIssuer(o: {
   claims: RegistrationClaims;
   onStep?: (step: Step) => void;
 }): Promise<RegistrationResult> {
-  const { account, address } = addressOf(o.wallet);
+  const { address } = addressOf(o.wallet);
   o.onStep?.("derive-key");
-  const keys = await deriveEncryptionKeyPair((message) => o.wallet.signMessage({ account, message }));
+  const keys = await deriveWalletEncryptionKeyPair(o.wallet, o.deployment.chainId);
   const issued = await requestCredential({ ...o, encryptionKey: keys.publicKey });
   o.onStep?.("verify");
   const attestation = await verifyIssuedCredential({ issued, publicClient: o.publicClient, deployment: o.deployment, holder: address, encryptionKey: keys.publicKey, claims: o.claims });
