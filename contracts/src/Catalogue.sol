@@ -48,6 +48,9 @@ contract Catalogue {
     uint256 public constant MAX_TAGS = 16;
     uint256 public constant MAX_TITLE_BYTES = 200;
     uint256 public constant MAX_STREAMS = 8;
+    /// @notice How many products may ever link one stream. Bounds the work of recomputing a
+    /// consumer's access to a stream in `Agreements` (one read per product selling it).
+    uint256 public constant MAX_PRODUCTS_PER_STREAM = 16;
     uint8 private constant GRANT_PERMISSION = 4; // StreamRegistryV5.PermissionType.Grant
 
     /// @notice Streamr's registry on this chain; zero when streams are not linked on chain.
@@ -56,6 +59,10 @@ contract Catalogue {
     uint256 public productCount;
     mapping(uint256 productId => Product) private _products;
     mapping(uint256 productId => string[] streamIds) private _streams;
+    /// @dev Every product that ever linked a stream (append-only: grants bought through a
+    /// product outlive the link), keyed by keccak256 of the stream id.
+    mapping(bytes32 streamKey => uint256[] productIds) private _productsOfStream;
+    mapping(bytes32 streamKey => mapping(uint256 productId => bool)) private _linkedStream;
 
     event ProductPublished(
         uint256 indexed productId,
@@ -94,6 +101,7 @@ contract Catalogue {
     error StreamRegistryNotSet();
     error StreamNotFound(string streamId);
     error NotStreamOwner(string streamId, address seller);
+    error TooManyProductsForStream(string streamId);
 
     modifier onlySeller(uint256 productId) {
         address seller = _products[productId].seller;
@@ -160,6 +168,7 @@ contract Catalogue {
         if (agents.length > 0) emit DeliveryAgentsUpdated(productId, agents, threshold);
         if (streamIds.length > 0) {
             _streams[productId] = streamIds;
+            _linkStreams(productId, streamIds);
             emit ProductStreamsUpdated(productId, streamIds);
         }
     }
@@ -170,6 +179,7 @@ contract Catalogue {
         Product storage p = _products[productId];
         _checkStreams(p.productType, streamIds);
         _streams[productId] = streamIds;
+        _linkStreams(productId, streamIds);
         p.updatedAt = uint40(block.timestamp);
         emit ProductStreamsUpdated(productId, streamIds);
     }
@@ -253,6 +263,11 @@ contract Catalogue {
         return _products[productId].seller;
     }
 
+    /// @notice Every product that ever linked `streamId` (at most `MAX_PRODUCTS_PER_STREAM`).
+    function productsOfStream(string calldata streamId) external view returns (uint256[] memory) {
+        return _productsOfStream[keccak256(bytes(streamId))];
+    }
+
     /// @notice The Streamr stream ids a stream product sells (empty for other products).
     function streamsOf(uint256 productId) external view returns (string[] memory) {
         return _streams[productId];
@@ -301,6 +316,16 @@ contract Catalogue {
             } catch {
                 revert StreamNotFound(streamIds[i]);
             }
+        }
+    }
+
+    function _linkStreams(uint256 productId, string[] calldata streamIds) private {
+        for (uint256 i; i < streamIds.length; ++i) {
+            bytes32 key = keccak256(bytes(streamIds[i]));
+            if (_linkedStream[key][productId]) continue;
+            if (_productsOfStream[key].length >= MAX_PRODUCTS_PER_STREAM) revert TooManyProductsForStream(streamIds[i]);
+            _linkedStream[key][productId] = true;
+            _productsOfStream[key].push(productId);
         }
     }
 

@@ -101,13 +101,15 @@ enum Country {
 }
 
 /// @notice Lifecycle of an agreement. Expiry is not a status: an `Active` agreement whose
-/// `endsAt` has passed is expired (see `Agreements.isActive`).
+/// `endsAt` has passed is expired (see `Agreements.isActive`). `Terminated`: ended early by the
+/// seller, with the unused part refunded.
 enum AgreementStatus {
     None,
     Pending,
     Active,
     Rejected,
-    Cancelled
+    Cancelled,
+    Terminated
 }
 
 /// @notice The verdict of an eligibility check; `Eligible` or the first reason that fails.

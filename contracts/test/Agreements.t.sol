@@ -8,6 +8,7 @@ import {Agreements} from "../src/Agreements.sol";
 import {Catalogue} from "../src/Catalogue.sol";
 import {Credentials} from "../src/Credentials.sol";
 import {Policies} from "../src/Policies.sol";
+import {IStreamRegistry} from "../src/interfaces/IStreamRegistry.sol";
 import {
     AgreementStatus,
     Category,
@@ -82,12 +83,13 @@ contract AgreementsTest is Fixture {
     function test_request_free_activeAtOnce() public {
         uint256 free = _publishStream(alice, 0, PricingUnit.Week);
         _setOpenPolicy(free, false);
+        (uint32 v1, PricingUnit u1) = _pins(free);
         vm.expectEmit(address(agreements));
         emit Agreements.AgreementCreated(
             1, free, pharma, alice, Purpose.Research, 1, AgreementStatus.Active, 0, uint40(T0), uint40(T0 + 2 weeks)
         );
         vm.prank(pharma); // pharma holds no tokens and approved nothing: free needs neither
-        uint256 id = agreements.requestAccess(free, Purpose.Research, 2, 0);
+        uint256 id = agreements.requestAccess(free, Purpose.Research, v1, u1, 2, 0);
         assertEq(id, 1, "id");
         assertEq(agreements.agreementCount(), 1, "count");
 
@@ -111,6 +113,7 @@ contract AgreementsTest is Fixture {
     }
 
     function test_request_paid_sellerReceivesPriceTimesPeriods() public {
+        (uint32 v2, PricingUnit u2) = _pins(stream);
         vm.expectEmit(address(agreements));
         emit Agreements.AgreementCreated(
             1,
@@ -125,7 +128,7 @@ contract AgreementsTest is Fixture {
             uint40(T0 + 3 days)
         );
         vm.prank(hospital);
-        uint256 id = agreements.requestAccess(stream, Purpose.ClinicalTrials, 3, 3 * DAILY);
+        uint256 id = agreements.requestAccess(stream, Purpose.ClinicalTrials, v2, u2, 3, 3 * DAILY);
         assertEq(token.balanceOf(alice), 3 * DAILY, "seller paid");
         assertEq(token.balanceOf(hospital), FUNDS - 3 * DAILY, "consumer charged");
         assertEq(token.balanceOf(address(agreements)), 0, "nothing held");
@@ -145,7 +148,9 @@ contract AgreementsTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(Agreements.AlreadyHasAccess.selector, id));
         _request(university, batch, Purpose.Research, 1);
         _warpBy(3650 days);
-        assertTrue(agreements.isActive(id), "still active years later");
+        assertFalse(agreements.isActive(id), "not while the credential has expired");
+        _register(university, Category.Organisation, OrganisationType.ResearchUniversity, Country.FR);
+        assertTrue(agreements.isActive(id), "active again years later with a renewed credential");
     }
 
     function test_request_RevertIf_oneTimeWithSeveralPeriods() public {
@@ -189,17 +194,19 @@ contract AgreementsTest is Fixture {
     }
 
     function test_request_RevertIf_priceAboveMax() public {
+        (uint32 v3, PricingUnit u3) = _pins(stream);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PriceAboveMax.selector, 3 * DAILY, 3 * DAILY - 1));
         vm.prank(hospital);
-        agreements.requestAccess(stream, Purpose.Research, 3, 3 * DAILY - 1);
+        agreements.requestAccess(stream, Purpose.Research, v3, u3, 3, 3 * DAILY - 1);
     }
 
     function test_request_RevertIf_priceRaisedBeforeInclusion() public {
         vm.prank(alice); // the seller raises the price just before hospital's request lands
         catalogue.setPrice(stream, 5e18, PricingUnit.Day);
+        (uint32 v4, PricingUnit u4) = _pins(stream);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PriceAboveMax.selector, 5e18, DAILY));
         vm.prank(hospital);
-        agreements.requestAccess(stream, Purpose.Research, 1, DAILY);
+        agreements.requestAccess(stream, Purpose.Research, v4, u4, 1, DAILY);
     }
 
     function test_request_RevertIf_noAllowance() public {
@@ -406,9 +413,10 @@ contract AgreementsTest is Fixture {
         vm.expectRevert(err);
         vm.prank(hospital);
         agreements.cancel(99);
+        (uint32 v5, PricingUnit u5) = _renewPins(99);
         vm.expectRevert(err);
         vm.prank(hospital);
-        agreements.renew(99, 1, type(uint256).max);
+        agreements.renew(99, v5, u5, 1, type(uint256).max);
         vm.expectRevert(err);
         vm.prank(relay1);
         agreements.recordDelivery(99, keccak256("envelope"));
@@ -437,8 +445,9 @@ contract AgreementsTest is Fixture {
         uint256 max = 3 * DAILY + 1e18; // willing to pay a bit more than the current price
         uint256 deadline = _now() + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _permit(PHARMA_PK, address(agreements), max, deadline);
+        (uint32 v6, PricingUnit u6) = _pins(stream);
         vm.prank(pharma);
-        uint256 id = agreements.requestAccessWithPermit(stream, Purpose.ProductDevelopment, 3, max, deadline, v, r, s);
+        uint256 id = agreements.requestAccessWithPermit(stream, Purpose.ProductDevelopment, v6, u6, 3, max, deadline, v, r, s);
         assertTrue(agreements.isActive(id), "active");
         assertEq(token.balanceOf(alice), 3 * DAILY, "seller paid");
         assertEq(token.allowance(pharma, address(agreements)), 1e18, "unspent permit allowance");
@@ -454,8 +463,9 @@ contract AgreementsTest is Fixture {
         token.permit(pharma, address(agreements), DAILY, deadline, v, r, s);
         assertEq(token.nonces(pharma), 1, "nonce used by front-runner");
         // pharma's transaction: the permit now fails, is ignored, and the allowance pays
+        (uint32 v7, PricingUnit u7) = _pins(stream);
         vm.prank(pharma);
-        uint256 id = agreements.requestAccessWithPermit(stream, Purpose.ProductDevelopment, 1, DAILY, deadline, v, r, s);
+        uint256 id = agreements.requestAccessWithPermit(stream, Purpose.ProductDevelopment, v7, u7, 1, DAILY, deadline, v, r, s);
         assertTrue(agreements.isActive(id), "active");
         assertEq(token.balanceOf(alice), DAILY, "seller paid");
         assertEq(token.allowance(pharma, address(agreements)), 0, "allowance spent");
@@ -465,8 +475,9 @@ contract AgreementsTest is Fixture {
         _mint(pharma, FUNDS);
         uint256 deadline = _now() + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _permit(PHARMA_PK, address(agreements), 2 * DAILY, deadline);
+        (uint32 v8, PricingUnit u8) = _pins(gated);
         vm.prank(pharma);
-        uint256 id = agreements.requestAccessWithPermit(gated, Purpose.Research, 2, 2 * DAILY, deadline, v, r, s);
+        uint256 id = agreements.requestAccessWithPermit(gated, Purpose.Research, v8, u8, 2, 2 * DAILY, deadline, v, r, s);
         assertEq(uint8(agreements.getAgreement(id).status), uint8(AgreementStatus.Pending), "pending");
         assertEq(agreements.totalEscrowed(), 2 * DAILY, "escrowed");
     }
@@ -476,11 +487,12 @@ contract AgreementsTest is Fixture {
         uint256 deadline = _now() + 1 hours;
         // signed by the wrong key: the permit is ignored and there is no allowance to fall back on
         (uint8 v, bytes32 r, bytes32 s) = _permit(INSURER_PK, address(agreements), DAILY, deadline);
+        (uint32 v9, PricingUnit u9) = _pins(stream);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(agreements), 0, DAILY)
         );
         vm.prank(pharma);
-        agreements.requestAccessWithPermit(stream, Purpose.Research, 1, DAILY, deadline, v, r, s);
+        agreements.requestAccessWithPermit(stream, Purpose.Research, v9, u9, 1, DAILY, deadline, v, r, s);
     }
 
     function test_requestAccessWithPermit_RevertIf_expiredPermitAndNoAllowance() public {
@@ -488,19 +500,21 @@ contract AgreementsTest is Fixture {
         uint256 deadline = _now() + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _permit(PHARMA_PK, address(agreements), DAILY, deadline);
         vm.warp(deadline + 1);
+        (uint32 v10, PricingUnit u10) = _pins(stream);
         vm.expectRevert(
             abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(agreements), 0, DAILY)
         );
         vm.prank(pharma);
-        agreements.requestAccessWithPermit(stream, Purpose.Research, 1, DAILY, deadline, v, r, s);
+        agreements.requestAccessWithPermit(stream, Purpose.Research, v10, u10, 1, DAILY, deadline, v, r, s);
     }
 
     function test_requestAccessWithPermit_stillChecksEligibility() public {
         uint256 deadline = _now() + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _permit(PHARMA_PK, address(agreements), DAILY, deadline);
+        (uint32 v11, PricingUnit u11) = _pins(stream);
         vm.expectRevert(abi.encodeWithSelector(Agreements.OwnProduct.selector, stream));
         vm.prank(alice);
-        agreements.requestAccessWithPermit(stream, Purpose.Research, 1, DAILY, deadline, v, r, s);
+        agreements.requestAccessWithPermit(stream, Purpose.Research, v11, u11, 1, DAILY, deadline, v, r, s);
     }
 
     // --- renewal ---
@@ -508,10 +522,11 @@ contract AgreementsTest is Fixture {
     function test_renew_beforeExpiry_extendsFromEndsAt() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 3); // ends T0 + 3 days
         _warpBy(1 days);
+        (uint32 v12, PricingUnit u12) = _renewPins(id);
         vm.expectEmit(address(agreements));
         emit Agreements.AgreementRenewed(id, 2, uint40(T0 + 5 days), 2 * DAILY, 1);
         vm.prank(hospital);
-        agreements.renew(id, 2, 2 * DAILY);
+        agreements.renew(id, v12, u12, 2, 2 * DAILY);
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(a.endsAt, T0 + 5 days, "extended from endsAt");
         assertEq(a.startsAt, T0, "startsAt unchanged");
@@ -524,8 +539,9 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
         _warpBy(10 days);
         assertFalse(agreements.isActive(id), "expired");
+        (uint32 v13, PricingUnit u13) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v13, u13, 1, DAILY);
         assertEq(agreements.getAgreement(id).endsAt, T0 + 11 days, "from now");
         assertTrue(agreements.isActive(id), "active again");
     }
@@ -534,8 +550,9 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(hospital, stream, Purpose.Research, 1); // ends T0 + 1 day
         vm.prank(alice);
         catalogue.setPrice(stream, 1e17, PricingUnit.Hour);
+        (uint32 v14, PricingUnit u14) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 5, 5e17);
+        agreements.renew(id, v14, u14, 5, 5e17);
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(a.endsAt, T0 + 1 days + 5 hours, "5 hours more");
         assertEq(uint8(a.pricingUnit), uint8(PricingUnit.Hour), "unit of last purchase");
@@ -545,8 +562,9 @@ contract AgreementsTest is Fixture {
     function test_renew_pinsCurrentPolicyVersion() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
         _setOpenPolicy(stream, false); // v2, hospital still eligible
+        (uint32 v15, PricingUnit u15) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v15, u15, 1, DAILY);
         assertEq(agreements.getAgreement(id).policyVersion, 2, "re-pinned");
     }
 
@@ -555,8 +573,9 @@ contract AgreementsTest is Fixture {
         vm.prank(alice);
         agreements.approve(id);
         _setOpenPolicy(gated, false); // v2: alice no longer approves each request
+        (uint32 v16, PricingUnit u16) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v16, u16, 1, DAILY);
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(uint8(a.status), uint8(AgreementStatus.Active), "still active");
         assertEq(a.policyVersion, 2, "pins v2");
@@ -569,9 +588,10 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(hospital, gated, Purpose.Research, 1);
         vm.prank(alice);
         agreements.approve(id);
+        (uint32 v17, PricingUnit u17) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.RenewalNeedsApproval.selector, id));
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v17, u17, 1, DAILY);
         assertEq(agreements.getAgreement(id).endsAt, T0 + 1 days, "not extended");
         assertEq(token.balanceOf(alice), DAILY, "nothing more paid");
     }
@@ -581,9 +601,10 @@ contract AgreementsTest is Fixture {
     function test_renew_RevertIf_policyNowRequiresApproval() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 2);
         _setOpenPolicy(stream, true); // v2 requires approval
+        (uint32 v18, PricingUnit u18) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.RenewalNeedsApproval.selector, id));
         vm.prank(hospital);
-        agreements.renew(id, 100, type(uint256).max);
+        agreements.renew(id, v18, u18, 100, type(uint256).max);
         assertEq(agreements.getAgreement(id).endsAt, T0 + 2 days, "not extended");
         vm.expectRevert(abi.encodeWithSelector(Agreements.AlreadyHasAccess.selector, id));
         _request(hospital, stream, Purpose.Research, 1);
@@ -602,68 +623,78 @@ contract AgreementsTest is Fixture {
         uint256 id = _request(insurer, stream, Purpose.Insurance, 1);
         // alice no longer consents to insurance uses
         _setPolicy(stream, policies.ALL_PURPOSES() & ~uint16(_bit(uint8(Purpose.Insurance))), 3, policies.ALL_ORGANISATION_TYPES(), policies.ALL_JURISDICTIONS(), false);
+        (uint32 v19, PricingUnit u19) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PurposeNotAllowed.selector, stream, Purpose.Insurance));
         vm.prank(insurer);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v19, u19, 1, DAILY);
     }
 
     function test_renew_RevertIf_consentRetracted() public {
         uint256 id = _request(insurer, stream, Purpose.Insurance, 1);
         vm.prank(alice);
         policies.retractConsent(stream, insurer);
+        (uint32 v20, PricingUnit u20) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.ConsentRetracted.selector, stream, insurer));
         vm.prank(insurer);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v20, u20, 1, DAILY);
     }
 
     function test_renew_RevertIf_oneTime() public {
         uint256 id = _request(university, batch, Purpose.Research, 1);
+        (uint32 v21, PricingUnit u21) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.NotRenewable.selector, id));
         vm.prank(university);
-        agreements.renew(id, 1, type(uint256).max);
+        agreements.renew(id, v21, u21, 1, type(uint256).max);
     }
 
     function test_renew_RevertIf_pending() public {
         uint256 id = _request(hospital, gated, Purpose.Research, 1);
+        (uint32 v22, PricingUnit u22) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v22, u22, 1, DAILY);
     }
 
     function test_renew_RevertIf_rejected() public {
         uint256 id = _request(hospital, gated, Purpose.Research, 1);
         vm.prank(alice);
         agreements.reject(id);
+        (uint32 v23, PricingUnit u23) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v23, u23, 1, DAILY);
     }
 
     function test_renew_RevertIf_notConsumer() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        (uint32 v24, PricingUnit u24) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.NotConsumer.selector, id, university));
         vm.prank(university);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v24, u24, 1, DAILY);
     }
 
     function test_renew_RevertIf_invalidPeriods() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        (uint32 v25, PricingUnit u25) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, 0));
         vm.prank(hospital);
-        agreements.renew(id, 0, DAILY);
+        agreements.renew(id, v25, u25, 0, DAILY);
+        (uint32 v26, PricingUnit u26) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 10_001, 366));
         vm.prank(hospital);
-        agreements.renew(id, 10_001, type(uint256).max);
+        agreements.renew(id, v26, u26, 10_001, type(uint256).max);
     }
 
     /// @dev Finding 5: a renewal buys at most MAX_TERM, like a request; 366 days is fine.
     function test_renew_RevertIf_aboveMaxTerm() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        (uint32 v27, PricingUnit u27) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, 367, 366));
         vm.prank(hospital);
-        agreements.renew(id, 367, type(uint256).max);
+        agreements.renew(id, v27, u27, 367, type(uint256).max);
+        (uint32 v28, PricingUnit u28) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 366, type(uint256).max);
+        agreements.renew(id, v28, u28, 366, type(uint256).max);
         assertEq(agreements.getAgreement(id).endsAt, T0 + 367 days, "366 days more");
     }
 
@@ -671,9 +702,10 @@ contract AgreementsTest is Fixture {
         uint256 first = _request(hospital, stream, Purpose.Research, 1);
         vm.warp(_now() + 2 days); // the first subscription has expired…
         uint256 second = _request(hospital, stream, Purpose.Research, 1); // …and a new one replaced it
+        (uint32 v29, PricingUnit u29) = _renewPins(first);
         vm.expectRevert(abi.encodeWithSelector(Agreements.AgreementSuperseded.selector, first, second));
         vm.prank(hospital);
-        agreements.renew(first, 1, DAILY);
+        agreements.renew(first, v29, u29, 1, DAILY);
     }
 
     function test_renew_RevertIf_endBeyondUint40() public {
@@ -686,16 +718,18 @@ contract AgreementsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.prank(hospital);
         credentials.register(att, sig);
+        (uint32 v30, PricingUnit u30) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, 1));
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v30, u30, 1, DAILY);
     }
 
     function test_renew_RevertIf_priceAboveMax() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        (uint32 v31, PricingUnit u31) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.PriceAboveMax.selector, 4 * DAILY, 3 * DAILY));
         vm.prank(hospital);
-        agreements.renew(id, 4, 3 * DAILY);
+        agreements.renew(id, v31, u31, 4, 3 * DAILY);
     }
 
     function test_renew_RevertIf_productDeactivated() public {
@@ -703,9 +737,10 @@ contract AgreementsTest is Fixture {
         vm.prank(alice);
         catalogue.deactivate(stream);
         assertTrue(agreements.isActive(id), "existing agreement unaffected");
+        (uint32 v32, PricingUnit u32) = _renewPins(id);
         vm.expectRevert(abi.encodeWithSelector(Agreements.ProductInactive.selector, stream));
         vm.prank(hospital);
-        agreements.renew(id, 1, DAILY);
+        agreements.renew(id, v32, u32, 1, DAILY);
     }
 
     // --- expiry ---
@@ -742,31 +777,278 @@ contract AgreementsTest is Fixture {
         assertEq(uint8(agreements.getAgreement(fr).status), uint8(AgreementStatus.Pending), "v2 needs approval");
     }
 
-    function test_retraction_endsExistingAgreement() public {
+    /// @dev Review finding 6: retraction only affects future transactions (MKT-FUN-17); a paid
+    /// agreement runs to its end unless the seller terminates it (with a refund).
+    function test_retraction_keepsRunningAgreementButRefusesRenewal() public {
         uint256 id = _request(insurer, stream, Purpose.Insurance, 2);
         vm.prank(alice);
         policies.retractConsent(stream, insurer);
-        assertFalse(agreements.isActive(id), "access ends with consent");
+        assertTrue(agreements.isActive(id), "paid access continues");
         (uint256 latest, bool active) = agreements.accessOf(stream, insurer);
         assertEq(latest, id, "record kept");
-        assertFalse(active, "accessOf");
-        assertEq(uint8(agreements.getAgreement(id).status), uint8(AgreementStatus.Active), "status unchanged");
+        assertTrue(active, "accessOf");
         assertEq(uint8(agreements.eligibility(stream, insurer, Purpose.Insurance)), uint8(Verdict.ConsentRetracted), "view");
+        (uint32 v, PricingUnit u) = _pins(stream);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.ConsentRetracted.selector, stream, insurer));
+        vm.prank(insurer);
+        agreements.renew(id, v, u, 1, type(uint256).max);
+        _warpBy(2 days);
+        assertFalse(agreements.isActive(id), "ends when paid time ends");
         vm.expectRevert(abi.encodeWithSelector(Agreements.ConsentRetracted.selector, stream, insurer));
         _request(insurer, stream, Purpose.Insurance, 1);
-        // restoring consent restores the running agreement (it was paid for)
-        vm.prank(alice);
-        policies.restoreConsent(stream, insurer);
-        assertTrue(agreements.isActive(id), "active again");
     }
 
-    function test_recordDelivery_RevertIf_consentRetracted() public {
+    function test_recordDelivery_afterRetraction() public {
         uint256 id = _request(insurer, batch, Purpose.Insurance, 1);
         vm.prank(alice);
         policies.retractConsent(batch, insurer);
+        vm.prank(relay1);
+        agreements.recordDelivery(id, keccak256("share"));
+        assertTrue(agreements.getAgreement(id).delivered, "a paid purchase is still delivered");
+    }
+
+    /// @dev Review finding 2: a revoked credential stops deliveries at once.
+    function test_recordDelivery_RevertIf_credentialRevoked() public {
+        uint256 id = _request(insurer, batch, Purpose.Insurance, 1);
+        vm.prank(issuer);
+        credentials.revoke(insurer);
+        assertFalse(agreements.isActive(id), "inactive");
         vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
         vm.prank(relay1);
         agreements.recordDelivery(id, keccak256("share"));
+    }
+
+    function test_recordDelivery_RevertIf_credentialExpired() public {
+        uint256 id = _request(insurer, batch, Purpose.Insurance, 1);
+        _warpBy(CREDENTIAL_LIFETIME);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
+        vm.prank(relay1);
+        agreements.recordDelivery(id, keccak256("share"));
+    }
+
+    function test_recordDelivery_RevertIf_issuerUntrusted() public {
+        uint256 id = _request(insurer, batch, Purpose.Insurance, 1);
+        vm.prank(admin);
+        credentials.untrustIssuer(issuer);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
+        vm.prank(relay1);
+        agreements.recordDelivery(id, keccak256("share"));
+    }
+
+    function test_renew_RevertIf_credentialRevoked() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        vm.prank(issuer);
+        credentials.revoke(hospital);
+        (uint32 v, PricingUnit u) = _pins(stream);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.CredentialRevoked.selector, hospital));
+        vm.prank(hospital);
+        agreements.renew(id, v, u, 1, DAILY);
+    }
+
+    // --- pins (review finding 7) ---
+
+    function test_request_RevertIf_unitChangedBeforeInclusion() public {
+        (uint32 v, PricingUnit u) = _pins(stream); // hospital sees 2 DATA per day
+        vm.prank(alice); // the seller front-runs: same price, per hour
+        catalogue.setPrice(stream, DAILY, PricingUnit.Hour);
+        vm.expectRevert(
+            abi.encodeWithSelector(Agreements.PricingUnitChanged.selector, stream, PricingUnit.Day, PricingUnit.Hour)
+        );
+        vm.prank(hospital);
+        agreements.requestAccess(stream, Purpose.Research, v, u, 30, 30 * DAILY);
+        assertEq(token.balanceOf(hospital), FUNDS, "nothing charged");
+    }
+
+    function test_request_RevertIf_policyChangedBeforeInclusion() public {
+        (uint32 v, PricingUnit u) = _pins(stream);
+        _setOpenPolicy(stream, true); // v2: now needs approval
+        vm.expectRevert(abi.encodeWithSelector(Agreements.PolicyVersionChanged.selector, stream, v, v + 1));
+        vm.prank(hospital);
+        agreements.requestAccess(stream, Purpose.Research, v, u, 1, DAILY);
+    }
+
+    function test_requestWithPermit_RevertIf_unitChanged() public {
+        (uint32 v, PricingUnit u) = _pins(stream);
+        uint256 deadline = _now() + 1 hours;
+        (uint8 pv, bytes32 pr, bytes32 ps) = _permit(PHARMA_PK, address(agreements), DAILY, deadline);
+        _mint(pharma, DAILY);
+        vm.prank(alice);
+        catalogue.setPrice(stream, DAILY, PricingUnit.Week);
+        vm.expectRevert(
+            abi.encodeWithSelector(Agreements.PricingUnitChanged.selector, stream, PricingUnit.Day, PricingUnit.Week)
+        );
+        vm.prank(pharma);
+        agreements.requestAccessWithPermit(stream, Purpose.Research, v, u, 1, DAILY, deadline, pv, pr, ps);
+    }
+
+    function test_renew_RevertIf_unitOrPolicyChanged() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        (uint32 v, PricingUnit u) = _pins(stream);
+        vm.prank(alice);
+        catalogue.setPrice(stream, DAILY, PricingUnit.Hour);
+        vm.expectRevert(
+            abi.encodeWithSelector(Agreements.PricingUnitChanged.selector, stream, PricingUnit.Day, PricingUnit.Hour)
+        );
+        vm.prank(hospital);
+        agreements.renew(id, v, u, 7, 7 * DAILY);
+        _setOpenPolicy(stream, false);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.PolicyVersionChanged.selector, stream, v, v + 1));
+        vm.prank(hospital);
+        agreements.renew(id, v, PricingUnit.Hour, 7, 7 * DAILY);
+    }
+
+    /// @dev Whatever unit or version a consumer pins, the agreement either reverts or grants
+    /// exactly periods × the pinned unit: never more time or another unit than signed for.
+    function testFuzz_pins_neverGrantOtherTerms(uint8 seenUnit, uint8 newUnit, uint16 periods, bool policyChanged)
+        public
+    {
+        PricingUnit seen = PricingUnit(bound(seenUnit, 1, 4));
+        PricingUnit current = PricingUnit(bound(newUnit, 1, 4));
+        periods = uint16(bound(periods, 1, agreements.maxPeriods(seen)));
+        uint256 p = _publishStream(alice, 1e15, seen);
+        uint32 version = _setOpenPolicy(p, false);
+        vm.prank(alice);
+        catalogue.setPrice(p, 1e15, current);
+        if (policyChanged) _setOpenPolicy(p, false);
+        vm.prank(hospital);
+        try agreements.requestAccess(p, Purpose.Research, version, seen, periods, type(uint256).max) returns (uint256 id) {
+            Agreements.Agreement memory a = agreements.getAgreement(id);
+            assertTrue(a.pricingUnit == seen, "the pinned unit");
+            assertEq(a.endsAt - a.startsAt, uint256(periods) * seen.unitSeconds(), "periods x pinned unit");
+            assertEq(a.policyVersion, version, "the pinned version");
+            assertTrue(current == seen && !policyChanged, "only when nothing changed");
+        } catch {
+            assertTrue(current != seen || policyChanged, "reverts only when something changed");
+        }
+    }
+
+    // --- approval re-checks (review, low) ---
+
+    function test_approve_RevertIf_credentialRevokedMeanwhile() public {
+        uint256 id = _request(hospital, gated, Purpose.Research, 1);
+        vm.prank(issuer);
+        credentials.revoke(hospital);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.CredentialRevoked.selector, hospital));
+        vm.prank(alice);
+        agreements.approve(id);
+        vm.prank(alice); // the seller rejects instead: the consumer is refunded
+        agreements.reject(id);
+        assertEq(token.balanceOf(hospital), FUNDS, "refunded");
+    }
+
+    function test_approve_RevertIf_productDeactivatedMeanwhile() public {
+        uint256 id = _request(hospital, gated, Purpose.Research, 1);
+        vm.prank(alice);
+        catalogue.deactivate(gated);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.ProductInactive.selector, gated));
+        vm.prank(alice);
+        agreements.approve(id);
+    }
+
+    function test_approve_RevertIf_consentRetractedMeanwhile() public {
+        uint256 id = _request(hospital, gated, Purpose.Research, 1);
+        vm.prank(alice);
+        policies.retractConsent(gated, hospital);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.ConsentRetracted.selector, gated, hospital));
+        vm.prank(alice);
+        agreements.approve(id);
+    }
+
+    // --- termination (review finding 6) ---
+
+    function test_terminate_refundsUnusedTimeProRata() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 10); // 20 DATA for 10 days
+        _warpBy(4 days);
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.expectEmit(address(agreements));
+        emit Agreements.AgreementTerminated(id, 12e18);
+        vm.prank(alice);
+        agreements.terminate(id);
+        assertEq(token.balanceOf(hospital), FUNDS - 8e18, "6 of 10 days refunded");
+        assertEq(token.balanceOf(alice), 8e18, "seller keeps what was used");
+        Agreements.Agreement memory a = agreements.getAgreement(id);
+        assertEq(uint8(a.status), uint8(AgreementStatus.Terminated), "terminated");
+        assertEq(a.amount, 8e18, "amount net of the refund");
+        assertFalse(agreements.isActive(id), "access ends");
+        (uint32 v, PricingUnit u) = _pins(stream);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
+        vm.prank(hospital);
+        agreements.renew(id, v, u, 1, DAILY);
+        uint256 again = _request(hospital, stream, Purpose.Research, 1); // unless consent is retracted too
+        assertTrue(agreements.isActive(again), "may buy again");
+    }
+
+    function test_terminate_afterGapRenewalRefundsOnlyTheCurrentTerm() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 1); // 2 DATA, day 1
+        _warpBy(10 days); // expired for 9 days
+        (uint32 v, PricingUnit u) = _pins(stream);
+        vm.prank(hospital);
+        agreements.renew(id, v, u, 2, 2 * DAILY); // 4 DATA, days 11-12
+        _warpBy(1 days);
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(id);
+        assertEq(token.balanceOf(hospital), FUNDS - 6e18 + 2e18, "half of the current 2-day term");
+    }
+
+    function test_terminate_oneTimeRefundsInFullOnlyBeforeDelivery() public {
+        uint256 undelivered = _request(hospital, batch, Purpose.Research, 1);
+        uint256 delivered = _request(university, batch, Purpose.Research, 1);
+        vm.prank(relay1);
+        agreements.recordDelivery(delivered, keccak256("share"));
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(undelivered);
+        assertEq(token.balanceOf(hospital), FUNDS, "not delivered: refunded in full");
+        vm.expectEmit(address(agreements));
+        emit Agreements.AgreementTerminated(delivered, 0);
+        vm.prank(alice);
+        agreements.terminate(delivered);
+        assertEq(token.balanceOf(university), FUNDS - 10e18, "delivered: not refunded");
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, delivered));
+        vm.prank(relay1);
+        agreements.recordDelivery(delivered, keccak256("again"));
+    }
+
+    function test_terminate_RevertIf_notSeller() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 1);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotSeller.selector, id, hospital));
+        vm.prank(hospital);
+        agreements.terminate(id);
+    }
+
+    function test_terminate_RevertIf_pendingEndedOrTwice() public {
+        uint256 pending = _request(hospital, gated, Purpose.Research, 1);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, pending));
+        vm.prank(alice);
+        agreements.terminate(pending); // a pending request is rejected, not terminated
+        uint256 id = _request(university, stream, Purpose.Research, 1);
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(id);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, id));
+        vm.prank(alice);
+        agreements.terminate(id);
+        uint256 ended = _request(insurer, stream, Purpose.Research, 1);
+        _warpBy(1 days);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.NotActive.selector, ended));
+        vm.prank(alice);
+        agreements.terminate(ended);
+    }
+
+    function test_terminate_RevertIf_sellerCannotRefund() public {
+        uint256 id = _request(hospital, stream, Purpose.Research, 2);
+        // alice approved nothing: the refund cannot be paid, so nothing changes
+        vm.expectRevert(
+            abi.encodeWithSelector(IERC20Errors.ERC20InsufficientAllowance.selector, address(agreements), 0, 2 * DAILY)
+        );
+        vm.prank(alice);
+        agreements.terminate(id);
+        assertTrue(agreements.isActive(id), "still active");
     }
 
     // --- delivery receipts ---
@@ -789,7 +1071,7 @@ contract AgreementsTest is Fixture {
 
     function test_recordDelivery_oneTimeLongAfter() public {
         uint256 id = _request(university, batch, Purpose.Research, 1);
-        _warpBy(1000 days);
+        _warpBy(CREDENTIAL_LIFETIME - 1); // as long as the consumer's credential is valid
         vm.prank(relay2);
         agreements.recordDelivery(id, keccak256("e"));
         assertEq(agreements.deliveryOf(id, relay2), keccak256("e"), "recorded");
@@ -906,7 +1188,7 @@ contract AgreementsTest is Fixture {
         uint256 p = _orgsOnlyProduct(); // NL and DE only
         _expectVerdict(p, university, Purpose.Research, Verdict.Eligible, "");
         vm.prank(alice); // alice also drops FR
-        policies.setPolicy(p, uint16(_bit(uint8(Purpose.Research))), 2, uint16(_bit(1) | _bit(2)), uint64(_bit(uint8(Country.NL))), false, 0);
+        _seen[p].version = policies.setPolicy(p, uint16(_bit(uint8(Purpose.Research))), 2, uint16(_bit(1) | _bit(2)), uint64(_bit(uint8(Country.NL))), false, 0);
         _expectVerdict(p, university, Purpose.PublicHealth, Verdict.JurisdictionNotAllowed, abi.encodeWithSelector(Agreements.JurisdictionNotAllowed.selector, p, Country.FR));
     }
 
@@ -1026,13 +1308,15 @@ contract AgreementsTest is Fixture {
     {
         PricingUnit unit = PricingUnit(bound(unitSeed, 1, 4));
         periods = uint16(bound(periods, 1, agreements.maxPeriods(unit)));
+        delay = uint32(bound(delay, 0, CREDENTIAL_LIFETIME - 1)); // approved while the credential is valid
         uint256 total = uint256(price) * periods;
         uint256 p = _publishStream(alice, price, unit);
         _setOpenPolicy(p, approval);
         _fund(pharma, total);
 
+        (uint32 v33, PricingUnit u33) = _pins(p);
         vm.prank(pharma);
-        uint256 id = agreements.requestAccess(p, Purpose.Research, periods, total);
+        uint256 id = agreements.requestAccess(p, Purpose.Research, v33, u33, periods, total);
         uint256 start = T0;
         if (approval) {
             assertEq(token.balanceOf(address(agreements)), total, "escrowed");
@@ -1052,6 +1336,8 @@ contract AgreementsTest is Fixture {
         assertEq(a.startsAt, start, "startsAt");
         assertEq(a.endsAt, start + uint256(periods) * unit.unitSeconds(), "endsAt");
         vm.warp(a.endsAt - 1);
+        // access needs a valid credential too: pharma renews theirs if it ran out meanwhile
+        if (a.endsAt - 1 >= T0 + CREDENTIAL_LIFETIME) _registerOrganisation(pharma, OrganisationType.Pharma, Country.CH);
         assertTrue(agreements.isActive(id), "active before endsAt");
         vm.warp(a.endsAt);
         assertFalse(agreements.isActive(id), "expired at endsAt");
@@ -1062,11 +1348,12 @@ contract AgreementsTest is Fixture {
         uint256 p = _publishBatch(alice, price);
         _setOpenPolicy(p, false);
         _fund(pharma, price);
+        (uint32 v34, PricingUnit u34) = _pins(p);
         if (periods != 1) {
             vm.expectRevert(abi.encodeWithSelector(Agreements.InvalidPeriods.selector, periods));
         }
         vm.prank(pharma);
-        uint256 id = agreements.requestAccess(p, Purpose.Research, periods, price);
+        uint256 id = agreements.requestAccess(p, Purpose.Research, v34, u34, periods, price);
         if (periods == 1) {
             assertEq(token.balanceOf(alice), price, "seller paid");
             assertEq(agreements.getAgreement(id).endsAt, 0, "never expires");
@@ -1080,9 +1367,10 @@ contract AgreementsTest is Fixture {
         uint256 p = _publishStream(alice, price, PricingUnit.Hour);
         _setOpenPolicy(p, false);
         _fund(pharma, total);
+        (uint32 v35, PricingUnit u35) = _pins(p);
         if (total > maxTotal) vm.expectRevert(abi.encodeWithSelector(Agreements.PriceAboveMax.selector, total, maxTotal));
         vm.prank(pharma);
-        agreements.requestAccess(p, Purpose.Research, periods, maxTotal);
+        agreements.requestAccess(p, Purpose.Research, v35, u35, periods, maxTotal);
         assertEq(token.balanceOf(alice), total > maxTotal ? 0 : total, "seller balance");
     }
 
@@ -1097,15 +1385,17 @@ contract AgreementsTest is Fixture {
         uint256 total1 = uint256(price) * first;
         uint256 total2 = uint256(price) * second;
         _fund(pharma, total1 + total2);
+        (uint32 v36, PricingUnit u36) = _pins(p);
         vm.prank(pharma);
-        uint256 id = agreements.requestAccess(p, Purpose.Research, first, total1);
+        uint256 id = agreements.requestAccess(p, Purpose.Research, v36, u36, first, total1);
         uint256 endsAt = agreements.getAgreement(id).endsAt;
         assertEq(endsAt, T0 + uint256(first) * unit.unitSeconds(), "first endsAt");
 
         uint256 nowTs = T0 + elapsed;
         vm.warp(nowTs);
+        (uint32 v37, PricingUnit u37) = _renewPins(id);
         vm.prank(pharma);
-        agreements.renew(id, second, total2);
+        agreements.renew(id, v37, u37, second, total2);
         uint256 from = endsAt > nowTs ? endsAt : nowTs;
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertEq(a.endsAt, from + uint256(second) * unit.unitSeconds(), "renewed endsAt");
@@ -1127,13 +1417,14 @@ contract AgreementsTest is Fixture {
         _fund(pharma, 2 * uint256(type(uint16).max));
         uint256 balance = token.balanceOf(pharma);
         bool fits = uint256(periods) * unitSeconds <= agreements.MAX_TERM();
+        (uint32 v38, PricingUnit u38) = _pins(p);
         if (!fits) {
             vm.expectRevert(
                 abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, periods, agreements.MAX_TERM() / unitSeconds)
             );
         }
         vm.prank(pharma);
-        uint256 id = agreements.requestAccess(p, Purpose.Research, periods, type(uint256).max);
+        uint256 id = agreements.requestAccess(p, Purpose.Research, v38, u38, periods, type(uint256).max);
         if (!fits) {
             assertEq(token.balanceOf(pharma), balance, "nothing charged");
             assertEq(agreements.agreementCount(), 0, "no agreement");
@@ -1147,13 +1438,14 @@ contract AgreementsTest is Fixture {
         Agreements.Agreement memory a = agreements.getAgreement(id);
         assertTrue(a.endsAt - a.startsAt <= agreements.MAX_TERM(), "request within the cap");
         fits = uint256(renewal) * unitSeconds <= agreements.MAX_TERM();
+        (uint32 v39, PricingUnit u39) = _renewPins(id);
         if (!fits) {
             vm.expectRevert(
                 abi.encodeWithSelector(Agreements.PeriodsAboveMax.selector, renewal, agreements.MAX_TERM() / unitSeconds)
             );
         }
         vm.prank(pharma);
-        agreements.renew(id, renewal, type(uint256).max);
+        agreements.renew(id, v39, u39, renewal, type(uint256).max);
         uint256 endsAt = agreements.getAgreement(id).endsAt;
         assertEq(endsAt, fits ? a.endsAt + uint256(renewal) * unitSeconds : a.endsAt, "extended by what was paid");
         assertTrue(endsAt - a.endsAt <= agreements.MAX_TERM(), "renewal within the cap");
@@ -1167,9 +1459,10 @@ contract AgreementsTest is Fixture {
         internal
     {
         assertEq(uint8(agreements.eligibility(productId, consumer, purpose)), uint8(expected), "verdict");
+        (uint32 v40, PricingUnit u40) = _pins(productId);
         if (expected != Verdict.Eligible) vm.expectRevert(err);
         vm.prank(consumer);
-        uint256 id = agreements.requestAccess(productId, purpose, 1, type(uint256).max);
+        uint256 id = agreements.requestAccess(productId, purpose, v40, u40, 1, type(uint256).max);
         if (expected == Verdict.Eligible) assertTrue(id != 0, "created");
     }
 
@@ -1195,6 +1488,7 @@ contract AgreementsTest is Fixture {
         productId = catalogue.publish(
             ProductType.Stream, Modality.Encrypted, DAILY, PricingUnit.Day, new address[](0), 0, _description("HR"), ids
         );
+        _seen[productId].unit = PricingUnit.Day;
         _setOpenPolicy(productId, requiresApproval);
     }
 
@@ -1211,8 +1505,9 @@ contract AgreementsTest is Fixture {
     function test_streams_renewExtendsSubscribe() public {
         (uint256 product, string memory streamId) = _streamProduct(false);
         uint256 id = _request(hospital, product, Purpose.Research, 1);
+        (uint32 v41, PricingUnit u41) = _renewPins(id);
         vm.prank(hospital);
-        agreements.renew(id, 2, 2 * DAILY);
+        agreements.renew(id, v41, u41, 2, 2 * DAILY);
         assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 3 days, "extended");
     }
 
@@ -1231,13 +1526,17 @@ contract AgreementsTest is Fixture {
         _request(hospital, batch, Purpose.Research, 1);
     }
 
-    function test_revokeStreamAccess_afterRetraction() public {
+    function test_revokeStreamAccess_afterCredentialRevoked() public {
         (uint256 product, string memory streamId) = _streamProduct(false);
         uint256 id = _request(insurer, product, Purpose.Insurance, 5);
         vm.expectRevert(abi.encodeWithSelector(Agreements.StillActive.selector, id));
         agreements.revokeStreamAccess(id);
         vm.prank(alice);
         policies.retractConsent(product, insurer);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.StillActive.selector, id)); // retraction: future only
+        agreements.revokeStreamAccess(id);
+        vm.prank(issuer);
+        credentials.revoke(insurer);
         vm.expectEmit(address(agreements));
         emit Agreements.StreamAccessRevoked(id, insurer);
         vm.prank(stranger); // anyone may clean up once access has ended
@@ -1246,14 +1545,116 @@ contract AgreementsTest is Fixture {
         assertFalse(streamRegistry.hasDirectPermission(streamId, insurer, 3), "no subscribe");
     }
 
-    function test_revokeStreamAccess_RevertIf_superseded() public {
+    function test_revokeStreamAccess_supersededKeepsNewerGrant() public {
         (uint256 product, string memory streamId) = _streamProduct(false);
         uint256 first = _request(hospital, product, Purpose.Research, 1);
         _warpBy(2 days);
-        uint256 second = _request(hospital, product, Purpose.Research, 1);
-        vm.expectRevert(abi.encodeWithSelector(Agreements.AgreementSuperseded.selector, first, second));
-        agreements.revokeStreamAccess(first);
-        assertTrue(streamRegistry.subscribeExpirationOf(streamId, hospital) > _now(), "newer grant kept");
+        _request(hospital, product, Purpose.Research, 1);
+        agreements.revokeStreamAccess(first); // ended long ago: a no-op
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), _now() + 1 days, "newer grant kept");
+    }
+
+    function test_terminate_revokesStreamAccess() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 id = _request(hospital, product, Purpose.Research, 4);
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(id);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), 0, "subscribe revoked in the same tx");
+    }
+
+    /// @dev Review finding 9a: two products sell the same stream; ending one agreement early does
+    /// not cut access paid through the other.
+    function test_streams_revokingOneAgreementKeepsAccessPaidThroughAnother() public {
+        (uint256 p1, string memory streamId) = _streamProduct(false);
+        (uint256 p2,) = _streamProduct(false); // same stream, second listing
+        uint256 short = _request(hospital, p1, Purpose.Research, 2);
+        uint256 long = _request(hospital, p2, Purpose.Research, 5);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 5 days, "the longer grant");
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(long);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 2 days, "back to the other agreement");
+        agreements.revokeStreamAccess(long); // a replay changes nothing
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, hospital), T0 + 2 days, "still the other agreement");
+        vm.expectRevert(abi.encodeWithSelector(Agreements.StillActive.selector, short));
+        agreements.revokeStreamAccess(short);
+    }
+
+    /// @dev Review finding 9c: a grant or a revoke keeps the consumer's other rights on the stream,
+    /// and a longer subscription the stream's owner gave them.
+    function test_streams_keepOtherRightsAndOwnerGrants() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        streamRegistry.ownerSetPermissions(
+            streamId, hospital, IStreamRegistry.Permission(true, false, type(uint256).max, 0, true)
+        );
+        uint256 id = _request(hospital, product, Purpose.Research, 3);
+        IStreamRegistry.Permission memory p = streamRegistry.getDirectPermissionsForUser(streamId, hospital);
+        assertTrue(p.canEdit && p.canGrant && p.publishExpiration == type(uint256).max, "rights kept on grant");
+        assertEq(p.subscribeExpiration, T0 + 3 days, "subscribe granted");
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        vm.prank(alice);
+        agreements.terminate(id);
+        p = streamRegistry.getDirectPermissionsForUser(streamId, hospital);
+        assertTrue(p.canEdit && p.canGrant && p.publishExpiration == type(uint256).max, "rights kept on revoke");
+        assertEq(p.subscribeExpiration, 0, "subscribe revoked");
+
+        streamRegistry.ownerSetPermissions(
+            streamId, university, IStreamRegistry.Permission(false, false, 0, type(uint256).max, false)
+        );
+        uint256 u = _request(university, product, Purpose.Research, 1);
+        vm.prank(alice);
+        agreements.terminate(u);
+        assertEq(streamRegistry.subscribeExpirationOf(streamId, university), type(uint256).max, "owner's grant kept");
+    }
+
+    /// @dev Review finding 9b: the seller must still hold GRANT when access is sold.
+    function test_streams_RevertIf_sellerLostGrant() public {
+        (uint256 product, string memory streamId) = _streamProduct(false);
+        uint256 id = _request(hospital, product, Purpose.Research, 1);
+        streamRegistry.ownerSetPermissions(streamId, alice, IStreamRegistry.Permission(false, false, 0, 0, false));
+        vm.expectRevert(abi.encodeWithSelector(Agreements.StreamGrantWithdrawn.selector, product, streamId));
+        _request(university, product, Purpose.Research, 1);
+        (uint32 v, PricingUnit u) = _pins(product);
+        vm.expectRevert(abi.encodeWithSelector(Agreements.StreamGrantWithdrawn.selector, product, streamId));
+        vm.prank(hospital);
+        agreements.renew(id, v, u, 1, DAILY);
+    }
+
+    /// @dev Invariant: revoking or terminating one agreement never reduces access paid through
+    /// another — the consumer's SUBSCRIBE always lasts until the latest end of their live agreements.
+    function testFuzz_streams_accessCoversEveryLiveAgreement(uint8 d1, uint8 d2, uint8 d3, uint8 order, uint16 wait)
+        public
+    {
+        (uint256 p1, string memory streamId) = _streamProduct(false);
+        (uint256 p2,) = _streamProduct(false);
+        (uint256 p3,) = _streamProduct(false);
+        uint256[3] memory ids = [
+            _request(hospital, p1, Purpose.Research, uint16(bound(d1, 1, 30))),
+            _request(hospital, p2, Purpose.Research, uint16(bound(d2, 1, 30))),
+            _request(hospital, p3, Purpose.Research, uint16(bound(d3, 1, 30)))
+        ];
+        vm.prank(alice);
+        token.approve(address(agreements), type(uint256).max);
+        _warpBy(bound(wait, 0, 20 days));
+        for (uint256 k; k < 3; ++k) {
+            uint256 id = ids[(order + k) % 3];
+            if (k < 2 && agreements.isActive(id)) {
+                vm.prank(alice);
+                agreements.terminate(id);
+            }
+            try agreements.revokeStreamAccess(ids[(order + k + 1) % 3]) {} catch {}
+            uint256 live;
+            for (uint256 j; j < 3; ++j) {
+                if (agreements.isActive(ids[j]) && agreements.getAgreement(ids[j]).endsAt > live) {
+                    live = agreements.getAgreement(ids[j]).endsAt;
+                }
+            }
+            assertTrue(streamRegistry.subscribeExpirationOf(streamId, hospital) >= live, "covers every live agreement");
+        }
     }
 
     function test_revokeStreamAccess_RevertIf_unknown() public {

@@ -7,11 +7,26 @@ pragma solidity ^0.8.24;
 /// Agreements contract holds the registry's TRUSTED_ROLE and grants time-limited SUBSCRIBE on
 /// purchase, as Streamr's own marketplace does.
 interface IStreamRegistry {
+    /// @dev StreamRegistryV5.Permission: one user's record on one stream.
+    struct Permission {
+        bool canEdit;
+        bool canDelete;
+        uint256 publishExpiration;
+        uint256 subscribeExpiration;
+        bool canGrant;
+    }
+
     /// @dev StreamRegistryV5.PermissionType: Edit, Delete, Publish, Subscribe, Grant.
     function hasDirectPermission(string calldata streamId, address user, uint8 permissionType)
         external
         view
         returns (bool);
+
+    /// @dev The user's own record (public permissions not merged in); reverts for an unknown stream.
+    function getDirectPermissionsForUser(string calldata streamId, address user)
+        external
+        view
+        returns (Permission memory);
 
     /// @dev Sets the user's whole permission record on the stream; the caller needs TRUSTED_ROLE.
     /// Expirations are unix seconds compared with block.timestamp; 0 = no permission.

@@ -76,18 +76,19 @@ contract MarketplaceInvariants is Fixture {
         }
         // seed a few agreements so lifecycle actions have targets from the first call:
         // hospital on p1 and p4 (active), pharma on p5 (active), university/bob on p2 and
-        // insurer on p3 (pending); (consumer index, product index, purpose = Research)
-        handler.request(1, 0, 0, 3);
-        handler.request(1, 3, 0, 2);
-        handler.request(4, 4, 0, 1);
-        handler.request(2, 1, 0, 5);
-        handler.request(0, 1, 0, 7);
-        handler.request(3, 2, 0, 1);
+        // insurer on p3 (pending); (consumer index, product index, purpose = Research, periods seed,
+        // pins = current)
+        handler.request(1, 0, 0, 3, 0);
+        handler.request(1, 3, 0, 2, 0);
+        handler.request(4, 4, 0, 1, 0);
+        handler.request(2, 1, 0, 5, 0);
+        handler.request(0, 1, 0, 7, 0);
+        handler.request(3, 2, 0, 1, 0);
         assertEq(agreements.agreementCount(), 6, "seeded agreements");
         // periods = bound(seed, 1, 30) = 1 + seed: 6 and 8 hours on p2, the batch file on p3
         assertEq(agreements.totalEscrowed(), 6e17 + 8e17 + 5e18, "seeded escrow");
 
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = MarketHandler.register.selector;
         selectors[1] = MarketHandler.revoke.selector;
         selectors[2] = MarketHandler.mint.selector;
@@ -106,6 +107,7 @@ contract MarketplaceInvariants is Fixture {
         selectors[15] = MarketHandler.approve.selector;
         selectors[16] = MarketHandler.renew.selector;
         selectors[17] = MarketHandler.request.selector;
+        selectors[18] = MarketHandler.terminate.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -155,14 +157,17 @@ contract MarketplaceInvariants is Fixture {
         }
     }
 
-    /// @dev 5. Time granted == time paid for.
+    /// @dev 5. Time granted == time paid for, in the unit the consumer pinned: an agreement never
+    /// grants more time, or another unit, than its consumer signed for (a seller changing the
+    /// unit or the policy before the request lands makes it revert instead).
     function invariant_grantedTimeWithinPaidPeriods() public view {
         uint256 count = agreements.agreementCount();
         for (uint256 id = 1; id <= count; ++id) {
             Agreements.Agreement memory a = agreements.getAgreement(id);
-            if (a.status != AgreementStatus.Active) continue;
+            if (a.status != AgreementStatus.Active && a.status != AgreementStatus.Terminated) continue;
             assertEq(a.endsAt, handler.ghostEndsAt(id), "endsAt == paid periods");
-            assertEq(a.amount, handler.ghostPaid(id), "amount == paid");
+            assertEq(a.amount, handler.ghostPaid(id), "amount == paid less refunds");
+            assertTrue(a.pricingUnit == handler.ghostUnit(id), "unit == the unit the consumer pinned");
             if (a.endsAt != 0) {
                 assertTrue(
                     uint256(a.periods) * Periods.unitSeconds(a.pricingUnit) <= agreements.MAX_TERM(),
@@ -183,7 +188,10 @@ contract MarketplaceInvariants is Fixture {
                 assertEq(a.amount, 0, "closed request refunded");
                 assertTrue(a.startsAt == 0, "closed request never started");
             } else {
-                assertTrue(a.status == AgreementStatus.Active, "no None status for existing ids");
+                assertTrue(
+                    a.status == AgreementStatus.Active || a.status == AgreementStatus.Terminated,
+                    "no None status for existing ids"
+                );
                 assertTrue(a.startsAt != 0, "active has started");
                 assertEq(a.endsAt == 0, a.pricingUnit == PricingUnit.OneTime, "ends iff time-based");
                 assertTrue(a.endsAt == 0 || a.endsAt > a.startsAt, "ends after start");

@@ -97,6 +97,15 @@ abstract contract Fixture is Test {
 
     // --- clock ---
 
+    /// @dev The policy version and pricing unit a consumer would see, as set through this
+    /// fixture's helpers (`_request` pins them).
+    struct Seen {
+        uint32 version;
+        PricingUnit unit;
+    }
+
+    mapping(uint256 productId => Seen) internal _seen;
+
     function _now() internal view returns (uint256) {
         return vm.getBlockTimestamp();
     }
@@ -189,6 +198,7 @@ abstract contract Fixture is Test {
         productId = catalogue.publish(
             productType, Modality.Encrypted, price, unit, _agents(), 2, _description("Wearable heart rate"), _noStreams()
         );
+        _seen[productId].unit = unit;
     }
 
     function _noStreams() internal pure returns (string[] memory) {
@@ -219,6 +229,7 @@ abstract contract Fixture is Test {
     ) internal returns (uint32 version) {
         vm.prank(catalogue.sellerOf(productId));
         version = policies.setPolicy(productId, purposes, categories, orgTypes, jurisdictions, requiresApproval, 0);
+        _seen[productId].version = version;
     }
 
     /// @dev Everyone, every purpose, everywhere.
@@ -283,7 +294,23 @@ abstract contract Fixture is Test {
         internal
         returns (uint256 agreementId)
     {
+        // From the fixture's own record, not the contracts: a `vm.expectRevert` before this helper
+        // applies to the next call, which must be the request itself.
+        Seen memory seen = _seen[productId];
         vm.prank(consumer);
-        agreementId = agreements.requestAccess(productId, purpose, periods, type(uint256).max);
+        agreementId = agreements.requestAccess(productId, purpose, seen.version, seen.unit, periods, type(uint256).max);
+    }
+
+    /// @dev What a consumer sees before requesting: the current policy version and pricing unit.
+    /// Read before `vm.prank`/`vm.expectRevert`, which would otherwise apply to these reads.
+    function _pins(uint256 productId) internal view returns (uint32 version, PricingUnit unit) {
+        version = policies.policyOf(productId).version;
+        unit = productId <= catalogue.productCount() ? catalogue.termsOf(productId).pricingUnit : PricingUnit.OneTime;
+    }
+
+    /// @dev `_pins` of the agreement's product (zero values for an unknown agreement).
+    function _renewPins(uint256 agreementId) internal view returns (uint32 version, PricingUnit unit) {
+        if (agreementId == 0 || agreementId > agreements.agreementCount()) return (0, PricingUnit.OneTime);
+        return _pins(agreements.getAgreement(agreementId).productId);
     }
 }

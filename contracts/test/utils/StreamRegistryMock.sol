@@ -6,16 +6,9 @@ import {IStreamRegistry} from "../../src/interfaces/IStreamRegistry.sol";
 /// @dev The StreamRegistryV5 behaviour the marketplace relies on, for unit tests of the
 /// contracts alone (the real StreamRegistryV5 artifact is exercised by the
 /// TypeScript tests on anvil): stream creators hold GRANT, unknown streams revert, only trusted
-/// callers set permissions, subscribe permission holds while `expiration >= block.timestamp`.
+/// callers set permissions, subscribe permission holds while `expiration >= block.timestamp`; records are whole (edit, delete,
+/// publish, subscribe, grant) as in the real registry.
 contract StreamRegistryMock is IStreamRegistry {
-    struct Permission {
-        bool canEdit;
-        bool canDelete;
-        uint256 publishExpiration;
-        uint256 subscribeExpiration;
-        bool canGrant;
-    }
-
     mapping(string streamId => bool) public exists;
     mapping(string streamId => mapping(address user => Permission)) public permissions;
     mapping(address caller => bool) public trusted;
@@ -56,6 +49,20 @@ contract StreamRegistryMock is IStreamRegistry {
         if (!trusted[msg.sender]) revert NotTrusted(msg.sender);
         if (!exists[streamId]) revert StreamDoesNotExist(streamId);
         permissions[streamId][user] = Permission(canEdit, deletePerm, publishExpiration, subscribeExpiration, canGrant);
+    }
+
+    function getDirectPermissionsForUser(string calldata streamId, address user)
+        external
+        view
+        returns (Permission memory)
+    {
+        if (!exists[streamId]) revert StreamDoesNotExist(streamId);
+        return permissions[streamId][user];
+    }
+
+    /// @dev Test helper: the stream owner sets a user's record directly (as setPermissionsForUser).
+    function ownerSetPermissions(string calldata streamId, address user, Permission calldata p) external {
+        permissions[streamId][user] = p;
     }
 
     function subscribeExpirationOf(string calldata streamId, address user) external view returns (uint256) {

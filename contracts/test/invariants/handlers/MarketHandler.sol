@@ -26,7 +26,10 @@ import {
 ///   last renewed, i.e. what its pinned policy version was checked against.
 /// - ghostEndsAt[id]: when agreement `id` should end by the periods paid for it, computed here
 ///   from the handler's own inputs and the unit in force at each call (0 = not started or one-time);
-/// - ghostPaid[id]: Σ price × periods paid for agreement `id` (escrowed or direct).
+/// - ghostPaid[id]: Σ price × periods paid for agreement `id` (escrowed or direct), less refunds;
+/// - ghostUnit[id]: the pricing unit the consumer pinned in their last request or renewal.
+/// Requests and renewals pin the current unit and policy version half of the time and a random
+/// (possibly stale) one otherwise, as a front-run seller change would make them.
 /// Every action swallows reverts (try/catch) so a rejected call leaves the ghosts untouched.
 contract MarketHandler is Test {
     struct Facts {
@@ -55,6 +58,7 @@ contract MarketHandler is Test {
     mapping(uint256 agreementId => Facts) internal _facts;
     mapping(uint256 agreementId => uint256) public ghostEndsAt;
     mapping(uint256 agreementId => uint256) public ghostPaid;
+    mapping(uint256 agreementId => PricingUnit) public ghostUnit;
     mapping(uint256 agreementId => uint256) internal _pendingSeconds;
     uint256 private _nonce = 1_000_000;
 
@@ -126,6 +130,12 @@ contract MarketHandler is Test {
             chainId: block.chainid
         });
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(issuerPk, credentials.hashAttestation(att));
+        if (credentials.credentialOf(subject).revoked && !credentials.readmitted(subject)) {
+            // a revoked subject registers again only once its issuer re-admits it
+            vm.prank(issuer);
+            credentials.readmit(subject);
+            successes["readmit"]++;
+        }
         vm.prank(subject);
         credentials.register(att, abi.encodePacked(r, s, v));
         successes["register"]++;
@@ -157,16 +167,20 @@ contract MarketHandler is Test {
         token.transfer(to, amount);
     }
 
-    function request(uint256 actorSeed, uint256 productSeed, uint8 purposeSeed, uint16 periodsSeed) public {
+    function request(uint256 actorSeed, uint256 productSeed, uint8 purposeSeed, uint16 periodsSeed, uint16 pinSeed)
+        public
+    {
         address consumer = _consumer(actorSeed);
         uint256 productId = _product(productSeed);
         Purpose purpose = Purpose(bound(purposeSeed, 0, 10));
         bool oneTime = catalogue.termsOf(productId).pricingUnit == PricingUnit.OneTime;
         uint16 periods = oneTime ? 1 : uint16(bound(periodsSeed, 1, 30));
+        (uint32 version, PricingUnit unit) = _pinsFor(productId, pinSeed);
+        uint256 term = uint256(periods) * Periods.unitSeconds(unit);
         Catalogue.Terms memory t = catalogue.termsOf(productId);
-        uint256 term = uint256(periods) * Periods.unitSeconds(t.pricingUnit);
         vm.prank(consumer);
-        try agreements.requestAccess(productId, purpose, periods, type(uint256).max) returns (uint256 id) {
+        try agreements.requestAccess(productId, purpose, version, unit, periods, type(uint256).max) returns (uint256 id) {
+            ghostUnit[id] = unit;
             Agreements.Agreement memory a = agreements.getAgreement(id);
             if (a.status == AgreementStatus.Pending) {
                 ghostEscrow += a.amount;
@@ -211,19 +225,37 @@ contract MarketHandler is Test {
         } catch {}
     }
 
-    function renew(uint256 agreementSeed, uint16 periodsSeed) public {
+    function renew(uint256 agreementSeed, uint16 periodsSeed, uint16 pinSeed) public {
         (uint256 id, Agreements.Agreement memory a) = _agreement(agreementSeed);
         if (id == 0) return;
         uint16 periods = uint16(bound(periodsSeed, 1, 30));
+        (uint32 version, PricingUnit unit) = _pinsFor(a.productId, pinSeed);
         Catalogue.Terms memory t = catalogue.termsOf(a.productId);
         vm.prank(a.consumer);
-        try agreements.renew(id, periods, type(uint256).max) {
+        try agreements.renew(id, version, unit, periods, type(uint256).max) {
+            ghostUnit[id] = unit;
             _record(id, a.consumer, a.purpose); // re-checked against the current policy
             uint256 nowTs = vm.getBlockTimestamp();
             uint256 from = ghostEndsAt[id] > nowTs ? ghostEndsAt[id] : nowTs;
-            ghostEndsAt[id] = from + uint256(periods) * Periods.unitSeconds(t.pricingUnit);
+            ghostEndsAt[id] = from + uint256(periods) * Periods.unitSeconds(unit);
             ghostPaid[id] += uint256(t.price) * periods;
             successes["renew"]++;
+        } catch {}
+    }
+
+    function terminate(uint256 agreementSeed) public {
+        (uint256 id, Agreements.Agreement memory a) = _agreement(agreementSeed);
+        if (id == 0) return;
+        address seller = catalogue.sellerOf(a.productId);
+        vm.prank(seller);
+        token.approve(address(agreements), type(uint256).max);
+        uint256 before = token.balanceOf(a.consumer);
+        vm.prank(seller);
+        try agreements.terminate(id) {
+            uint256 refund = token.balanceOf(a.consumer) - before;
+            assertTrue(refund <= a.amount, "refund within what was paid");
+            ghostPaid[id] -= refund;
+            successes["terminate"]++;
         } catch {}
     }
 
@@ -281,6 +313,16 @@ contract MarketHandler is Test {
     function _record(uint256 id, address consumer, Purpose purpose) private {
         (, Category category, OrganisationType org, Country country) = credentials.statusOf(consumer);
         _facts[id] = Facts({recorded: true, category: category, organisationType: org, country: country, purpose: purpose});
+    }
+
+    /// @dev The current policy version and unit, or (odd seeds) a random pair that may be stale.
+    function _pinsFor(uint256 productId, uint16 seed) private view returns (uint32 version, PricingUnit unit) {
+        version = policies.policyOf(productId).version;
+        unit = catalogue.termsOf(productId).pricingUnit;
+        if (seed % 2 == 1) {
+            version = uint32(bound(seed >> 1, 1, version + 1));
+            unit = PricingUnit(bound(seed >> 8, 0, 4));
+        }
     }
 
     function _consumer(uint256 seed) private view returns (address) {
