@@ -27,8 +27,8 @@ export async function gasBench(N = 10): Promise<Row[]> {
   const research = { category: Category.Organisation, organisationType: OrganisationType.ResearchUniversity, country: Country.SE };
   await (await f.register(seller, { category: Category.Organisation, organisationType: OrganisationType.Hospital, country: Country.IT })).send();
   const agreementIdOf = (r: TransactionReceipt) => BigInt(r.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
-  const request = (who: (typeof wallets)[number], id: bigint, periods: number, max: bigint) =>
-    f.tx(who.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, periods, max] }));
+  const request = async (who: (typeof wallets)[number], id: bigint, periods: number, max: bigint) =>
+    f.tx(who.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), periods, max] }));
 
   for (let i = 0; i < N; i++) {
     const buyer = wallets[(i % 14) + 4]; // a new consumer each run (for up to 14 runs)
@@ -62,11 +62,11 @@ export async function gasBench(N = 10): Promise<Row[]> {
     record("approve (pays out escrow)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "approve", args: [agreementIdOf(pending)] })));
     const sub = await request(buyer, stream, 7, parseEther("7"));
     record("requestAccess subscription (7 days, SUBSCRIBE grant)", sub);
-    record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), 7, parseEther("7")] })));
+    record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), ...(await f.pins(stream)), 7, parseEther("7")] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
     const sig = await signPermit({ wallet: buyer, publicClient: f.publicClient, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
-    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
+    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, ...(await f.pins(permitted)), 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
     record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
   }
 

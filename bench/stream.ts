@@ -37,7 +37,7 @@ export async function streamBench(messages = 200): Promise<{ rows: Row[]; overhe
     const productId = BigInt(published.logs[0].topics[1]!);
     await mined(seller, seller.wallet.writeContract({ address: c.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, { purposes: [Purpose.Research], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 0 }) }));
     await mined(buyer, buyer.wallet.writeContract({ address: c.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [c.Agreements.address, parseEther("1")] }));
-    await mined(buyer, buyer.wallet.writeContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, parseEther("1")] }));
+    await mined(buyer, buyer.wallet.writeContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, PricingUnit.Day, 1, parseEther("1")] }));
 
     const latencies: Record<string, number[]> = { [raw]: [], [product]: [] };
     for (const id of [raw, product]) {

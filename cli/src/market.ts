@@ -14,7 +14,7 @@ import {
 } from "@kraken/sdk";
 import { fromMask } from "@kraken/sdk";
 import { CliError, EXIT } from "./errors.ts";
-import { countryCode, data, orgTypeWords, purposeWords } from "./format.ts";
+import { countryCode, data, orgTypeWords, purposeWords, unitWords } from "./format.ts";
 
 /** Agreements' errors plus the token's (ERC20InsufficientBalance etc. bubble up through it). */
 export const agreementsWithTokenErrorsAbi = [...agreementsAbi, ...dataTokenAbi.filter((x) => x.type === "error")] as const;
@@ -104,6 +104,12 @@ export async function explainRevert(err: unknown, ctx: { client: Reader; deploym
   switch (name) {
     case "PriceAboveMax":
       return new CliError(EXIT.payment, `the price is ${data(args[0] as bigint)}, above your maximum of ${data(args[1] as bigint)} (the seller may have changed it): check with \`kraken product ${ctx.productId}\` and raise --max-price`, name);
+    case "PricingUnitChanged":
+      return new CliError(EXIT.conflict, `the seller changed how the product is sold (per ${unitWords(Number(args[2]))} instead of per ${unitWords(Number(args[1]))}) just before your transaction; nothing was charged: check with \`kraken product ${ctx.productId}\` and buy again`, name);
+    case "PolicyVersionChanged":
+      return new CliError(EXIT.conflict, `the seller changed the consent policy (version ${args[2]}, you agreed to version ${args[1]}) just before your transaction; nothing was charged: read it with \`kraken product ${ctx.productId}\` and buy again`, name);
+    case "StreamGrantWithdrawn":
+      return new CliError(EXIT.notEligible, `the stream's owner no longer lets the seller grant access to ${args[1]}; the product cannot be sold until that is fixed`, name);
     case "AlreadyHasAccess":
       return new CliError(EXIT.conflict, `you already have access to product ${ctx.productId} (agreement ${args[0]}); see \`kraken agreements\` (subscriptions are extended with renew)`, name);
     case "RequestPending":

@@ -3,7 +3,7 @@
 // keys from the development mnemonic.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dataTokenAbi, Purpose } from "@kraken/sdk";
+import { dataTokenAbi, Purpose, readOffer } from "@kraken/sdk";
 import { PERSONAS, PRODUCTS, type PersonaKey } from "../../contracts/scripts/demo.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../../indexer/src/index.ts";
@@ -209,7 +209,8 @@ describe("kraken buy", () => {
       const c = persona(key);
       const ctx = { client: c.publicClient, deployment: d, productId: BigInt(product), consumer: c.account.address, purpose };
       try {
-        await c.publicClient.simulateContract({ account: c.account, address: d.contracts.Agreements.address, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [BigInt(product), purpose, periods, max] });
+        const o = await readOffer(c.publicClient, { catalogue: d.contracts.Catalogue.address, policies: d.contracts.Policies.address }, BigInt(product));
+        await c.publicClient.simulateContract({ account: c.account, address: d.contracts.Agreements.address, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [BigInt(product), purpose, o.policyVersion, o.pricingUnit, periods, max] });
       } catch (err) {
         return explainRevert(err, ctx);
       }

@@ -25,6 +25,7 @@ import {
   encodeMetadata,
   metadataCid,
   policiesAbi,
+  readOffer,
   signAttestation,
   toPolicyArgs,
   CategoryNames,
@@ -174,9 +175,12 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       const periods = s.periods ?? 1;
       const total = parseEther(String(product.priceDATA)) * BigInt(periods);
       if (total > 0n) await send(s.as, c.DataToken.address, dataTokenAbi, "approve", [c.Agreements.address, total]);
+      const offer = await readOffer(publicClient, { catalogue: c.Catalogue.address, policies: c.Policies.address }, productIds[s.product]);
       const receipt = await send(s.as, c.Agreements.address, agreementsAbi, "requestAccess", [
         productIds[s.product],
         s.purpose,
+        offer.policyVersion,
+        offer.pricingUnit,
         periods,
         total,
       ]);
@@ -195,7 +199,8 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       const product = PRODUCTS.find((p) => p.key === a.product)!;
       const total = parseEther(String(product.priceDATA)) * BigInt(s.periods);
       await send(a.consumer, c.DataToken.address, dataTokenAbi, "approve", [c.Agreements.address, total]);
-      await send(a.consumer, c.Agreements.address, agreementsAbi, "renew", [a.id, s.periods, total]);
+      const offer = await readOffer(publicClient, { catalogue: c.Catalogue.address, policies: c.Policies.address }, productIds[a.product]);
+      await send(a.consumer, c.Agreements.address, agreementsAbi, "renew", [a.id, offer.policyVersion, offer.pricingUnit, s.periods, total]);
     } else if (s.do === "retract") {
       await send(sellerOf(s.product), c.Policies.address, policiesAbi, "retractConsent", [
         productIds[s.product],

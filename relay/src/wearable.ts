@@ -4,12 +4,13 @@
 // Streamr encrypts non-public streams with group keys that the publisher hands to subscribers
 // holding SUBSCRIBE on chain. A subscriber keeps the key it has, so "no new data after expiry
 // or revocation" is the publisher's job:
-//   - it follows the product's agreements (Agreements events) and consent retractions
-//     (Policies events) from the chain;
-//   - when an agreement stops granting access (its end has passed on the chain's clock, or the
-//     seller retracted consent) it clears the grant on chain (Agreements.revokeStreamAccess,
-//     idempotent) and then rekeys the stream once its permission cache can no longer answer
-//     "yes" for that subscriber; new key requests are checked on chain and refused;
+//   - it follows the product's agreements (Agreements events) from the chain and asks
+//     `Agreements.isActive` about each running one: an agreement stops granting access when its
+//     end has passed on the chain's clock, the seller terminated it, or the consumer's credential
+//     was revoked or expired (a retraction of consent only refuses future requests);
+//   - it then clears the grant on chain (Agreements.revokeStreamAccess, idempotent, keeps access
+//     paid through other agreements) and rekeys the stream once its permission cache can no
+//     longer answer "yes" for that subscriber; new key requests are checked on chain and refused;
 //   - it also rekeys on a schedule, in case it missed something (e.g. it was down).
 import { StreamrClient } from "@streamr/sdk";
 import {
@@ -32,7 +33,7 @@ export interface WearablePublisherOptions {
   intervalMs?: number;
   /** Scheduled key rotation (default 5 min). */
   rekeyIntervalMs?: number;
-  /** How often the chain is read for agreements and retractions (default 1 s). */
+  /** How often the chain is read for agreements and their state (default 1 s). */
   pollMs?: number;
   log?: (line: string) => void;
 }
@@ -76,10 +77,7 @@ const AGREEMENT_EVENTS = [
   parseAbiItem("event AgreementCreated(uint256 indexed agreementId, uint256 indexed productId, address indexed consumer, address seller, uint8 purpose, uint32 policyVersion, uint8 status, uint256 amount, uint40 startsAt, uint40 endsAt)"),
   parseAbiItem("event AgreementApproved(uint256 indexed agreementId, uint40 startsAt, uint40 endsAt)"),
   parseAbiItem("event AgreementRenewed(uint256 indexed agreementId, uint16 periods, uint40 endsAt, uint256 amount, uint32 policyVersion)"),
-] as const;
-const CONSENT_EVENTS = [
-  parseAbiItem("event ConsentRetracted(uint256 indexed productId, address indexed consumer)"),
-  parseAbiItem("event ConsentRestored(uint256 indexed productId, address indexed consumer)"),
+  parseAbiItem("event AgreementTerminated(uint256 indexed agreementId, uint256 refunded)"),
 ] as const;
 
 interface Grant {
@@ -87,6 +85,7 @@ interface Grant {
   consumer: Address;
   endsAt: bigint; // 0 = pending or one-time
   active: boolean;
+  terminated?: boolean;
 }
 
 export async function startWearablePublisher(o: WearablePublisherOptions): Promise<RunningWearablePublisher> {
@@ -96,7 +95,6 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 200 });
   const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 200 });
   const agreements = o.deployment.contracts.Agreements.address;
-  const policies = o.deployment.contracts.Policies.address;
   // A short permission cache: after a revocation the publisher must stop saying "yes" quickly.
   const cacheMs = 1000;
   const client = new StreamrClient(localClientConfig(o.streamr.network, o.key, {
@@ -104,7 +102,6 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   }));
 
   const grants = new Map<bigint, Grant>();
-  const retracted = new Set<string>(); // consumers whose consent the seller retracted (from events)
   let fromBlock = BigInt(o.deployment.deploymentBlock);
   let published = 0;
   let rekeys = 0;
@@ -133,6 +130,9 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
       if (l.eventName === "AgreementCreated") {
         if ((l.args.productId as bigint) !== o.productId) continue;
         grants.set(id, { agreementId: id, consumer: l.args.consumer as Address, endsAt: l.args.endsAt as bigint, active: (l.args.status as number) === 2 });
+      } else if (l.eventName === "AgreementTerminated") {
+        const g = grants.get(id);
+        if (g) g.terminated = true;
       } else {
         const g = grants.get(id);
         if (!g) continue;
@@ -145,30 +145,23 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   const poll = async () => {
     const head = await publicClient.getBlockNumber();
     if (head >= fromBlock) {
-      const [agreementLogs, policyLogs] = await Promise.all([
-        publicClient.getLogs({ address: agreements, events: AGREEMENT_EVENTS, fromBlock, toBlock: head }),
-        publicClient.getLogs({ address: policies, events: CONSENT_EVENTS, fromBlock, toBlock: head }),
-      ]);
+      const agreementLogs = await publicClient.getLogs({ address: agreements, events: AGREEMENT_EVENTS, fromBlock, toBlock: head });
       onAgreementLogs(agreementLogs as Log[]);
-      // viem takes `args` with a single event only (with several it filtered after decoding, as here).
-      const consentLogs = policyLogs.filter((l) => l.args.productId === o.productId);
-      for (const l of consentLogs) {
-        const consumer = (l.args.consumer as Address).toLowerCase();
-        if (l.eventName === "ConsentRetracted") retracted.add(consumer);
-        else retracted.delete(consumer);
-      }
       fromBlock = head + 1n;
-      if (consentLogs.length > 0) log.info(`consent changed for ${consentLogs.length} consumer(s) of product ${o.productId}`);
     }
     // The chain's clock decides expiry (tests move it forward); the wall clock when it is ahead.
     const block = await publicClient.getBlock();
     const now = BigInt(Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000)));
     let ended = 0;
-    for (const g of grants.values()) {
-      if (!g.active) continue;
+    const running = [...grants.values()].filter((g) => g.active);
+    // One read per running agreement: the contract's own rule (credential validity included).
+    const stillActive = await Promise.all(running.map((g) =>
+      g.terminated || (g.endsAt !== 0n && g.endsAt <= now)
+        ? false
+        : publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "isActive", args: [g.agreementId] })));
+    for (const [i, g] of running.entries()) {
+      if (stillActive[i]) continue;
       const expired = g.endsAt !== 0n && g.endsAt <= now;
-      const isRetracted = retracted.has(g.consumer.toLowerCase());
-      if (!expired && !isRetracted) continue;
       g.active = false;
       ended++;
       try {
@@ -176,7 +169,7 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
         // newer agreement of the same consumer owns the grant.
         const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsAbi, functionName: "revokeStreamAccess", args: [g.agreementId] });
         await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract(request) });
-        log.info(`agreement ${g.agreementId} ${expired ? "ended" : "lost consent"}: SUBSCRIBE revoked`);
+        log.info(`agreement ${g.agreementId} ${expired ? "ended" : g.terminated ? "was terminated by the seller" : "no longer grants access (credential)"}: SUBSCRIBE revoked`);
       } catch (err) {
         log.debug(`revokeStreamAccess(${g.agreementId}) not applied: ${(err as Error).message.split("\n")[0]}`);
       }

@@ -159,14 +159,14 @@ describe("batch delivery through the relays", () => {
     expect(await post(future)).toMatchObject({ status: 401, body: { error: expect.stringContaining("replayed request") } });
   });
 
-  it("after the seller retracts a buyer's consent, the relays hand out nothing more", async () => {
+  it("after the buyer's credential is revoked, the relays hand out nothing more (a one-time purchase included)", async () => {
     const b = k.s.clients(ACCOUNTS.buyer3);
     const { agreementId } = await k.buy(ACCOUNTS.buyer3, product.productId);
     await waitFor(async () => (await receiptsOf(agreementId)).length === 3); // delivered while active
-    const seller = k.s.clients(ACCOUNTS.seller);
-    const { policiesAbi } = await import("@kraken/sdk");
-    await seller.publicClient.waitForTransactionReceipt({ hash: await seller.wallet.writeContract({ address: k.s.deployment.contracts.Policies.address, abi: policiesAbi, functionName: "retractConsent", args: [product.productId, b.account.address] }) });
-    await expect(readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address)).rejects.toMatchObject({ code: "agreement-not-active", message: expect.stringContaining("retracted") });
+    const issuer = k.s.clients(1);
+    const { credentialsAbi } = await import("@kraken/sdk");
+    await issuer.publicClient.waitForTransactionReceipt({ hash: await issuer.wallet.writeContract({ address: k.s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "revoke", args: [b.account.address] }) });
+    await expect(readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address)).rejects.toMatchObject({ code: "agreement-not-active", message: expect.stringContaining("credential") });
     for (const relay of k.directory) {
       const err = await requestRedelivery(relay, agreementId, (message) => b.account.signMessage({ message })).catch((e) => e);
       expect(err).toMatchObject({ status: 409, message: expect.stringContaining("not active") });

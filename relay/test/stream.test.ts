@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEther, type Address } from "viem";
+import { parseEther, parseEventLogs, type Address } from "viem";
 import { StreamrClient } from "@streamr/sdk";
-import { agreementsAbi, dataTokenAbi, policiesAbi, Purpose } from "@kraken/sdk";
+import { agreementsAbi, dataTokenAbi, policiesAbi, Purpose, readOffer } from "@kraken/sdk";
 import { freePort, hasSubscribePermission, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { kraken } from "../../cli/test/run.ts";
@@ -102,19 +102,24 @@ describe("stream products", () => {
     expect(r.stderr).toContain(`you have no subscription to product ${productId}: buy one with \`kraken buy ${productId}`);
   });
 
-  it("after the seller retracts consent the consumer gets no new data; other subscribers keep receiving", async () => {
+  it("after the seller terminates a subscription the consumer gets no new data; other subscribers keep receiving", async () => {
     // The research institute buys one day.
     const research = s.clients(RESEARCH);
     const price = parseEther("1");
     await research.publicClient.waitForTransactionReceipt({ hash: await research.wallet.writeContract({ address: s.deployment.contracts.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [s.deployment.contracts.Agreements.address, price] }) });
-    await research.publicClient.waitForTransactionReceipt({ hash: await research.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, price] }) });
+    const offer = await readOffer(research.publicClient, { catalogue: s.deployment.contracts.Catalogue.address, policies: s.deployment.contracts.Policies.address }, productId);
+    const bought = await research.publicClient.waitForTransactionReceipt({ hash: await research.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, offer.policyVersion, offer.pricingUnit, 1, price] }) });
+    const [created] = parseEventLogs({ abi: agreementsAbi, logs: bought.logs, eventName: "AgreementCreated" });
     const researchGot = await listen(RESEARCH);
     const tomasGot = await listen(TOMAS);
     await until("both subscribers receive data", () => researchGot.length > 0 && tomasGot.length > 0, 30_000);
 
     const anna = s.clients(ANNA);
     const rekeysBefore = publisher.rekeys();
+    // Retracting consent alone only refuses future requests; terminating ends this one (refunded).
     await anna.publicClient.waitForTransactionReceipt({ hash: await anna.wallet.writeContract({ address: s.deployment.contracts.Policies.address, abi: policiesAbi, functionName: "retractConsent", args: [productId, research.account.address as Address] }) });
+    await anna.publicClient.waitForTransactionReceipt({ hash: await anna.wallet.writeContract({ address: s.deployment.contracts.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [s.deployment.contracts.Agreements.address, price] }) });
+    await anna.publicClient.waitForTransactionReceipt({ hash: await anna.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "terminate", args: [created!.args.agreementId] }) });
     await until("the publisher revokes SUBSCRIBE on chain", async () => !(await hasSubscribePermission(s.rpcUrl, s.deployment.streamRegistry!, streamId, research.account.address)));
     await until("the publisher rotates the key", () => publisher.rekeys() > rekeysBefore);
     await sleep(1000); // messages already in flight under the old key

@@ -12,3 +12,4 @@ export * from "./delivery/index.ts";
 export * from "./permit.ts";
 export * from "./names.ts";
 export * from "./faucet.ts";
+export * from "./offer.ts";

@@ -13,7 +13,7 @@ const DATA_SOURCES = {
   Credentials: { file: "credentials.ts", entities: ["Credential", "Account", "Issuer"], events: ["IssuerTrusted", "IssuerUntrusted", "CredentialRegistered", "CredentialRevoked", "SubjectReadmitted", "EncryptionKeyRotated"] },
   Catalogue: { file: "catalogue.ts", entities: ["Product", "Account", "MarketStats"], events: ["ProductPublished", "ProductDescriptionUpdated", "ProductPriceUpdated", "DeliveryAgentsUpdated", "ProductStreamsUpdated", "ProductDeactivated", "ProductReactivated"] },
   Policies: { file: "policies.ts", entities: ["PolicyVersion", "Product", "Retraction"], events: ["PolicyUpdated", "ConsentRetracted", "ConsentRestored"] },
-  Agreements: { file: "agreements.ts", entities: ["Agreement", "Delivery", "Product", "Account", "MarketStats"], events: ["AgreementCreated", "AgreementApproved", "AgreementRejected", "AgreementCancelled", "AgreementRenewed", "DeliveryRecorded"] },
+  Agreements: { file: "agreements.ts", entities: ["Agreement", "Delivery", "Product", "Account", "MarketStats"], events: ["AgreementCreated", "AgreementApproved", "AgreementRejected", "AgreementCancelled", "AgreementTerminated", "AgreementRenewed", "DeliveryRecorded"] },
 } as const;
 
 interface AbiParam { type: string; indexed?: boolean; components?: AbiParam[] }

@@ -8,6 +8,7 @@ import {
   AgreementCreated,
   AgreementRejected,
   AgreementRenewed,
+  AgreementTerminated,
   DeliveryRecorded,
 } from "../generated/Agreements/Agreements";
 import { Agreement, Delivery, Product } from "../generated/schema";
@@ -52,6 +53,7 @@ export function handleAgreementCreated(event: AgreementCreated): void {
   a.startsAt = p.startsAt;
   a.endsAt = p.endsAt;
   a.renewals = 0;
+  a.refunded = BigInt.zero();
   a.createdAt = event.block.timestamp;
   a.updatedAt = event.block.timestamp;
   a.save();
@@ -88,6 +90,19 @@ export function handleAgreementRejected(event: AgreementRejected): void {
 
 export function handleAgreementCancelled(event: AgreementCancelled): void {
   close(event.params.agreementId, "CANCELLED", event.block.timestamp);
+}
+
+/** A seller ended an active agreement early; the refund leaves the seller's revenue. */
+export function handleAgreementTerminated(event: AgreementTerminated): void {
+  const a = Agreement.load(event.params.agreementId.toString());
+  if (a == null) return;
+  const refunded = event.params.refunded;
+  a.status = "TERMINATED";
+  a.amountPaid = a.amountPaid.minus(refunded);
+  a.refunded = refunded;
+  a.updatedAt = event.block.timestamp;
+  a.save();
+  if (refunded.gt(BigInt.zero())) recordPayment(a, refunded.neg(), false);
 }
 
 export function handleAgreementRenewed(event: AgreementRenewed): void {

@@ -19,8 +19,8 @@ export const COUNTRIES: string[] = [
   "", "DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT", "SE", "DK", "EE", "FI", "AT", "BG", "CH", "CY", "CZ", "GR",
   "HR", "HU", "IE", "IS", "LI", "LT", "LU", "LV", "MT", "NO", "PL", "RO", "SI", "SK",
 ];
-// AgreementStatus on chain: None, Pending, Active, Rejected, Cancelled.
-export const AGREEMENT_STATUSES: string[] = ["", "PENDING", "ACTIVE", "REJECTED", "CANCELLED"];
+// AgreementStatus on chain: None, Pending, Active, Rejected, Cancelled, Terminated.
+export const AGREEMENT_STATUSES: string[] = ["", "PENDING", "ACTIVE", "REJECTED", "CANCELLED", "TERMINATED"];
 
 /** The name of enum value `value`; the contracts only emit valid values. */
 export function nameOf(names: string[], value: i32): string {

@@ -5,7 +5,7 @@
 // that buyer is told why and the contract refuses its request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, parseEther } from "viem";
-import { agreementsAbi, AgreementStatus, catalogueAbi, policiesAbi, ProductType, Purpose, Verdict, fromMask, OrganisationType, streamRegistryAbi } from "@kraken/sdk";
+import { agreementsAbi, AgreementStatus, catalogueAbi, policiesAbi, ProductType, Purpose, Verdict, fromMask, OrganisationType, streamRegistryAbi, readOffer } from "@kraken/sdk";
 import { launchBrowser, type RunningBrowser } from "./harness/browser.ts";
 import { alerts, choosePersona, go, open } from "./harness/dapp.ts";
 import { startMarketplace, type Marketplace } from "./harness/stack.ts";
@@ -190,8 +190,9 @@ describe("seller pages", () => {
     expect(await b.page.getByRole("button", { name: /^Buy/ }).isDisabled()).toBe(true);
     await b.screenshot("product-consent-retracted");
     // The contract refuses the request itself, whatever a client shows.
+    const offer = await readOffer(chain(), { catalogue: c().Catalogue.address, policies: c().Policies.address }, BigInt(product.id));
     const err = await chain()
-      .simulateContract({ account: pharma, address: c().Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [BigInt(product.id), Purpose.Research, 1, parseEther("1000")] })
+      .simulateContract({ account: pharma, address: c().Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [BigInt(product.id), Purpose.Research, offer.policyVersion, offer.pricingUnit, 1, parseEther("1000")] })
       .catch((e: unknown) => e);
     const revert = (err as BaseError).walk?.((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
     expect(revert?.data?.errorName).toBe("ConsentRetracted");

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseEther, type Address } from "viem";
 import {
   agreementsAbi,
+  catalogueAbi,
   AgreementStatus,
   Category,
   Country,
@@ -56,7 +57,7 @@ describe("marketplace user flows", () => {
     expect(await eligibility(id, researcher.account.address, Purpose.Research)).toBe(Verdict.Eligible);
 
     const sellerBefore = await f.balanceOf(hospital.account.address);
-    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, parseEther("250")] }));
+    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 1, parseEther("250")] }));
     const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     const a = await f.agreement(agreementId);
     expect(a.status).toBe(AgreementStatus.Active);
@@ -65,7 +66,7 @@ describe("marketplace user flows", () => {
     expect(await f.balanceOf(hospital.account.address)).toBe(sellerBefore + parseEther("250"));
 
     // Buying the same one-time product twice is refused.
-    await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, parseEther("250")] }), "AlreadyHasAccess");
+    await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 1, parseEther("250")] }), "AlreadyHasAccess");
   });
 
   it("the eligibility view gives the same reason a request reverts with (insurer refused by purpose)", async () => {
@@ -73,7 +74,7 @@ describe("marketplace user flows", () => {
     await f.setPolicy(hospital, id, researchPolicy);
     expect(await eligibility(id, insurer.account.address, Purpose.Insurance)).toBe(Verdict.PurposeNotAllowed);
     const args = await expectRevert(
-      insurer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Insurance, 1, 0n] }),
+      insurer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Insurance, ...(await f.pins(id)), 1, 0n] }),
       "PurposeNotAllowed",
     );
     expect(args).toEqual([id, Purpose.Insurance]);
@@ -89,7 +90,7 @@ describe("marketplace user flows", () => {
     await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [tomas.account.address, parseEther("40")] }));
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
     const { v, r, s } = await signPermit({ wallet: tomas, publicClient: f.publicClient, token: f.addr.token, owner: tomas.account, spender: f.addr.agreements, value: parseEther("40"), deadline });
-    await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [id, Purpose.Research, 1, parseEther("40"), deadline, v, r, s] }));
+    await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [id, Purpose.Research, ...(await f.pins(id)), 1, parseEther("40"), deadline, v, r, s] }));
     expect(await f.balanceOf(tomas.account.address)).toBe(0n);
   });
 
@@ -98,7 +99,7 @@ describe("marketplace user flows", () => {
     await f.setPolicy(hospital, id, { ...researchPolicy, requiresApproval: true });
     await f.fund(researcher, parseEther("100"));
     const escrowBefore = await f.balanceOf(f.addr.agreements);
-    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, parseEther("100")] }));
+    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 1, parseEther("100")] }));
     const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     expect((await f.agreement(agreementId)).status).toBe(AgreementStatus.Pending);
     expect(await f.balanceOf(f.addr.agreements)).toBe(escrowBefore + parseEther("100"));
@@ -116,7 +117,7 @@ describe("marketplace user flows", () => {
     await f.setPolicy(hospital, id2, { ...researchPolicy, requiresApproval: true });
     await f.fund(researcher, parseEther("30"));
     const buyerBefore = await f.balanceOf(researcher.account.address);
-    const r2 = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id2, Purpose.Research, 1, parseEther("30")] }));
+    const r2 = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id2, Purpose.Research, ...(await f.pins(id2)), 1, parseEther("30")] }));
     const a2 = BigInt(r2.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     await f.tx(hospital.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "reject", args: [a2] }));
     expect((await f.agreement(a2)).status).toBe(AgreementStatus.Rejected);
@@ -127,36 +128,36 @@ describe("marketplace user flows", () => {
     const id = await f.publish(hospital, { productType: ProductType.Stream, unit: PricingUnit.Hour, price: parseEther("2"), agents: [], threshold: 0 });
     await f.setPolicy(hospital, id, researchPolicy);
     await f.fund(researcher, parseEther("100"));
-    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 24, parseEther("48")] }));
+    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 24, parseEther("48")] }));
     const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     const a = await f.agreement(agreementId);
     expect(a.endsAt - a.startsAt).toBe(24 * 3600);
 
     // Renewing early extends from the current end.
-    await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, 1, parseEther("2")] }));
+    await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, parseEther("2")] }));
     expect((await f.agreement(agreementId)).endsAt).toBe(a.endsAt + 3600);
 
     // After expiry it is no longer active; renewing then extends from now.
     await f.networkHelpers.time.increase(26 * 3600);
     const isActive = () => f.publicClient.readContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "isActive", args: [agreementId] });
     expect(await isActive()).toBe(false);
-    await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, 2, parseEther("4")] }));
+    await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 2, parseEther("4")] }));
     const now = await f.networkHelpers.time.latest();
     expect((await f.agreement(agreementId)).endsAt).toBe(now + 2 * 3600);
     expect(await isActive()).toBe(true);
 
     // A price rise above what the buyer accepts is refused.
-    await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, 1, parseEther("1")] }), "PriceAboveMax");
+    await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, parseEther("1")] }), "PriceAboveMax");
   });
 
   it("retracting consent for a consumer refuses their future requests but keeps their agreement", async () => {
     const id = await f.publish(hospital, { productType: ProductType.Stream, unit: PricingUnit.Day, price: 0n, agents: [], threshold: 0 });
     await f.setPolicy(hospital, id, researchPolicy);
-    const receipt = await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 3, 0n] }));
+    const receipt = await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 3, 0n] }));
     const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
 
     await f.tx(hospital.writeContract({ address: f.addr.policies, abi: policiesAbi, functionName: "retractConsent", args: [id, tomas.account.address] }));
-    await expectRevert(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, 1, 0n] }), "ConsentRetracted");
+    await expectRevert(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, 0n] }), "ConsentRetracted");
     // A new policy version does not touch the existing agreement either.
     await f.setPolicy(hospital, id, { ...researchPolicy, purposes: [Purpose.PublicHealth] });
     const a = await f.agreement(agreementId);
@@ -166,7 +167,27 @@ describe("marketplace user flows", () => {
 
     // Restored consent lets them renew again (under the new version's purposes).
     await f.tx(hospital.writeContract({ address: f.addr.policies, abi: policiesAbi, functionName: "restoreConsent", args: [id, tomas.account.address] }));
-    await expectRevert(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, 1, 0n] }), "PurposeNotAllowed");
+    await expectRevert(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, 0n] }), "PurposeNotAllowed");
+  });
+
+  it("a seller terminating a subscription refunds the unused days in the same transaction; the buyer's view follows", async () => {
+    const id = await f.publish(hospital, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("3"), agents: [], threshold: 0 });
+    await f.setPolicy(hospital, id, researchPolicy);
+    await f.fund(researcher, parseEther("30"));
+    const receipt = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 10, parseEther("30")] }));
+    const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
+    const before = await f.balanceOf(researcher.account.address);
+    await f.tx(hospital.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("30")] }));
+    await f.networkHelpers.time.setNextBlockTimestamp((await f.agreement(agreementId)).startsAt + 4 * 86_400); // 4 days in
+    await f.tx(hospital.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "terminate", args: [agreementId] }));
+    expect(await f.balanceOf(researcher.account.address) - before).toBe(parseEther("18")); // 6 of 10 days
+    const a = await f.agreement(agreementId);
+    expect(a.status).toBe(AgreementStatus.Terminated);
+    expect(a.amount).toBe(parseEther("12"));
+    expect(await f.publicClient.readContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "isActive", args: [agreementId] })).toBe(false);
+    // a front-run unit change cannot turn the buyer's days into hours
+    await f.tx(hospital.writeContract({ address: f.addr.catalogue, abi: catalogueAbi, functionName: "setPrice", args: [id, parseEther("3"), PricingUnit.Hour] }));
+    await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, PricingUnit.Day, 2, parseEther("6")] }), "PricingUnitChanged");
   });
 
   it("registration refuses replayed, expired, wrong-chain and untrusted attestations", async () => {
@@ -186,7 +207,7 @@ describe("marketplace user flows", () => {
   it("only a product's delivery agents record delivery receipts, on active agreements", async () => {
     const id = await f.publish(hospital, { price: 0n });
     await f.setPolicy(hospital, id, researchPolicy);
-    const receipt = await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, 0n] }));
+    const receipt = await f.tx(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), 1, 0n] }));
     const agreementId = BigInt(receipt.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     const relay = f.wallets[11];
     const hash = `0x${"ab".repeat(32)}` as const;

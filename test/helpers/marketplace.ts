@@ -23,6 +23,7 @@ import {
   policiesAbi,
   PricingUnit,
   ProductType,
+  readOffer,
   signAttestation,
   toPolicyArgs,
   type PolicyTerms,
@@ -121,8 +122,13 @@ export async function marketplaceFixture() {
 
   const balanceOf = (a: Address) => publicClient.readContract({ address: addr.token, abi: dataTokenAbi, functionName: "balanceOf", args: [a] });
   const agreement = (id: bigint) => publicClient.readContract({ address: addr.agreements, abi: agreementsAbi, functionName: "getAgreement", args: [id] });
+  /** The policy version and pricing unit a request or renewal of `productId` pins now. */
+  async function pins(productId: bigint): Promise<readonly [policyVersion: number, pricingUnit: PricingUnit]> {
+    const o = await readOffer(publicClient, addr, productId);
+    return [o.policyVersion, o.pricingUnit] as const;
+  }
 
-  return { connection, networkHelpers, publicClient, wallets, admin, issuer, addr, deployment, tx, register, publish, publishTx, setPolicy, fund, balanceOf, agreement };
+  return { connection, networkHelpers, publicClient, wallets, admin, issuer, addr, deployment, tx, register, publish, publishTx, setPolicy, fund, balanceOf, agreement, pins };
 }
 
 /** Awaits `p`, expecting a revert with custom error `errorName`; returns the error's args. */

@@ -19,7 +19,7 @@ interface Row {
   seller: string;
   counterparty: string;
   purpose: string;
-  status: string; // PENDING ACTIVE REJECTED CANCELLED, as the subgraph spells them
+  status: string; // PENDING ACTIVE REJECTED CANCELLED TERMINATED, as the subgraph spells them
   expired: boolean;
   accessNow: boolean;
   amountPaid: string;

@@ -1,6 +1,6 @@
 // kraken buy <product> --purpose P: checks eligibility on chain (refusing with the reason),
 // shows the price, then pays: approve + requestAccess, or one requestAccessWithPermit with an
-// EIP-2612 signature (--permit). Reverts are decoded into messages that say what to do.
+// EIP-2612 signature (--permit). The request pins the pricing unit and policy version shown. Reverts are decoded into messages that say what to do.
 import { parseArgs } from "node:util";
 import { parseEventLogs, type Hex } from "viem";
 import { AgreementStatus, agreementsAbi, dataTokenAbi, PricingUnit, PurposeNames, signPermit } from "@kraken/sdk";
@@ -89,7 +89,7 @@ export const buy: Command = {
         const deadline = (await publicClient.getBlock()).timestamp + 3600n;
         out.progress(`  signing an EIP-2612 permit for ${data(maxTotal)} (valid until ${date(deadline)})`);
         const { v, r, s } = await signPermit({ wallet, publicClient, token, owner: account, spender: agreements, value: maxTotal, deadline });
-        const args = [productId, purpose, periods, maxTotal, deadline, v, r, s] as const;
+        const args = [productId, purpose, policy.version, terms.pricingUnit, periods, maxTotal, deadline, v, r, s] as const;
         const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccessWithPermit", args });
         receipt = await send("requestAccessWithPermit", wallet.writeContract(request));
       } else {
@@ -100,7 +100,7 @@ export const buy: Command = {
             await send("approve", wallet.writeContract({ address: token, abi: dataTokenAbi, functionName: "approve", args: [agreements, total] }));
           }
         }
-        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [productId, purpose, periods, maxTotal] });
+        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [productId, purpose, policy.version, terms.pricingUnit, periods, maxTotal] });
         receipt = await send("requestAccess", wallet.writeContract(request));
       }
     } catch (err) {

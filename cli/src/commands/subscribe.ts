@@ -46,7 +46,7 @@ export const subscribe: Command = {
     if (!active) {
       throw new CliError(EXIT.notEligible, agreementId === 0n
         ? `you have no subscription to product ${id}: buy one with \`kraken buy ${id} --purpose <purpose> --periods <n>\``
-        : `your agreement ${agreementId} on product ${id} does not grant access now (ended, pending approval or consent retracted): renew or buy again with \`kraken buy ${id}\``);
+        : `your agreement ${agreementId} on product ${id} does not grant access now (ended, pending approval, terminated by the seller, or your credential is no longer valid): renew or buy again with \`kraken buy ${id}\``);
     }
     const agreement = await publicClient.readContract({ address: Agreements.address, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
     const endsAt = Number(agreement.endsAt);
@@ -67,12 +67,12 @@ export const subscribe: Command = {
         });
         sub.on("error", (err: unknown) => out.progress(`  ${streamId}: ${(err as { code?: string }).code ?? String(err)} (no key: is your subscription still valid?)`));
       }
-      // The agreement decides: stop when it no longer grants access (end or retracted consent).
+      // The agreement decides: stop when it no longer grants access (end, termination, credential).
       const watch = setInterval(() => {
         publicClient.readContract({ address: Agreements.address, abi: agreementsAbi, functionName: "accessOf", args: [productId, account.address] })
           .then(([latest, still]) => {
             const now = Date.now() / 1000;
-            if (!still || (latest === agreementId && endsAt !== 0 && now >= endsAt)) finish(`agreement ${agreementId} no longer grants access (ended or consent retracted)`);
+            if (!still || (latest === agreementId && endsAt !== 0 && now >= endsAt)) finish(`agreement ${agreementId} no longer grants access (ended, terminated, or your credential is no longer valid)`);
           }, () => {});
       }, 2000);
       const onSignal = () => finish("stopped");

@@ -25,6 +25,9 @@ export interface PurchaseRequest {
   periods: number;
   /** price per period (or the one-time price) as shown to the buyer: the contract refuses more */
   price: bigint;
+  /** the pricing unit and consent-policy version shown: the contract refuses any other */
+  pricingUnit: number;
+  policyVersion: number;
   method: PaymentMethod;
   /** for explaining an eligibility refusal in words */
   context?: Omit<VerdictContext, "purpose">;
@@ -38,6 +41,9 @@ export interface RenewRequest {
   periods: number;
   /** the product's current price per period as shown: the contract refuses more */
   price: bigint;
+  /** the product's current pricing unit and policy version as shown: the contract refuses others */
+  pricingUnit: number;
+  policyVersion: number;
   context?: Omit<VerdictContext, "purpose">;
 }
 
@@ -214,8 +220,8 @@ export function usePurchase() {
         context: r.context,
         simulate: (account, permit) =>
           permit
-            ? simulateContract(wagmi, { ...agreements, account, functionName: "requestAccessWithPermit", args: [r.productId, r.purpose, r.periods, total, permit.deadline, permit.v, permit.r, permit.s] })
-            : simulateContract(wagmi, { ...agreements, account, functionName: "requestAccess", args: [r.productId, r.purpose, r.periods, total] }),
+            ? simulateContract(wagmi, { ...agreements, account, functionName: "requestAccessWithPermit", args: [r.productId, r.purpose, r.policyVersion, r.pricingUnit, r.periods, total, permit.deadline, permit.v, permit.r, permit.s] })
+            : simulateContract(wagmi, { ...agreements, account, functionName: "requestAccess", args: [r.productId, r.purpose, r.policyVersion, r.pricingUnit, r.periods, total] }),
       });
     },
     [run, wagmi, config],
@@ -233,7 +239,7 @@ export function usePurchase() {
         purpose: r.purpose,
         context: r.context,
         agreementId: r.agreementId,
-        simulate: (account) => simulateContract(wagmi, { ...agreements, account, functionName: "renew", args: [r.agreementId, r.periods, total] }),
+        simulate: (account) => simulateContract(wagmi, { ...agreements, account, functionName: "renew", args: [r.agreementId, r.policyVersion, r.pricingUnit, r.periods, total] }),
       });
     },
     [run, wagmi, config],

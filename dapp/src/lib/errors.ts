@@ -1,7 +1,7 @@
 // Failed transactions and reads in words: rejected signatures, custom errors of the contracts
 // (decoded by viem from the ABIs), insufficient DATA, not eligible, unreachable chain.
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError, formatEther } from "viem";
-import { AgreementStatusNames, Verdict, VerdictNames } from "@kraken/sdk";
+import { AgreementStatusNames, enumName, PricingUnitNames, Verdict, VerdictNames } from "@kraken/sdk";
 import { explainVerdict, type VerdictContext } from "./eligibility.ts";
 
 export type TxErrorKind = "rejected" | "not-eligible" | "insufficient-funds" | "conflict" | "price-changed" | "reverted" | "network" | "unknown";
@@ -15,6 +15,7 @@ export interface ExplainedError {
 
 const ELIGIBILITY = new Set<string>(VerdictNames.slice(1));
 const amount = (v: unknown) => `${formatEther(BigInt(v as bigint))} DATA`;
+const unitName = (v: unknown) => enumName(PricingUnitNames, Number(v)).toLowerCase();
 
 export function explainError(err: unknown, ctx?: Partial<VerdictContext>): ExplainedError {
   const base = err instanceof BaseError ? err : undefined;
@@ -35,6 +36,12 @@ export function explainError(err: unknown, ctx?: Partial<VerdictContext>): Expla
       return { kind: "insufficient-funds", name, message: `The marketplace may spend only ${amount(args[1])} of your DATA, this needs ${amount(args[2])}. Approve again.` };
     case "PriceAboveMax":
       return { kind: "price-changed", name, message: `The price is now ${amount(args[0])}, above the ${amount(args[1])} you accepted. Reload the page to see the new price.` };
+    case "PricingUnitChanged":
+      return { kind: "price-changed", name, message: `The seller changed how this product is sold (per ${unitName(args[2])} instead of per ${unitName(args[1])}) just before your transaction. Nothing was charged; reload the page to see the new terms.` };
+    case "PolicyVersionChanged":
+      return { kind: "price-changed", name, message: `The seller changed the consent policy (version ${args[2]}; you agreed to version ${args[1]}) just before your transaction. Nothing was charged; reload the page and read the new policy.` };
+    case "StreamGrantWithdrawn":
+      return { kind: "not-eligible", name, message: `The stream's owner no longer lets the seller grant access to ${args[1]}, so this product cannot be sold right now.` };
     case "AlreadyHasAccess":
       return { kind: "conflict", name, message: `You already have access to this product (agreement ${args[0]}). Subscriptions are extended from your dashboard.` };
     case "RequestPending":

@@ -84,18 +84,19 @@ export interface GraphProduct {
   policy: GraphPolicy | null;
 }
 
-export const AGREEMENT_FIELDS = `id agreementId purpose status amountPaid startsAt endsAt renewals createdAt updatedAt
+export const AGREEMENT_FIELDS = `id agreementId purpose status amountPaid refunded startsAt endsAt renewals createdAt updatedAt
   consumer { id } seller { id }
   policyVersion { version }
-  product { id productId title productType pricingUnit price metadataURI deliveryAgents threshold }
+  product { id productId title productType pricingUnit price metadataURI deliveryAgents threshold policy { version } }
   deliveries { id agent envelopeHash timestamp }`;
 
 export interface GraphAgreement {
   id: string;
   agreementId: string;
   purpose: string;
-  status: "PENDING" | "ACTIVE" | "REJECTED" | "CANCELLED";
+  status: "PENDING" | "ACTIVE" | "REJECTED" | "CANCELLED" | "TERMINATED";
   amountPaid: string;
+  refunded: string;
   startsAt: string;
   endsAt: string;
   renewals: number;
@@ -104,6 +105,6 @@ export interface GraphAgreement {
   consumer: { id: string };
   seller: { id: string };
   policyVersion: { version: number };
-  product: Pick<GraphProduct, "id" | "productId" | "title" | "productType" | "pricingUnit" | "price" | "metadataURI" | "deliveryAgents" | "threshold">;
+  product: Pick<GraphProduct, "id" | "productId" | "title" | "productType" | "pricingUnit" | "price" | "metadataURI" | "deliveryAgents" | "threshold"> & { policy: { version: number } | null };
   deliveries: { id: string; agent: string; envelopeHash: string; timestamp: string }[];
 }

@@ -25,7 +25,7 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 const TYPE: Record<string, string> = { Stream: "Stream", Batch: "Batch dataset", DataUnion: "Data union", Analytics: "Analytics" };
 const MODALITY: Record<string, string> = { Anonymised: "Anonymised", Encrypted: "Encrypted", Smpc: "Secure multi-party computation (SMPC)" };
-const STATUS: Record<string, string> = { Pending: "Pending approval", Active: "Active", Rejected: "Rejected", Cancelled: "Cancelled" };
+const STATUS: Record<string, string> = { Pending: "Pending approval", Active: "Active", Rejected: "Rejected", Cancelled: "Cancelled", Terminated: "Ended by the seller" };
 
 export const purposeWords = (v: string | number) => capital(purposeName(nameOf(PurposeNames, v)));
 export const productTypeWords = (v: string | number) => TYPE[nameOf(ProductTypeNames, v)] ?? String(v);

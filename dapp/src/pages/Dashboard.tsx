@@ -239,7 +239,7 @@ function SellerView({ me }: { me: string }) {
                   <td className="address" title={a.consumer.id}>{shortAddress(a.consumer.id)}</td>
                   <td>{purposeWords(a.purpose)}</td>
                   <td>{statusWords(a.status.charAt(0) + a.status.slice(1).toLowerCase())}</td>
-                  <td>{data(a.amountPaid)}{a.status === "PENDING" ? " (escrow)" : a.status === "REJECTED" || a.status === "CANCELLED" ? " (refunded)" : ""}</td>
+                  <td>{data(a.amountPaid)}{a.status === "PENDING" ? " (escrow)" : a.status === "REJECTED" || a.status === "CANCELLED" ? " (refunded)" : a.status === "TERMINATED" && a.refunded !== "0" ? ` (${data(a.refunded)} refunded)` : ""}</td>
                 </tr>
               ))}
             </tbody>

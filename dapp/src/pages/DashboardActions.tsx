@@ -3,7 +3,7 @@
 // (Agreements.cancel, the escrow is refunded). Both run through usePurchase: simulated first,
 // progress signing → mined → indexed, refusals in words.
 import { useEffect, useRef, useState } from "react";
-import { enumIndex, PurposeNames } from "@kraken/sdk";
+import { enumIndex, PricingUnitNames, PurposeNames } from "@kraken/sdk";
 import { TxSteps } from "../components/TxSteps.tsx";
 import { useCredentialStatus, useDataBalance } from "../hooks/chain.ts";
 import { usePurchase } from "../hooks/purchase.ts";
@@ -77,6 +77,8 @@ export function RenewPanel({ agreement: a, me, onClose }: { agreement: GraphAgre
               purpose: enumIndex(PurposeNames, a.purpose),
               periods,
               price,
+              pricingUnit: enumIndex(PricingUnitNames, a.product.pricingUnit),
+              policyVersion: a.product.policy?.version ?? 0,
               context: { credential: credential.data },
             })
           }

@@ -288,7 +288,7 @@ function BuyPanel({ product }: { product: GraphProduct }) {
           <button
             type="button"
             disabled={running || !explained?.eligible || !periodsValid || hasAccess || pending || !!insufficient || !product.active}
-            onClick={() => purchase({ productId, purpose, periods: timeBased ? periods : 1, price, method, context: { credential: credential.data, allowedPurposes: allowed } })}
+            onClick={() => purchase({ productId, purpose, periods: timeBased ? periods : 1, price, pricingUnit: enumIndex(PricingUnitNames, product.pricingUnit), policyVersion: product.policy?.version ?? 0, method, context: { credential: credential.data, allowedPurposes: allowed } })}
           >
             {running ? "Working…" : `${action}${total > 0n ? ` for ${data(total)}` : ""}`}
           </button>

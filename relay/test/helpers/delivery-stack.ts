@@ -10,7 +10,7 @@ import { keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 import { StreamrClient } from "@streamr/sdk";
 import {
   agreementsAbi, catalogueAbi, Category, Country, credentialsAbi, deriveEncryptionKeyPair, distributeKey, encryptBatch, Modality,
-  OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, signAttestation, toPolicyArgs, type PolicyTerms, type RelayEndpoint,
+  OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, readOffer, signAttestation, toPolicyArgs, type PolicyTerms, type RelayEndpoint,
 } from "@kraken/sdk";
 import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { deployStreamRegistry, freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
@@ -112,7 +112,8 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number; 
     },
     async buy(buyerIndex, productId) {
       const b = s.clients(buyerIndex);
-      const hash = await b.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, 0n] });
+      const offer = await readOffer(b.publicClient, { catalogue: s.deployment.contracts.Catalogue.address, policies: s.deployment.contracts.Policies.address }, productId);
+      const hash = await b.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, offer.policyVersion, offer.pricingUnit, 1, 0n] });
       const receipt = await b.publicClient.waitForTransactionReceipt({ hash });
       const [created] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementCreated" });
       return { agreementId: created.args.agreementId, blockNumber: receipt.blockNumber, status: created.args.status };

@@ -42,8 +42,9 @@ export async function readDeliveryTerms(
       a.status === AgreementStatus.Pending ? "it is pending the seller's approval"
       : a.status === AgreementStatus.Rejected ? "the seller rejected it"
       : a.status === AgreementStatus.Cancelled ? "it was cancelled"
+      : a.status === AgreementStatus.Terminated ? "the seller terminated it (the unused part was refunded)"
       : a.endsAt !== 0 && BigInt(a.endsAt) * 1000n <= BigInt(Date.now()) ? "it has expired"
-      : "the seller retracted consent for you";
+      : "your credential is no longer valid (revoked, expired or its issuer is no longer trusted): renew it with your issuer";
     throw new DeliveryError("agreement-not-active", `agreement ${agreementId} gives no access now: ${why}`);
   }
   return { agreementId, productId: a.productId, agents: [...product.deliveryAgents], threshold: product.threshold };
