@@ -2,6 +2,8 @@
 //   GET  /health                         address, status, checkpoint, chain head, counters
 //   GET  /products/<id>/share            the share this relay holds: version and envelope hash (no secret)
 //   POST /agreements/<id>/redeliver      buyer-signed request to publish the delivery again
+// The client's address (the socket's peer; no proxy header is trusted) is handed to the API so
+// it can rate-limit per source before the body is even read.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -9,6 +11,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -17,7 +20,8 @@ export class HttpError extends Error {
 export interface RelayApi {
   health(): Promise<unknown>;
   share(productId: string): unknown | undefined;
-  redeliver(agreementId: string, body: unknown): Promise<unknown>;
+  /** `body` reads the request body (call it after the source's rate limit); `source` is the client's IP. */
+  redeliver(agreementId: string, body: () => Promise<unknown>, source: string): Promise<unknown>;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -44,12 +48,14 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
+    ...headers,
     "content-type": "application/json",
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, POST, OPTIONS",
     "access-control-allow-headers": "content-type",
+    "access-control-expose-headers": "retry-after",
     "cache-control": "no-store",
   });
   res.end(JSON.stringify(body));
@@ -65,7 +71,7 @@ async function handle(api: RelayApi, req: IncomingMessage, res: ServerResponse):
     return s ? send(res, 200, s) : send(res, 404, { error: `this relay holds no key share for product ${m[1]}` });
   }
   if (req.method === "POST" && (m = url.pathname.match(/^\/agreements\/(\d+)\/redeliver$/))) {
-    return send(res, 200, await api.redeliver(m[1], await readJson(req)));
+    return send(res, 200, await api.redeliver(m[1], () => readJson(req), req.socket.remoteAddress ?? "unknown"));
   }
   throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
 }
@@ -73,7 +79,7 @@ async function handle(api: RelayApi, req: IncomingMessage, res: ServerResponse):
 export async function startHttp(api: RelayApi, port: number, host: string, onError: (err: Error) => void): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     handle(api, req, res).catch((err: Error) => {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
       onError(err);
       send(res, 500, { error: "internal error" });
     });

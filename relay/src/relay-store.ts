@@ -5,6 +5,10 @@
 //   state.json               checkpoint block, counters, signed-but-unconfirmed receipt
 //                            transactions, used re-delivery nonces (hashed, until they expire)
 // Nothing personal is stored: ids, hashes and the relay's own transactions only.
+// Writes are coalesced: `commit()` schedules one write of state.json for every change made in
+// the same tick and resolves once it is on disk, so callers await it before they publish,
+// acknowledge or send anything that depends on the change. Rejected input changes nothing
+// that has to be durable (only in-memory counters, saved with the next real write).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Hex } from "viem";
@@ -23,7 +27,13 @@ export interface Counters {
   delivered: number;
   redelivered: number;
   rejected: number;
+  /** Requests and share messages refused by a rate limit (not counted in `rejected`). */
+  rateLimited: number;
+  /** Share messages dropped because the intake queue was full. */
+  dropped: number;
 }
+
+const ZERO_COUNTERS: Counters = { sharesStored: 0, delivered: 0, redelivered: 0, rejected: 0, rateLimited: 0, dropped: 0 };
 
 export interface PendingReceipt {
   agreementId: string;
@@ -41,6 +51,7 @@ export interface RelayState {
   backfill?: string[]; // products whose earlier agreements still need a look (share just stored)
 }
 
+/** Atomic and durable: temp file, fsync, rename. */
 function writeAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
@@ -58,6 +69,9 @@ export class RelayStore {
   private readonly shares = new Map<string, StoredShare>();
   private readonly stateFile: string;
   private readonly shareDir: string;
+  private scheduled: Promise<void> | undefined;
+  /** Files written (state.json and share files) since this store was opened. */
+  writes = 0;
 
   /** `onStale` is told when state of another deployment was set aside (renamed, never deleted). */
   constructor(readonly dir: string, initialCheckpoint: number, scope: string, onStale?: (movedTo: string) => void) {
@@ -73,7 +87,8 @@ export class RelayStore {
       state = undefined;
     }
     mkdirSync(this.shareDir, { recursive: true, mode: 0o700 });
-    this.state = state ?? { scope, checkpointBlock: initialCheckpoint, counters: { sharesStored: 0, delivered: 0, redelivered: 0, rejected: 0 }, pendingReceipts: {}, usedNonces: {} };
+    this.state = state ?? { scope, checkpointBlock: initialCheckpoint, counters: { ...ZERO_COUNTERS }, pendingReceipts: {}, usedNonces: {} };
+    this.state.counters = { ...ZERO_COUNTERS, ...this.state.counters }; // state of an older version lacks newer counters
     for (const f of readdirSync(this.shareDir)) {
       if (!/^\d+\.json$/.test(f)) continue;
       const s = JSON.parse(readFileSync(join(this.shareDir, f), "utf8")) as StoredShare;
@@ -91,6 +106,7 @@ export class RelayStore {
 
   putShare(s: StoredShare): void {
     writeAtomic(join(this.shareDir, `${s.productId}.json`), s);
+    this.writes++;
     this.shares.set(s.productId, s);
   }
 
@@ -105,9 +121,30 @@ export class RelayStore {
     return true;
   }
 
+  /** Writes state.json now (synchronously, atomically, durably). */
   save(): void {
     const now = Math.floor(Date.now() / 1000);
     for (const [k, exp] of Object.entries(this.state.usedNonces)) if (exp < now) delete this.state.usedNonces[k];
     writeAtomic(this.stateFile, this.state);
+    this.writes++;
+  }
+
+  /**
+   * Writes state.json once for all changes made up to the end of this tick: every caller in the
+   * tick awaits the same write, which resolves once it is on disk (and rejects if it failed).
+   */
+  commit(): Promise<void> {
+    this.scheduled ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.scheduled = undefined; // changes made from here on need another write
+        try {
+          this.save();
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    return this.scheduled;
   }
 }

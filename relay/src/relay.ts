@@ -7,11 +7,16 @@
 //      threshold} to the buyer's registered X25519 key, publishes it to the buyer's inbox
 //      `<relay>/kraken/inbox/<buyer>` and records the envelope hash on chain;
 //   3. re-publishes on a buyer-signed HTTP request while the agreement is active.
+// Before it publishes anything for an agreement it checks on chain that it still is a delivery
+// agent of the product and that the agreement is active (a relay the seller removed delivers
+// nothing). Unauthenticated input is bounded (relay-limits.ts): share messages wait in a
+// bounded queue and are rate-limited per publisher, re-delivery requests per client IP and per
+// buyer; rejected input writes nothing to disk, accepted changes are written once per tick.
 // Durable and idempotent: the chain's `deliveryOf` is the source of truth for "delivered",
 // the receipt transaction is signed and saved before it is sent (a restart re-broadcasts the
 // same transaction), and the checkpoint moves only after every agreement up to it is settled.
 import {
-  createPublicClient, createWalletClient, encodeFunctionData, getAbiItem, getContract, http, keccak256, parseTransaction, recoverMessageAddress, zeroAddress, zeroHash,
+  BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, encodeFunctionData, getAbiItem, getContract, http, keccak256, parseTransaction, recoverMessageAddress, zeroAddress, zeroHash,
   type Address, type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -24,6 +29,7 @@ import {
 import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
 import { startHttp, HttpError } from "./relay-http.ts";
 import { createLogger, type LogLevel } from "./relay-log.ts";
+import { IntakeQueue, RateLimiter, type IntakeStats, type RateLimit } from "./relay-limits.ts";
 import { RelayStore, type Counters, type PendingReceipt } from "./relay-store.ts";
 
 export interface RelayOptions {
@@ -47,9 +53,29 @@ export interface RelayOptions {
   requestMaxAgeSeconds?: number;
   /** How far ahead of this relay's clock a re-delivery request's timestamp may be (s). */
   requestMaxFutureSeconds?: number;
+  /** Load limits (defaults in DEFAULT_LIMITS). */
+  limits?: Partial<RelayLimits>;
   /** Test hook: SIGKILL this process at that point of a delivery (crash tests only). */
   crashAt?: "after-publish" | "after-sign" | "after-record";
 }
+
+export interface RelayLimits {
+  /** Share messages waiting to be checked; beyond it they are dropped (and counted). */
+  shareQueueMax: number;
+  /** Share messages per Streamr publisher. */
+  sharesPerPublisher: RateLimit;
+  /** Re-delivery requests per buyer (the address that signed them). */
+  redeliveriesPerBuyer: RateLimit;
+  /** Re-delivery requests per client IP address. */
+  redeliveriesPerIp: RateLimit;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  shareQueueMax: 1000,
+  sharesPerPublisher: { max: 120, windowMs: 60_000 },
+  redeliveriesPerBuyer: { max: 20, windowMs: 60_000 },
+  redeliveriesPerIp: { max: 60, windowMs: 60_000 },
+};
 
 export interface RelayHealth {
   address: Address;
@@ -57,6 +83,10 @@ export interface RelayHealth {
   checkpointBlock: number;
   head: number | null;
   counters: Counters;
+  /** The share intake queue now (queued, its high-water mark, bound, drops since start). */
+  intake: IntakeStats;
+  /** Files the relay's store wrote since start (state.json and share files). */
+  storeWrites: number;
 }
 
 export interface RunningRelay {
@@ -135,7 +165,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const raw = await wallet.signTransaction(request);
     const pending: PendingReceipt = { agreementId: agreementId.toString(), txHash: keccak256(raw), raw };
     store.state.pendingReceipts[pending.agreementId] = pending;
-    store.save(); // from here on a restart re-broadcasts this very transaction instead of signing another
+    await store.commit(); // from here on a restart re-broadcasts this very transaction instead of signing another
     crash("after-sign");
     return settleReceipt(pending);
   }
@@ -160,14 +190,15 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       log.warn(`receipt transaction ${p.txHash} for agreement ${p.agreementId} was dropped; the chain decides again`);
     }
     delete store.state.pendingReceipts[p.agreementId];
-    store.save();
+    await store.commit();
     return ok;
   }
 
   // --- deliveries ---
-  type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "no-buyer-key";
-  async function deliver(agreementId: bigint, mode: "watch" | "redeliver"): Promise<Outcome> {
-    const a = await read.agreements.getAgreement([agreementId]);
+  type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "not-agent" | "no-buyer-key";
+  type Agreement = Awaited<ReturnType<typeof read.agreements.getAgreement>>;
+  async function deliver(agreementId: bigint, mode: "watch" | "redeliver", known?: Agreement): Promise<Outcome> {
+    const a = known ?? (await read.agreements.getAgreement([agreementId]));
     const share = store.share(a.productId);
     if (!share) return "no-share";
     if (mode === "watch") {
@@ -176,11 +207,23 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       const recorded = await read.agreements.deliveryOf([agreementId, me]);
       if (recorded !== zeroHash) return "already-delivered";
     }
-    if (!(await read.agreements.isActive([agreementId]))) {
+    // Right before publishing: is this relay still one of the product's delivery agents (the
+    // seller may have removed it since the share arrived), and is the agreement active (its
+    // status, period, consent and the buyer's credential are the contract's to judge)? A
+    // receipt would revert otherwise — after the share was already out.
+    const [agent, active, buyerKey] = await Promise.all([
+      read.catalogue.isDeliveryAgent([a.productId, me]),
+      read.agreements.isActive([agreementId]),
+      read.credentials.encryptionKeyOf([a.consumer]),
+    ]);
+    if (!agent) {
+      log.warn(`agreement ${agreementId}: this relay is no longer a delivery agent of product ${a.productId}; nothing published`);
+      return "not-agent";
+    }
+    if (!active) {
       log.info(`agreement ${agreementId}: not active, nothing delivered`);
       return "inactive";
     }
-    const buyerKey = await read.credentials.encryptionKeyOf([a.consumer]);
     if (buyerKey === zeroHash) {
       log.warn(`agreement ${agreementId}: the buyer has no encryption key registered; nothing delivered`);
       return "no-buyer-key";
@@ -194,11 +237,12 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const { envelope, envelopeHash } = sealPayload(payload, buyerKey);
     const inbox = await ensureInbox(a.consumer);
     const message: DeliveryMessage = { type: "kraken.delivery", v: PROTOCOL_VERSION, agreementId: agreementId.toString(), envelope };
+    if (mode === "redeliver") await store.commit(); // the request's nonce is on disk before anything goes out
     await streamr.publish(inbox, message);
     crash("after-publish");
     if (mode === "redeliver") {
       store.state.counters.redelivered++;
-      store.save();
+      void store.commit().catch((err: Error) => log.error(`could not write the relay state: ${err.message}`)); // a counter only
       log.info(`agreement ${agreementId}: delivery published again on request`);
       return "redelivered";
     }
@@ -231,7 +275,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
         }
       }
       store.state.checkpointBlock = Number(to);
-      store.save();
+      await store.commit();
     }
   }
 
@@ -243,18 +287,39 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     });
     for (const l of logs) await serial(() => deliver(l.args.agreementId, "watch"));
     store.state.backfill = (store.state.backfill ?? []).filter((p) => p !== productId);
-    store.save();
+    await store.commit();
   }
 
   // --- share intake ---
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  // Who may publish a share for a product (its seller, which never changes) is read at most once
+  // a second per product: a flood of messages naming one product costs one RPC call a second,
+  // not one per message. Only a message that did come from the seller (Streamr checked the
+  // signature) gets a fresh read of the agents and threshold. `null` = no such product.
+  type Product = Awaited<ReturnType<typeof read.catalogue.getProduct>>;
+  const productReads = new Map<string, { at: number; value: Promise<Product | null> }>();
+  function productOf(productId: bigint, fresh = false): Promise<Product | null> {
+    const key = productId.toString();
+    const hit = productReads.get(key);
+    if (hit && !fresh && Date.now() - hit.at < 1000) return hit.value;
+    const value = read.catalogue.getProduct([productId]).catch((err: unknown) => {
+      if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null; // ProductNotFound
+      productReads.delete(key); // a failed call (RPC down) is not remembered
+      throw err;
+    });
+    productReads.set(key, { at: Date.now(), value });
+    return value;
+  }
+
   async function onShare(content: unknown, publisherId: string): Promise<void> {
     try {
       const msg = parseShareMessage(content);
       const productId = BigInt(msg.productId);
-      const seller = await read.catalogue.sellerOf([productId]);
-      if (seller === zeroAddress) throw new DeliveryError("bad-message", `product ${productId} does not exist`);
+      const known = await productOf(productId);
+      if (!known || known.seller === zeroAddress) throw new DeliveryError("bad-message", `product ${productId} does not exist`);
+      const seller = known.seller;
       if (seller.toLowerCase() !== publisherId.toLowerCase()) throw new DeliveryError("bad-message", `forged: published by ${publisherId}, not by the seller of product ${productId}`);
-      const product = await read.catalogue.getProduct([productId]);
+      const product = (await productOf(productId, true))!; // agents and threshold as they are now
       let payload;
       try {
         payload = parseSharePayload(openPayload(msg.envelope, secretKey));
@@ -273,13 +338,12 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       store.state.backfill = [...new Set([...(store.state.backfill ?? []), msg.productId])];
       store.putShare({ productId: msg.productId, version: payload.version, envelope: msg.envelope, envelopeHash, seller, storedAt: new Date().toISOString() });
       store.state.counters.sharesStored++;
-      store.save();
+      await store.commit();
       log.info(`stored the key share for product ${productId} (version ${payload.version})`);
       if (o.ipfs && payload.link.startsWith("ipfs://")) void pin(payload.link.slice(7).split("/")[0]);
       await backfill(msg.productId);
     } catch (err) {
-      store.state.counters.rejected++;
-      store.save();
+      store.state.counters.rejected++; // in memory: a rejected message writes nothing
       log.warn(`rejected a share message from ${publisherId}: ${(err as Error).message.split("\n")[0]}`);
     }
   }
@@ -297,16 +361,32 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   // --- re-delivery requests ---
   const maxAge = o.requestMaxAgeSeconds ?? 300;
   const maxFuture = o.requestMaxFutureSeconds ?? 120;
-  async function redeliver(agreementId: string, body: unknown) {
+  const perIp = new RateLimiter(limits.redeliveriesPerIp);
+  const perBuyer = new RateLimiter(limits.redeliveriesPerBuyer);
+  const limitedLog = new Map<string, number>(); // kind -> when last logged: one warn line a minute per kind
+  const tooMany = (kind: string, who: string, limit: RateLimit, retryAfterMs: number): never => {
+    store.state.counters.rateLimited++; // in memory: a refused request writes nothing
+    const last = limitedLog.get(kind) ?? 0;
+    if (Date.now() - last >= 60_000) {
+      limitedLog.set(kind, Date.now());
+      log.warn(`refusing re-delivery requests over the ${kind} limit (${limit.max} per ${limit.windowMs / 1000} s), e.g. from ${who} (further refusals this minute not logged)`);
+    }
+    const s = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    throw new HttpError(429, `too many re-delivery requests from ${who}: at most ${limit.max} per ${limit.windowMs / 1000} s; try again in ${s} s`, { "retry-after": String(s) });
+  };
+  async function redeliver(agreementId: string, readBody: () => Promise<unknown>, source: string) {
+    const byIp = perIp.take(source); // before the body is read or anything is checked
+    if (!byIp.ok) tooMany("per-IP", `address ${source}`, limits.redeliveriesPerIp, byIp.retryAfterMs);
     let r;
     try {
-      r = parseRedeliveryRequest(body);
+      r = parseRedeliveryRequest(await readBody());
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       throw new HttpError(400, (err as Error).message);
     }
+    // Rejections count in memory only and write nothing: junk must not cost a disk sync.
     const reject = (status: number, reason: string): never => {
       store.state.counters.rejected++;
-      store.save();
       log.warn(`rejected a re-delivery request for agreement ${agreementId}: ${reason}`);
       throw new HttpError(status, reason);
     };
@@ -318,28 +398,40 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const nonceKey = keccak256(r.nonce);
     const replayed = "replayed request: this nonce was already used; sign a new request";
     if ((store.state.usedNonces[nonceKey] ?? -1) >= now) reject(401, replayed); // early, before any chain call
-    const count = await read.agreements.agreementCount();
-    if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
-    const a = await read.agreements.getAgreement([BigInt(agreementId)]);
     let signer: Address;
     try {
       signer = await recoverMessageAddress({ message: redeliveryMessage(r), signature: r.signature });
     } catch {
       return reject(401, "the signature cannot be verified");
     }
+    const byBuyer = perBuyer.take(signer); // before any chain call
+    if (!byBuyer.ok) tooMany("per-buyer", `buyer ${signer}`, limits.redeliveriesPerBuyer, byBuyer.retryAfterMs);
+    const count = await read.agreements.agreementCount();
+    if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
+    const a = await read.agreements.getAgreement([BigInt(agreementId)]);
     if (signer.toLowerCase() !== a.consumer.toLowerCase()) reject(403, `signed by ${signer}, who is not the buyer of agreement ${agreementId}`);
     // Check and set with no await in between: of two copies of one request that both passed the
     // early check above, only the first to get here goes on. The nonce is kept until the
     // request's own window (its timestamp + maxAge) has passed, plus a minute of slack, so a
-    // request stamped in the future cannot be replayed once the relay has forgotten it.
+    // request stamped in the future cannot be replayed once the relay has forgotten it. It is
+    // written to disk by deliver() before the delivery is published (with nothing published it
+    // stays in memory until the next write).
     if (!store.claimNonce(nonceKey, r.timestamp + maxAge + 60)) reject(401, replayed);
-    store.save();
     if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`);
-    if (!(await read.agreements.isActive([BigInt(agreementId)]))) reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
-    const outcome = await serial(() => deliver(BigInt(agreementId), "redeliver"));
-    if (outcome !== "redelivered") reject(409, outcome === "inactive" ? `agreement ${agreementId} is not active: nothing is delivered` : `nothing delivered (${outcome})`);
+    const outcome = await serial(() => deliver(BigInt(agreementId), "redeliver", a));
+    if (outcome === "inactive") reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
+    if (outcome === "not-agent") reject(409, `this relay is no longer a delivery agent of product ${a.productId}: nothing is delivered`);
+    if (outcome !== "redelivered") reject(409, `nothing delivered (${outcome})`);
     return { agreementId, relay: me, status: "published", inbox: inboxStreamId(me, a.consumer) };
   }
+
+  const perPublisher = new RateLimiter(limits.sharesPerPublisher);
+  const burst = { dropped: 0, limited: 0 };
+  const intake = new IntakeQueue<{ content: unknown; publisher: string }>(limits.shareQueueMax, (m) => onShare(m.content, m.publisher), () => {
+    for (const [id, r] of productReads) if (Date.now() - r.at >= 1000) productReads.delete(id);
+    if (burst.dropped || burst.limited) log.warn(`share intake drained: ${burst.dropped} message(s) dropped (queue full), ${burst.limited} refused by the per-publisher limit`);
+    burst.dropped = burst.limited = 0;
+  });
 
   // --- start ---
   try {
@@ -348,10 +440,20 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     if (!(await shares.hasPermission({ public: true, permission: StreamPermission.PUBLISH }))) {
       await shares.grantPermissions({ public: true, permissions: [StreamPermission.PUBLISH] });
     }
-    // One share message at a time, so two versions arriving together cannot both pass the version check.
-    let intake: Promise<void> = Promise.resolve();
+    // One share message at a time (so two versions arriving together cannot both pass the
+    // version check), at most `shareQueueMax` waiting, each publisher rate-limited before it
+    // takes a place in the queue. Drops and refusals are counted, and logged once per burst.
     await streamr.subscribe(shares.id, (content, metadata) => {
-      intake = intake.then(() => onShare(content, metadata.publisherId));
+      const publisher = metadata.publisherId;
+      if (!perPublisher.take(publisher).ok) {
+        store.state.counters.rateLimited++;
+        if (burst.limited++ === 0) log.warn(`share messages from ${publisher} exceed ${limits.sharesPerPublisher.max} per ${limits.sharesPerPublisher.windowMs / 1000} s: refusing them (counted as rateLimited)`);
+        return;
+      }
+      if (!intake.push({ content, publisher })) {
+        store.state.counters.dropped++;
+        if (burst.dropped++ === 0) log.warn(`share intake queue full (${limits.shareQueueMax} waiting): dropping messages until it drains (counted as dropped)`);
+      }
     });
   } catch (err) {
     await streamr.destroy().catch(() => {});
@@ -366,6 +468,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     checkpointBlock: store.state.checkpointBlock,
     head,
     counters: { ...store.state.counters },
+    intake: { ...intake.stats },
+    storeWrites: store.writes,
   });
   const http_ = await startHttp(
     { health, share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; }, redeliver },
@@ -394,7 +498,9 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       stopped = true;
       clearTimeout(timer);
       await scanning.catch(() => {});
+      await intake.drained();
       await tail.catch(() => {});
+      await store.commit().catch(() => {}); // counters changed since the last write
       await new Promise<void>((r) => http_.server.close(() => r()));
       http_.server.closeAllConnections?.();
       await streamr.destroy();

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEV_MNEMONIC, relayHttpPort, relayStreamrPort, type Deployment, type RelayEndpoint } from "@kraken/sdk";
 import type { LocalNetworkSettings } from "@kraken/streamr";
-import { startRelay, type RunningRelay } from "./relay.ts";
+import { startRelay, type RelayLimits, type RunningRelay } from "./relay.ts";
 
 /** The demo relays' keys: accounts 11, 12, 13 of the development mnemonic (local chain only). */
 export function devRelayKeys(count = 3): Hex[] {
@@ -34,6 +34,8 @@ export interface RelaysOptions {
   deploymentsDir?: string;
   log?: (line: string) => void;
   pollMs?: number;
+  /** Load limits for every relay (relay.ts DEFAULT_LIMITS when unset). */
+  limits?: Partial<RelayLimits>;
 }
 
 export interface RunningRelays {
@@ -60,6 +62,7 @@ export async function startRelays(o: RelaysOptions): Promise<RunningRelays> {
         dataDir: join(o.dataDir, String(i + 1)),
         log: o.log,
         pollMs: o.pollMs,
+        limits: o.limits,
       }));
     }
   } catch (err) {

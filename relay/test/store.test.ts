@@ -49,4 +49,32 @@ describe("relay store", () => {
     expect(b.claimNonce("0x01", t + 2_000, t + 1_000)).toBe(false); // still inside its window
     expect(b.claimNonce("0x01", t + 2_000, t + 1_001)).toBe(true); // expired: the request it belonged to is stale by now
   });
+
+  it("commit() writes once for all changes of a tick, and only resolves once they are on disk", async () => {
+    const d = mkdtempSync(join(dir, "commit-"));
+    const a = new RelayStore(d, 0, "31337:0xddd");
+    const before = a.writes;
+    const waits: Promise<void>[] = [];
+    for (let i = 1; i <= 1000; i++) {
+      a.state.checkpointBlock = i;
+      waits.push(a.commit());
+    }
+    expect(a.writes).toBe(before); // nothing written yet within the tick
+    await Promise.all(waits);
+    expect(a.writes).toBe(before + 1); // 1,000 changes, one write
+    expect(new RelayStore(d, 0, "31337:0xddd").state.checkpointBlock).toBe(1000); // durable once resolved
+    a.state.checkpointBlock = 1001; // a change after the write needs (and gets) another
+    await a.commit();
+    expect(a.writes).toBe(before + 2);
+    expect(new RelayStore(d, 0, "31337:0xddd").state.checkpointBlock).toBe(1001);
+    expect(readdirSync(d).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("opens state written by an older version (fewer counters) with the new counters at zero", () => {
+    const d = mkdtempSync(join(dir, "old-"));
+    const a = new RelayStore(d, 0, "31337:0xeee");
+    (a.state as { counters: object }).counters = { sharesStored: 1, delivered: 2, redelivered: 3, rejected: 4 };
+    a.save();
+    expect(new RelayStore(d, 0, "31337:0xeee").state.counters).toEqual({ sharesStored: 1, delivered: 2, redelivered: 3, rejected: 4, rateLimited: 0, dropped: 0 });
+  });
 });
