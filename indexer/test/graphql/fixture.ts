@@ -99,7 +99,7 @@ export function buy(cache: EntityCache, agreementId: number, productId: number, 
   cache.set("Agreement", String(agreementId), {
     id: String(agreementId), agreementId: BigInt(agreementId), product: String(productId), consumer: bytes(consumer), seller,
     purpose, status, policyVersion: product.policy as string, amountPaid: amount, startsAt: status === "ACTIVE" ? timestamp : 0n,
-    endsAt: 0n, renewals: 0, createdAt: timestamp, updatedAt: timestamp,
+    endsAt: 0n, renewals: 0, refunded: 0n, createdAt: timestamp, updatedAt: timestamp,
   });
   const s = stats(cache);
   cache.set("MarketStats", "global", { agreements: (s.agreements as number) + 1 });
