@@ -250,6 +250,18 @@ describe("Agreements", () => {
     expect(get("MarketStats", "global")).toMatchObject({ agreements: 1, volume: 2n * amount, buyers: 1 });
   });
 
+  it("AgreementTerminated marks the agreement TERMINATED and takes the refund out of revenue and spending", () => {
+    publish(7n);
+    run("Agreements", "AgreementCreated", created(1n, 2));
+    const refunded = amount / 4n;
+    run("Agreements", "AgreementTerminated", { agreementId: 1n, refunded });
+    expect(get("Agreement", "1")).toMatchObject({ status: "TERMINATED", amountPaid: amount - refunded, refunded });
+    expect(get("Product", "7")).toMatchObject({ salesCount: 1, revenue: amount - refunded });
+    expect(get("Account", SELLER)).toMatchObject({ revenue: amount - refunded });
+    expect(get("Account", CONSUMER)).toMatchObject({ spent: amount - refunded });
+    expect(get("MarketStats", "global")).toMatchObject({ volume: amount - refunded });
+  });
+
   it("a PENDING agreement counts on approval; a rejected one never", () => {
     publish(7n);
     run("Agreements", "AgreementCreated", created(1n, 1));
