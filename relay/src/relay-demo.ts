@@ -98,7 +98,8 @@ export async function seedDemoBatchFiles(o: {
 /**
  * Relays need an X25519 key in Credentials for sellers to seal shares to them. If a demo relay
  * has none, the demo issuer (dev account #1, trusted by the seed) attests it and the relay
- * registers (as an organisation, health-tech, DE). Local demo only.
+ * registers (as an organisation, health-tech, DE); a key from an older derivation is rotated.
+ * Local demo only.
  */
 async function ensureRelayKeys(o: { rpcUrl: string; deployment: Deployment }, relays: Address[], log: (l: string) => void): Promise<void> {
   const chain = marketplaceChain(o.rpcUrl, o.deployment.chainId);
@@ -110,8 +111,15 @@ async function ensureRelayKeys(o: { rpcUrl: string; deployment: Deployment }, re
     const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 11 + i });
     if (!relays.some((r) => r.toLowerCase() === account.address.toLowerCase())) continue;
     const existing = await issuerClients.publicClient.readContract({ address: credentials, abi: credentialsAbi, functionName: "encryptionKeyOf", args: [account.address] });
-    if (existing !== zeroHash) continue;
     const { publicKey } = await deriveEncryptionKeyPair({ address: account.address, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
+    if (existing === publicKey) continue;
+    if (existing !== zeroHash) {
+      // Registered by an older version (key from the retired personal_sign derivation): rotate.
+      const { wallet, publicClient } = clientsFor(chain, account, 50);
+      await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: credentials, abi: credentialsAbi, functionName: "rotateEncryptionKey", args: [publicKey] }) });
+      log(`rotated relay ${account.address}'s encryption key to the current derivation`);
+      continue;
+    }
     const now = BigInt(Math.floor(Date.now() / 1000));
     const att = {
       subject: account.address, issuer: issuer.address, category: Category.Organisation, organisationType: OrganisationType.HealthTech, country: Country.DE,
