@@ -187,10 +187,18 @@ contract Credentials is AccessControl, EIP712 {
     }
 
     /// @notice Revokes `subject`'s credential. Only its issuer or the consortium admin may.
+    /// A subject that never registered can be barred the same way by a trusted issuer (which
+    /// may have issued it an attestation it has not used yet) or the admin: the stored record
+    /// then names the caller as issuer, and the subject cannot register until re-admitted.
     function revoke(address subject) external {
         Credential storage c = _credentials[subject];
-        if (c.issuer == address(0)) revert NotRegistered(subject);
-        if (msg.sender != c.issuer && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+        if (c.issuer == address(0)) {
+            if (subject == address(0)) revert ZeroAddress();
+            if (!isTrustedIssuer[msg.sender] && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+                revert NotCredentialIssuer(msg.sender);
+            }
+            c.issuer = msg.sender;
+        } else if (msg.sender != c.issuer && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
             revert NotCredentialIssuer(msg.sender);
         }
         if (c.revoked) revert AlreadyRevoked(subject);

@@ -601,10 +601,33 @@ contract CredentialsTest is Fixture {
         credentials.revoke(bob);
     }
 
-    function test_revoke_RevertIf_notRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRegistered.selector, bob));
-        vm.prank(admin);
+    /// @dev Review finding 2: an attestation issued but not yet registered cannot be used once
+    /// its issuer has revoked the subject.
+    function test_revoke_barsSubjectThatNeverRegistered() public {
+        Credentials.Attestation memory att = _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
+        bytes memory signature = _sign(att, ISSUER_PK);
+        vm.expectEmit(address(credentials));
+        emit Credentials.CredentialRevoked(bob, issuer, bytes32(0));
+        vm.prank(issuer);
         credentials.revoke(bob);
+        _assertStatus(bob, CredentialStatus.Revoked);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.prank(bob);
+        credentials.register(att, signature);
+        vm.prank(issuer);
+        credentials.readmit(bob);
+        vm.prank(bob);
+        credentials.register(att, signature);
+        _assertStatus(bob, CredentialStatus.Valid);
+    }
+
+    function test_revoke_RevertIf_notRegisteredAndCallerNoIssuer() public {
+        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, stranger));
+        vm.prank(stranger);
+        credentials.revoke(bob);
+        vm.expectRevert(abi.encodeWithSelector(Credentials.ZeroAddress.selector));
+        vm.prank(admin);
+        credentials.revoke(address(0));
     }
 
     function test_revoke_RevertIf_alreadyRevoked() public {

@@ -56,7 +56,8 @@ async function send(d: RevocationDeps, functionName: "revoke" | "readmit", subje
  * Revokes `{ credentialId }` (that credential; on chain too if it is the one registered) or
  * `{ subject }` (every credential this issuer issued to the subject, and on chain whatever
  * credential is registered for the subject if this issuer attested it, whichever was issued
- * last). The status list is written first, so a failed transaction leaves the revocation in
+ * last). A subject with nothing registered is barred on chain, so that an attestation it was
+ * given but has not used yet cannot register. The status list is written first, so a failed transaction leaves the revocation in
  * the list and a retry only sends the transaction.
  */
 export async function revoke(d: RevocationDeps, target: { credentialId?: unknown; subject?: unknown }): Promise<RevocationResult> {
@@ -75,17 +76,20 @@ export async function revoke(d: RevocationDeps, target: { credentialId?: unknown
 
   const onChain = await d.publicClient.readContract({ address: d.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "credentialOf", args: [subject] });
   const attestedByUs = onChain.issuer.toLowerCase() === d.account.address.toLowerCase();
+  // Nothing registered yet: an attestation we issued may still be unused, so bar the subject on
+  // chain (Credentials.revoke records the bar; only a re-admission lifts it).
+  const unregistered = /^0x0{40}$/i.test(onChain.issuer);
   let toMark: string[];
   let onChainToo: boolean;
   if (named) {
     toMark = named[1].revoked ? [] : [named[0]];
-    onChainToo = attestedByUs && !onChain.revoked && onChain.credentialHash.toLowerCase() === named[1].credentialHash.toLowerCase();
+    onChainToo = unregistered || (attestedByUs && !onChain.revoked && onChain.credentialHash.toLowerCase() === named[1].credentialHash.toLowerCase());
     if (!toMark.length && !onChainToo) throw new SsiError("bad-request", `${named[0]} is already revoked`);
   } else {
     const all = d.statusList.allOf(subject);
     if (!all.length && !attestedByUs) throw new SsiError("not-found", `this issuer has issued no credential to ${subject}`);
     toMark = all.filter(([, e]) => !e.revoked).map(([id]) => id);
-    onChainToo = attestedByUs && !onChain.revoked;
+    onChainToo = (attestedByUs && !onChain.revoked) || (unregistered && all.length > 0);
     if (!toMark.length && !onChainToo) throw new SsiError("bad-request", `the credentials of ${subject} are already revoked`);
   }
 

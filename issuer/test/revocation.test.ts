@@ -45,10 +45,14 @@ describe("revocation sticks", () => {
     expect(res.status).toBe(400); // malformed requests still answer as before
   });
 
-  it("refuses to issue to a subject with a credential revoked in the status list only", async () => {
+  it("revoking a subject that never registered bars it on chain: its unused attestation cannot register", async () => {
+    const c = s.clients(3);
     const first = await issue(3); // never registered
     const r = await postJson<{ revokedOnChain: boolean }>(`${s.issuer.url}/credentials/revoke`, { credentialId: first.credential.id }, auth());
-    expect(r.revokedOnChain).toBe(false);
+    expect(r.revokedOnChain).toBe(true);
+    expect(await statusOf(3)).toBe(CredentialStatus.Revoked);
+    const used = await refusal(submitRegistration({ wallet: c.wallet, publicClient: c.publicClient, credentials: s.deployment.contracts.Credentials.address, attestation: attestationFromJson(first.attestation), signature: first.signature }));
+    expect({ code: used?.code, message: used?.message }).toMatchObject({ code: "registration-failed", message: expect.stringContaining("SubjectRevoked") });
     const err = await refusal(issue(3));
     expect({ code: err?.code, message: err?.message }).toMatchObject({ code: "credential-revoked", message: expect.stringContaining("this issuer revoked") });
   });
@@ -100,8 +104,8 @@ describe("revocation sticks", () => {
     expect(await postJson(`${s.issuer.url}/credentials/readmit`, { subject: s.clients(2).account.address }, auth())).toMatchObject({ readmittedOnChain: true, readmittedEntries: 0 });
     await register(2);
     expect(await statusOf(2)).toBe(CredentialStatus.Valid);
-    // revoked in the status list only: re-admitted there, nothing sent to the chain
-    expect(await postJson(`${s.issuer.url}/credentials/readmit`, { subject: s.clients(3).account.address }, auth())).toMatchObject({ readmittedOnChain: false, readmittedEntries: 1 });
+    // barred before it ever registered: re-admitted on chain and in the list
+    expect(await postJson(`${s.issuer.url}/credentials/readmit`, { subject: s.clients(3).account.address }, auth())).toMatchObject({ readmittedOnChain: true, readmittedEntries: 1 });
     await issue(3);
   });
 
