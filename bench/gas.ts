@@ -63,6 +63,8 @@ export async function gasBench(N = 10): Promise<Row[]> {
     const sub = await request(buyer, stream, 7, parseEther("7"));
     record("requestAccess subscription (7 days, SUBSCRIBE grant)", sub);
     record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), ...(await f.pins(stream)), 7, parseEther("7")] })));
+    await f.tx(seller.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("14")] }));
+    record("terminate (subscription, pro-rata refund, SUBSCRIBE revoked)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "terminate", args: [agreementIdOf(sub)] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
     const sig = await signPermit({ wallet: buyer, publicClient: f.publicClient, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
