@@ -13,3 +13,4 @@ export * from "./permit.ts";
 export * from "./names.ts";
 export * from "./faucet.ts";
 export * from "./offer.ts";
+export * from "./refund.ts";

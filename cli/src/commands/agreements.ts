@@ -1,13 +1,17 @@
 // kraken agreements: your agreements as buyer and/or seller, from the subgraph; when the
 // subgraph cannot answer, read from the chain itself (AgreementCreated events + getAgreement),
 // so the answer never depends on the indexer.
+// kraken agreements terminate AGREEMENT: the seller ends a running agreement early and refunds
+// the unused part from their own DATA (Agreements.terminate), approving the refund first when
+// the allowance to the Agreements contract is short.
 import { parseArgs } from "node:util";
-import type { Address, PublicClient } from "viem";
-import { agreementsAbi, AgreementStatusNames, catalogueAbi, PurposeNames, type Deployment } from "@kraken/sdk";
+import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { AgreementStatus, agreementsAbi, AgreementStatusNames, catalogueAbi, dataTokenAbi, estimateRefund, PurposeNames, type Deployment } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, purposeWords, shortAddress, table, toGraphEnum, truncate } from "../format.ts";
-import type { Command } from "../main.ts";
+import { agreementsWithTokenErrorsAbi, explainRevert } from "../market.ts";
+import type { Command, Output } from "../main.ts";
 import { querySubgraph, SubgraphError, SUBGRAPH_OPTION, subgraphUrl } from "../subgraph.ts";
 
 interface Row {
@@ -103,14 +107,131 @@ async function fromChain(client: PublicClient, d: Deployment, me: string, roles:
     .sort((x, y) => Number(BigInt(y.id) - BigInt(x.id)));
 }
 
+/** Reads the agreement id argument ("12", "#12"). */
+function parseAgreementId(value: string | undefined): bigint {
+  const v = value?.replace(/^#/, "");
+  if (!v || !/^\d+$/.test(v) || BigInt(v) === 0n) throw new CliError(EXIT.usage, `an agreement id is required (a number, as \`kraken agreements\` shows it)${value ? `, not "${value}"` : ""}`);
+  return BigInt(v);
+}
+
+const revertOf = (err: unknown) => (err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null);
+
+/** `kraken agreements terminate AGREEMENT` (seller only). */
+async function terminate(argv: string[], out: Output): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS } });
+  if (positionals.length > 1) throw new CliError(EXIT.usage, "give one agreement id");
+  const agreementId = parseAgreementId(positionals[0]);
+  const { deployment, rpcUrl, account, wallet, publicClient } = connect(values);
+  await checkChain(publicClient, rpcUrl, deployment);
+  const me = account.address;
+  const address = deployment.contracts.Agreements.address;
+  const token = deployment.contracts.DataToken.address;
+
+  // 1. Is it mine to terminate, and running? (the same checks the contract makes)
+  let a;
+  try {
+    a = await publicClient.readContract({ address, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
+  } catch (err) {
+    if (revertOf(err)?.data?.errorName === "AgreementNotFound") throw new CliError(EXIT.notFound, `agreement ${agreementId} does not exist`, "AgreementNotFound");
+    throw await explainRevert(err, { client: publicClient, deployment, productId: 0n, consumer: me, purpose: 0 });
+  }
+  const productId = BigInt(a.productId);
+  const terms = await publicClient.readContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "termsOf", args: [productId] });
+  if (terms.seller.toLowerCase() !== me.toLowerCase()) {
+    throw new CliError(EXIT.notFound, `agreement ${agreementId} is on product ${productId}, sold by ${terms.seller}, not by ${me}: only its seller can terminate it`, "NotSeller");
+  }
+  const now = (await publicClient.getBlock()).timestamp; // the contracts' clock
+  const ended = a.endsAt !== 0 && BigInt(a.endsAt) <= now;
+  if (a.status !== AgreementStatus.Active || ended) {
+    const why = a.status === AgreementStatus.Pending ? "it is pending your approval: reject it instead (the escrow goes back to the buyer)"
+      : ended ? `it ended on ${date(a.endsAt)}`
+      : `it is ${AgreementStatusNames[a.status]?.toLowerCase() ?? a.status}`;
+    throw new CliError(EXIT.conflict, `agreement ${agreementId} is not running (${why}); there is nothing to terminate`, "NotActive");
+  }
+  const estimate = estimateRefund({ amount: a.amount, startsAt: a.startsAt, endsAt: a.endsAt, delivered: a.delivered }, now);
+  out.progress(`agreement ${agreementId} on product ${productId} (buyer ${a.consumer}, paid ${data(a.amount)}${a.endsAt ? `, until ${date(a.endsAt)}` : a.delivered ? ", one-time, delivered" : ", one-time, not delivered yet"}): refund about ${data(estimate)}`);
+
+  const send = async (label: string, hash: Promise<Hex>) => {
+    const h = await hash;
+    out.progress(`  ${label}: submitted ${h}`);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
+    if (receipt.status !== "success") throw new CliError(EXIT.chain, `${label} transaction ${h} reverted in block ${receipt.blockNumber}`, "reverted");
+    out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
+    return receipt;
+  };
+  const simulate = () => publicClient.simulateContract({ account, address, abi: agreementsWithTokenErrorsAbi, functionName: "terminate", args: [agreementId] });
+
+  // 2. Approve the refund when the allowance is short, then terminate. The simulation names the
+  // exact refund a short allowance needs (ERC20InsufficientAllowance); it only shrinks until mined.
+  let approved: bigint | null = null;
+  let receipt;
+  try {
+    let sim;
+    try {
+      sim = await simulate();
+    } catch (err) {
+      const revert = revertOf(err);
+      if (revert?.data?.errorName !== "ERC20InsufficientAllowance") throw err;
+      const needed = (revert.data.args as readonly [Address, bigint, bigint])[2];
+      const balance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [me] });
+      if (balance < needed) {
+        throw new CliError(EXIT.payment, `insufficient DATA balance for the refund: you have ${data(balance)}, the refund is ${data(needed)}; get DATA to ${me} first`, "ERC20InsufficientBalance");
+      }
+      out.progress(`  approving the Agreements contract to take the refund of ${data(needed)}`);
+      await send("approve", wallet.writeContract({ address: token, abi: dataTokenAbi, functionName: "approve", args: [address, needed] }));
+      approved = needed;
+      sim = await simulate();
+    }
+    receipt = await send("terminate", wallet.writeContract(sim.request));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const name = revertOf(err)?.data?.errorName;
+    const args = (revertOf(err)?.data?.args ?? []) as readonly unknown[];
+    if (name === "NotActive") throw new CliError(EXIT.conflict, `agreement ${agreementId} is no longer running (it ended or was terminated just now); there is nothing to terminate`, name);
+    if (name === "NotSeller") throw new CliError(EXIT.notFound, `only the seller of product ${productId} can terminate agreement ${agreementId}`, name);
+    if (name === "ERC20InsufficientBalance") throw new CliError(EXIT.payment, `insufficient DATA balance for the refund: you have ${data(args[1] as bigint)}, the refund is ${data(args[2] as bigint)}; get DATA to ${me} first`, name);
+    if (name === "ERC20InsufficientAllowance") throw new CliError(EXIT.payment, `the Agreements contract may take only ${data(args[1] as bigint)} of your DATA, the refund is ${data(args[2] as bigint)} (the buyer may have renewed in between); run terminate again`, name);
+    throw await explainRevert(err, { client: publicClient, deployment, productId, consumer: me, purpose: 0 });
+  }
+
+  const [event] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementTerminated" });
+  if (!event) throw new CliError(EXIT.chain, `transaction ${receipt.transactionHash} was mined but terminated no agreement`);
+  const refunded = event.args.refunded;
+  const result = {
+    agreementId: agreementId.toString(),
+    productId: productId.toString(),
+    consumer: a.consumer,
+    seller: me,
+    status: "TERMINATED",
+    refunded: refunded.toString(),
+    refundedDATA: data(refunded),
+    approved: approved === null ? null : approved.toString(),
+    transactionHash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
+  };
+  out.result(result, (r) =>
+    [
+      `Agreement ${r.agreementId} on product ${r.productId} terminated: the buyer's access ended now.`,
+      `  refunded       ${refunded === 0n ? "nothing (a one-time product already delivered)" : `${r.refundedDATA} to ${r.consumer}`}`,
+      ...(approved !== null ? [`  approved       ${data(approved)} for the refund first`] : []),
+      `  transaction    ${r.transactionHash} (block ${r.blockNumber})`,
+    ].join("\n"),
+  );
+}
+
 export const agreements: Command = {
   name: "agreements",
-  summary: "list your agreements as buyer and/or seller (subgraph, or the chain when it is down)",
+  summary: "list your agreements as buyer and/or seller (subgraph, or the chain when it is down); terminate one as its seller",
   usage: `kraken agreements [--as buyer|seller (default: both)] [--subgraph URL] [--rpc URL] [--deployment FILE] [--key-file FILE] [--json]
+kraken agreements terminate AGREEMENT [--rpc URL] [--deployment FILE] [--key-file FILE] [--json]
 
   Read from the subgraph; when it is unreachable, from the chain directly (same answer, slower).
+  terminate (sellers): ends a running agreement now and refunds the buyer from your DATA: for
+    subscriptions the paid time left, pro rata; for one-time products everything while nothing
+    was delivered, nothing after. Approves the refund first when your allowance is short.
   key: PRIVATE_KEY or --key-file (whose agreements)`,
   async run(argv, out) {
+    if (argv[0] === "terminate") return terminate(argv.slice(1), out);
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, ...SUBGRAPH_OPTION, as: { type: "string" } } });
     if (positionals.length) throw new CliError(EXIT.usage, `unexpected argument "${positionals[0]}"`);
     if (values.as !== undefined && values.as !== "buyer" && values.as !== "seller") throw new CliError(EXIT.usage, "--as must be buyer or seller");

@@ -104,7 +104,7 @@ function BuyerView({ me }: { me: string }) {
   const list = q.data?.agreements ?? [];
   const latest = latestByProduct(list);
   const acting = action ? list.find((a) => a.id === action.id) : undefined;
-  const spend = list.filter((a) => a.status === "ACTIVE" || a.status === "PENDING").map((a) => ({ t: Number(a.createdAt), amount: BigInt(a.amountPaid) }));
+  const spend = list.filter((a) => a.status === "ACTIVE" || a.status === "PENDING" || a.status === "TERMINATED").map((a) => ({ t: Number(a.createdAt), amount: BigInt(a.amountPaid) }));
   return (
     <>
       <div className="stats">
@@ -135,7 +135,10 @@ function BuyerView({ me }: { me: string }) {
                   <td><Link to={`/product/${a.product.id}`}>{a.product.title}</Link><div className="muted">{productTypeWords(a.product.productType)}</div></td>
                   <td>{purposeWords(a.purpose)}</td>
                   <td><span className={`badge ${isLive(a) ? "ok" : a.status === "PENDING" ? "warn" : ""}`}>{isLive(a) ? "Active" : a.status === "ACTIVE" ? "Expired" : statusWords(a.status.charAt(0) + a.status.slice(1).toLowerCase())}</span></td>
-                  <td>{data(a.amountPaid)}</td>
+                  <td>
+                    {data(a.amountPaid)}
+                    {a.status === "TERMINATED" ? <div className="muted">{a.refunded !== "0" ? `${data(a.refunded)} refunded by the seller` : "no refund (already delivered)"}</div> : null}
+                  </td>
                   <td>{date(a.startsAt || a.createdAt)}</td>
                   <td>{expiry(a)}</td>
                   <td>

@@ -285,8 +285,10 @@ function BuyPanel({ product }: { product: GraphProduct }) {
             </fieldset>
           ) : null}
           {insufficient ? <p className="notice error" role="alert">Insufficient DATA: you have {data(balance.data!)}, this needs {data(total)}.</p> : null}
+          <p className="muted" id="buy-on-chain">This purchase (your address, the product and the purpose) is recorded publicly on the consortium chain; your credential's personal data is not.</p>
           <button
             type="button"
+            aria-describedby="buy-on-chain"
             disabled={running || !explained?.eligible || !periodsValid || hasAccess || pending || !!insufficient || !product.active}
             onClick={() => purchase({ productId, purpose, periods: timeBased ? periods : 1, price, pricingUnit: enumIndex(PricingUnitNames, product.pricingUnit), policyVersion: product.policy?.version ?? 0, method, context: { credential: credential.data, allowedPurposes: allowed } })}
           >
@@ -305,8 +307,7 @@ function BuyPanel({ product }: { product: GraphProduct }) {
         </>
       )}
       <p className="muted">
-        What goes on chain: your address, the product, the purpose and the payment. Your name and credential stay with you.
-        {" "}Seller <span className="address">{shortAddress(product.seller.id)}</span>.
+        Seller <span className="address">{shortAddress(product.seller.id)}</span>.
       </p>
     </div>
   );

@@ -1,9 +1,10 @@
 // Manage products (spec §5.1.5): the seller's products; for one product, edit the catalogue
 // record (metadata), the consent policy and the price; deactivate / reactivate; approve or
-// reject pending requests; retract (or restore) consent for a consumer (MKT-FUN-14/17).
+// reject pending requests; terminate a running agreement early with a refund; retract (or
+// restore) consent for a consumer (MKT-FUN-14/17).
 // `#/manage` lists, `#/manage/<id>` manages one. Every action shows its progress and decoded errors.
 import "./seller.css";
-import { useEffect, useId, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useAccount, useReadContract } from "wagmi";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
@@ -11,6 +12,7 @@ import {
   agreementsAbi,
   catalogueAbi,
   encodeMetadata,
+  estimateRefund,
   fromMask,
   policiesAbi,
   PricingUnit,
@@ -28,13 +30,15 @@ import { useDapp } from "../../hooks/dapp.ts";
 import { useGraph } from "../../hooks/graph.ts";
 import { fetchMetadata, gatewayUrl } from "../../lib/ipfs.ts";
 import { PRODUCT_FIELDS, type GraphProduct } from "../../lib/subgraph.ts";
-import { data, date, priceWords, productTypeWords, purposeWords, shortAddress } from "../../lib/words.ts";
+import { TxSteps } from "../../components/TxSteps.tsx";
+import { data, date, isTimeBased, priceWords, productTypeWords, purposeWords, shortAddress } from "../../lib/words.ts";
 import { CatalogueFields, DescriptionFields, type DescriptionValue } from "./DescriptionFields.tsx";
 import { PriceFields } from "./CreateProduct.tsx";
 import { checkStep, emptyDraft, priceWei } from "./draft.ts";
 import { explainError } from "./errors.ts";
 import { addToIpfs } from "./ipfsUpload.ts";
 import { PolicyFields, type PolicyValue } from "./PolicyFields.tsx";
+import { useTerminate } from "./terminate.ts";
 import { useSellerActions, type ContractCall } from "./useSellerActions.ts";
 
 export default function ManageProducts() {
@@ -153,6 +157,18 @@ interface ProductDetail {
   pending: { id: string; agreementId: string; purpose: string; amountPaid: string; createdAt: string; consumer: { id: string; credential: { category: string; organisationType: string; country: string } | null } }[];
   buyers: { consumer: { id: string } }[];
   retractions: { id: string; consumer: { id: string }; updatedAt: string }[];
+  running: RunningAgreement[];
+}
+
+interface RunningAgreement {
+  id: string;
+  agreementId: string;
+  purpose: string;
+  amountPaid: string;
+  startsAt: string;
+  endsAt: string;
+  consumer: { id: string };
+  deliveries: { id: string }[];
 }
 
 function ManageProduct({ productId, seller }: { productId: bigint; seller: Address }) {
@@ -165,6 +181,9 @@ function ManageProduct({ productId, seller }: { productId: bigint; seller: Addre
       }
       buyers: agreements(where: { product: "${id}" }, first: 1000) { consumer { id } }
       retractions(where: { product: "${id}", retracted: true }, first: 1000) { id consumer { id } updatedAt }
+      running: agreements(where: { product: "${id}", status: ACTIVE }, orderBy: createdAt, first: 1000) {
+        id agreementId purpose amountPaid startsAt endsAt consumer { id } deliveries { id }
+      }
     }`,
   );
   const p = q.data?.product;
@@ -182,6 +201,7 @@ function ManageProduct({ productId, seller }: { productId: bigint; seller: Addre
       <h1 id="manage-title">Manage: {p.title}</h1>
       <StatusSection product={p} />
       <PendingSection product={p} pending={q.data.pending} />
+      <RunningSection product={p} running={q.data.running} />
       <ConsentSection product={p} buyers={[...new Set(q.data.buyers.map((b) => b.consumer.id))]} retractions={q.data.retractions} />
       <PriceSection product={p} />
       <PolicySection productId={productId} />
@@ -244,6 +264,99 @@ function PendingSection({ product: p, pending }: { product: GraphProduct; pendin
   );
 }
 
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const isRunning = (a: RunningAgreement, now = nowSeconds()) => a.endsAt === "0" || Number(a.endsAt) > now;
+/** What terminating now would refund (the contract computes it when mined: a little less for subscriptions). */
+const refundEstimate = (a: RunningAgreement) =>
+  estimateRefund({ amount: BigInt(a.amountPaid), startsAt: BigInt(a.startsAt), endsAt: BigInt(a.endsAt), delivered: a.deliveries.length > 0 }, nowSeconds());
+
+function RunningSection({ product: p, running }: { product: GraphProduct; running: RunningAgreement[] }) {
+  const [selected, setSelected] = useState<RunningAgreement>();
+  const [busy, setBusy] = useState(false);
+  const opener = useRef<HTMLButtonElement | null>(null);
+  const live = running.filter((a) => isRunning(a));
+  const close = () => {
+    setSelected(undefined);
+    if (opener.current?.isConnected) opener.current.focus();
+  };
+  return (
+    <Section title="Running agreements">
+      <p className="muted">
+        Terminating an agreement ends the buyer's access now (deliveries and stream data stop) and refunds them from your DATA, in the same transaction:{" "}
+        {isTimeBased(p.pricingUnit) ? "the paid time left, pro rata." : "everything while nothing was delivered yet, nothing once a delivery was recorded."}
+      </p>
+      {live.length === 0 ? <p className="muted">No agreement on this product is running now.</p> : null}
+      {live.map((a) => (
+        <div key={a.id} className="request-row" data-testid="running-agreement">
+          <div>
+            <strong>Agreement {a.agreementId}</strong> with <span className="address">{a.consumer.id}</span>
+            <div className="muted">
+              purpose: {purposeWords(a.purpose)} · paid {data(a.amountPaid)} · {a.endsAt === "0" ? (a.deliveries.length ? "one-time, delivered" : "one-time, not delivered yet") : `until ${date(a.endsAt)}`}
+            </div>
+          </div>
+          <div className="actions">
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy}
+              aria-expanded={selected?.id === a.id}
+              aria-label={`Terminate and refund agreement ${a.agreementId}`}
+              onClick={(e) => {
+                opener.current = e.currentTarget;
+                setSelected(selected?.id === a.id ? undefined : a);
+              }}
+            >
+              Terminate and refund
+            </button>
+          </div>
+        </div>
+      ))}
+      {selected ? <TerminatePanel key={selected.id} agreement={selected} onBusy={setBusy} onClose={close} /> : null}
+    </Section>
+  );
+}
+
+function TerminatePanel({ agreement: a, onBusy, onClose }: { agreement: RunningAgreement; onBusy: (busy: boolean) => void; onClose: () => void }) {
+  const t = useTerminate();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => onBusy(t.running), [t.running, onBusy]);
+  const [estimate] = useState(() => refundEstimate(a)); // as shown when the seller confirms
+  const done = t.result?.agreementId === BigInt(a.agreementId);
+  const titleId = `terminate-title-${a.id}`;
+  return (
+    <section className="card action-panel" aria-labelledby={titleId}>
+      <h3 id={titleId} ref={heading} tabIndex={-1}>Terminate agreement {a.agreementId}?</h3>
+      {!done ? (
+        <p>
+          <span className="address">{shortAddress(a.consumer.id)}</span> loses access now, and you refund{" "}
+          <strong>{estimate === 0n ? "nothing" : `about ${data(estimate)}`}</strong> from your DATA
+          {a.endsAt === "0"
+            ? a.deliveries.length ? " (the data was delivered already)." : " (nothing was delivered yet, so everything they paid)."
+            : " (their payment for the time left; the contract computes the exact amount when the transaction is mined)."}{" "}
+          {estimate > 0n ? "If the marketplace may not take that much of your DATA yet, you approve the refund first. " : ""}This cannot be undone.
+        </p>
+      ) : null}
+      <div className="actions">
+        {done ? null : (
+          <button type="button" disabled={t.running} onClick={() => void t.terminate(BigInt(a.agreementId))}>
+            {t.running ? "Working…" : estimate === 0n ? "Terminate" : `Terminate and refund about ${data(estimate)}`}
+          </button>
+        )}
+        <button type="button" className="secondary" disabled={t.running} onClick={onClose}>{done ? "Close" : "Keep the agreement"}</button>
+      </div>
+      {t.steps.length ? <TxSteps steps={t.steps} label="Termination progress" /> : null}
+      {t.error ? <p className="notice error" role="alert">That did not work. {t.error}</p> : null}
+      {done ? (
+        <p className="notice ok" role="status">
+          Terminated agreement {a.agreementId}: {t.result!.refunded > 0n ? <>{data(t.result!.refunded)} refunded to <span className="address">{a.consumer.id}</span></> : "nothing to refund (the data was delivered already)"}.
+          {t.result!.indexed ? "" : " Updating the list…"}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 function ConsentSection({ product: p, buyers, retractions }: { product: GraphProduct; buyers: string[]; retractions: ProductDetail["retractions"] }) {
   const { config } = useDapp();
   const a = useAction();
@@ -256,17 +369,17 @@ function ConsentSection({ product: p, buyers, retractions }: { product: GraphPro
     const who = getAddress(consumer.trim());
     void a.run("Retracting consent", async () => ({
       call: { address: config.contracts.Policies, abi: policiesAbi, functionName: "retractConsent", args: [BigInt(p.id), who] },
-      done: `Consent retracted for ${who}: their access ends now (no deliveries, no new stream data) and new requests and renewals are refused. Restoring consent gives back a running agreement.`,
+      done: `Consent retracted for ${who}: their new requests and renewals are refused. A running agreement of theirs continues until it ends, unless you terminate it.`,
     }));
   };
   const restore = (who: string) =>
     void a.run("Restoring consent", async () => ({
       call: { address: config.contracts.Policies, abi: policiesAbi, functionName: "restoreConsent", args: [BigInt(p.id), getAddress(who)] },
-      done: `Consent restored for ${who}.`,
+      done: `Consent restored for ${who}: they may request and renew again.`,
     }));
   return (
     <Section title="Consent for individual buyers">
-      <p className="muted">Retracting consent ends one buyer's access now (their running agreement stops granting access; relays and stream publishers stop) and refuses their new requests, whatever the policy says. It names only their address on chain.</p>
+      <p className="muted">Retracting consent refuses one buyer's new requests and renewals, whatever the policy says. A running agreement of theirs continues until it ends, unless you terminate it (Running agreements, above). It names only their address on chain.</p>
       <form
         className="retract-form"
         onSubmit={(e) => {

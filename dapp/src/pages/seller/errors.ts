@@ -1,8 +1,10 @@
 // Seller actions' failures in words: the contract errors of Catalogue, Policies, the seller's
-// side of Agreements and StreamRegistry's revert reasons, on top of the app's explainError
-// (rejected signatures, network, buyer-side errors); delivery and IPFS errors carry their own.
+// side of Agreements (incl. the token's, for the refund of terminate) and StreamRegistry's
+// revert reasons, on top of the app's explainError (rejected signatures, network, buyer-side
+// errors); delivery and IPFS errors carry their own.
 import { BaseError, ContractFunctionRevertedError } from "viem";
 import { explainError as explainTxError } from "../../lib/errors.ts";
+import { data } from "../../lib/words.ts";
 
 const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   NotSeller: () => "Only the seller of this product can do that: switch to the account that published it.",
@@ -32,6 +34,10 @@ const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   ZeroAddress: () => "Enter the buyer's address.",
   AgreementNotFound: (a) => `Agreement ${a[0]} does not exist.`,
   NotPending: (a) => `Agreement ${a[0]} is no longer pending (the buyer may have cancelled it, or it was already decided).`,
+  NotActive: (a) => `Agreement ${a[0]} is not running any more (it has ended or was already terminated), or it still awaits your approval (reject it instead): there is nothing to terminate.`,
+  // the refund of terminate comes from the seller's DATA, through an allowance to Agreements
+  ERC20InsufficientAllowance: (a) => `The marketplace may take only ${data(a[1] as bigint)} of your DATA for the refund, which is ${data(a[2] as bigint)}: approve the refund and try again.`,
+  ERC20InsufficientBalance: (a) => `Your DATA balance (${data(a[1] as bigint)}) is too low for the refund of ${data(a[2] as bigint)}: get DATA first, then terminate again.`,
 };
 
 /** StreamRegistryV5 reverts with strings (require), not custom errors. */
