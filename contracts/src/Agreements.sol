@@ -23,7 +23,7 @@ import {
 } from "./MarketTypes.sol";
 
 /// @title Agreements
-/// @notice Access requests, payments and the record of every agreement (spec §4.1.1).
+/// @notice Access requests, payments and the record of every agreement (MKT-FUN-16/17).
 /// A request is checked against the product's current consent policy and the consumer's
 /// credential; a failed check reverts with an error naming the reason, and `eligibility`
 /// returns the same verdict without a transaction. Payment in DataToken goes straight to the

@@ -5,7 +5,7 @@ import {ProductType, Modality, PricingUnit} from "./MarketTypes.sol";
 import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
 
 /// @title Catalogue
-/// @notice The list of Data Products (spec §4.1.1.2). A product records who sells it, how
+/// @notice The list of Data Products (MKT-FUN-04/07). A product records who sells it, how
 /// it is delivered and what it costs. Its description (title, summary, category, tags) is
 /// emitted in events for the search index and not stored; the full metadata document lives
 /// at `metadataURI` (IPFS by default). Only the seller manages a product. Stream products link

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 // Domain vocabulary shared by every marketplace contract. The order of each enum is part of
 // the public ABI (the subgraph, the SDK and the dApp map the numbers to names): append only.
 
-/// @notice Kind of Data Product (spec §2.4).
+/// @notice Kind of Data Product (docs/requirements.md#product-types).
 enum ProductType {
     Stream,
     Batch,
@@ -12,7 +12,7 @@ enum ProductType {
     Analytics
 }
 
-/// @notice How the data is protected when shared (spec §2.3).
+/// @notice How the data is protected when shared (MKT-FUN-10/11/12).
 enum Modality {
     Anonymised,
     Encrypted,
@@ -47,7 +47,7 @@ enum OrganisationType {
     EducationProvider
 }
 
-/// @notice Why a consumer wants the data. Sellers consent per purpose (spec §2.5, §2.6).
+/// @notice Why a consumer wants the data. Sellers consent per purpose (MKT-FUN-16).
 enum Purpose {
     Research,
     ClinicalTrials,
@@ -62,8 +62,9 @@ enum Purpose {
     Statistics
 }
 
-/// @notice Jurisdictions (ISO 3166-1 alpha-2). The first thirteen are the spec §2.8 target
-/// countries; `None` marks "unset". Policies hold a bitmask with bit `uint8(country)` set.
+/// @notice Jurisdictions (ISO 3166-1 alpha-2). The first thirteen are the target countries
+/// (docs/requirements.md#target-countries); `None` marks "unset". Policies hold a bitmask
+/// with bit `uint8(country)` set.
 enum Country {
     None,
     DE,

@@ -5,7 +5,7 @@ import {Catalogue} from "./Catalogue.sol";
 import {Purpose, Category, OrganisationType, Country} from "./MarketTypes.sol";
 
 /// @title Policies
-/// @notice The seller's consent for each Data Product (spec §2.6, MKT-FUN-16/17): which
+/// @notice The seller's consent for each Data Product (MKT-FUN-16/17): which
 /// purposes, consumer categories, organisation types and jurisdictions may get the data,
 /// whether each request needs the seller's approval, and how long a consumer may keep it.
 /// Every change creates a new version; agreements pin the version they were checked against,

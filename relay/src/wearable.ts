@@ -1,5 +1,5 @@
 // The demo wearable: a seller's device publishing heart rate and steps to the Streamr stream of
-// a stream product, and the publisher's side of access control (spec §4.1.2, MKT-FUN-13).
+// a stream product, and the publisher's side of access control (MKT-FUN-08/13).
 //
 // Streamr encrypts non-public streams with group keys that the publisher hands to subscribers
 // holding SUBSCRIBE on chain. A subscriber keeps the key it has, so "no new data after expiry

@@ -47,7 +47,7 @@ export function countryFromCode(code: string): Country {
   return i as Country;
 }
 
-/** The spec §2.8 target countries. */
+/** The target countries (docs/requirements.md#target-countries). */
 export const TARGET_COUNTRIES = ["DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT", "SE", "DK", "EE", "FI", "AT"].map(
   countryFromCode,
 );

@@ -1,4 +1,4 @@
-// Privacy of the running services (MKT-FUN-14, spec §4.1.2): on the real `npm start` stack, a
+// Privacy of the running services (MKT-FUN-13/14): on the real `npm start` stack, a
 // new user registers with personal details (legal name, registration number, email), buys a
 // batch product and fetches it through the relays. Then neither the indexer's database, nor the
 // relays' storage, nor the IPFS blockstore, nor anything the stack logged holds those details,

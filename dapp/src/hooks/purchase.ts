@@ -1,6 +1,7 @@
-// The purchase flow (spec §5.1.6): approve or permit, then Agreements.requestAccess[WithPermit];
-// progress signing → mined → indexed. Each call is simulated first so that a refusal is
-// decoded (custom errors via viem) and explained before the wallet is asked to sign.
+// The purchase flow (MKT-FUN-16, docs/requirements.md#payment): approve or permit, then
+// Agreements.requestAccess[WithPermit]; progress signing → mined → indexed. Each call is
+// simulated first so that a refusal is decoded (custom errors via viem) and explained before
+// the wallet is asked to sign.
 // The dashboard's renewals (Agreements.renew: approve, the contract has no permit variant) and
 // cancellations (Agreements.cancel: the escrow is refunded) run through the same steps.
 import { useQueryClient } from "@tanstack/react-query";

@@ -1,4 +1,4 @@
-// Dashboard (spec §5.1.7, MKT-FUN-19/20): as a buyer, my agreements with status and expiry,
+// Dashboard (MKT-FUN-19/20): as a buyer, my agreements with status and expiry,
 // spend over time, downloads of delivered batch data and live views of streams; as a seller,
 // who accesses my data now, sales history and revenue over time. Subscriptions are renewed and
 // pending requests cancelled from here (DashboardActions.tsx). Refreshes whenever the

@@ -1,4 +1,4 @@
-// Explore (spec §5.1.2): full-text search, filters, sort, "only products I may buy" (the
+// Explore (MKT-FUN-04/05): full-text search, filters, sort, "only products I may buy" (the
 // policy-based filter: Agreements.eligibilityMany, the rules a purchase checks), pagination.
 // The whole query lives in the URL (#/explore?q=…&type=…), so a search can be shared.
 import { useQuery } from "@tanstack/react-query";

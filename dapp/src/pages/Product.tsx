@@ -1,4 +1,4 @@
-// Product page (spec §5.1.3 / §5.1.6): description and cover from IPFS, terms, the consent
+// Product page (MKT-FUN-04/07/16): description and cover from IPFS, terms, the consent
 // policy in plain language, an eligibility panel (yes, or exactly why not), period chooser for
 // subscriptions and the Buy / Subscribe / Request access flow with its progress.
 import { useQuery } from "@tanstack/react-query";

@@ -1,4 +1,4 @@
-// Register and log in (spec §5.1.1, MKT-FUN-01/03) with the SSI flow of @kraken/sdk/ssi:
+// Register and log in (MKT-FUN-01/02/03) with the SSI flow of @kraken/sdk/ssi:
 // the issuer checks who you are and gives you a verifiable credential (kept by you); the chain
 // gets only an attestation of the policy facts (category, organisation type, country), the
 // credential's hash and your public encryption key. Login = a presentation signed by the wallet.

@@ -1,4 +1,4 @@
-// Create product wizard (spec §5.1.4): type → description and cover → the data (a file,
+// Create product wizard (MKT-FUN-07/16): type → description and cover → the data (a file,
 // encrypted here, or Streamr streams: pasted ids or a new one created here, StreamFields.tsx)
 // and modality → tags and category → consent policy → price → review and sign. Signing runs
 // the tasks of publish.ts with their progress.

@@ -1,5 +1,5 @@
-// Name, summary, description and cover image of a product (spec §5.1.4 "Add a product
-// description"), and its category and tags. Used by the wizard and by Manage products.
+// Name, summary, description and cover image of a product (MKT-FUN-07), and its category
+// and tags (MKT-FUN-06). Used by the wizard and by Manage products.
 import { useEffect, useId, useMemo } from "react";
 import { MAX_TAGS, MAX_TITLE_BYTES, parseTags } from "./draft.ts";
 

@@ -1,4 +1,4 @@
-// Manage products (spec §5.1.5): the seller's products; for one product, edit the catalogue
+// Manage products (MKT-FUN-07/16/17): the seller's products; for one product, edit the catalogue
 // record (metadata), the consent policy and the price; deactivate / reactivate; approve or
 // reject pending requests; terminate a running agreement early with a refund; retract (or
 // restore) consent for a consumer (MKT-FUN-14/17).

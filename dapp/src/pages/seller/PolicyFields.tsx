@@ -1,6 +1,6 @@
-// The consent policy editor (spec §5.1.4 "Set policies (Consents)", "Set the allowed
-// jurisdictions"): who may buy, for which purposes, from which countries, and whether the
-// seller approves each request. Used by the wizard and by Manage products.
+// The consent policy editor (MKT-FUN-16): who may buy, for which purposes, from which
+// countries, and whether the seller approves each request. Used by the wizard and by Manage
+// products.
 import { useId, type ReactNode } from "react";
 import {
   ALL_COUNTRIES,

@@ -1,4 +1,4 @@
-// The product a seller is putting together in the Create product wizard (spec §5.1.4), its
+// The product a seller is putting together in the Create product wizard (MKT-FUN-07), its
 // per-step checks, and how it becomes the metadata document, `Catalogue.publish` arguments and
 // the consent policy. Pure functions: the pages render and sign, this decides.
 import { parseEther, type Address } from "viem";
