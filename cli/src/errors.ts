@@ -1,4 +1,6 @@
 // Exit codes of `kraken` (documented in cli/README.md).
+import { KrakenError } from "@kraken/sdk";
+
 export const EXIT = {
   ok: 0,
   unexpected: 1,
@@ -14,12 +16,16 @@ export const EXIT = {
   integrity: 11, // the downloaded file was tampered with (hash mismatch)
 } as const;
 
-export class CliError extends Error {
+/** A failure the CLI reports: `code` as every KrakenError (the contract error's name for a
+ * revert), plus the process exit code. */
+export class CliError extends KrakenError {
+  override name = "CliError";
+
   constructor(
     readonly exitCode: number,
     message: string,
-    readonly code: string = (Object.keys(EXIT) as (keyof typeof EXIT)[]).find((k) => EXIT[k] === exitCode) ?? "error",
+    code: string = (Object.keys(EXIT) as (keyof typeof EXIT)[]).find((k) => EXIT[k] === exitCode) ?? "error",
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -1,12 +1,12 @@
 // Chain reads and error handling shared by search, product, buy and agreements: eligibility
 // verdicts with their reason in words, and contract reverts decoded into messages that say
 // what to do. The Agreements contract is the authority; these only explain its answers.
-import { BaseError, ContractFunctionRevertedError, type Address, type PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 import {
   agreementsAbi,
   catalogueAbi,
   credentialsAbi,
-  dataTokenAbi,
+  decodeMarketError,
   policiesAbi,
   Verdict,
   VerdictNames,
@@ -16,8 +16,6 @@ import { fromMask } from "@kraken/sdk";
 import { CliError, EXIT } from "./errors.ts";
 import { countryCode, data, orgTypeWords, purposeWords, unitWords } from "./format.ts";
 
-/** Agreements' errors plus the token's (ERC20InsufficientBalance etc. bubble up through it). */
-export const agreementsWithTokenErrorsAbi = [...agreementsAbi, ...dataTokenAbi.filter((x) => x.type === "error")] as const;
 
 export type Reader = Pick<PublicClient, "readContract">;
 
@@ -82,24 +80,21 @@ export async function eligibility(client: Reader, d: Deployment, productId: bigi
   };
 }
 
-const ELIGIBILITY_ERRORS = new Set<string>(VerdictNames.slice(1));
 
 /** Turns a failed contract call into a CliError whose message says what went wrong and what
  * to do; errors that are not reverts (network) become chain errors. */
 export async function explainRevert(err: unknown, ctx: { client: Reader; deployment: Deployment; productId: bigint; consumer: Address; purpose: number }): Promise<CliError> {
   if (err instanceof CliError) return err;
-  const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
-  const name = revert?.data?.errorName;
-  const args = (revert?.data?.args ?? []) as readonly unknown[];
-  if (!revert) {
-    const msg = err instanceof BaseError ? err.shortMessage : (err as Error).message;
-    if (/fetch failed|ECONNREFUSED|HTTP request failed/i.test(msg)) return new CliError(EXIT.chain, `cannot reach the chain (${msg}); is \`npm start\` running? or pass --rpc <url>`);
-    return new CliError(EXIT.chain, `the chain refused the transaction: ${msg}`);
+  const { kind, name, args, verdict, detail } = decodeMarketError(err);
+  if (kind === "network") return new CliError(EXIT.chain, `cannot reach the chain (${detail}); is \`npm start\` running? or pass --rpc <url>`);
+  if (!name) {
+    return kind === "reverted"
+      ? new CliError(EXIT.chain, `the transaction reverted without a known reason (${detail})`, "reverted")
+      : new CliError(EXIT.chain, `the chain refused the transaction: ${detail}`);
   }
-  if (!name) return new CliError(EXIT.chain, `the transaction reverted without a known reason (${revert.signature ?? revert.shortMessage})`, "reverted");
-  if (ELIGIBILITY_ERRORS.has(name)) {
-    const reason = await verdictReason(ctx.client, ctx.deployment, Verdict[name as keyof typeof Verdict], ctx.productId, ctx.consumer, ctx.purpose);
-    return new CliError(name === "ProductNotFound" ? EXIT.notFound : EXIT.notEligible, `not eligible: ${reason}`, name);
+  if (verdict !== undefined) {
+    const reason = await verdictReason(ctx.client, ctx.deployment, verdict, ctx.productId, ctx.consumer, ctx.purpose);
+    return new CliError(kind === "not-found" ? EXIT.notFound : EXIT.notEligible, `not eligible: ${reason}`, name);
   }
   switch (name) {
     case "PriceAboveMax":

@@ -3,13 +3,13 @@
 // keys from the development mnemonic.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agreementsAbi, AgreementStatus, dataTokenAbi, Purpose, readOffer } from "@kraken/sdk";
+import { agreementsAbi, agreementsWithTokenErrorsAbi, AgreementStatus, dataTokenAbi, Purpose, readOffer } from "@kraken/sdk";
 import { PERSONAS, PRODUCTS, type PersonaKey } from "../../contracts/scripts/demo.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../../indexer/src/index.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { EXIT } from "../src/errors.ts";
-import { agreementsWithTokenErrorsAbi, explainRevert } from "../src/market.ts";
+import { explainRevert } from "../src/market.ts";
 import { kraken } from "./run.ts";
 
 let s: Stack;

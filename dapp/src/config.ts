@@ -3,6 +3,7 @@
 // `npm start` (server/index.ts) writes it from the deployment; any host may serve its own.
 import type { Address, Hex } from "viem";
 import type { ContractName } from "@kraken/sdk";
+import { KrakenError } from "@kraken/sdk";
 
 export interface DemoPersona {
   name: string;
@@ -29,10 +30,11 @@ export interface DappConfig {
 }
 
 /** A configuration problem the user (or operator) can act on. */
-export class ConfigError extends Error {
+export class ConfigError extends KrakenError {
+  override name = "ConfigError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
+    super("bad-config", message);
   }
 }
 

@@ -6,7 +6,8 @@ export class IpfsHttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: 0 | 1 | 2 = status >= 400 && status < 500 ? 1 : 0,
+    /** Kubo's error class on the wire ("Code"), not the project's string codes. */
+    readonly kuboCode: 0 | 1 | 2 = status >= 400 && status < 500 ? 1 : 0,
   ) {
     super(message);
     this.name = "IpfsHttpError";
@@ -38,7 +39,7 @@ export function sendError(res: ServerResponse, err: IpfsHttpError, extraHeaders:
     res.destroy(err);
     return;
   }
-  const body = JSON.stringify({ Message: err.message, Code: err.code, Type: "error" });
+  const body = JSON.stringify({ Message: err.message, Code: err.kuboCode, Type: "error" });
   res.writeHead(err.status, {
     ...extraHeaders,
     "Content-Type": "application/json",

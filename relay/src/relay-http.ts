@@ -6,14 +6,20 @@
 // it can rate-limit per source before the body is even read.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { KrakenError } from "@kraken/sdk";
 
-export class HttpError extends Error {
+const CODES: Record<number, string> = { 400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict", 413: "too-large", 429: "rate-limited" };
+
+/** A refusal answered with an HTTP status (and headers such as Retry-After). */
+export class HttpError extends KrakenError {
+  override name = "HttpError";
+
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(CODES[status] ?? "error", message);
   }
 }
 

@@ -2,9 +2,11 @@
 // on the local chain of `npm start`, anyone may ask for some DATA to try the marketplace with a
 // brand-new wallet. The faucet (faucet/) exists only there: never on a real network.
 import { isAddress, type Address, type Hex } from "viem";
+import { DEFAULT_PORTS, DEFAULT_URLS } from "./config/defaults.ts";
+import { KrakenError } from "./errors.ts";
 
-export const DEFAULT_FAUCET_PORT = 8788;
-export const LOCAL_FAUCET_URL = `http://127.0.0.1:${DEFAULT_FAUCET_PORT}`;
+export const DEFAULT_FAUCET_PORT = DEFAULT_PORTS.faucet;
+export const LOCAL_FAUCET_URL = DEFAULT_URLS.faucet;
 
 /** What the faucet answers to a successful request. */
 export interface FaucetDrip {
@@ -30,14 +32,15 @@ export interface FaucetInfo {
 export type FaucetErrorCode = "bad-address" | "rate-limited" | "busy" | "unreachable" | "failed";
 
 /** A refusal or failure of the faucet; `retryAt` (ms since the epoch) when it is a rate limit. */
-export class FaucetError extends Error {
+export class FaucetError extends KrakenError<FaucetErrorCode> {
+  override name = "FaucetError";
+
   constructor(
-    readonly code: FaucetErrorCode,
+    code: FaucetErrorCode,
     message: string,
     readonly retryAt?: number,
   ) {
-    super(message);
-    this.name = "FaucetError";
+    super(code, message);
   }
 }
 

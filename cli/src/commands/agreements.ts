@@ -6,11 +6,11 @@
 // the allowance to the Agreements contract is short.
 import { parseArgs } from "node:util";
 import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
-import { AgreementStatus, agreementsAbi, AgreementStatusNames, catalogueAbi, dataTokenAbi, estimateRefund, PurposeNames, type Deployment } from "@kraken/sdk";
+import { AgreementStatus, agreementsAbi, agreementsWithTokenErrorsAbi, AgreementStatusNames, catalogueAbi, dataTokenAbi, estimateRefund, PurposeNames, type Deployment } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, purposeWords, shortAddress, table, toGraphEnum, truncate } from "../format.ts";
-import { agreementsWithTokenErrorsAbi, explainRevert } from "../market.ts";
+import { explainRevert } from "../market.ts";
 import type { Command, Output } from "../main.ts";
 import { querySubgraph, SubgraphError, SUBGRAPH_OPTION, subgraphUrl } from "../subgraph.ts";
 

@@ -3,11 +3,11 @@
 // EIP-2612 signature (--permit). The request pins the pricing unit and policy version shown. Reverts are decoded into messages that say what to do.
 import { parseArgs } from "node:util";
 import { parseEventLogs, type Hex } from "viem";
-import { AgreementStatus, agreementsAbi, dataTokenAbi, PricingUnit, PurposeNames, signPermit } from "@kraken/sdk";
+import { AgreementStatus, agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, PricingUnit, PurposeNames, signPermit } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, parseCount, parseData, parseEnum, priceWords, purposeWords, toFlag, unitWords } from "../format.ts";
-import { agreementsWithTokenErrorsAbi, eligibility, explainRevert, parseProductId, readTerms } from "../market.ts";
+import { eligibility, explainRevert, parseProductId, readTerms } from "../market.ts";
 import type { Command } from "../main.ts";
 
 export const buy: Command = {

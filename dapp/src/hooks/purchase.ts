@@ -9,9 +9,8 @@ import { getPublicClient, getWalletClient, simulateContract, waitForTransactionR
 import { useCallback, useState } from "react";
 import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from "viem";
 import { useAccount, useConfig } from "wagmi";
-import { agreementsAbi, dataTokenAbi, signPermit, AgreementStatusNames } from "@kraken/sdk";
+import { agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, signPermit, AgreementStatusNames } from "@kraken/sdk";
 import type { Step } from "../components/TxSteps.tsx";
-import { agreementsWithTokenErrors } from "../lib/abis.ts";
 import { explainError, type ExplainedError } from "../lib/errors.ts";
 import type { VerdictContext } from "../lib/eligibility.ts";
 import { data } from "../lib/words.ts";
@@ -263,7 +262,7 @@ export function usePurchase() {
 }
 
 /** Agreements, with the token's errors so that a failed transferFrom is named too. */
-const target = (config: { contracts: { Agreements: Address } }) => ({ address: config.contracts.Agreements, abi: agreementsWithTokenErrors }) as const;
+const target = (config: { contracts: { Agreements: Address } }) => ({ address: config.contracts.Agreements, abi: agreementsWithTokenErrorsAbi }) as const;
 
 /** The refund of an AgreementCancelled event in the receipt. */
 function refundOf(receipt: TransactionReceipt): bigint {

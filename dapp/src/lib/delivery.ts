@@ -16,11 +16,13 @@ import {
 import type { DappConfig } from "../config.ts";
 import { deploymentOf } from "./deployment.ts";
 import { loadStreamr, streamrOptions } from "./streamr.ts";
+import { KrakenError } from "@kraken/sdk";
 
-export class DeliveryUnavailableError extends Error {
+export class DeliveryUnavailableError extends KrakenError {
+  override name = "DeliveryUnavailableError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "DeliveryUnavailableError";
+    super("delivery-unavailable", message);
   }
 }
 
@@ -29,10 +31,11 @@ export class DeliveryUnavailableError extends Error {
  * before the EIP-712 derivation): relays seal to the registered key, so the deliveries could not
  * be opened. The page offers to rotate it (rotateEncryptionKey), then to download again.
  */
-export class EncryptionKeyOutdatedError extends Error {
+export class EncryptionKeyOutdatedError extends KrakenError {
+  override name = "EncryptionKeyOutdatedError";
+
   constructor() {
-    super("Your registered encryption key is from an older version of the marketplace, so the data delivered to you cannot be opened with it. Update your encryption key (one transaction), then download again: the relays re-deliver to the new key.");
-    this.name = "EncryptionKeyOutdatedError";
+    super("encryption-key-outdated", "Your registered encryption key is from an older version of the marketplace, so the data delivered to you cannot be opened with it. Update your encryption key (one transaction), then download again: the relays re-deliver to the new key.");
   }
 }
 

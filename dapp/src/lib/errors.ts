@@ -1,10 +1,10 @@
 // Failed transactions and reads in words: rejected signatures, custom errors of the contracts
 // (decoded by viem from the ABIs), insufficient DATA, not eligible, unreachable chain.
-import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError, formatEther } from "viem";
-import { AgreementStatusNames, enumName, PricingUnitNames, Verdict, VerdictNames } from "@kraken/sdk";
+import { formatEther } from "viem";
+import { AgreementStatusNames, decodeMarketError, enumName, PricingUnitNames, type MarketErrorKind } from "@kraken/sdk";
 import { explainVerdict, type VerdictContext } from "./eligibility.ts";
 
-export type TxErrorKind = "rejected" | "not-eligible" | "insufficient-funds" | "conflict" | "price-changed" | "reverted" | "network" | "unknown";
+export type TxErrorKind = MarketErrorKind;
 
 export interface ExplainedError {
   kind: TxErrorKind;
@@ -13,69 +13,60 @@ export interface ExplainedError {
   message: string;
 }
 
-const ELIGIBILITY = new Set<string>(VerdictNames.slice(1));
 const amount = (v: unknown) => `${formatEther(BigInt(v as bigint))} DATA`;
 const unitName = (v: unknown) => enumName(PricingUnitNames, Number(v)).toLowerCase();
 
+/** The SDK's decoded error (`decodeMarketError`) in the dApp's words. */
 export function explainError(err: unknown, ctx?: Partial<VerdictContext>): ExplainedError {
-  const base = err instanceof BaseError ? err : undefined;
-  if (base?.walk((e) => e instanceof UserRejectedRequestError) || /user rejected|user denied|rejected the request/i.test(String((err as Error)?.message))) {
-    return { kind: "rejected", message: "You rejected the request in your wallet. Nothing was sent." };
-  }
-  const revert = base?.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null | undefined;
-  const name = revert?.data?.errorName;
-  const args = (revert?.data?.args ?? []) as readonly unknown[];
-  if (name && ELIGIBILITY.has(name)) {
-    const why = explainVerdict(Verdict[name as keyof typeof Verdict], { purpose: 0, ...ctx });
-    return { kind: "not-eligible", name, message: `Not eligible: ${why.reason}` };
+  const { kind, name, args, verdict, detail } = decodeMarketError(err);
+  if (kind === "rejected") return { kind, message: "You rejected the request in your wallet. Nothing was sent." };
+  if (verdict !== undefined) {
+    const why = explainVerdict(verdict, { purpose: 0, ...ctx });
+    return { kind, name, message: `Not eligible: ${why.reason}` };
   }
   switch (name) {
     case "ERC20InsufficientBalance":
-      return { kind: "insufficient-funds", name, message: `Insufficient DATA: you have ${amount(args[1])}, this needs ${amount(args[2])}.` };
+      return { kind, name, message: `Insufficient DATA: you have ${amount(args[1])}, this needs ${amount(args[2])}.` };
     case "ERC20InsufficientAllowance":
-      return { kind: "insufficient-funds", name, message: `The marketplace may spend only ${amount(args[1])} of your DATA, this needs ${amount(args[2])}. Approve again.` };
+      return { kind, name, message: `The marketplace may spend only ${amount(args[1])} of your DATA, this needs ${amount(args[2])}. Approve again.` };
     case "PriceAboveMax":
-      return { kind: "price-changed", name, message: `The price is now ${amount(args[0])}, above the ${amount(args[1])} you accepted. Reload the page to see the new price.` };
+      return { kind, name, message: `The price is now ${amount(args[0])}, above the ${amount(args[1])} you accepted. Reload the page to see the new price.` };
     case "PricingUnitChanged":
-      return { kind: "price-changed", name, message: `The seller changed how this product is sold (per ${unitName(args[2])} instead of per ${unitName(args[1])}) just before your transaction. Nothing was charged; reload the page to see the new terms.` };
+      return { kind, name, message: `The seller changed how this product is sold (per ${unitName(args[2])} instead of per ${unitName(args[1])}) just before your transaction. Nothing was charged; reload the page to see the new terms.` };
     case "PolicyVersionChanged":
-      return { kind: "price-changed", name, message: `The seller changed the consent policy (version ${args[2]}; you agreed to version ${args[1]}) just before your transaction. Nothing was charged; reload the page and read the new policy.` };
+      return { kind, name, message: `The seller changed the consent policy (version ${args[2]}; you agreed to version ${args[1]}) just before your transaction. Nothing was charged; reload the page and read the new policy.` };
     case "StreamGrantWithdrawn":
-      return { kind: "not-eligible", name, message: `The stream's owner no longer lets the seller grant access to ${args[1]}, so this product cannot be sold right now.` };
+      return { kind, name, message: `The stream's owner no longer lets the seller grant access to ${args[1]}, so this product cannot be sold right now.` };
     case "AlreadyHasAccess":
-      return { kind: "conflict", name, message: `You already have access to this product (agreement ${args[0]}). Subscriptions are extended from your dashboard.` };
+      return { kind, name, message: `You already have access to this product (agreement ${args[0]}). Subscriptions are extended from your dashboard.` };
     case "RequestPending":
-      return { kind: "conflict", name, message: `You already have a request waiting for the seller's approval (agreement ${args[0]}).` };
+      return { kind, name, message: `You already have a request waiting for the seller's approval (agreement ${args[0]}).` };
     case "InvalidPeriods":
-      return { kind: "reverted", name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions at least 1.` };
+      return { kind, name, message: `Invalid number of periods (${args[0]}): one-time products take 1, subscriptions at least 1.` };
     case "PeriodsAboveMax":
-      return { kind: "reverted", name, message: `${args[0]} periods is more than 366 days of access: buy at most ${args[1]} at a time and renew later for more.` };
+      return { kind, name, message: `${args[0]} periods is more than 366 days of access: buy at most ${args[1]} at a time and renew later for more.` };
     case "RenewalNeedsApproval":
-      return { kind: "conflict", name, message: `The seller now approves every request, so agreement ${args[0]} cannot be renewed directly. When it ends, request access again from the product page; your payment is held in escrow until the seller approves.` };
+      return { kind, name, message: `The seller now approves every request, so agreement ${args[0]} cannot be renewed directly. When it ends, request access again from the product page; your payment is held in escrow until the seller approves.` };
     case "AgreementSuperseded":
-      return { kind: "conflict", name, message: `Agreement ${args[0]} is no longer your latest on this product (agreement ${args[1]} is); only the latest one can be renewed.` };
+      return { kind, name, message: `Agreement ${args[0]} is no longer your latest on this product (agreement ${args[1]} is); only the latest one can be renewed.` };
     case "NotActive":
-      return { kind: "conflict", name, message: `Agreement ${args[0]} is not active (pending, rejected or cancelled), so it cannot be renewed.` };
+      return { kind, name, message: `Agreement ${args[0]} is not active (pending, rejected or cancelled), so it cannot be renewed.` };
     case "NotRenewable":
-      return { kind: "reverted", name, message: `Agreement ${args[0]} is for a one-time product: there is no period to renew.` };
+      return { kind, name, message: `Agreement ${args[0]} is for a one-time product: there is no period to renew.` };
     case "NotPending":
-      return { kind: "conflict", name, message: `Agreement ${args[0]} is no longer waiting for approval (it is ${String(AgreementStatusNames[Number(args[1])] ?? args[1]).toLowerCase()}), so it cannot be cancelled.` };
+      return { kind, name, message: `Agreement ${args[0]} is no longer waiting for approval (it is ${String(AgreementStatusNames[Number(args[1])] ?? args[1]).toLowerCase()}), so it cannot be cancelled.` };
     case "NotConsumer":
-      return { kind: "reverted", name, message: `Only the buyer of agreement ${args[0]} can do this; you are ${String(args[1])}.` };
+      return { kind, name, message: `Only the buyer of agreement ${args[0]} can do this; you are ${String(args[1])}.` };
     case "AgreementNotFound":
-      return { kind: "reverted", name, message: `There is no agreement ${args[0]} on the chain.` };
+      return { kind, name, message: `There is no agreement ${args[0]} on the chain.` };
     case "ERC2612ExpiredSignature":
-      return { kind: "reverted", name, message: "The permit signature expired before the transaction was mined. Try again." };
+      return { kind, name, message: "The permit signature expired before the transaction was mined. Try again." };
     case "ERC2612InvalidSigner":
-      return { kind: "reverted", name, message: "The permit signature is not valid for your address. Try again, or use approve instead." };
+      return { kind, name, message: "The permit signature is not valid for your address. Try again, or use approve instead." };
   }
-  if (name) return { kind: "reverted", name, message: `The contract refused: ${name}${args.length ? `(${args.map(String).join(", ")})` : ""}.` };
-  if (revert) return { kind: "reverted", message: `The transaction reverted: ${revert.shortMessage}` };
-  const msg = base?.shortMessage ?? (err instanceof Error ? err.message : String(err));
-  if (/insufficient funds/i.test(msg)) return { kind: "insufficient-funds", message: "Your address has no ETH for gas on this chain." };
-  if (/fetch|network|ECONNREFUSED|HTTP request failed|Failed to fetch/i.test(msg)) return { kind: "network", message: `The chain cannot be reached (${msg}).` };
-  return { kind: "unknown", message: msg };
+  if (name) return { kind, name, message: `The contract refused: ${detail}.` };
+  if (kind === "insufficient-funds") return { kind, message: "Your address has no ETH for gas on this chain." };
+  if (kind === "network") return { kind, message: `The chain cannot be reached (${detail}).` };
+  if (kind === "reverted") return { kind, message: `The transaction reverted: ${detail}` };
+  return { kind, message: detail };
 }
-
-/** Agreements' ABI plus the token's errors (ERC20InsufficientBalance etc. bubble up through it). */
-export { agreementsWithTokenErrors } from "./abis.ts";

@@ -1,5 +1,6 @@
 // Reading from IPFS through the configured gateway only (never a public one).
 import type { ProductMetadata } from "@kraken/sdk";
+import { KrakenError } from "@kraken/sdk";
 
 /** ipfs://<cid>[/path] → <gateway>/ipfs/<cid>[/path]; other URLs unchanged; undefined for anything not http(s)/ipfs. */
 export function gatewayUrl(gateway: string, uri: string | undefined): string | undefined {
@@ -8,10 +9,11 @@ export function gatewayUrl(gateway: string, uri: string | undefined): string | u
   return undefined; // only content from the configured gateway is loaded
 }
 
-export class IpfsError extends Error {
+export class IpfsError extends KrakenError {
+  override name = "IpfsError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "IpfsError";
+    super("ipfs-unavailable", message);
   }
 }
 

@@ -1,10 +1,12 @@
 // The subgraph client: graph-node compatible GraphQL (the local indexer of `npm start`, or a
 // graph-node). Reads only; the chain stays the source of truth. Entity and field names: docs/subgraph.md.
+import { KrakenError } from "@kraken/sdk";
 
-export class SubgraphError extends Error {
+export class SubgraphError extends KrakenError {
+  override name = "SubgraphError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "SubgraphError";
+    super("subgraph-unavailable", message);
   }
 }
 

@@ -2,12 +2,14 @@
 // with a fresh ephemeral sender key, so the sender needs no key of their own and cannot be
 // linked across envelopes). Used for key shares sent to relays and for deliveries to buyers.
 import nacl from "tweetnacl";
+import { KrakenError } from "../errors.ts";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 
-export class EnvelopeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EnvelopeError";
+export class EnvelopeError extends KrakenError {
+  override name = "EnvelopeError";
+
+  constructor(message: string, code = "bad-envelope") {
+    super(code, message);
   }
 }
 

@@ -1,5 +1,7 @@
 // Typed failures of batch delivery, one class per thing the user can act on. `code` is stable
 // (CLIs and the dApp switch on it); messages say what happened and what to do.
+import { KrakenError } from "../errors.ts";
+
 export type DeliveryErrorCode =
   | "not-your-agreement"
   | "agreement-not-found"
@@ -15,14 +17,8 @@ export type DeliveryErrorCode =
   | "download-failed"
   | "bad-message";
 
-export class DeliveryError extends Error {
-  constructor(
-    readonly code: DeliveryErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "DeliveryError";
-  }
+export class DeliveryError extends KrakenError<DeliveryErrorCode> {
+  override name = "DeliveryError";
 }
 
 /** The relays that did not answer (or refused), with the reason each gave, if any. */

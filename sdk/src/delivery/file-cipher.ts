@@ -10,6 +10,7 @@
 // outside that range before reading further, so a hostile file cannot make the reader buffer
 // gigabytes waiting for one "chunk".
 import nacl from "tweetnacl";
+import { KrakenError } from "../errors.ts";
 
 export const FILE_KEY_BYTES = 32;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
@@ -20,10 +21,11 @@ const VERSION = 1;
 const HEADER_BYTES = 4 + 1 + 4 + 16;
 const TAG_BYTES = nacl.secretbox.overheadLength; // 16
 
-export class FileCipherError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FileCipherError";
+export class FileCipherError extends KrakenError {
+  override name = "FileCipherError";
+
+  constructor(message: string, code = "bad-ciphertext") {
+    super(code, message);
   }
 }
 

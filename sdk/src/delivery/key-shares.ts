@@ -2,12 +2,14 @@
 // the audited `shamir-secret-sharing` package): no single relay learns the file key when
 // k > 1, and any k of them together let the buyer rebuild it.
 import { combine, split } from "shamir-secret-sharing";
+import { KrakenError } from "../errors.ts";
 import { bytesToHex } from "viem";
 
-export class KeyShareError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KeyShareError";
+export class KeyShareError extends KrakenError {
+  override name = "KeyShareError";
+
+  constructor(message: string, code = "bad-key-share") {
+    super(code, message);
   }
 }
 

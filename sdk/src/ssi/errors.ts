@@ -1,6 +1,8 @@
 // Typed errors of the identity flows. `code` is stable (for programs and tests), `message` says
 // in words what was refused and why.
 
+import { KrakenError } from "../errors.ts";
+
 export type SsiErrorCode =
   // issuing / registration
   | "bad-request"
@@ -30,12 +32,6 @@ export type SsiErrorCode =
   // what a service tells its client about any other login refusal (the reason is in its log)
   | "login-refused";
 
-export class SsiError extends Error {
-  constructor(
-    readonly code: SsiErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "SsiError";
-  }
+export class SsiError extends KrakenError<SsiErrorCode> {
+  override name = "SsiError";
 }

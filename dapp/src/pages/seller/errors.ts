@@ -3,6 +3,7 @@
 // revert reasons, on top of the app's explainError (rejected signatures, network, buyer-side
 // errors); delivery and IPFS errors carry their own.
 import { BaseError, ContractFunctionRevertedError } from "viem";
+import { decodeMarketError } from "@kraken/sdk";
 import { explainError as explainTxError } from "../../lib/errors.ts";
 import { data } from "../../lib/words.ts";
 
@@ -50,10 +51,11 @@ const REGISTRY_REASONS: Record<string, string> = {
 };
 
 export function explainError(err: unknown): string {
+  // The registry's string reasons are not custom errors: viem puts them on the revert itself.
   const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
-  const name = revert?.data?.errorName;
   const reason = revert?.reason;
   if (reason && REGISTRY_REASONS[reason]) return `${REGISTRY_REASONS[reason]} (${reason})`;
-  if (name && REVERTS[name]) return `${REVERTS[name]((revert!.data!.args ?? []) as readonly unknown[])} (${name})`;
+  const { name, args } = decodeMarketError(err);
+  if (name && REVERTS[name]) return `${REVERTS[name](args)} (${name})`;
   return explainTxError(err).message;
 }

@@ -1,10 +1,12 @@
 // Uploads to IPFS through the Kubo RPC `add` command (the embedded node locally, a Kubo node in
 // production). XMLHttpRequest rather than fetch because only it reports upload progress.
+import { KrakenError } from "@kraken/sdk";
 
-export class IpfsUploadError extends Error {
+export class IpfsUploadError extends KrakenError {
+  override name = "IpfsUploadError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "IpfsUploadError";
+    super("ipfs-upload-failed", message);
   }
 }
 

@@ -11,11 +11,10 @@ import { getPublicClient, simulateContract, waitForTransactionReceipt, writeCont
 import { useCallback, useState } from "react";
 import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex } from "viem";
 import { useAccount, useConfig } from "wagmi";
-import { agreementsAbi, dataTokenAbi } from "@kraken/sdk";
+import { agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, KrakenError } from "@kraken/sdk";
 import type { Step } from "../../components/TxSteps.tsx";
 import { useDapp } from "../../hooks/dapp.ts";
 import { waitIndexed } from "../../hooks/waitIndexed.ts";
-import { agreementsWithTokenErrors } from "../../lib/abis.ts";
 import { data } from "../../lib/words.ts";
 import { explainError } from "./errors.ts";
 
@@ -28,10 +27,11 @@ export interface TerminateResult {
 }
 
 /** A refund the seller's balance cannot pay: found before anything is signed. */
-export class RefundBalanceError extends Error {
+export class RefundBalanceError extends KrakenError {
+  override name = "RefundBalanceError";
+
   constructor(readonly balance: bigint, readonly needed: bigint) {
-    super(`Your DATA balance (${data(balance)}) is too low for the refund of ${data(needed)}: get DATA first, then terminate again. Nothing was sent.`);
-    this.name = "RefundBalanceError";
+    super("insufficient-funds", `Your DATA balance (${data(balance)}) is too low for the refund of ${data(needed)}: get DATA first, then terminate again. Nothing was sent.`);
   }
 }
 
@@ -69,7 +69,7 @@ export function useTerminate() {
       const account = address as Address;
       const agreements = config.contracts.Agreements;
       const token = config.contracts.DataToken;
-      const simulate = () => simulateContract(wagmi, { account, address: agreements, abi: agreementsWithTokenErrors, functionName: "terminate", args: [agreementId] });
+      const simulate = () => simulateContract(wagmi, { account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "terminate", args: [agreementId] });
       setSteps(initialSteps());
       setError(undefined);
       setResult(undefined);

@@ -11,6 +11,7 @@ import { useDapp } from "../../hooks/dapp.ts";
 import { waitIndexed as waitUntilIndexed } from "../../hooks/waitIndexed.ts";
 import type { PublishContext } from "./publish.ts";
 import { loadStreamr, streamrOptions } from "../../lib/streamr.ts";
+import { KrakenError } from "@kraken/sdk";
 
 export interface ContractCall {
   address: Address;
@@ -19,10 +20,11 @@ export interface ContractCall {
   args: readonly unknown[];
 }
 
-export class NotConnectedError extends Error {
+export class NotConnectedError extends KrakenError {
+  override name = "NotConnectedError";
+
   constructor() {
-    super("Connect a wallet first (or choose a Demo persona).");
-    this.name = "NotConnectedError";
+    super("not-connected", "Connect a wallet first (or choose a Demo persona).");
   }
 }
 
