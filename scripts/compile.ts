@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { readMarketEnums } from "./lib/enums.ts";
 import { hardhat, log, root } from "./lib/proc.ts";
 
 export const CONTRACTS = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
@@ -33,13 +34,12 @@ export function compile(): void {
   writeFileSync(join(out, "abis.ts"), abis);
 
   // Enums: names in declaration order, read from the Solidity source of truth.
-  const source = readFileSync(join(root, "contracts", "src", "MarketTypes.sol"), "utf8").replace(/\/\/.*$/gm, "");
+  // (scripts/lib/enums.ts parses them; the subgraph's name lists come from the same parser.)
   let enums = header;
-  for (const m of source.matchAll(/enum\s+(\w+)\s*\{([^}]*)\}/g)) {
-    const members = m[2].split(",").map((s) => s.trim()).filter(Boolean);
-    enums += `\nexport const ${m[1]} = ${JSON.stringify(Object.fromEntries(members.map((v, i) => [v, i])))} as const;\n`;
-    enums += `export type ${m[1]} = (typeof ${m[1]})[keyof typeof ${m[1]}];\n`;
-    enums += `export const ${m[1]}Names = ${JSON.stringify(members)} as const;\n`;
+  for (const { name, members } of readMarketEnums()) {
+    enums += `\nexport const ${name} = ${JSON.stringify(Object.fromEntries(members.map((v, i) => [v, i])))} as const;\n`;
+    enums += `export type ${name} = (typeof ${name})[keyof typeof ${name}];\n`;
+    enums += `export const ${name}Names = ${JSON.stringify(members)} as const;\n`;
   }
   writeFileSync(join(out, "enums.ts"), enums);
   log(`generated ABIs and enums for ${CONTRACTS.join(", ")} and StreamRegistryV5 in sdk/src/generated/`);

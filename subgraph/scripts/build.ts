@@ -1,4 +1,5 @@
-// Builds the subgraph for a deployment: writes subgraph.yaml and abis/, then runs
+// Builds the subgraph for a deployment: writes subgraph.yaml, abis/ and generated/enums.ts
+// (checking schema.graphql's enums against contracts/src/MarketTypes.sol), then runs
 // `graph codegen` and `graph build` (AssemblyScript → build/<DataSource>/<DataSource>.wasm).
 // The same build output runs on the local indexer and on a production graph-node.
 import { spawnSync } from "node:child_process";
@@ -6,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Deployment } from "@kraken/sdk";
+import { checkSchemaEnums, ENUMS_MODULE } from "./enums.ts";
 import { placeholderDeployment, writeManifest } from "./manifest.ts";
 
 const subgraphDir = join(import.meta.dirname, "..");
@@ -22,6 +24,7 @@ function inputsHash(manifest: string): string {
   for (const dir of ["src", "abis"]) {
     for (const f of readdirSync(join(subgraphDir, dir)).sort()) h.update(f).update(readFileSync(join(subgraphDir, dir, f)));
   }
+  h.update(readFileSync(ENUMS_MODULE)); // generated from contracts/src/MarketTypes.sol
   return h.update(readFileSync(join(subgraphDir, "schema.graphql"))).digest("hex");
 }
 
@@ -29,7 +32,8 @@ function inputsHash(manifest: string): string {
 export function buildSubgraph(deployment: Deployment = placeholderDeployment(), quiet = true): string {
   const built = join(subgraphDir, "build", "subgraph.yaml");
   const stamp = join(subgraphDir, "build", ".inputs-hash");
-  const hash = inputsHash(writeManifest(deployment));
+  const hash = inputsHash(writeManifest(deployment)); // also writes generated/enums.ts
+  checkSchemaEnums(); // schema.graphql's enums must match MarketTypes.sol (see enums.ts)
   if (existsSync(built) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return built;
   graph(["codegen", "--skip-migrations"], quiet);
   graph(["build", "--skip-migrations"], quiet);

@@ -1,34 +1,47 @@
-// Helpers shared by the mappings: enum names (order mirrors contracts/src/MarketTypes.sol),
-// bitmask decoding, and the Account / MarketStats entities every handler touches.
+// Helpers shared by the mappings: enum names, bitmask decoding, and the Account / MarketStats
+// entities every handler touches. The name lists are generated from contracts/src/MarketTypes.sol
+// (subgraph/scripts/enums.ts → generated/enums.ts) and re-exported here.
 import { Address, BigInt } from "@graphprotocol/graph-ts";
 import { Account, MarketStats } from "../generated/schema";
+import { EnumNames } from "../generated/enums";
 
-export const PRODUCT_TYPES: string[] = ["STREAM", "BATCH", "DATA_UNION", "ANALYTICS"];
-export const MODALITIES: string[] = ["ANONYMISED", "ENCRYPTED", "SMPC"];
-export const PRICING_UNITS: string[] = ["ONE_TIME", "HOUR", "DAY", "WEEK", "MONTH"];
-export const CATEGORIES: string[] = ["INDIVIDUAL", "ORGANISATION"];
-export const ORGANISATION_TYPES: string[] = [
-  "NONE", "HOSPITAL", "RESEARCH_UNIVERSITY", "PHARMA", "INSURER", "PUBLIC_AUTHORITY", "HEALTH_TECH",
-  "EMPLOYER_RECRUITER", "EDUCATION_PROVIDER",
-];
-export const PURPOSES: string[] = [
-  "RESEARCH", "CLINICAL_TRIALS", "PUBLIC_HEALTH", "PRODUCT_DEVELOPMENT", "INSURANCE", "MARKETING", "EDUCATION",
-  "RECRUITMENT", "AI_TRAINING", "WELLBEING_SERVICES", "STATISTICS",
-];
-export const COUNTRIES: string[] = [
-  "", "DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT", "SE", "DK", "EE", "FI", "AT", "BG", "CH", "CY", "CZ", "GR",
-  "HR", "HU", "IE", "IS", "LI", "LT", "LU", "LV", "MT", "NO", "PL", "RO", "SI", "SK",
-];
-// AgreementStatus on chain: None, Pending, Active, Rejected, Cancelled, Terminated.
-export const AGREEMENT_STATUSES: string[] = ["", "PENDING", "ACTIVE", "REJECTED", "CANCELLED", "TERMINATED"];
+export {
+  AGREEMENT_STATUSES,
+  CATEGORIES,
+  COUNTRIES,
+  EnumNames,
+  MODALITIES,
+  ORGANISATION_TYPES,
+  PRICING_UNITS,
+  PRODUCT_TYPES,
+  PURPOSES,
+} from "../generated/enums";
 
-/** The name of enum value `value`; the contracts only emit valid values. */
-export function nameOf(names: string[], value: i32): string {
-  return value >= 0 && value < names.length ? names[value] : names[0];
+/**
+ * The name of enum value `value`. A value the subgraph does not know (a member appended in
+ * Solidity without rebuilding the subgraph) is a mapping error, never a default: the handler
+ * aborts and the indexer (like graph-node) stops at that block, naming the enum and the value.
+ */
+export function nameOf(e: EnumNames, value: i32): string {
+  if (value < 0 || value >= e.names.length) {
+    throw new Error("unknown " + e.name + " value " + value.toString() + " (the subgraph knows 0.." +
+      (e.names.length - 1).toString() + "; regenerate it from contracts/src/MarketTypes.sol)");
+  }
+  return e.names[value];
 }
 
-/** Names of the bits set in `mask`, skipping index 0 when it means "none". */
-export function namesInMask(mask: BigInt, names: string[], skipZero: boolean): string[] {
+/**
+ * Names of the bits set in `mask`, skipping index 0 when it means "none". A bit beyond the
+ * enum's last value is a mapping error, as in nameOf (the contracts reject unknown bits).
+ */
+export function namesInMask(mask: BigInt, e: EnumNames, skipZero: boolean): string[] {
+  const names = e.names;
+  if (!mask.rightShift(u8(names.length)).isZero()) {
+    let bit = names.length;
+    while (mask.rightShift(u8(bit)).bitAnd(BigInt.fromI32(1)).isZero()) bit++;
+    throw new Error("unknown " + e.name + " value " + bit.toString() + " in bitmask " + mask.toString() +
+      " (the subgraph knows 0.." + (names.length - 1).toString() + "; regenerate it from contracts/src/MarketTypes.sol)");
+  }
   let out = new Array<string>(0);
   for (let i = skipZero ? 1 : 0; i < names.length; i++) {
     if (mask.rightShift(u8(i)).bitAnd(BigInt.fromI32(1)).equals(BigInt.fromI32(1))) out.push(names[i]);
