@@ -9,6 +9,7 @@ import {Catalogue} from "./Catalogue.sol";
 import {Policies} from "./Policies.sol";
 import {Credentials} from "./Credentials.sol";
 import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
+import {IAgreementsErrors} from "./interfaces/IMarketErrors.sol";
 import {
     AgreementStatus,
     Category,
@@ -35,13 +36,14 @@ import {
 /// An agreement grants access until it ends, the seller terminates it (refunding the unused part),
 /// or the consumer's credential stops being valid (revoked, expired, issuer no longer trusted;
 /// nothing is refunded then). Retracting a consumer's consent only refuses their future requests
-/// and renewals (MKT-FUN-17).
+/// and renewals (MKT-FUN-17). Its errors are declared in `IAgreementsErrors`; a failed
+/// eligibility check reverts with the `IEligibilityErrors` error named after the verdict.
 /// @dev Invariants: the token balance of this contract equals `totalEscrowed`, which equals
 /// the sum of `amount` over Pending agreements; an Active agreement's consumer was eligible
 /// under the pinned policy version when it was created, approved or last renewed; an agreement
 /// never grants more time, or another unit, than its consumer signed for; a consumer's SUBSCRIBE
 /// on a stream never ends before the latest end of their live agreements on products selling it.
-contract Agreements is ReentrancyGuardTransient {
+contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
     using SafeERC20 for IERC20;
     using Periods for PricingUnit;
 
@@ -108,42 +110,6 @@ contract Agreements is ReentrancyGuardTransient {
     );
     event DeliveryRecorded(uint256 indexed agreementId, address indexed agent, bytes32 envelopeHash);
     event StreamAccessRevoked(uint256 indexed agreementId, address indexed consumer);
-
-    // eligibility failures, one per Verdict
-    error ProductNotFound(uint256 productId);
-    error ProductInactive(uint256 productId);
-    error OwnProduct(uint256 productId);
-    error NoPolicy(uint256 productId);
-    error NotRegistered(address consumer);
-    error CredentialExpired(address consumer);
-    error CredentialRevoked(address consumer);
-    error IssuerNotTrusted(address consumer);
-    error CategoryNotAllowed(uint256 productId, Category category);
-    error OrganisationTypeNotAllowed(uint256 productId, OrganisationType organisationType);
-    error JurisdictionNotAllowed(uint256 productId, Country country);
-    error PurposeNotAllowed(uint256 productId, Purpose purpose);
-    error ConsentRetracted(uint256 productId, address consumer);
-    // request and lifecycle failures
-    error InvalidPeriods(uint256 periods);
-    error PeriodsAboveMax(uint256 periods, uint256 maxPeriods);
-    error RenewalNeedsApproval(uint256 agreementId);
-    error PriceAboveMax(uint256 total, uint256 maxTotalPrice);
-    error PolicyVersionChanged(uint256 productId, uint32 expected, uint32 actual);
-    error PricingUnitChanged(uint256 productId, PricingUnit expected, PricingUnit actual);
-    error StreamGrantWithdrawn(uint256 productId, string streamId);
-    error AlreadyHasAccess(uint256 agreementId);
-    error RequestPending(uint256 agreementId);
-    error AgreementNotFound(uint256 agreementId);
-    error NotPending(uint256 agreementId, AgreementStatus status);
-    error NotActive(uint256 agreementId);
-    error NotRenewable(uint256 agreementId);
-    error AgreementSuperseded(uint256 agreementId, uint256 latestAgreementId);
-    error NotSeller(uint256 agreementId, address caller);
-    error NotConsumer(uint256 agreementId, address caller);
-    error NotDeliveryAgent(uint256 agreementId, address caller);
-    error InvalidEnvelopeHash();
-    error ZeroAddress();
-    error StillActive(uint256 agreementId);
 
     constructor(IERC20 token_, Catalogue catalogue_, Policies policies_, Credentials credentials_) {
         if (
@@ -274,7 +240,7 @@ contract Agreements is ReentrancyGuardTransient {
     /// seller rejects it, which refunds the consumer).
     function approve(uint256 agreementId) external nonReentrant {
         Agreement storage a = _existing(agreementId);
-        _onlySeller(agreementId, a);
+        _onlySeller(a);
         if (a.status != AgreementStatus.Pending) revert NotPending(agreementId, a.status);
         uint256 productId = a.productId;
         address consumer = a.consumer;
@@ -298,7 +264,7 @@ contract Agreements is ReentrancyGuardTransient {
     /// @notice Rejects a pending request; the escrowed payment is refunded to the consumer.
     function reject(uint256 agreementId) external nonReentrant {
         Agreement storage a = _existing(agreementId);
-        _onlySeller(agreementId, a);
+        _onlySeller(a);
         uint128 refund = _closePending(agreementId, a, AgreementStatus.Rejected);
         emit AgreementRejected(agreementId, refund);
         if (refund > 0) token.safeTransfer(a.consumer, refund);
@@ -311,7 +277,7 @@ contract Agreements is ReentrancyGuardTransient {
     /// through this agreement is revoked.
     function terminate(uint256 agreementId) external nonReentrant {
         Agreement storage a = _existing(agreementId);
-        _onlySeller(agreementId, a);
+        _onlySeller(a);
         uint256 endsAt = a.endsAt;
         if (a.status != AgreementStatus.Active || (endsAt != 0 && endsAt <= block.timestamp)) {
             revert NotActive(agreementId);
@@ -531,8 +497,10 @@ contract Agreements is ReentrancyGuardTransient {
         totalEscrowed -= refund;
     }
 
-    function _onlySeller(uint256 agreementId, Agreement storage a) private view {
-        if (catalogue.sellerOf(a.productId) != msg.sender) revert NotSeller(agreementId, msg.sender);
+    /// @dev The seller of an agreement is the seller of its product, hence `NotSeller(productId, …)`,
+    /// the error Catalogue and Policies raise for the same refusal.
+    function _onlySeller(Agreement storage a) private view {
+        if (catalogue.sellerOf(a.productId) != msg.sender) revert NotSeller(a.productId, msg.sender);
     }
 
     function _existing(uint256 agreementId) private view returns (Agreement storage a) {

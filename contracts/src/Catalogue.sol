@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ProductType, Modality, PricingUnit} from "./MarketTypes.sol";
 import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
+import {ICatalogueErrors} from "./interfaces/IMarketErrors.sol";
 
 /// @title Catalogue
 /// @notice The list of Data Products (MKT-FUN-04/07). A product records who sells it, how
@@ -10,7 +11,8 @@ import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
 /// emitted in events for the search index and not stored; the full metadata document lives
 /// at `metadataURI` (IPFS by default). Only the seller manages a product. Stream products link
 /// the Streamr stream ids they sell; the seller must hold GRANT on each in the StreamRegistry.
-contract Catalogue {
+/// Its errors are declared in `ICatalogueErrors`.
+contract Catalogue is ICatalogueErrors {
     /// @notice Everything the seller provides when publishing or describing a product.
     struct Description {
         string metadataURI; // ipfs://<cid> or https://…
@@ -85,23 +87,6 @@ contract Catalogue {
     event ProductStreamsUpdated(uint256 indexed productId, string[] streamIds);
     event ProductDeactivated(uint256 indexed productId);
     event ProductReactivated(uint256 indexed productId);
-
-    error ProductNotFound(uint256 productId);
-    error NotSeller(uint256 productId, address caller);
-    error InvalidMetadataURI();
-    error InvalidTitle();
-    error TooManyTags(uint256 count);
-    error InvalidPricing(ProductType productType, PricingUnit pricingUnit);
-    error InvalidDeliveryAgents();
-    error InvalidThreshold(uint8 threshold, uint256 agents);
-    error AlreadyActive(uint256 productId);
-    error AlreadyInactive(uint256 productId);
-    error StreamsNotAllowed(ProductType productType);
-    error TooManyStreams(uint256 count);
-    error StreamRegistryNotSet();
-    error StreamNotFound(string streamId);
-    error NotStreamOwner(string streamId, address seller);
-    error TooManyProductsForStream(string streamId);
 
     modifier onlySeller(uint256 productId) {
         address seller = _products[productId].seller;

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Category, OrganisationType, Country, CredentialStatus} from "./MarketTypes.sol";
+import {ICredentialsErrors} from "./interfaces/IMarketErrors.sol";
 
 /// @title Credentials
 /// @notice Registry of marketplace users attested by trusted credential issuers.
@@ -15,7 +16,8 @@ import {Category, OrganisationType, Country, CredentialStatus} from "./MarketTyp
 /// Revocation sticks: a subject whose credential is revoked cannot register again (with any
 /// issuer's attestation) until the revoked credential's issuer or the consortium admin
 /// re-admits it with `readmit`.
-contract Credentials is AccessControl, EIP712 {
+/// Its errors are declared in `ICredentialsErrors`.
+contract Credentials is AccessControl, EIP712, ICredentialsErrors {
     /// @notice What an issuer signs (EIP-712 primary type `Attestation`).
     struct Attestation {
         address subject;
@@ -76,30 +78,6 @@ contract Credentials is AccessControl, EIP712 {
     /// whose credential is revoked, to register again. The credential itself stays revoked.
     event SubjectReadmitted(address indexed subject, address indexed by);
 
-    error ZeroAddress();
-    error IssuerAlreadyTrusted(address issuer);
-    error IssuerNotTrusted(address issuer);
-    error NotSubject(address caller, address subject);
-    error WrongChain(uint256 expected, uint256 actual);
-    error AttestationNotYetValid(uint64 issuedAt);
-    error AttestationExpired(uint64 expiresAt);
-    error ExpiryTooFar(uint64 expiresAt);
-    error AttestationReplayed(address issuer, uint256 nonce);
-    error InvalidSignature();
-    error InvalidOrganisationType(Category category, OrganisationType organisationType);
-    error UnsupportedCountry(Country country);
-    error InvalidCredentialHash();
-    error InvalidEncryptionKey();
-    error NotRegistered(address subject);
-    error AlreadyRevoked(address subject);
-    error NotCredentialIssuer(address caller);
-    /// @notice `subject`'s credential is revoked and it was not re-admitted (`readmit`).
-    error SubjectRevoked(address subject);
-    /// @notice `readmit` of a subject whose credential is not revoked.
-    error NotRevoked(address subject);
-    /// @notice `readmit` of a subject already re-admitted and not yet registered again.
-    error AlreadyReadmitted(address subject);
-
     /// @param admin The consortium admin who keeps the list of trusted issuers.
     constructor(address admin) EIP712("KrakenCredentials", "1") {
         if (admin == address(0)) revert ZeroAddress();
@@ -118,7 +96,7 @@ contract Credentials is AccessControl, EIP712 {
 
     /// @notice Stops trusting `issuer`. Credentials it issued stop being valid at once.
     function untrustIssuer(address issuer) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (!isTrustedIssuer[issuer]) revert IssuerNotTrusted(issuer);
+        if (!isTrustedIssuer[issuer]) revert NotTrustedIssuer(issuer);
         isTrustedIssuer[issuer] = false;
         emit IssuerUntrusted(issuer);
     }
@@ -133,7 +111,7 @@ contract Credentials is AccessControl, EIP712 {
     function register(Attestation calldata att, bytes calldata signature) external {
         if (msg.sender != att.subject) revert NotSubject(msg.sender, att.subject);
         if (att.chainId != block.chainid) revert WrongChain(block.chainid, att.chainId);
-        if (!isTrustedIssuer[att.issuer]) revert IssuerNotTrusted(att.issuer);
+        if (!isTrustedIssuer[att.issuer]) revert NotTrustedIssuer(att.issuer);
         if (att.issuedAt > block.timestamp) revert AttestationNotYetValid(att.issuedAt);
         if (att.expiresAt <= block.timestamp) revert AttestationExpired(att.expiresAt);
         if (att.expiresAt > type(uint40).max) revert ExpiryTooFar(att.expiresAt); // stored as uint40
@@ -218,7 +196,7 @@ contract Credentials is AccessControl, EIP712 {
         if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
             if (msg.sender != credentialIssuer) revert NotCredentialIssuer(msg.sender);
             // a former issuer must not reopen the door it can no longer sign for
-            if (!isTrustedIssuer[msg.sender]) revert IssuerNotTrusted(msg.sender);
+            if (!isTrustedIssuer[msg.sender]) revert NotTrustedIssuer(msg.sender);
         }
         if (!c.revoked) revert NotRevoked(subject);
         if (readmitted[subject]) revert AlreadyReadmitted(subject);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Catalogue} from "./Catalogue.sol";
+import {IPoliciesErrors} from "./interfaces/IMarketErrors.sol";
 import {Purpose, Category, OrganisationType, Country} from "./MarketTypes.sol";
 
 /// @title Policies
@@ -10,7 +11,8 @@ import {Purpose, Category, OrganisationType, Country} from "./MarketTypes.sol";
 /// whether each request needs the seller's approval, and how long a consumer may keep it.
 /// Every change creates a new version; agreements pin the version they were checked against,
 /// so a change affects only future requests. A seller may also retract consent for one consumer.
-contract Policies {
+/// Its errors are declared in `IPoliciesErrors`.
+contract Policies is IPoliciesErrors {
     /// @notice A consent policy, packed into one storage slot. Each set is a bitmask with bit
     /// `uint8(value)` set for every allowed value of the enum in MarketTypes.sol.
     struct Policy {
@@ -49,20 +51,6 @@ contract Policies {
     );
     event ConsentRetracted(uint256 indexed productId, address indexed consumer);
     event ConsentRestored(uint256 indexed productId, address indexed consumer);
-
-    error ProductNotFound(uint256 productId);
-    error NotSeller(uint256 productId, address caller);
-    error EmptyPurposes();
-    error EmptyConsumerCategories();
-    error EmptyJurisdictions();
-    error UnknownPurposeBits(uint16 purposes);
-    error UnknownCategoryBits(uint8 consumerCategories);
-    error InvalidOrganisationTypes(uint16 organisationTypes);
-    error UnknownJurisdictionBits(uint64 jurisdictions);
-    error AlreadyRetracted(uint256 productId, address consumer);
-    error NotRetracted(uint256 productId, address consumer);
-    error ZeroAddress();
-    error VersionNotFound(uint256 productId, uint32 version);
 
     modifier onlySeller(uint256 productId) {
         address seller = catalogue.sellerOf(productId);

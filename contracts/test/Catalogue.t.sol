@@ -5,6 +5,7 @@ import {Fixture} from "./utils/Fixture.sol";
 import {StreamRegistryMock} from "./utils/StreamRegistryMock.sol";
 import {Catalogue} from "../src/Catalogue.sol";
 import {Modality, PricingUnit, ProductType} from "../src/MarketTypes.sol";
+import {ICatalogueErrors, IProductErrors} from "../src/interfaces/IMarketErrors.sol";
 
 /// @dev State invariants:
 /// - product ids are 1..productCount; a product's seller is never zero and never changes;
@@ -95,7 +96,7 @@ contract CatalogueTest is Fixture {
         _expectPublishRevert(
             ProductType.Stream,
             PricingUnit.OneTime,
-            abi.encodeWithSelector(Catalogue.InvalidPricing.selector, ProductType.Stream, PricingUnit.OneTime)
+            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.Stream, PricingUnit.OneTime)
         );
     }
 
@@ -103,7 +104,7 @@ contract CatalogueTest is Fixture {
         _expectPublishRevert(
             ProductType.DataUnion,
             PricingUnit.OneTime,
-            abi.encodeWithSelector(Catalogue.InvalidPricing.selector, ProductType.DataUnion, PricingUnit.OneTime)
+            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.DataUnion, PricingUnit.OneTime)
         );
     }
 
@@ -111,7 +112,7 @@ contract CatalogueTest is Fixture {
         _expectPublishRevert(
             ProductType.Batch,
             PricingUnit.Day,
-            abi.encodeWithSelector(Catalogue.InvalidPricing.selector, ProductType.Batch, PricingUnit.Day)
+            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.Batch, PricingUnit.Day)
         );
     }
 
@@ -119,12 +120,12 @@ contract CatalogueTest is Fixture {
         _expectPublishRevert(
             ProductType.Analytics,
             PricingUnit.Month,
-            abi.encodeWithSelector(Catalogue.InvalidPricing.selector, ProductType.Analytics, PricingUnit.Month)
+            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.Analytics, PricingUnit.Month)
         );
     }
 
     function test_publish_RevertIf_batchWithoutAgents() public {
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
         vm.prank(alice);
         catalogue.publish(
             ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, new address[](0), 0, _description("t"), _noStreams()
@@ -134,7 +135,7 @@ contract CatalogueTest is Fixture {
     function test_publish_RevertIf_zeroAgent() public {
         address[] memory agents = _agents();
         agents[1] = address(0);
-        _expectAgentsRevert(agents, 1, abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
+        _expectAgentsRevert(agents, 1, abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
     }
 
     function test_publish_RevertIf_duplicateAgent() public {
@@ -142,12 +143,12 @@ contract CatalogueTest is Fixture {
         agents[0] = relay1;
         agents[1] = relay2;
         agents[2] = relay1;
-        _expectAgentsRevert(agents, 2, abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
+        _expectAgentsRevert(agents, 2, abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
     }
 
     function test_publish_RevertIf_tooManyAgents() public {
         address[] memory agents = _distinctAgents(17);
-        _expectAgentsRevert(agents, 9, abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
+        _expectAgentsRevert(agents, 9, abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
     }
 
     function test_publish_maxAgents() public {
@@ -162,16 +163,16 @@ contract CatalogueTest is Fixture {
 
     function test_publish_RevertIf_thresholdWithoutAgents() public {
         _expectAgentsRevert(
-            new address[](0), 1, abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, uint8(1), 0)
+            new address[](0), 1, abi.encodeWithSelector(ICatalogueErrors.InvalidThreshold.selector, uint8(1), 0)
         );
     }
 
     function test_publish_RevertIf_zeroThreshold() public {
-        _expectAgentsRevert(_agents(), 0, abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, uint8(0), 2));
+        _expectAgentsRevert(_agents(), 0, abi.encodeWithSelector(ICatalogueErrors.InvalidThreshold.selector, uint8(0), 2));
     }
 
     function test_publish_RevertIf_thresholdAboveAgents() public {
-        _expectAgentsRevert(_agents(), 3, abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, uint8(3), 2));
+        _expectAgentsRevert(_agents(), 3, abi.encodeWithSelector(ICatalogueErrors.InvalidThreshold.selector, uint8(3), 2));
     }
 
     function test_publish_RevertIf_badURIs() public {
@@ -179,7 +180,7 @@ contract CatalogueTest is Fixture {
         for (uint256 i; i < bad.length; ++i) {
             Catalogue.Description memory d = _description("t");
             d.metadataURI = bad[i];
-            vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidMetadataURI.selector));
+            vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidMetadataURI.selector));
             vm.prank(alice);
             catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
         }
@@ -211,7 +212,7 @@ contract CatalogueTest is Fixture {
     function test_publish_RevertIf_tooManyTags() public {
         Catalogue.Description memory d = _description("t");
         d.tags = new string[](17);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.TooManyTags.selector, 17));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.TooManyTags.selector, 17));
         vm.prank(alice);
         catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, _agents(), 2, d, _noStreams());
         d.tags = new string[](16); // the limit itself is fine
@@ -239,7 +240,7 @@ contract CatalogueTest is Fixture {
     function test_updateDescription_RevertIf_invalid() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         Catalogue.Description memory d = _description("");
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidTitle.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidTitle.selector));
         vm.prank(alice);
         catalogue.updateDescription(id, d);
     }
@@ -247,14 +248,14 @@ contract CatalogueTest is Fixture {
     function test_updateDescription_RevertIf_notSeller() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         Catalogue.Description memory d = _description("hijacked");
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.updateDescription(id, d);
     }
 
     function test_updateDescription_RevertIf_unknownProduct() public {
         Catalogue.Description memory d = _description("t");
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.ProductNotFound.selector, 7));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 7));
         vm.prank(alice);
         catalogue.updateDescription(7, d);
     }
@@ -273,7 +274,7 @@ contract CatalogueTest is Fixture {
     function test_setPrice_RevertIf_invalidUnit() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         vm.expectRevert(
-            abi.encodeWithSelector(Catalogue.InvalidPricing.selector, ProductType.Stream, PricingUnit.OneTime)
+            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.Stream, PricingUnit.OneTime)
         );
         vm.prank(alice);
         catalogue.setPrice(id, 1, PricingUnit.OneTime);
@@ -281,13 +282,13 @@ contract CatalogueTest is Fixture {
 
     function test_setPrice_RevertIf_notSeller() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.setPrice(id, 0, PricingUnit.Day);
     }
 
     function test_setPrice_RevertIf_unknownProduct() public {
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.ProductNotFound.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 1));
         vm.prank(alice);
         catalogue.setPrice(1, 0, PricingUnit.Day);
     }
@@ -307,7 +308,7 @@ contract CatalogueTest is Fixture {
 
     function test_setDeliveryAgents_RevertIf_batchLosesAllAgents() public {
         uint256 id = _publishBatch(alice, 1);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidDeliveryAgents.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
         vm.prank(alice);
         catalogue.setDeliveryAgents(id, new address[](0), 0);
     }
@@ -322,7 +323,7 @@ contract CatalogueTest is Fixture {
     function test_setDeliveryAgents_RevertIf_badThreshold() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         address[] memory agents = _agents();
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, uint8(5), 2));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidThreshold.selector, uint8(5), 2));
         vm.prank(alice);
         catalogue.setDeliveryAgents(id, agents, 5);
     }
@@ -330,7 +331,7 @@ contract CatalogueTest is Fixture {
     function test_setDeliveryAgents_RevertIf_notSeller() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         address[] memory agents = _agents();
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, relay1));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, relay1));
         vm.prank(relay1);
         catalogue.setDeliveryAgents(id, agents, 1);
     }
@@ -355,21 +356,21 @@ contract CatalogueTest is Fixture {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         vm.prank(alice);
         catalogue.deactivate(id);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.AlreadyInactive.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.AlreadyInactive.selector, id));
         vm.prank(alice);
         catalogue.deactivate(id);
     }
 
     function test_reactivate_RevertIf_alreadyActive() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.AlreadyActive.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.AlreadyActive.selector, id));
         vm.prank(alice);
         catalogue.reactivate(id);
     }
 
     function test_deactivate_RevertIf_notSeller() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.deactivate(id);
     }
@@ -378,19 +379,19 @@ contract CatalogueTest is Fixture {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
         vm.prank(alice);
         catalogue.deactivate(id);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.reactivate(id);
     }
 
     function test_deactivate_RevertIf_unknownProduct() public {
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.ProductNotFound.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 3));
         vm.prank(alice);
         catalogue.deactivate(3);
     }
 
     function test_views_unknownProduct() public {
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.ProductNotFound.selector, 42));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 42));
         catalogue.getProduct(42);
         Catalogue.Terms memory t = catalogue.termsOf(42);
         assertEq(t.seller, address(0), "no seller");
@@ -407,7 +408,7 @@ contract CatalogueTest is Fixture {
         PricingUnit unit = PricingUnit(bound(unitSeed, 0, uint8(type(PricingUnit).max)));
         bool timeBased = productType == ProductType.Stream || productType == ProductType.DataUnion;
         bool valid = timeBased ? unit != PricingUnit.OneTime : unit == PricingUnit.OneTime;
-        if (!valid) vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidPricing.selector, productType, unit));
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, productType, unit));
         vm.prank(alice);
         uint256 id =
             catalogue.publish(productType, Modality.Anonymised, price, unit, _agents(), 1, _description("t"), _noStreams());
@@ -423,7 +424,7 @@ contract CatalogueTest is Fixture {
         n = uint8(bound(n, 0, 16));
         address[] memory agents = _distinctAgents(n);
         bool valid = n == 0 ? threshold == 0 : (threshold >= 1 && threshold <= n);
-        if (!valid) vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidThreshold.selector, threshold, n));
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidThreshold.selector, threshold, n));
         vm.prank(alice);
         catalogue.publish(ProductType.Stream, Modality.Smpc, 1, PricingUnit.Hour, agents, threshold, _description("t"), _noStreams());
     }
@@ -448,7 +449,7 @@ contract CatalogueTest is Fixture {
     function _expectTitleRevert(string memory title) internal {
         Catalogue.Description memory d = _description(title);
         address[] memory agents = _agents();
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.InvalidTitle.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidTitle.selector));
         vm.prank(alice);
         catalogue.publish(ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, agents, 2, d, _noStreams());
     }
@@ -499,7 +500,7 @@ contract CatalogueTest is Fixture {
         string memory other = "bob/hr";
         vm.prank(bob);
         streamRegistry.createStream(other);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotStreamOwner.selector, other, alice));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.NotStreamOwner.selector, other, alice));
         vm.prank(alice);
         catalogue.publish(
             ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"), _ids(other)
@@ -507,7 +508,7 @@ contract CatalogueTest is Fixture {
     }
 
     function test_publish_RevertIf_streamUnknown() public {
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.StreamNotFound.selector, "alice/nothing"));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.StreamNotFound.selector, "alice/nothing"));
         vm.prank(alice);
         catalogue.publish(
             ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"),
@@ -517,7 +518,7 @@ contract CatalogueTest is Fixture {
 
     function test_publish_RevertIf_streamsOnBatch() public {
         string[] memory ids = _ids(_aliceStream("alice/hr"));
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.StreamsNotAllowed.selector, ProductType.Batch));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.StreamsNotAllowed.selector, ProductType.Batch));
         vm.prank(alice);
         catalogue.publish(ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, _agents(), 2, _description("b"), ids);
     }
@@ -525,7 +526,7 @@ contract CatalogueTest is Fixture {
     function test_publish_RevertIf_tooManyStreams() public {
         string[] memory ids = new string[](9);
         for (uint256 i; i < 9; ++i) ids[i] = "alice/hr";
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.TooManyStreams.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.TooManyStreams.selector, 9));
         vm.prank(alice);
         catalogue.publish(
             ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"), ids
@@ -534,7 +535,7 @@ contract CatalogueTest is Fixture {
 
     function test_publish_RevertIf_noStreamRegistry() public {
         Catalogue plain = new Catalogue(StreamRegistryMock(address(0)));
-        vm.expectRevert(Catalogue.StreamRegistryNotSet.selector);
+        vm.expectRevert(ICatalogueErrors.StreamRegistryNotSet.selector);
         vm.prank(alice);
         plain.publish(
             ProductType.Stream, Modality.Encrypted, 1, PricingUnit.Day, new address[](0), 0, _description("s"),
@@ -557,7 +558,7 @@ contract CatalogueTest is Fixture {
 
     function test_setStreams_RevertIf_notSeller() public {
         uint256 id = _publishStream(alice, 1, PricingUnit.Day);
-        vm.expectRevert(abi.encodeWithSelector(Catalogue.NotSeller.selector, id, bob));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.setStreams(id, new string[](0));
     }

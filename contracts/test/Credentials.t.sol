@@ -7,6 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Fixture} from "./utils/Fixture.sol";
 import {Credentials} from "../src/Credentials.sol";
 import {Category, Country, CredentialStatus, OrganisationType} from "../src/MarketTypes.sol";
+import {ICredentialsErrors, IMarketErrors} from "../src/interfaces/IMarketErrors.sol";
 
 /// @dev A contract issuer (e.g. a multisig-held issuer wallet) that accepts its owner's signatures.
 contract ContractIssuer is IERC1271 {
@@ -38,7 +39,7 @@ contract CredentialsTest is Fixture {
     // --- constructor and issuers ---
 
     function test_constructor_RevertIf_zeroAdmin() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.ZeroAddress.selector));
         new Credentials(address(0));
     }
 
@@ -57,13 +58,13 @@ contract CredentialsTest is Fixture {
     }
 
     function test_trustIssuer_RevertIf_zero() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.ZeroAddress.selector));
         vm.prank(admin);
         credentials.trustIssuer(address(0));
     }
 
     function test_trustIssuer_RevertIf_alreadyTrusted() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerAlreadyTrusted.selector, issuer));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.IssuerAlreadyTrusted.selector, issuer));
         vm.prank(admin);
         credentials.trustIssuer(issuer);
     }
@@ -87,7 +88,7 @@ contract CredentialsTest is Fixture {
     }
 
     function test_untrustIssuer_RevertIf_notTrusted() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerNotTrusted.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotTrustedIssuer.selector, stranger));
         vm.prank(admin);
         credentials.untrustIssuer(stranger);
     }
@@ -217,7 +218,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.SubjectRevoked.selector, bob));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -282,7 +283,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotSubject.selector, stranger, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotSubject.selector, stranger, bob));
         vm.prank(stranger); // someone who intercepted bob's attestation
         credentials.register(att, sig);
     }
@@ -292,7 +293,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.chainId = 1;
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.WrongChain.selector, block.chainid, 1));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.WrongChain.selector, block.chainid, 1));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -303,7 +304,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         uint256 original = att.chainId; // not block.chainid: viaIR may re-read it after vm.chainId
         vm.chainId(original + 1);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.WrongChain.selector, original + 1, original));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.WrongChain.selector, original + 1, original));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -313,7 +314,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.issuer = vm.addr(ROGUE_PK);
         bytes memory sig = _sign(att, ROGUE_PK); // correctly signed, but nobody trusts it
-        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerNotTrusted.selector, att.issuer));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotTrustedIssuer.selector, att.issuer));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -324,7 +325,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.prank(admin);
         credentials.untrustIssuer(issuer);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerNotTrusted.selector, issuer));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotTrustedIssuer.selector, issuer));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -334,7 +335,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.issuedAt = uint64(_now() + 1);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationNotYetValid.selector, att.issuedAt));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationNotYetValid.selector, att.issuedAt));
         vm.prank(bob);
         credentials.register(att, sig);
         // …and it is accepted once its time has come
@@ -349,7 +350,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.warp(att.expiresAt); // expiresAt is exclusive
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationExpired.selector, att.expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationExpired.selector, att.expiresAt));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -359,7 +360,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.expiresAt = uint64(type(uint40).max) + 1; // would not fit the stored uint40
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.ExpiryTooFar.selector, att.expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.ExpiryTooFar.selector, att.expiresAt));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -373,7 +374,7 @@ contract CredentialsTest is Fixture {
         vm.prank(issuer);
         credentials.revoke(bob);
         // bob tries to undo the revocation by re-submitting the same attestation
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationReplayed.selector, issuer, att.nonce));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationReplayed.selector, issuer, att.nonce));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -386,7 +387,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.FR);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.SubjectRevoked.selector, bob));
         vm.prank(bob);
         credentials.register(att, sig);
         _assertStatus(bob, CredentialStatus.Revoked);
@@ -406,7 +407,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.issuer = other;
         bytes memory sig = _sign(att, ROGUE_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.SubjectRevoked.selector, bob));
         vm.prank(bob);
         credentials.register(att, sig);
         _assertStatus(bob, CredentialStatus.Revoked);
@@ -420,7 +421,7 @@ contract CredentialsTest is Fixture {
             _attestation(hospital, Category.Organisation, OrganisationType.Hospital, Country.NL);
         att2.nonce = att.nonce;
         bytes memory sig2 = _sign(att2, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationReplayed.selector, issuer, att.nonce));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationReplayed.selector, issuer, att.nonce));
         vm.prank(hospital);
         credentials.register(att2, sig2);
     }
@@ -431,7 +432,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Credentials.InvalidOrganisationType.selector, Category.Individual, OrganisationType.Hospital
+                ICredentialsErrors.InvalidOrganisationType.selector, Category.Individual, OrganisationType.Hospital
             )
         );
         vm.prank(bob);
@@ -444,7 +445,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Credentials.InvalidOrganisationType.selector, Category.Organisation, OrganisationType.None
+                ICredentialsErrors.InvalidOrganisationType.selector, Category.Organisation, OrganisationType.None
             )
         );
         vm.prank(hospital);
@@ -455,7 +456,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.None);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.UnsupportedCountry.selector, Country.None));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.UnsupportedCountry.selector, Country.None));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -465,7 +466,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.credentialHash = bytes32(0);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidCredentialHash.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidCredentialHash.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -475,7 +476,7 @@ contract CredentialsTest is Fixture {
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         att.encryptionKey = bytes32(0);
         bytes memory sig = _sign(att, ISSUER_PK);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidEncryptionKey.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidEncryptionKey.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -484,7 +485,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ROGUE_PK); // claims the trusted issuer, signed by someone else
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -495,7 +496,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         att.category = Category.Organisation; // bob poses as a hospital
         att.organisationType = OrganisationType.Hospital;
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -503,7 +504,7 @@ contract CredentialsTest is Fixture {
     function test_register_RevertIf_malformedSignature() public {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, hex"1234");
     }
@@ -589,14 +590,14 @@ contract CredentialsTest is Fixture {
         address other = vm.addr(ROGUE_PK);
         vm.prank(admin);
         credentials.trustIssuer(other);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, other));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, other));
         vm.prank(other);
         credentials.revoke(bob);
     }
 
     function test_revoke_RevertIf_subjectItself() public {
         _registerIndividual(bob, Country.DE);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, bob));
         vm.prank(bob);
         credentials.revoke(bob);
     }
@@ -611,7 +612,7 @@ contract CredentialsTest is Fixture {
         vm.prank(issuer);
         credentials.revoke(bob);
         _assertStatus(bob, CredentialStatus.Revoked);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.SubjectRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.SubjectRevoked.selector, bob));
         vm.prank(bob);
         credentials.register(att, signature);
         vm.prank(issuer);
@@ -622,10 +623,10 @@ contract CredentialsTest is Fixture {
     }
 
     function test_revoke_RevertIf_notRegisteredAndCallerNoIssuer() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, stranger));
         vm.prank(stranger);
         credentials.revoke(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.ZeroAddress.selector));
         vm.prank(admin);
         credentials.revoke(address(0));
     }
@@ -634,7 +635,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         vm.prank(issuer);
         credentials.revoke(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AlreadyRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AlreadyRevoked.selector, bob));
         vm.prank(admin);
         credentials.revoke(bob);
     }
@@ -682,7 +683,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         vm.prank(issuer);
         credentials.revoke(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, other));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, other));
         vm.prank(other);
         credentials.readmit(bob);
         assertFalse(credentials.readmitted(bob), "not readmitted");
@@ -692,7 +693,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         vm.prank(issuer);
         credentials.revoke(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, bob));
         vm.prank(bob);
         credentials.readmit(bob);
     }
@@ -701,7 +702,7 @@ contract CredentialsTest is Fixture {
         _registerIndividual(bob, Country.DE);
         vm.prank(issuer);
         credentials.revoke(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotCredentialIssuer.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotCredentialIssuer.selector, stranger));
         vm.prank(stranger);
         credentials.readmit(bob);
     }
@@ -712,23 +713,23 @@ contract CredentialsTest is Fixture {
         credentials.revoke(bob);
         vm.prank(admin);
         credentials.untrustIssuer(issuer);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.IssuerNotTrusted.selector, issuer));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotTrustedIssuer.selector, issuer));
         vm.prank(issuer);
         credentials.readmit(bob);
     }
 
     function test_readmit_RevertIf_notRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRegistered.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.NotRegistered.selector, bob));
         vm.prank(admin);
         credentials.readmit(bob);
     }
 
     function test_readmit_RevertIf_notRevoked() public {
         _registerIndividual(bob, Country.DE);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotRevoked.selector, bob));
         vm.prank(issuer);
         credentials.readmit(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRevoked.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.NotRevoked.selector, bob));
         vm.prank(admin);
         credentials.readmit(bob);
     }
@@ -739,7 +740,7 @@ contract CredentialsTest is Fixture {
         credentials.revoke(bob);
         vm.prank(issuer);
         credentials.readmit(bob);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.AlreadyReadmitted.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AlreadyReadmitted.selector, bob));
         vm.prank(admin);
         credentials.readmit(bob);
     }
@@ -758,14 +759,14 @@ contract CredentialsTest is Fixture {
     }
 
     function test_rotateEncryptionKey_RevertIf_notRegistered() public {
-        vm.expectRevert(abi.encodeWithSelector(Credentials.NotRegistered.selector, bob));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.NotRegistered.selector, bob));
         vm.prank(bob);
         credentials.rotateEncryptionKey(keccak256("k"));
     }
 
     function test_rotateEncryptionKey_RevertIf_zero() public {
         _registerIndividual(bob, Country.DE);
-        vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidEncryptionKey.selector));
+        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidEncryptionKey.selector));
         vm.prank(bob);
         credentials.rotateEncryptionKey(bytes32(0));
     }
@@ -782,9 +783,9 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         bool consistent = (category == Category.Individual) == (org == OrganisationType.None);
         if (!consistent) {
-            vm.expectRevert(abi.encodeWithSelector(Credentials.InvalidOrganisationType.selector, category, org));
+            vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidOrganisationType.selector, category, org));
         } else if (country == Country.None) {
-            vm.expectRevert(abi.encodeWithSelector(Credentials.UnsupportedCountry.selector, country));
+            vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.UnsupportedCountry.selector, country));
         }
         vm.prank(bob);
         credentials.register(att, sig);
@@ -807,9 +808,9 @@ contract CredentialsTest is Fixture {
         att.expiresAt = att.issuedAt + lifetime;
         bytes memory sig = _sign(att, ISSUER_PK);
         if (att.issuedAt > _now()) {
-            vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationNotYetValid.selector, att.issuedAt));
+            vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationNotYetValid.selector, att.issuedAt));
         } else if (att.expiresAt <= _now()) {
-            vm.expectRevert(abi.encodeWithSelector(Credentials.AttestationExpired.selector, att.expiresAt));
+            vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.AttestationExpired.selector, att.expiresAt));
         }
         vm.prank(bob);
         credentials.register(att, sig);

@@ -5,6 +5,7 @@ import {Fixture} from "./utils/Fixture.sol";
 import {Catalogue} from "../src/Catalogue.sol";
 import {Policies} from "../src/Policies.sol";
 import {Category, Country, OrganisationType, PricingUnit, Purpose} from "../src/MarketTypes.sol";
+import {IMarketErrors, IPoliciesErrors, IProductErrors} from "../src/interfaces/IMarketErrors.sol";
 
 /// @dev State invariants:
 /// - policyOf(p).version == number of setPolicy calls on p; versions are 1, 2, … with no gaps;
@@ -37,13 +38,13 @@ contract PoliciesTest is Fixture {
     }
 
     function test_constructor_RevertIf_zeroCatalogue() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.ZeroAddress.selector));
         new Policies(Catalogue(address(0)));
     }
 
     function test_noPolicyYet() public {
         assertEq(policies.policyOf(productId).version, 0, "no policy");
-        vm.expectRevert(abi.encodeWithSelector(Policies.VersionNotFound.selector, productId, uint32(1)));
+        vm.expectRevert(abi.encodeWithSelector(IPoliciesErrors.VersionNotFound.selector, productId, uint32(1)));
         policies.policyAt(productId, 1);
     }
 
@@ -89,9 +90,9 @@ contract PoliciesTest is Fixture {
         assertEq(v2.updatedAt, T0 + 1 days, "v2 updatedAt");
         assertFalse(v2.requiresApproval, "v2 approval");
         _assertSame(policies.policyAt(productId, 3), policies.policyOf(productId));
-        vm.expectRevert(abi.encodeWithSelector(Policies.VersionNotFound.selector, productId, uint32(4)));
+        vm.expectRevert(abi.encodeWithSelector(IPoliciesErrors.VersionNotFound.selector, productId, uint32(4)));
         policies.policyAt(productId, 4);
-        vm.expectRevert(abi.encodeWithSelector(Policies.VersionNotFound.selector, productId, uint32(0)));
+        vm.expectRevert(abi.encodeWithSelector(IPoliciesErrors.VersionNotFound.selector, productId, uint32(0)));
         policies.policyAt(productId, 0);
     }
 
@@ -110,41 +111,41 @@ contract PoliciesTest is Fixture {
     }
 
     function test_setPolicy_RevertIf_unknownProduct() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.ProductNotFound.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 99));
         vm.prank(alice);
         policies.setPolicy(99, RESEARCH, ORGS, HOSPITALS, NL, false, 0);
     }
 
     function test_setPolicy_RevertIf_notSeller() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.NotSeller.selector, productId, hospital));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, productId, hospital));
         vm.prank(hospital); // a consumer cannot widen the consent
         policies.setPolicy(productId, RESEARCH, ORGS, HOSPITALS, NL, false, 0);
     }
 
     function test_setPolicy_RevertIf_emptyPurposes() public {
-        _expectPolicyRevert(0, ORGS, HOSPITALS, NL, abi.encodeWithSelector(Policies.EmptyPurposes.selector));
+        _expectPolicyRevert(0, ORGS, HOSPITALS, NL, abi.encodeWithSelector(IPoliciesErrors.EmptyPurposes.selector));
     }
 
     function test_setPolicy_RevertIf_unknownPurposeBits() public {
         uint16 purposes = RESEARCH | uint16(1 << 11);
         _expectPolicyRevert(
-            purposes, ORGS, HOSPITALS, NL, abi.encodeWithSelector(Policies.UnknownPurposeBits.selector, purposes)
+            purposes, ORGS, HOSPITALS, NL, abi.encodeWithSelector(IPoliciesErrors.UnknownPurposeBits.selector, purposes)
         );
     }
 
     function test_setPolicy_RevertIf_emptyCategories() public {
-        _expectPolicyRevert(RESEARCH, 0, 0, NL, abi.encodeWithSelector(Policies.EmptyConsumerCategories.selector));
+        _expectPolicyRevert(RESEARCH, 0, 0, NL, abi.encodeWithSelector(IPoliciesErrors.EmptyConsumerCategories.selector));
     }
 
     function test_setPolicy_RevertIf_unknownCategoryBits() public {
         _expectPolicyRevert(
-            RESEARCH, ORGS | 4, HOSPITALS, NL, abi.encodeWithSelector(Policies.UnknownCategoryBits.selector, uint8(6))
+            RESEARCH, ORGS | 4, HOSPITALS, NL, abi.encodeWithSelector(IPoliciesErrors.UnknownCategoryBits.selector, uint8(6))
         );
     }
 
     function test_setPolicy_RevertIf_organisationsWithoutTypes() public {
         _expectPolicyRevert(
-            RESEARCH, ORGS, 0, NL, abi.encodeWithSelector(Policies.InvalidOrganisationTypes.selector, uint16(0))
+            RESEARCH, ORGS, 0, NL, abi.encodeWithSelector(IPoliciesErrors.InvalidOrganisationTypes.selector, uint16(0))
         );
     }
 
@@ -154,34 +155,34 @@ contract PoliciesTest is Fixture {
             INDIVIDUALS,
             HOSPITALS,
             NL,
-            abi.encodeWithSelector(Policies.InvalidOrganisationTypes.selector, HOSPITALS)
+            abi.encodeWithSelector(IPoliciesErrors.InvalidOrganisationTypes.selector, HOSPITALS)
         );
     }
 
     function test_setPolicy_RevertIf_organisationTypeNone() public {
         _expectPolicyRevert(
-            RESEARCH, ORGS, HOSPITALS | 1, NL, abi.encodeWithSelector(Policies.InvalidOrganisationTypes.selector, HOSPITALS | 1)
+            RESEARCH, ORGS, HOSPITALS | 1, NL, abi.encodeWithSelector(IPoliciesErrors.InvalidOrganisationTypes.selector, HOSPITALS | 1)
         );
     }
 
     function test_setPolicy_RevertIf_unknownOrganisationTypeBits() public {
         uint16 orgs = HOSPITALS | uint16(1 << 9);
-        _expectPolicyRevert(RESEARCH, ORGS, orgs, NL, abi.encodeWithSelector(Policies.InvalidOrganisationTypes.selector, orgs));
+        _expectPolicyRevert(RESEARCH, ORGS, orgs, NL, abi.encodeWithSelector(IPoliciesErrors.InvalidOrganisationTypes.selector, orgs));
     }
 
     function test_setPolicy_RevertIf_emptyJurisdictions() public {
-        _expectPolicyRevert(RESEARCH, ORGS, HOSPITALS, 0, abi.encodeWithSelector(Policies.EmptyJurisdictions.selector));
+        _expectPolicyRevert(RESEARCH, ORGS, HOSPITALS, 0, abi.encodeWithSelector(IPoliciesErrors.EmptyJurisdictions.selector));
     }
 
     function test_setPolicy_RevertIf_jurisdictionNone() public {
         _expectPolicyRevert(
-            RESEARCH, ORGS, HOSPITALS, NL | 1, abi.encodeWithSelector(Policies.UnknownJurisdictionBits.selector, NL | 1)
+            RESEARCH, ORGS, HOSPITALS, NL | 1, abi.encodeWithSelector(IPoliciesErrors.UnknownJurisdictionBits.selector, NL | 1)
         );
     }
 
     function test_setPolicy_RevertIf_unknownJurisdictionBits() public {
         uint64 j = NL | (uint64(1) << 33);
-        _expectPolicyRevert(RESEARCH, ORGS, HOSPITALS, j, abi.encodeWithSelector(Policies.UnknownJurisdictionBits.selector, j));
+        _expectPolicyRevert(RESEARCH, ORGS, HOSPITALS, j, abi.encodeWithSelector(IPoliciesErrors.UnknownJurisdictionBits.selector, j));
     }
 
     // --- retraction ---
@@ -208,7 +209,7 @@ contract PoliciesTest is Fixture {
     }
 
     function test_retractConsent_RevertIf_zeroConsumer() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.ZeroAddress.selector));
         vm.prank(alice);
         policies.retractConsent(productId, address(0));
     }
@@ -216,19 +217,19 @@ contract PoliciesTest is Fixture {
     function test_retractConsent_RevertIf_alreadyRetracted() public {
         vm.prank(alice);
         policies.retractConsent(productId, insurer);
-        vm.expectRevert(abi.encodeWithSelector(Policies.AlreadyRetracted.selector, productId, insurer));
+        vm.expectRevert(abi.encodeWithSelector(IPoliciesErrors.AlreadyRetracted.selector, productId, insurer));
         vm.prank(alice);
         policies.retractConsent(productId, insurer);
     }
 
     function test_restoreConsent_RevertIf_notRetracted() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.NotRetracted.selector, productId, insurer));
+        vm.expectRevert(abi.encodeWithSelector(IPoliciesErrors.NotRetracted.selector, productId, insurer));
         vm.prank(alice);
         policies.restoreConsent(productId, insurer);
     }
 
     function test_retractConsent_RevertIf_notSeller() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.NotSeller.selector, productId, hospital));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, productId, hospital));
         vm.prank(hospital);
         policies.retractConsent(productId, insurer);
     }
@@ -236,16 +237,16 @@ contract PoliciesTest is Fixture {
     function test_restoreConsent_RevertIf_notSeller() public {
         vm.prank(alice);
         policies.retractConsent(productId, insurer);
-        vm.expectRevert(abi.encodeWithSelector(Policies.NotSeller.selector, productId, insurer));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, productId, insurer));
         vm.prank(insurer); // the retracted consumer cannot restore itself
         policies.restoreConsent(productId, insurer);
     }
 
     function test_retractConsent_RevertIf_unknownProduct() public {
-        vm.expectRevert(abi.encodeWithSelector(Policies.ProductNotFound.selector, 5));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 5));
         vm.prank(alice);
         policies.retractConsent(5, insurer);
-        vm.expectRevert(abi.encodeWithSelector(Policies.ProductNotFound.selector, 5));
+        vm.expectRevert(abi.encodeWithSelector(IProductErrors.ProductNotFound.selector, 5));
         vm.prank(alice);
         policies.restoreConsent(5, insurer);
     }
@@ -269,15 +270,15 @@ contract PoliciesTest is Fixture {
         if (jurisdictions % 4 != 0) jurisdictions &= 0x1FFFFFFFE;
         bytes memory err;
         bool orgsAllowed = categories & 2 != 0;
-        if (purposes == 0) err = abi.encodeWithSelector(Policies.EmptyPurposes.selector);
-        else if (purposes > 0x7FF) err = abi.encodeWithSelector(Policies.UnknownPurposeBits.selector, purposes);
-        else if (categories == 0) err = abi.encodeWithSelector(Policies.EmptyConsumerCategories.selector);
-        else if (categories > 3) err = abi.encodeWithSelector(Policies.UnknownCategoryBits.selector, categories);
+        if (purposes == 0) err = abi.encodeWithSelector(IPoliciesErrors.EmptyPurposes.selector);
+        else if (purposes > 0x7FF) err = abi.encodeWithSelector(IPoliciesErrors.UnknownPurposeBits.selector, purposes);
+        else if (categories == 0) err = abi.encodeWithSelector(IPoliciesErrors.EmptyConsumerCategories.selector);
+        else if (categories > 3) err = abi.encodeWithSelector(IPoliciesErrors.UnknownCategoryBits.selector, categories);
         else if (orgTypes & 1 != 0 || orgTypes > 0x1FF || orgsAllowed != (orgTypes != 0)) {
-            err = abi.encodeWithSelector(Policies.InvalidOrganisationTypes.selector, orgTypes);
-        } else if (jurisdictions == 0) err = abi.encodeWithSelector(Policies.EmptyJurisdictions.selector);
+            err = abi.encodeWithSelector(IPoliciesErrors.InvalidOrganisationTypes.selector, orgTypes);
+        } else if (jurisdictions == 0) err = abi.encodeWithSelector(IPoliciesErrors.EmptyJurisdictions.selector);
         else if (jurisdictions & 1 != 0 || jurisdictions >= (uint64(1) << 33)) {
-            err = abi.encodeWithSelector(Policies.UnknownJurisdictionBits.selector, jurisdictions);
+            err = abi.encodeWithSelector(IPoliciesErrors.UnknownJurisdictionBits.selector, jurisdictions);
         }
         if (err.length > 0) vm.expectRevert(err);
         vm.prank(alice);
