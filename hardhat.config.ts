@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { HardhatUserConfig } from "hardhat/config";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import { configValue, DEFAULT_URLS } from "./sdk/src/config/index.ts";
 
 const require = createRequire(import.meta.url);
 const solcVersion: string = require("solc/package.json").version;
@@ -39,7 +40,7 @@ const config: HardhatUserConfig = {
     localhost: {
       type: "http",
       chainType: "l1",
-      url: process.env.KRAKEN_RPC_URL ?? "http://127.0.0.1:8545",
+      url: configValue("KRAKEN_RPC_URL") ?? DEFAULT_URLS.rpc,
     },
   },
 };

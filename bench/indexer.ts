@@ -11,11 +11,12 @@ import { ensureDeployment } from "../scripts/lib/deployment.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { startIndexer } from "../indexer/src/index.ts";
 import { quantiles, time, type Row } from "./lib.ts";
+import { configValue } from "@kraken/sdk/config";
 
 const WORDS = ["heart", "glucose", "sleep", "steps", "oncology", "radiology", "cohort", "grades", "enrollment", "vitals", "asthma", "diabetes", "wearable", "clinic", "students", "courses"];
 const CATEGORIES = ["Health / Clinical", "Health / Imaging", "Wellbeing / Wearables", "Education / Certificates", "Health / Laboratory"];
 
-export async function indexerBench(products = Number(process.env.BENCH_PRODUCTS ?? 10_000)): Promise<{ rows: Row[]; backfill: { events: number; seconds: number; perSecond: number; startupMs: number; blocks: number } }> {
+export async function indexerBench(products = configValue("BENCH_PRODUCTS")): Promise<{ rows: Row[]; backfill: { events: number; seconds: number; perSecond: number; startupMs: number; blocks: number } }> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-bench-indexer-"));
   const port = 30000 + Math.floor(Math.random() * 20000);
   const chain = await startChain({ port, dataDir: join(dir, "chain"), log: () => {} });
@@ -44,7 +45,7 @@ export async function indexerBench(products = Number(process.env.BENCH_PRODUCTS 
     // Backfill from scratch.
     const manifestFile = buildSubgraph(deployment);
     const tStart = performance.now();
-    const indexer = await startIndexer({ rpcUrl: chain.rpcUrl, manifestFile, dataDir: join(dir, "indexer"), port: 0, log: process.env.BENCH_LOG ? (l) => process.stderr.write(`${l}\n`) : () => {} });
+    const indexer = await startIndexer({ rpcUrl: chain.rpcUrl, manifestFile, dataDir: join(dir, "indexer"), port: 0, log: configValue("BENCH_LOG") ? (l) => process.stderr.write(`${l}\n`) : () => {} });
     const startupMs = Math.round(performance.now() - tStart); // new embedded database, mappings loaded
     const t0 = performance.now();
     await indexer.waitFor(head, 600_000);

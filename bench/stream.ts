@@ -10,15 +10,16 @@ import { parseEther, type Hex } from "viem";
 import { StreamrClient, StreamPermission } from "@streamr/sdk";
 import { agreementsAbi, catalogueAbi, Category, dataTokenAbi, Modality, OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES, toPolicyArgs } from "@kraken/sdk";
 import { createProductStream, freePort, startStreamrNetwork } from "@kraken/streamr";
+import { configValue, setDefaultForLibraries } from "@kraken/sdk/config";
 import { startStack } from "../test/helpers/stack.ts";
 import { quantiles, type Row } from "./lib.ts";
 
-process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK's own logger
+setDefaultForLibraries("LOG_LEVEL", "warn"); // the Streamr SDK's own logger
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function streamBench(messages = 200): Promise<{ rows: Row[]; overheadPct: number }> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-bench-stream-"));
-  process.env.XDG_DATA_HOME = join(dir, "xdg");
+  setDefaultForLibraries("XDG_DATA_HOME", join(dir, "xdg"), { overwrite: true });
   const s = await startStack({ seed: true }); // seeded: the research institute (#4) is registered
   const net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: s.deployment.streamRegistry!, log: () => {} });
   const seller = s.clients(2), buyer = s.clients(4);
@@ -80,7 +81,7 @@ export async function streamBench(messages = 200): Promise<{ rows: Row[]; overhe
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { table } = await import("./lib.ts");
-  const r = await streamBench(Number(process.env.BENCH_MESSAGES ?? 200));
+  const r = await streamBench(configValue("BENCH_MESSAGES"));
   process.stdout.write(table("Stream products vs raw Streamr (loopback, same run)", "ms", r.rows));
   process.stdout.write(`stream product overhead on the median: ${r.overheadPct}% (target ≤ 10%)\n`);
   process.exit(0);

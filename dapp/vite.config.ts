@@ -5,6 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
+// The one file outside @kraken/sdk/config that reads process.env (KRAKEN_DAPP_CONFIG, declared
+// there) and writes a default port out: Vite loads this file with plain Node, leaving the linked
+// workspace packages external, and a Node without TypeScript support cannot import the SDK's .ts.
 
 /** Dev server only: serve /config.json from $KRAKEN_DAPP_CONFIG (a file written by the server). */
 function devConfig(): Plugin {
@@ -79,5 +82,5 @@ export default defineConfig(({ mode }) => ({
     sourcemap: false,
     chunkSizeWarningLimit: 3000,
   },
-  server: { host: "127.0.0.1", port: 5173 },
+  server: { host: "127.0.0.1", port: 5173 }, // DEFAULT_PORTS.dapp (sdk/test/config.test.ts checks they agree)
 }));

@@ -7,9 +7,10 @@ import { deliveryReport } from "../bench/delivery.ts";
 import { streamBench } from "../bench/stream.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
+import { configValue } from "@kraken/sdk/config";
 
 // The contracts were compiled and the ABIs generated before this file loaded (scripts/run.mjs).
-const runs = Number(process.env.BENCH_RUNS ?? 10);
+const runs = configValue("BENCH_RUNS");
 const gas = await gasBench(runs);
 process.stdout.write(table(`Gas per user operation (${runs} runs each, fresh users)`, "gas", gas));
 const paid = gas.find((r) => r.operation === "requestAccess paid");

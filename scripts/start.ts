@@ -13,17 +13,26 @@ import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, 
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
-import { log, root } from "./lib/proc.ts";
-import { createPublicClient, http, type Hex } from "viem";
-import { DEFAULT_FAUCET_PORT } from "@kraken/sdk";
+import { log } from "./lib/proc.ts";
+import { createPublicClient, http } from "viem";
+import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, readConfig, setDefaultForLibraries, variablesOf } from "@kraken/sdk/config";
 
-const env = process.env;
+// Every variable the stack reads is validated up front: a typo fails here, naming the variable
+// and the value (the CLI's PRIVATE_KEY and the like are not ours to refuse).
+try {
+  checkConfig(variablesOf("start", "chain", "issuer", "ipfs", "streamr", "relay", "sdk"));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  log(`configuration: ${err.message.replaceAll("\n", "\n  ")}`);
+  process.exit(2);
+}
+const cfg = readConfig();
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
-const dataDir = env.KRAKEN_DATA_DIR ?? join(root, ".data");
-const deploymentsDir = env.KRAKEN_DEPLOYMENTS_DIR ?? join(root, "deployments");
-const externalRpc = env.KRAKEN_RPC_URL;
+const dataDir = cfg.KRAKEN_DATA_DIR;
+const deploymentsDir = cfg.KRAKEN_DEPLOYMENTS_DIR;
+const externalRpc = cfg.KRAKEN_RPC_URL; // e.g. a Besu/QBFT node; no local chain is started then
 // Streamr clients keep group keys under env-paths("streamr-sdk"): keep them with our state.
-env.XDG_DATA_HOME ??= join(dataDir, "xdg"); // e.g. a Besu/QBFT node; no local chain is started then
+setDefaultForLibraries("XDG_DATA_HOME", join(dataDir, "xdg"));
 
 async function main(): Promise<void> {
   // The contracts were compiled and the ABIs generated before this file loaded (scripts/run.mjs).
@@ -31,41 +40,42 @@ async function main(): Promise<void> {
   let rpcUrl = externalRpc;
   if (!rpcUrl) {
     const chain = await startChain({
-      port: Number(env.KRAKEN_CHAIN_PORT ?? 8545),
+      port: cfg.KRAKEN_CHAIN_PORT,
       dataDir: join(dataDir, "chain"),
       log: (line) => log(`chain: ${line}`),
     });
     rpcUrl = chain.rpcUrl;
     stopChain = chain.stop;
   }
-  const network = env.KRAKEN_NETWORK ?? (externalRpc ? "consortium" : "localhost");
+  const network = cfg.KRAKEN_NETWORK ?? (externalRpc ? "consortium" : "localhost");
   const { deployment, demo, fresh } = await ensureDeployment({
     rpcUrl,
     network,
     deploymentsDir,
-    seed: externalRpc ? env.KRAKEN_SEED === "1" : true,
-    deployerKey: env.KRAKEN_DEPLOYER_KEY as Hex | undefined,
-    adminAddress: env.KRAKEN_ADMIN_ADDRESS as Hex | undefined,
-    streamRegistry: env.KRAKEN_STREAMR_REGISTRY as Hex | undefined,
+    seed: externalRpc ? cfg.KRAKEN_SEED === true : true,
+    deployerKey: cfg.KRAKEN_DEPLOYER_KEY,
+    adminAddress: cfg.KRAKEN_ADMIN_ADDRESS,
+    streamRegistry: cfg.KRAKEN_STREAMR_REGISTRY,
+    redeploy: cfg.KRAKEN_REDEPLOY,
     log,
   });
 
   // Product metadata and encrypted batch files live on IPFS: the embedded node, unless a Kubo
   // node is configured (KRAKEN_IPFS_API_URL / KRAKEN_IPFS_GATEWAY_URL).
-  const ipfs = env.KRAKEN_IPFS_API_URL
+  const ipfs = cfg.KRAKEN_IPFS_API_URL
     ? undefined
     : await startIpfs({
-        apiPort: Number(env.KRAKEN_IPFS_API_PORT ?? 5001),
-        gatewayPort: Number(env.KRAKEN_IPFS_GATEWAY_PORT ?? 8080),
+        apiPort: cfg.KRAKEN_IPFS_API_PORT,
+        gatewayPort: cfg.KRAKEN_IPFS_GATEWAY_PORT,
         dataDir: join(dataDir, "ipfs"),
         log: (line) => log(`ipfs: ${line}`),
       });
-  const ipfsApiUrl = env.KRAKEN_IPFS_API_URL ?? ipfs!.apiUrl;
-  const ipfsGatewayUrl = env.KRAKEN_IPFS_GATEWAY_URL ?? ipfs!.gatewayUrl;
+  const ipfsApiUrl = cfg.KRAKEN_IPFS_API_URL ?? ipfs!.apiUrl;
+  const ipfsGatewayUrl = cfg.KRAKEN_IPFS_GATEWAY_URL ?? ipfs!.gatewayUrl;
   if (demo) await pinDemoMetadata(ipfsApiUrl, demo); // idempotent: same bytes, same CIDs
 
   const issuer = await startIssuer({
-    port: Number(env.KRAKEN_ISSUER_PORT ?? 8787),
+    port: cfg.KRAKEN_ISSUER_PORT,
     rpcUrl,
     deployment,
     dataDir: join(dataDir, "issuer"),
@@ -78,24 +88,24 @@ async function main(): Promise<void> {
     : await startFaucet({
         rpcUrl,
         deployment,
-        port: Number(env.KRAKEN_FAUCET_PORT ?? DEFAULT_FAUCET_PORT),
+        port: cfg.KRAKEN_FAUCET_PORT,
         dataDir: join(dataDir, "faucet"),
         log: (line) => log(`faucet: ${line}`),
       });
 
   // The subgraph runs on the local indexer unless a graph-node is configured (KRAKEN_SUBGRAPH_URL).
-  const indexer = env.KRAKEN_SUBGRAPH_URL
+  const indexer = cfg.KRAKEN_SUBGRAPH_URL
     ? undefined
     : await startIndexer({
         rpcUrl,
         manifestFile: buildSubgraph(deployment),
         dataDir: join(dataDir, "indexer"),
-        connectionString: env.KRAKEN_INDEXER_DATABASE_URL,
-        port: Number(env.KRAKEN_INDEXER_PORT ?? 8000),
+        connectionString: cfg.KRAKEN_INDEXER_DATABASE_URL,
+        port: cfg.KRAKEN_INDEXER_PORT,
         log: (line) => log(`indexer: ${line}`),
       });
   await indexer?.waitFor(await headOf(rpcUrl), 120_000); // serve a caught-up catalogue
-  const subgraphUrl = env.KRAKEN_SUBGRAPH_URL ?? indexer!.url;
+  const subgraphUrl = cfg.KRAKEN_SUBGRAPH_URL ?? indexer!.url;
 
   // Streamr: a local entry node on loopback (real-time streams and key deliveries) unless the
   // configuration points at another Streamr network (streamr/README.md).
@@ -120,7 +130,6 @@ async function main(): Promise<void> {
   let relays: RunningRelays | undefined;
   let wearable: RunningWearablePublisher | undefined;
   if (streamr && demo) {
-    const ports = (name: string, fallback: number[]) => (env[name] ? env[name]!.split(",").map(Number) : fallback);
     relays = await startRelays({
       keys: devRelayKeys(),
       rpcUrl,
@@ -128,8 +137,8 @@ async function main(): Promise<void> {
       streamr: streamr.settings,
       ipfs: { apiUrl: ipfsApiUrl },
       dataDir: join(dataDir, "relays"),
-      httpPorts: ports("KRAKEN_RELAY_PORTS", [8791, 8792, 8793]),
-      streamrPorts: ports("KRAKEN_RELAY_STREAMR_PORTS", [1, 2, 3].map((i) => streamrPort + i)),
+      httpPorts: cfg.KRAKEN_RELAY_PORTS,
+      streamrPorts: cfg.KRAKEN_RELAY_STREAMR_PORTS ?? Array.from({ length: DEMO_RELAY_COUNT }, (_, i) => streamrPort + i + 1),
       deploymentsDir,
       log: (line) => log(`relay: ${line}`),
     });
@@ -149,14 +158,14 @@ async function main(): Promise<void> {
         deployment,
         productId: BigInt(wearableProduct.id),
         streamId: wearableProduct.streams[0],
-        streamr: { network: streamr.settings, port: Number(env.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + 10) },
+        streamr: { network: streamr.settings, port: cfg.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + PUBLISHER_STREAMR_OFFSET },
         log: (line) => log(`publisher: ${line}`),
       });
     }
   }
 
   const dapp = await startDapp({
-    port: Number(env.KRAKEN_DAPP_PORT ?? 5173),
+    port: cfg.KRAKEN_DAPP_PORT,
     dataDir: join(dataDir, "dapp"),
     log: (line) => log(`dapp: ${line}`),
     config: dappConfigFrom({

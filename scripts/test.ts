@@ -7,6 +7,7 @@ import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
 import { solhint } from "./lib/solhint.ts";
 import { typecheck } from "./lib/typecheck.ts";
+import { configValue, setDefaultForLibraries } from "@kraken/sdk/config";
 
 interface SuiteResult {
   name: string;
@@ -15,7 +16,7 @@ interface SuiteResult {
 }
 
 const results: SuiteResult[] = [];
-process.env.LOG_LEVEL ??= "warn"; // the Streamr SDK logs every node start at info
+setDefaultForLibraries("LOG_LEVEL", "warn"); // the Streamr SDK logs every node start at info
 
 async function solhintSuite(): Promise<SuiteResult> {
   const { code } = await solhint();
@@ -70,7 +71,7 @@ async function typescriptTests(): Promise<SuiteResult> {
 async function main(): Promise<void> {
   try {
     // scripts/run.mjs compiled already (and exits when that fails); run directly, compile here.
-    if (process.env.KRAKEN_GENERATED !== "current") compile();
+    if (configValue("KRAKEN_GENERATED") !== "current") compile();
     results.push({ name: "compile + ABI generation", passed: 1, failed: 0 });
   } catch (err) {
     log(String(err));

@@ -1,12 +1,14 @@
 // `node --import tsx chain/src/cli.ts [--port 8545] [--data-dir .data/chain]`
 // Runs the local chain until SIGINT/SIGTERM, saving its state on the way out.
 import { parseArgs } from "node:util";
+import { readConfig } from "@kraken/sdk/config";
 import { startChain } from "./index.ts";
 
+const cfg = readConfig();
 const { values } = parseArgs({
   options: {
-    port: { type: "string", default: process.env.KRAKEN_CHAIN_PORT },
-    "data-dir": { type: "string", default: process.env.KRAKEN_CHAIN_DATA_DIR },
+    port: { type: "string", default: String(cfg.KRAKEN_CHAIN_PORT) },
+    "data-dir": { type: "string", default: cfg.KRAKEN_CHAIN_DATA_DIR },
   },
 });
 

@@ -18,7 +18,7 @@ import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { DEV_MNEMONIC, LOCAL_CHAIN_ID } from "@kraken/sdk";
+import { DEFAULT_PORTS, DEV_MNEMONIC, LOCAL_CHAIN_ID } from "@kraken/sdk";
 import { startFeeFront, type FeeFront } from "./fee-front.ts";
 
 export interface ChainOptions {
@@ -52,7 +52,7 @@ const SAVE_ANYWAY_MS = 2000; // catches changes without a new block (anvil_setBa
 
 export async function startChain(opts: ChainOptions = {}): Promise<RunningChain> {
   const chainId = opts.chainId ?? CHAIN_ID;
-  const port = opts.port ?? 8545;
+  const port = opts.port ?? DEFAULT_PORTS.chain;
   const dataDir = resolve(opts.dataDir ?? join(REPO_ROOT, ".data", "chain"));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[chain] ${line}\n`));
   const stateFile = join(dataDir, "state.json");

@@ -5,11 +5,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPublicClient, http, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { clientsFor, LOCAL_RPC_URL, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { clientsFor, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { configValue, DEFAULT_URLS, isSet } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DEFAULT_ISSUER_URL = "http://127.0.0.1:8787";
+export const DEFAULT_ISSUER_URL = DEFAULT_URLS.issuer;
 
 /** Options every command accepts (node:util parseArgs format). */
 export const COMMON_OPTIONS = {
@@ -28,10 +29,11 @@ export interface CommonValues {
 }
 
 export function loadDeployment(v: CommonValues): { deployment: Deployment; file: string } {
+  const fromEnv = configValue("KRAKEN_DEPLOYMENT");
   const candidates = v.deployment
     ? [resolve(v.deployment)]
-    : process.env.KRAKEN_DEPLOYMENT
-      ? [resolve(process.env.KRAKEN_DEPLOYMENT)]
+    : fromEnv
+      ? [fromEnv]
       : [...new Set([resolve("deployments/localhost.json"), join(repoRoot, "deployments", "localhost.json")])];
   const file = candidates.find((f) => existsSync(f));
   if (!file) {
@@ -53,7 +55,7 @@ export function loadKey(v: CommonValues): Hex {
       throw new CliError(EXIT.config, `cannot read the key file: ${(err as Error).message}`);
     }
   } else {
-    key = process.env.PRIVATE_KEY?.trim();
+    key = configValue("PRIVATE_KEY"); // validated there: a bad PRIVATE_KEY is a ConfigError (exit code config)
   }
   if (!key) throw new CliError(EXIT.config, "no key: set PRIVATE_KEY or pass --key-file <file> (a file holding the 0x-hex private key)");
   if (!key.startsWith("0x")) key = `0x${key}`;
@@ -63,13 +65,19 @@ export function loadKey(v: CommonValues): Hex {
 
 /** Whether a key was given (PRIVATE_KEY or --key-file), for commands where it is optional. */
 export function hasKey(v: CommonValues): boolean {
-  return Boolean(v["key-file"] || process.env.PRIVATE_KEY?.trim());
+  return Boolean(v["key-file"] || isSet("PRIVATE_KEY"));
+}
+
+/** --rpc, else KRAKEN_RPC_URL, else the local chain of `npm start`. A flag wins over the
+ *  environment, and an environment variable is only parsed (and can only fail) when no flag is given. */
+export function rpcUrlOf(v: CommonValues): string {
+  return v.rpc ?? configValue("KRAKEN_RPC_URL") ?? DEFAULT_URLS.rpc;
 }
 
 /** A public client on the deployment's chain, for commands that only read. */
 export function connectReadOnly(v: CommonValues) {
   const { deployment, file } = loadDeployment(v);
-  const rpcUrl = v.rpc ?? process.env.KRAKEN_RPC_URL ?? LOCAL_RPC_URL;
+  const rpcUrl = rpcUrlOf(v);
   const publicClient = createPublicClient({ chain: marketplaceChain(rpcUrl, deployment.chainId), transport: http(rpcUrl, { retryCount: 1 }), pollingInterval: 100 });
   return { deployment, deploymentFile: file, rpcUrl, publicClient };
 }
@@ -77,7 +85,7 @@ export function connectReadOnly(v: CommonValues) {
 /** Wallet and public clients for the user's key on the deployment's chain. */
 export function connect(v: CommonValues) {
   const { deployment, file } = loadDeployment(v);
-  const rpcUrl = v.rpc ?? process.env.KRAKEN_RPC_URL ?? LOCAL_RPC_URL;
+  const rpcUrl = rpcUrlOf(v);
   const account = privateKeyToAccount(loadKey(v));
   const { wallet, publicClient } = clientsFor(marketplaceChain(rpcUrl, deployment.chainId), account, 100);
   return { deployment, deploymentFile: file, rpcUrl, account, wallet, publicClient };

@@ -8,11 +8,12 @@ import {
   type Deployment, type PolicyTerms, type RelayEndpoint,
 } from "@kraken/sdk";
 import { loadRelayDirectory } from "@kraken/sdk/delivery/node";
+import { configValue, localUrl, setDefaultForLibraries } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
 import { enumIndex, toFlag } from "./format.ts";
 
-export const ipfsApiUrl = () => process.env.KRAKEN_IPFS_API_URL ?? `http://127.0.0.1:${process.env.KRAKEN_IPFS_API_PORT ?? 5001}`;
-export const ipfsGatewayUrl = () => process.env.KRAKEN_IPFS_GATEWAY_URL ?? `http://127.0.0.1:${process.env.KRAKEN_IPFS_GATEWAY_PORT ?? 8080}`;
+export const ipfsApiUrl = () => configValue("KRAKEN_IPFS_API_URL") ?? localUrl(configValue("KRAKEN_IPFS_API_PORT"));
+export const ipfsGatewayUrl = () => configValue("KRAKEN_IPFS_GATEWAY_URL") ?? localUrl(configValue("KRAKEN_IPFS_GATEWAY_PORT"));
 
 /** The relays' HTTP endpoints: KRAKEN_RELAYS, else `<network>.relays.json` next to the deployment file. */
 export function relayDirectory(deployment: Deployment, deploymentFile: string): RelayEndpoint[] {
@@ -29,7 +30,7 @@ export function relayDirectory(deployment: Deployment, deploymentFile: string): 
  * KRAKEN_STREAMR_* say otherwise (streamr/README.md). Streamr's own logs are kept off stdout.
  */
 export async function streamrClient(key: Hex, deployment: Deployment, rpcUrl: string) {
-  process.env.LOG_LEVEL ??= "error";
+  setDefaultForLibraries("LOG_LEVEL", "error");
   const { StreamrClient } = await import("@streamr/sdk");
   const { entryPointDescriptor, localClientConfig, publicClientConfig, streamrEnv } = await import("@kraken/streamr");
   const env = streamrEnv();

@@ -1,4 +1,5 @@
 // The `kraken` command line: one file per command in ./commands, registered here.
+import { ConfigError } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
 import { agreements } from "./commands/agreements.ts";
 import { buy } from "./commands/buy.ts";
@@ -61,6 +62,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   } catch (err) {
     const e =
       err instanceof CliError ? err
+      : err instanceof ConfigError ? new CliError(EXIT.config, err.message, "config")
       : (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? new CliError(EXIT.usage, (err as Error).message, "usage")
       : new CliError(EXIT.unexpected, (err as Error).message ?? String(err), "unexpected");
     if (json) io.stdout.write(`${JSON.stringify({ error: e.code, message: e.message, exitCode: e.exitCode })}\n`);

@@ -1,14 +1,15 @@
 // The subgraph (catalogue search, agreement history): a graph-node compatible GraphQL endpoint,
 // the local indexer of `npm start` by default. Reads only: the chain stays the source of truth.
+import { configValue, DEFAULT_URLS } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
 import type { PolicyView } from "./format.ts";
 
-export const DEFAULT_SUBGRAPH_URL = "http://127.0.0.1:8000/subgraphs/name/kraken/marketplace";
+export const DEFAULT_SUBGRAPH_URL = DEFAULT_URLS.subgraph;
 
 export const SUBGRAPH_OPTION = { subgraph: { type: "string" } } as const;
 
 export function subgraphUrl(v: { subgraph?: string }): string {
-  return v.subgraph ?? process.env.KRAKEN_SUBGRAPH_URL ?? DEFAULT_SUBGRAPH_URL;
+  return v.subgraph ?? configValue("KRAKEN_SUBGRAPH_URL") ?? DEFAULT_SUBGRAPH_URL;
 }
 
 /** The subgraph could not answer (unreachable, HTTP error, GraphQL errors). */

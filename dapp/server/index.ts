@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, extname, join, normalize, relative, sep } from "node:path";
+import { childEnv, DEFAULT_PORTS } from "@kraken/sdk/config";
 import type { DappConfig } from "../src/config.ts";
 
 export { dappConfigFrom } from "./config.ts";
@@ -83,7 +84,7 @@ export async function buildDapp(o: { dataDir: string; mode?: "demo" | "productio
     const child = spawn(process.execPath, [vite, "build", "--mode", mode, "--outDir", distDir, "--emptyOutDir", "--logLevel", "warn"], {
       cwd: dappDir,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NODE_ENV: "production" },
+      env: childEnv({ NODE_ENV: "production" }),
     });
     child.stdout.on("data", (d) => output.push(String(d)));
     child.stderr.on("data", (d) => output.push(String(d)));
@@ -161,7 +162,7 @@ export async function startDapp(o: DappServerOptions): Promise<RunningDapp> {
   const server = createServer(staticHandler(distDir, o.config));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(o.port ?? 5173, host, () => resolve());
+    server.listen(o.port ?? DEFAULT_PORTS.dapp, host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;

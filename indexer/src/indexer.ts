@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicClient, http, type Block, type Hex, type Log, type PublicClient, type Transaction } from "viem";
+import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { loadBuiltSubgraph, routeKey, type BuiltSubgraph } from "./manifest.ts";
 import { decodeEventParams, MappingError, MappingModule, type EthereumEvent } from "./runtime/index.ts";
 import { EntityCache, PgStore } from "./store/index.ts";
@@ -96,7 +97,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
 
   const server: GraphqlServer = await startGraphqlServer({
     store,
-    port: o.port ?? 8000,
+    port: o.port ?? DEFAULT_PORTS.indexer,
     host: o.host ?? "127.0.0.1",
     meta: async () => {
       const c = await store.checkpoint();

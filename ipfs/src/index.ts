@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { create } from "kubo-rpc-client";
+import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { handleApi } from "./api.ts";
 import { handleGateway } from "./gateway.ts";
 import { openNode } from "./node.ts";
@@ -14,8 +15,8 @@ export { IpfsHttpError } from "./errors.ts";
 export { sniff } from "./gateway.ts";
 export { KUBO_CHUNK_SIZE } from "./unixfs.ts";
 
-export const DEFAULT_API_PORT = 5001;
-export const DEFAULT_GATEWAY_PORT = 8080;
+export const DEFAULT_API_PORT = DEFAULT_PORTS.ipfsApi;
+export const DEFAULT_GATEWAY_PORT = DEFAULT_PORTS.ipfsGateway;
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3; // 2 GiB per add request
 
 export interface IpfsOptions {

@@ -2,18 +2,18 @@
 //   node --import tsx ipfs/src/main.ts [--api-port 5001] [--gateway-port 8080] [--data-dir .data/ipfs]
 //                                      [--max-upload-bytes N] [--pin-demo deployments/localhost.demo.json]
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_API_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_MAX_UPLOAD_BYTES, pinDemoMetadata, startIpfs } from "./index.ts";
+import { LOCAL_HOST, readConfig } from "@kraken/sdk/config";
+import { DEFAULT_MAX_UPLOAD_BYTES, pinDemoMetadata, startIpfs } from "./index.ts";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const cfg = readConfig();
 const { values } = parseArgs({
   options: {
-    "api-port": { type: "string", default: process.env.KRAKEN_IPFS_API_PORT ?? String(DEFAULT_API_PORT) },
-    "gateway-port": { type: "string", default: process.env.KRAKEN_IPFS_GATEWAY_PORT ?? String(DEFAULT_GATEWAY_PORT) },
-    host: { type: "string", default: "127.0.0.1" },
-    "data-dir": { type: "string", default: join(process.env.KRAKEN_DATA_DIR ?? join(root, ".data"), "ipfs") },
+    "api-port": { type: "string", default: String(cfg.KRAKEN_IPFS_API_PORT) },
+    "gateway-port": { type: "string", default: String(cfg.KRAKEN_IPFS_GATEWAY_PORT) },
+    host: { type: "string", default: LOCAL_HOST },
+    "data-dir": { type: "string", default: join(cfg.KRAKEN_DATA_DIR, "ipfs") },
     "max-upload-bytes": { type: "string", default: String(DEFAULT_MAX_UPLOAD_BYTES) },
     "pin-demo": { type: "string" },
   },

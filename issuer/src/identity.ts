@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { DEV_MNEMONIC, LOCAL_CHAIN_ID } from "@kraken/sdk";
+import { configValue } from "@kraken/sdk/config";
 import { didkit } from "@kraken/sdk/ssi";
 import { writeFileAtomic } from "./store.ts";
 
@@ -38,7 +39,7 @@ export async function loadOrCreateIdentity(dataDir: string, log: (l: string) => 
  * local chain only) development account #1, which the demo seed trusts.
  */
 export function issuerAccount(chainId: number, privateKey?: Hex): LocalAccount {
-  const key = privateKey ?? (process.env.KRAKEN_ISSUER_KEY as Hex | undefined);
+  const key = privateKey ?? configValue("KRAKEN_ISSUER_KEY");
   if (key) return privateKeyToAccount(key);
   if (chainId !== LOCAL_CHAIN_ID) {
     throw new Error(`no issuer key for chain ${chainId}: set KRAKEN_ISSUER_KEY (the development key is for the local chain only)`);

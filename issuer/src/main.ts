@@ -5,21 +5,23 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Deployment } from "@kraken/sdk";
-import { DEFAULT_ISSUER_PORT, startIssuer } from "./server.ts";
+import { readConfig } from "@kraken/sdk/config";
+import { startIssuer } from "./server.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const cfg = readConfig();
 const { values } = parseArgs({
   options: {
-    port: { type: "string", default: process.env.KRAKEN_ISSUER_PORT ?? String(DEFAULT_ISSUER_PORT) },
+    port: { type: "string", default: String(cfg.KRAKEN_ISSUER_PORT) },
     deployment: { type: "string", default: join(root, "deployments", "localhost.json") },
-    "data-dir": { type: "string", default: join(process.env.KRAKEN_DATA_DIR ?? join(root, ".data"), "issuer") },
+    "data-dir": { type: "string", default: join(cfg.KRAKEN_DATA_DIR, "issuer") },
     rpc: { type: "string" },
   },
 });
 const deployment: Deployment = JSON.parse(readFileSync(values.deployment!, "utf8"));
 const issuer = await startIssuer({
   port: Number(values.port),
-  rpcUrl: values.rpc ?? process.env.KRAKEN_RPC_URL ?? deployment.rpcUrl,
+  rpcUrl: values.rpc ?? cfg.KRAKEN_RPC_URL ?? deployment.rpcUrl,
   deployment,
   dataDir: values["data-dir"]!,
 });

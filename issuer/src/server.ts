@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import type { Hex } from "viem";
 import { clientsFor, credentialsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { configValue, DEFAULT_PORTS } from "@kraken/sdk/config";
 import { SsiError, type SsiErrorCode } from "@kraken/sdk/ssi";
 import { issuerStatusList, LoginVerifier, publicLoginError } from "@kraken/sdk/ssi/verifier";
 import { issuerAccount, loadOrCreateIdentity } from "./identity.ts";
@@ -14,7 +15,7 @@ import { readmit, revoke } from "./revocation.ts";
 import { StatusList } from "./status-list.ts";
 import { writeFileAtomic } from "./store.ts";
 
-export const DEFAULT_ISSUER_PORT = 8787;
+export const DEFAULT_ISSUER_PORT = DEFAULT_PORTS.issuer;
 
 export interface IssuerOptions {
   /** TCP port (default 8787; 0 picks a free one). */
@@ -89,7 +90,7 @@ async function readJson(req: IncomingMessage): Promise<any> {
 }
 
 function adminTokenFor(dataDir: string, given: string | undefined, log: (l: string) => void): string {
-  const token = given ?? process.env.KRAKEN_ISSUER_ADMIN_TOKEN;
+  const token = given ?? configValue("KRAKEN_ISSUER_ADMIN_TOKEN");
   if (token) return token;
   const file = join(dataDir, "admin-token");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();

@@ -1,7 +1,9 @@
 // Levelled logging for relays: error | warn | info | debug, debug only when asked
 // (KRAKEN_LOG_LEVEL=debug). Callers pass facts (ids, addresses, reasons), never a key, a
 // share, an envelope's content or plaintext.
-export type LogLevel = "error" | "warn" | "info" | "debug";
+import { configValue, type Env, type LOG_LEVELS } from "@kraken/sdk/config";
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
 const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 export interface Logger {
@@ -11,9 +13,9 @@ export interface Logger {
   debug(msg: string): void;
 }
 
-export function levelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
-  const v = (env.KRAKEN_LOG_LEVEL ?? "info").toLowerCase();
-  return v in ORDER ? (v as LogLevel) : "info";
+/** KRAKEN_LOG_LEVEL (@kraken/sdk/config: any other value is a ConfigError naming it). */
+export function levelFromEnv(env?: Env): LogLevel {
+  return configValue("KRAKEN_LOG_LEVEL", env);
 }
 
 /** A logger writing `LEVEL name: message` lines to `sink` (default stderr with a timestamp). */

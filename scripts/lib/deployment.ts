@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { clientsFor, DEV_MNEMONIC, LOCAL_CHAIN_ID, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { configValue } from "@kraken/sdk/config";
 import { artifactsHash, checkDeploymentKeys, deployMarketplace, DEV_ACCOUNTS, DeploymentRefusedError } from "../../contracts/scripts/deploy.ts";
 import { seedDemo, type DemoFile } from "../../contracts/scripts/seed.ts";
 
@@ -20,7 +21,10 @@ export interface EnsureOptions {
   deployerKey?: Hex;
   /** KRAKEN_ADMIN_ADDRESS: receives every admin role (e.g. a multisig); the deployer keeps none.
    *  Defaults to the deployer. */
-  adminAddress?: Address;  /** See DeployOptions.streamRegistry (undefined: deploy one). */
+  adminAddress?: Address;
+  /** KRAKEN_REDEPLOY: deploy afresh even when the deployment file matches the chain. */
+  redeploy?: boolean;
+  /** See DeployOptions.streamRegistry (undefined: deploy one). */
   streamRegistry?: Address | null;
   log: (line: string) => void;
 }
@@ -45,7 +49,7 @@ export async function ensureDeployment(o: EnsureOptions): Promise<{ deployment: 
     if (code && code !== "0x" && stale && o.network !== "localhost") {
       o.log(`warning: the contracts changed since ${file} was deployed; redeploy with KRAKEN_REDEPLOY=1`);
     }
-    if (code && code !== "0x" && (!stale || o.network !== "localhost") && process.env.KRAKEN_REDEPLOY !== "1") {
+    if (code && code !== "0x" && (!stale || o.network !== "localhost") && !(o.redeploy ?? configValue("KRAKEN_REDEPLOY"))) {
       o.log(`reusing the deployment in ${file} (chain state persisted)`);
       const demo = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, "utf8")) as DemoFile) : undefined;
       return { deployment: existing, demo, fresh: false };

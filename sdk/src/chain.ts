@@ -1,8 +1,9 @@
 // Chain definitions and client helpers for viem, driven by configuration only: the local
 // chain by default, any consortium chain (e.g. Besu/QBFT) by RPC URL and chain id.
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Chain } from "viem";
+import { DEFAULT_URLS } from "./config/defaults.ts";
 
-export const LOCAL_RPC_URL = "http://127.0.0.1:8545";
+export const LOCAL_RPC_URL = DEFAULT_URLS.rpc;
 export const LOCAL_CHAIN_ID = 31337;
 
 /** The standard development mnemonic of Hardhat and Anvil; its keys are public. Local use only. */

@@ -13,19 +13,20 @@
 // Real network: KRAKEN_STREAMR_ENVIRONMENT=polygon (or polygonAmoy, ...) uses the SDK's
 // defaults for that environment (its contracts, RPCs, The Graph, entry points, STUN/TURN).
 import type { StreamrClientConfig } from "@streamr/sdk";
+import { DEFAULT_PORTS, DEFAULT_STREAMR_PERMISSION_CACHE_MS, DEFAULT_STREAMR_THEGRAPH_URL, LOCAL_HOST, readConfig, type Env } from "@kraken/sdk/config";
 
-export const DEFAULT_STREAMR_PORT = 40500;
-export const DEFAULT_STREAMR_HOST = "127.0.0.1";
+export const DEFAULT_STREAMR_PORT = DEFAULT_PORTS.streamr;
+export const DEFAULT_STREAMR_HOST = LOCAL_HOST;
 /** Node id of the local entry point (any fixed 40-hex string; Streamr's own dev env uses e…e). */
 export const ENTRY_NODE_ID = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
 /** Nothing we run queries The Graph for Streamr; the SDK needs a URL, keep it on loopback. */
-export const DEFAULT_THEGRAPH_URL = "http://127.0.0.1:8000/subgraphs/name/streamr-dev/network-subgraphs";
+export const DEFAULT_THEGRAPH_URL = DEFAULT_STREAMR_THEGRAPH_URL;
 /**
  * How long a client caches on-chain answers (stream metadata, "is X a publisher/subscriber").
  * The SDK default is 24 h; a publisher answers key requests from this cache, so after a
  * subscription expires it would keep handing out keys for up to a day. 10 s bounds that.
  */
-export const DEFAULT_PERMISSION_CACHE_MS = 10_000;
+export const DEFAULT_PERMISSION_CACHE_MS = DEFAULT_STREAMR_PERMISSION_CACHE_MS;
 
 export interface PeerDescriptorJson {
   nodeId: string;
@@ -57,7 +58,7 @@ export interface ClientOptions {
   id?: string;
 }
 
-/** Settings read from the environment (documented in streamr/README.md). */
+/** Settings read from the environment (documented in streamr/README.md; parsed by @kraken/sdk/config). */
 export interface StreamrEnv {
   environment: "local" | NonNullable<StreamrClientConfig["environment"]>;
   port: number;
@@ -68,16 +69,16 @@ export interface StreamrEnv {
   permissionCacheMs: number;
 }
 
-export function streamrEnv(env: NodeJS.ProcessEnv = process.env): StreamrEnv {
-  const environment = (env.KRAKEN_STREAMR_ENVIRONMENT || "local") as StreamrEnv["environment"];
+export function streamrEnv(env?: Env): StreamrEnv {
+  const cfg = readConfig(env);
   return {
-    environment,
-    port: Number(env.KRAKEN_STREAMR_PORT || DEFAULT_STREAMR_PORT),
-    host: env.KRAKEN_STREAMR_HOST || DEFAULT_STREAMR_HOST,
-    streamRegistry: (env.KRAKEN_STREAMR_REGISTRY || undefined) as `0x${string}` | undefined,
-    entryPoints: env.KRAKEN_STREAMR_ENTRY_POINTS ? JSON.parse(env.KRAKEN_STREAMR_ENTRY_POINTS) : undefined,
-    theGraphUrl: env.KRAKEN_STREAMR_THEGRAPH_URL || DEFAULT_THEGRAPH_URL,
-    permissionCacheMs: Number(env.KRAKEN_STREAMR_PERMISSION_CACHE_MS || DEFAULT_PERMISSION_CACHE_MS),
+    environment: cfg.KRAKEN_STREAMR_ENVIRONMENT,
+    port: cfg.KRAKEN_STREAMR_PORT,
+    host: cfg.KRAKEN_STREAMR_HOST,
+    streamRegistry: cfg.KRAKEN_STREAMR_REGISTRY,
+    entryPoints: cfg.KRAKEN_STREAMR_ENTRY_POINTS as PeerDescriptorJson[] | undefined,
+    theGraphUrl: cfg.KRAKEN_STREAMR_THEGRAPH_URL,
+    permissionCacheMs: cfg.KRAKEN_STREAMR_PERMISSION_CACHE_MS,
   };
 }
 

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { formatUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { FaucetError, LOCAL_FAUCET_URL, requestDemoData } from "@kraken/sdk";
+import { configValue } from "@kraken/sdk/config";
 import { COMMON_OPTIONS, hasKey, loadKey } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import type { Command } from "../main.ts";
@@ -19,7 +20,7 @@ export const faucet: Command = {
     const { values } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, address: { type: "string" }, faucet: { type: "string" } } });
     const address = values.address ?? (hasKey(values) ? privateKeyToAccount(loadKey(values)).address : undefined);
     if (!address) throw new CliError(EXIT.usage, "which address? pass --address 0x… or set PRIVATE_KEY (or --key-file)");
-    const url = values.faucet ?? process.env.KRAKEN_FAUCET_URL ?? LOCAL_FAUCET_URL;
+    const url = values.faucet ?? configValue("KRAKEN_FAUCET_URL");
     out.progress(`asking the demo faucet at ${url} for DATA for ${address}`);
     try {
       const drip = await requestDemoData(url, address);

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { collectShares, deriveEncryptionKeyPair, encryptionKeyStatus, endpointsFor, readDeliveryTerms } from "@kraken/sdk";
 import { downloadAndDecrypt } from "@kraken/sdk/delivery/node";
+import { DEFAULT_URLS } from "@kraken/sdk/config";
 import { checkChain, COMMON_OPTIONS, connect, loadKey } from "../context.ts";
 import { ipfsGatewayUrl, relayDirectory, streamrClient, toCliError } from "../delivery.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -19,7 +20,7 @@ export const fetchCommand: Command = {
   AGREEMENT   your agreement id (\`kraken agreements\` lists them)
   --out       where to write the file (written as FILE.part, renamed once both hashes match)
   --force     overwrite FILE if it exists
-  --gateway   IPFS gateway for ipfs:// links (default KRAKEN_IPFS_GATEWAY_URL or http://127.0.0.1:8080)
+  --gateway   IPFS gateway for ipfs:// links (default KRAKEN_IPFS_GATEWAY_URL or ${DEFAULT_URLS.ipfsGateway})
   key: PRIVATE_KEY or --key-file (the buyer's wallet: it also derives your delivery key)`,
   async run(argv, out) {
     const { values, positionals } = parseArgs({

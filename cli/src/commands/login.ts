@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { heldCredentialFromJson, loginWithPresentation, SsiError } from "@kraken/sdk/ssi";
-import { COMMON_OPTIONS, connect, DEFAULT_ISSUER_URL } from "../context.ts";
+import { configValue } from "@kraken/sdk/config";
+import { COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import type { Command } from "../main.ts";
 
@@ -21,7 +22,7 @@ export const login: Command = {
       throw new CliError(EXIT.config, `cannot read the credential file: ${(err as Error).message}`);
     }
     const { deployment, wallet } = connect(values);
-    const serviceUrl = values.service ?? process.env.KRAKEN_ISSUER_URL ?? DEFAULT_ISSUER_URL;
+    const serviceUrl = values.service ?? configValue("KRAKEN_ISSUER_URL");
     try {
       const session = await loginWithPresentation({ serviceUrl, wallet, chainId: deployment.chainId, held });
       out.result(session, (s) => `Logged in to ${serviceUrl} as ${s.address} until ${s.expiresAt}.\n  token ${s.token}`);

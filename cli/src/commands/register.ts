@@ -5,7 +5,8 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CategoryNames, CountryNames, OrganisationTypeNames, toFlag } from "@kraken/sdk";
 import { heldCredentialFileName, heldCredentialToJson, registerWithIssuer, SsiError, type RegistrationClaims } from "@kraken/sdk/ssi";
-import { checkChain, COMMON_OPTIONS, connect, DEFAULT_ISSUER_URL } from "../context.ts";
+import { configValue } from "@kraken/sdk/config";
+import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import type { Command } from "../main.ts";
 
@@ -52,7 +53,7 @@ export const register: Command = {
 
     const { deployment, rpcUrl, account, wallet, publicClient } = connect(values);
     await checkChain(publicClient, rpcUrl, deployment);
-    const issuerUrl = values.issuer ?? process.env.KRAKEN_ISSUER_URL ?? DEFAULT_ISSUER_URL;
+    const issuerUrl = values.issuer ?? configValue("KRAKEN_ISSUER_URL");
     const claims: RegistrationClaims = {
       category,
       organisationType,

@@ -3,6 +3,7 @@
 // GraphiQL page for browsers. Errors are GraphQL errors; the server never goes down on a query.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import type { PgStore } from "../store/pg-store.ts";
 import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
 
@@ -173,7 +174,7 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
   server.headersTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 8000, host, () => {
+    server.listen(opts.port ?? DEFAULT_PORTS.indexer, host, () => {
       server.off("error", reject);
       resolve();
     });

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Hex } from "viem";
+import { ConfigError, configValue, type Env } from "../config/index.ts";
 import { decryptBatch, download } from "./buyer.ts";
 import { DeliveryError } from "./errors.ts";
 import type { Sha256Factory } from "./hashing.ts";
@@ -29,18 +30,16 @@ export function fileChunks(path: string): AsyncIterable<Uint8Array> {
  * The relays' HTTP endpoints: KRAKEN_RELAYS (JSON) when set, else
  * `<deploymentsDir>/<network>.relays.json`. Throws a DeliveryError saying where it looked.
  */
-export function loadRelayDirectory(o: { network?: string; deploymentsDir?: string; env?: NodeJS.ProcessEnv } = {}): RelayEndpoint[] {
-  const env = o.env ?? process.env;
-  if (env.KRAKEN_RELAYS) {
-    let json: unknown;
-    try {
-      json = JSON.parse(env.KRAKEN_RELAYS);
-    } catch {
-      throw new DeliveryError("no-relays", "KRAKEN_RELAYS is not JSON: expected [{ \"address\": \"0x…\", \"url\": \"http://…\" }]");
-    }
-    return parseRelayDirectory(json, "KRAKEN_RELAYS");
+export function loadRelayDirectory(o: { network?: string; deploymentsDir?: string; env?: Env } = {}): RelayEndpoint[] {
+  let relays: unknown;
+  try {
+    relays = configValue("KRAKEN_RELAYS", o.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new DeliveryError("no-relays", "KRAKEN_RELAYS is not JSON: expected [{ \"address\": \"0x…\", \"url\": \"http://…\" }]");
   }
-  const file = resolve(o.deploymentsDir ?? env.KRAKEN_DEPLOYMENTS_DIR ?? "deployments", `${o.network ?? env.KRAKEN_NETWORK ?? "localhost"}.relays.json`);
+  if (relays !== undefined) return parseRelayDirectory(relays, "KRAKEN_RELAYS");
+  const file = resolve(o.deploymentsDir ?? configValue("KRAKEN_DEPLOYMENTS_DIR", o.env), `${o.network ?? configValue("KRAKEN_NETWORK", o.env) ?? "localhost"}.relays.json`);
   if (!existsSync(file)) throw new DeliveryError("no-relays", `no relay directory: ${file} does not exist (\`npm start\` writes it) and KRAKEN_RELAYS is not set`);
   return parseRelayDirectory(JSON.parse(readFileSync(file, "utf8")), file);
 }

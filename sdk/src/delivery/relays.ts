@@ -2,12 +2,13 @@
 // or KRAKEN_RELAYS, both `[{ "address": "0x…", "url": "http://…" }]`. Reading the file is in
 // node.ts; this parses and looks up (browser-safe).
 import { getAddress, isAddress, type Address } from "viem";
+import { DEFAULT_PORTS } from "../config/defaults.ts";
 import { DeliveryError } from "./errors.ts";
 import type { RelayEndpoint } from "./transport.ts";
 
 /** Default local ports: relay i (1-based) serves HTTP on 127.0.0.1:(8790 + i), Streamr websocket on 40500 + i. */
-export const relayHttpPort = (i: number) => 8790 + i;
-export const relayStreamrPort = (i: number) => 40500 + i;
+export const relayHttpPort = (i: number) => DEFAULT_PORTS.relayBase + i;
+export const relayStreamrPort = (i: number) => DEFAULT_PORTS.streamr + i;
 
 export function parseRelayDirectory(json: unknown, source = "relay directory"): RelayEndpoint[] {
   if (!Array.isArray(json)) throw new DeliveryError("no-relays", `${source}: expected a JSON array of { address, url }`);
