@@ -2,23 +2,24 @@
 // subgraph), DATA amounts and prices, dates, addresses, tables, consent policies in words.
 import { formatEther, parseEther } from "viem";
 import {
-  CountryNames,
   ModalityNames,
-  OrganisationTypeNames,
   PricingUnitNames,
   ProductTypeNames,
   PurposeNames,
-  TARGET_COUNTRIES,
+  countryCode,
   enumIndex,
   enumName,
-  organisationTypeName,
-  pricingUnitName,
+  listWords,
+  orgTypeWords,
+  policyFacts,
   purposeName,
   toFlag,
   toGraphEnum,
+  unitWords,
+  type PolicyView,
 } from "@kraken/sdk";
 
-export { enumIndex, toFlag, toGraphEnum };
+export { countryCode, enumIndex, orgTypeWords, toFlag, toGraphEnum, unitWords, type PolicyView };
 import { CliError, EXIT } from "./errors.ts";
 
 /** Parses a CLI enum argument, or throws a usage error listing the choices. */
@@ -37,9 +38,6 @@ const nameOf = enumName;
 export const purposeWords = (v: string | number) => purposeName(nameOf(PurposeNames, v));
 export const productTypeWords = (v: string | number) => TYPE_WORDS[nameOf(ProductTypeNames, v)] ?? String(v);
 export const modalityWords = (v: string | number) => ({ Anonymised: "anonymised", Encrypted: "encrypted", Smpc: "secure multi-party computation (SMPC)" })[nameOf(ModalityNames, v)] ?? String(v);
-export const unitWords = (v: string | number) => pricingUnitName(nameOf(PricingUnitNames, v)) ?? String(v);
-export const orgTypeWords = (v: string | number, plural = false) => organisationTypeName(nameOf(OrganisationTypeNames, v), plural) ?? String(v);
-export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
 
 /** 250000000000000000000 → "250 DATA". */
 export const data = (wei: bigint | string) => `${formatEther(BigInt(wei))} DATA`;
@@ -84,36 +82,15 @@ export function table(headers: string[], rows: string[][]): string {
 
 export const truncate = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join("")}…` : s);
 
-function list(items: string[]): string {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
-
-/** A consent policy as the subgraph (or the chain, converted) gives it. */
-export interface PolicyView {
-  version: number;
-  purposes: string[];
-  consumerCategories: string[];
-  organisationTypes: string[];
-  jurisdictions: string[];
-  requiresApproval: boolean;
-  retentionDays: number;
-  createdAt?: string | number | null;
-}
-
-const TARGETS = TARGET_COUNTRIES.map((c) => CountryNames[c]).join(",");
-
-/** The policy in plain language, one line per rule. */
+/** The policy in plain language, one line per rule (the facts are the SDK's `policyFacts`). */
 export function policyLines(p: PolicyView): string[] {
-  const individuals = p.consumerCategories.some((c) => enumIndex(["Individual"], c) === 0);
-  const organisations = p.consumerCategories.some((c) => enumIndex(["Individual", "Organisation"], c) === 1);
+  const f = policyFacts(p);
   const who: string[] = [];
-  if (individuals) who.push("individuals");
-  if (organisations) who.push(`organisations: ${list(p.organisationTypes.map((t) => orgTypeWords(t, true)))}`);
-  const codes = p.jurisdictions.map(countryCode);
-  const where = codes.join(",") === TARGETS ? `the ${codes.length} target countries (${codes.join(" ")})` : codes.join(" ");
+  if (f.individuals) who.push("individuals");
+  if (f.organisations) who.push(`organisations: ${listWords(f.organisationTypes)}`);
+  const where = f.targetCountries ? `the ${f.countries.length} target countries (${f.countries.join(" ")})` : f.countries.join(" ");
   return [
-    `purposes        ${list(p.purposes.map(purposeWords))}`,
+    `purposes        ${listWords(f.purposes)}`,
     `who may buy     ${who.join("; ") || "nobody"}`,
     `jurisdictions   buyers registered in ${where}`,
     `approval        ${p.requiresApproval ? "the seller approves each request (payment held in escrow until then)" : "none: access starts when you pay"}`,

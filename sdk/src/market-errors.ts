@@ -56,6 +56,8 @@ const KINDS: Record<string, MarketErrorKind> = {
   NotSeller: "not-allowed",
   NotConsumer: "not-allowed",
   NotDeliveryAgent: "not-allowed",
+  NotTrustedIssuer: "not-allowed",
+  SubjectRevoked: "not-allowed",
 };
 
 /** Decodes any error thrown by a viem/wagmi call into the marketplace contracts. */

@@ -2,6 +2,8 @@
 // GraphQL enums (RESEARCH_UNIVERSITY), command-line flags (research-university) and on-chain
 // numbers all name the same value.
 
+import { CountryNames, OrganisationTypeNames, PricingUnitNames } from "./generated/enums.ts";
+
 /** "CLINICAL_TRIALS", "ClinicalTrials", "clinical-trials" → "clinicaltrials" (for matching). */
 const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
 
@@ -44,3 +46,20 @@ export const purposeName = (sdkName: string) => PURPOSE_WORDS[sdkName] ?? spaced
 export const organisationTypeName = (sdkName: string, plural = false) => ORGANISATION_TYPE_WORDS[sdkName]?.[plural ? 1 : 0];
 /** A pricing unit in words: "one-time", "day"; undefined if unknown. */
 export const pricingUnitName = (sdkName: string) => PRICING_UNIT_WORDS[sdkName];
+
+// Enum values in words from any spelling (subgraph RESEARCH_UNIVERSITY, SDK ResearchUniversity,
+// on-chain numbers), lower case: the CLI prints them as they are, the dApp capitalises.
+/** "day", "one-time"; the raw value if unknown. */
+export const unitWords = (v: string | number) => pricingUnitName(enumName(PricingUnitNames, v)) ?? String(v);
+/** "hospital" / "hospitals"; the raw value if unknown. */
+export const orgTypeWords = (v: string | number, plural = false) => organisationTypeName(enumName(OrganisationTypeNames, v), plural) ?? String(v);
+/** ISO code from a Country number or any spelling: 12 → "EE", "ee" → "EE". */
+export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
+/** Subscriptions are time-based: they take a number of periods and end. */
+export const isTimeBased = (unit: string | number) => enumName(PricingUnitNames, unit) !== "OneTime";
+
+/** "a", "a and b", "a, b and c". */
+export function listWords(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}

@@ -5,7 +5,8 @@
 // terms than the ones shown.
 import type { Address, PublicClient } from "viem";
 import { catalogueAbi, policiesAbi } from "./generated/abis.ts";
-import type { PricingUnit, ProductType } from "./generated/enums.ts";
+import { PricingUnitNames, type PricingUnit, type ProductType } from "./generated/enums.ts";
+import { enumName } from "./names.ts";
 
 export interface Offer {
   productId: bigint;
@@ -39,3 +40,16 @@ export async function readOffer(client: Reader, contracts: { catalogue: Address;
     requiresApproval: policy.requiresApproval,
   };
 }
+
+/** Agreements.MAX_TERM: the most access time one request or renewal may buy. */
+export const MAX_TERM_SECONDS = 366 * 86_400;
+const UNIT_SECONDS: Record<string, number> = { Hour: 3_600, Day: 86_400, Week: 604_800, Month: 2_592_000 };
+
+/** Seconds in one period of `unit` (any spelling; 0 for one-time), as `Periods.unitSeconds`. */
+export const unitSeconds = (unit: string | number) => UNIT_SECONDS[enumName(PricingUnitNames, unit)] ?? 0;
+
+/** Agreements.maxPeriods: how many periods of `unit` one request or renewal may buy (1 for one-time). */
+export const maxPeriods = (unit: string | number) => {
+  const secs = unitSeconds(unit);
+  return secs ? Math.floor(MAX_TERM_SECONDS / secs) : 1;
+};

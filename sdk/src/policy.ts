@@ -1,6 +1,7 @@
 // Consent policies as the contracts store them: each allowed set is a bitmask with bit
 // `value` set for every allowed enum value (see Policies.sol).
-import { Category, Country, CountryNames, OrganisationType, Purpose } from "./generated/enums.ts";
+import { Category, CategoryNames, Country, CountryNames, OrganisationType, Purpose, PurposeNames } from "./generated/enums.ts";
+import { countryCode, enumIndex, enumName, orgTypeWords, purposeName } from "./names.ts";
 
 export function toMask(values: readonly number[]): bigint {
   let mask = 0n;
@@ -52,3 +53,47 @@ export const TARGET_COUNTRIES = ["DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT",
   countryFromCode,
 );
 export const ALL_COUNTRIES = CountryNames.slice(1).map(countryFromCode);
+
+/** A consent policy as the subgraph gives it (enum names in any spelling), or the chain converted. */
+export interface PolicyView {
+  version: number;
+  purposes: readonly string[];
+  consumerCategories: readonly string[];
+  organisationTypes: readonly string[];
+  jurisdictions: readonly string[];
+  requiresApproval: boolean;
+  retentionDays: number;
+  createdAt?: string | number | null;
+}
+
+/** What a policy allows, decided once for every client (each words and lays it out its own way). */
+export interface PolicyFacts {
+  purposes: string[]; // in words, lower case
+  individuals: boolean;
+  /** allowed organisation types in words (plural), empty when organisations are not allowed */
+  organisationTypes: string[];
+  organisations: boolean;
+  countries: string[]; // ISO codes
+  /** the jurisdictions are exactly the marketplace's target countries */
+  targetCountries: boolean;
+  requiresApproval: boolean;
+  retentionDays: number;
+  version: number;
+}
+
+export function policyFacts(p: PolicyView): PolicyFacts {
+  const categories = p.consumerCategories.map((c) => enumIndex(CategoryNames, c));
+  const organisations = categories.includes(Category.Organisation);
+  const countries = p.jurisdictions.map(countryCode);
+  return {
+    purposes: p.purposes.map((x) => purposeName(enumName(PurposeNames, x))),
+    individuals: categories.includes(Category.Individual),
+    organisations,
+    organisationTypes: organisations ? p.organisationTypes.map((t) => orgTypeWords(t, true)) : [],
+    countries,
+    targetCountries: countries.join(",") === TARGET_COUNTRIES.map((c) => CountryNames[c]).join(","),
+    requiresApproval: p.requiresApproval,
+    retentionDays: p.retentionDays,
+    version: p.version,
+  };
+}

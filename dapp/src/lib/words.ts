@@ -10,15 +10,19 @@ import {
   PurposeNames,
   CategoryNames,
   AgreementStatusNames,
+  countryCode,
   enumIndex,
   enumName,
-  organisationTypeName,
-  pricingUnitName,
+  isTimeBased,
+  listWords,
+  maxPeriods,
+  orgTypeWords,
   purposeName,
   toGraphEnum,
+  unitWords,
 } from "@kraken/sdk";
 
-export { enumIndex, toGraphEnum };
+export { countryCode, enumIndex, isTimeBased, maxPeriods, orgTypeWords, toGraphEnum, unitWords };
 
 const nameOf = enumName;
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -30,21 +34,8 @@ const STATUS: Record<string, string> = { Pending: "Pending approval", Active: "A
 export const purposeWords = (v: string | number) => capital(purposeName(nameOf(PurposeNames, v)));
 export const productTypeWords = (v: string | number) => TYPE[nameOf(ProductTypeNames, v)] ?? String(v);
 export const modalityWords = (v: string | number) => MODALITY[nameOf(ModalityNames, v)] ?? String(v);
-export const unitWords = (v: string | number) => pricingUnitName(nameOf(PricingUnitNames, v)) ?? String(v);
-export const orgTypeWords = (v: string | number, plural = false) => organisationTypeName(nameOf(OrganisationTypeNames, v), plural) ?? String(v);
 export const categoryWords = (v: string | number) => (nameOf(CategoryNames, v) === "Individual" ? "Individual" : "Organisation");
 export const statusWords = (v: string | number) => STATUS[nameOf(AgreementStatusNames, v)] ?? String(v);
-export const countryCode = (v: string | number) => (typeof v === "number" ? (CountryNames[v] ?? String(v)) : v.toUpperCase());
-
-/** Subscriptions are time-based: they take a number of periods and end. */
-export const isTimeBased = (unit: string | number) => nameOf(PricingUnitNames, unit) !== "OneTime";
-
-const UNIT_SECONDS: Record<string, number> = { Hour: 3600, Day: 86_400, Week: 604_800, Month: 2_592_000 };
-/** The most periods one purchase or renewal may buy (Agreements.maxPeriods: 366 days of access; 1 for one-time). */
-export const maxPeriods = (unit: string | number) => {
-  const secs = UNIT_SECONDS[nameOf(PricingUnitNames, unit)];
-  return secs ? Math.floor((366 * 86_400) / secs) : 1;
-};
 
 /** 250000000000000000000 → "250 DATA". */
 export function data(wei: bigint | string | number): string {
@@ -69,10 +60,7 @@ export function date(seconds: bigint | number | string | null | undefined, zero 
 export const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
 
 /** "a, b and c". */
-export function list(items: string[]): string {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
+export const list = listWords;
 
 export const PURPOSE_OPTIONS = PurposeNames.map((n, i) => ({ value: i, graph: toGraphEnum(n), label: purposeWords(n) }));
 export const PRODUCT_TYPE_OPTIONS = ProductTypeNames.map((n) => ({ graph: toGraphEnum(n), label: productTypeWords(n) }));
