@@ -1,4 +1,6 @@
 // Runs the compiled subgraph mappings over synthetic events and checks the entities they write.
+// They live in indexer/ because they drive the mappings through the indexer's own WASM runtime
+// (the same one `npm start` uses); the subgraph workspace has no runtime of its own.
 import { beforeEach, describe, expect, it } from "vitest";
 import { bytesToHex, concat, numberToHex, type Hex } from "viem";
 import { MapEntityAccess, MappingModule, type EntityData } from "../../src/runtime/index.ts";
