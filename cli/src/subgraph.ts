@@ -2,7 +2,7 @@
 // the local indexer of `npm start` by default. Reads only: the chain stays the source of truth.
 import { configValue, DEFAULT_URLS } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
-import type { PolicyView } from "./format.ts";
+import { querySubgraph as sdkQuery, searchText as sdkSearchText, SubgraphError as SdkSubgraphError } from "@kraken/sdk";
 
 export const DEFAULT_SUBGRAPH_URL = DEFAULT_URLS.subgraph;
 
@@ -12,70 +12,30 @@ export function subgraphUrl(v: { subgraph?: string }): string {
   return v.subgraph ?? configValue("KRAKEN_SUBGRAPH_URL") ?? DEFAULT_SUBGRAPH_URL;
 }
 
-/** The subgraph could not answer (unreachable, HTTP error, GraphQL errors). */
+/** The subgraph could not answer (unreachable, HTTP error, GraphQL errors): exit "refused". */
 export class SubgraphError extends CliError {
   constructor(message: string) {
     super(EXIT.refused, message, "subgraph");
   }
 }
 
+/** The SDK's query (sdk/src/subgraph.ts) with failures worded for the command line. */
 export async function querySubgraph<T>(url: string, query: string, variables: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<T> {
-  let res: Response;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    return await sdkQuery<T>(url, query, variables, { timeoutMs });
   } catch (err) {
-    throw new SubgraphError(`cannot reach the subgraph at ${url} (${(err as Error).cause ? ((err as Error).cause as Error).message : (err as Error).message}); is \`npm start\` running? or pass --subgraph <url> / set KRAKEN_SUBGRAPH_URL`);
+    if (!(err instanceof SdkSubgraphError)) throw err;
+    const hint = err.code === "subgraph-unreachable"
+      ? "; is `npm start` running? or pass --subgraph <url> / set KRAKEN_SUBGRAPH_URL"
+      : err.code === "subgraph-bad-response" ? "; is it a subgraph endpoint (…/subgraphs/name/kraken/marketplace)?" : "";
+    throw new SubgraphError(`${err.message}${hint}`);
   }
-  let body: { data?: T; errors?: { message: string }[] };
-  try {
-    body = (await res.json()) as typeof body;
-  } catch {
-    throw new SubgraphError(`the subgraph at ${url} answered HTTP ${res.status} without JSON; is it a subgraph endpoint (…/subgraphs/name/kraken/marketplace)?`);
-  }
-  if (body.errors?.length) throw new SubgraphError(`the subgraph at ${url} refused the query: ${body.errors.map((e) => e.message).join("; ")}`);
-  if (!res.ok || !body.data) throw new SubgraphError(`the subgraph at ${url} answered HTTP ${res.status}`);
-  return body.data;
 }
 
-/** Free text → a tsquery graph-node accepts: words ANDed, each as a prefix ("diab" finds
- * diabetes). Text already using tsquery operators is passed through. */
+/** Free text → a full-text query (the SDK's `searchText`); text already using tsquery
+ * operators is passed through, for users who write their own. */
 export function searchText(text: string): string {
-  if (/[&|!()<>:*]/.test(text)) return text;
-  const words = text.match(/[\p{L}\p{N}_]+/gu) ?? [];
-  return words.map((w) => `${w}:*`).join(" & ");
+  return /[&|!()<>:*]/.test(text) ? text : sdkSearchText(text);
 }
 
-/** The product fields every command reads. */
-export const PRODUCT_FIELDS = `id productId title summary category tags productType modality price pricingUnit active
-  metadataURI deliveryAgents threshold createdAt updatedAt salesCount revenue requiresApproval
-  seller { id }
-  policy { version purposes consumerCategories organisationTypes jurisdictions requiresApproval retentionDays createdAt }`;
-
-export interface GraphProduct {
-  id: string;
-  productId: string;
-  title: string;
-  summary: string;
-  category: string;
-  tags: string[];
-  productType: string;
-  modality: string;
-  price: string;
-  pricingUnit: string;
-  active: boolean;
-  metadataURI: string;
-  deliveryAgents: string[];
-  threshold: number;
-  createdAt: string;
-  updatedAt: string;
-  salesCount: number;
-  revenue: string;
-  requiresApproval: boolean;
-  seller: { id: string };
-  policy: (PolicyView & { createdAt: string }) | null;
-}
+export { PRODUCT_FIELDS, type GraphPolicy, type GraphProduct } from "@kraken/sdk";

@@ -56,7 +56,7 @@ export function renderDemoDoc(): string {
       (p.policy.organisationTypes.length ? ` (${p.policy.organisationTypes.map((o) => OrganisationTypeNames[o]).join(", ")})` : "");
     out.push(`| ${i + 1} | ${p.title} | ${name(p.seller)} | ${ProductTypeNames[p.productType]} | ${ModalityNames[p.modality]} | ${price} | ${purposes} | ${who} | ${p.policy.requiresApproval ? "yes" : "no"} |`);
   });
-  out.push("", "All demo policies allow the thirteen target countries (docs/requirements.md, "Target countries").", "", "## Seeded actions", "");
+  out.push("", "All demo policies allow the thirteen target countries (docs/requirements.md, Target countries).", "", "## Seeded actions", "");
   for (const s of STEPS) {
     if (s.do === "request") out.push(`- ${name(s.as)} requests "${PRODUCTS.find((p) => p.key === s.product)!.title}" for ${PurposeNames[s.purpose]}${s.periods ? ` (${s.periods} periods)` : ""} — \`${s.label}\``);
     else if (s.do === "retract") out.push(`- the seller of "${PRODUCTS.find((p) => p.key === s.product)!.title}" retracts consent for ${name(s.consumer)}`);

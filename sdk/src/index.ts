@@ -16,4 +16,5 @@ export * from "./names.ts";
 export * from "./faucet.ts";
 export * from "./offer.ts";
 export * from "./market-errors.ts";
+export * from "./subgraph.ts";
 export * from "./refund.ts";
