@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { formatUnits, getAddress, isAddress, parseUnits, zeroAddress, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import {
-  clientsFor, dataTokenAbi, DEFAULT_FAUCET_PORT, DEV_MNEMONIC, LOCAL_CHAIN_ID, marketplaceChain,
+  clientsFor, dataTokenAbi, KrakenError, DEFAULT_FAUCET_PORT, DEV_MNEMONIC, LOCAL_CHAIN_ID, marketplaceChain,
   type Deployment, type FaucetDrip, type FaucetErrorCode, type FaucetInfo,
 } from "@kraken/sdk";
 import { DripLimiter } from "./limiter.ts";
@@ -38,10 +38,11 @@ export interface RunningFaucet {
 }
 
 /** The faucet cannot run here (not the local chain, no minter role). */
-export class FaucetStartError extends Error {
+export class FaucetStartError extends KrakenError {
+  override name = "FaucetStartError";
+
   constructor(message: string) {
-    super(message);
-    this.name = "FaucetStartError";
+    super("faucet-unavailable", message);
   }
 }
 

@@ -1,10 +1,12 @@
-// Errors of the mapping runtime.
+// Errors of the mapping runtime, on the project's error base: `code` is "handler-<kind>" and
+// "mapping-<kind>"; `kind` keeps graph-node's classification the runtime decides on.
+import { KrakenError } from "@kraken/sdk";
 
 /**
  * Raised inside a host call (AssemblyScript `abort`, `log.critical`, a failing host function):
  * unwinds the WASM stack. The runtime wraps it into a MappingError.
  */
-export class HandlerError extends Error {
+export class HandlerError extends KrakenError {
   override name = "HandlerError";
   /** abort: AssemblyScript abort/assert/throw; host: a host function refused; store: the EntityAccess failed. */
   readonly kind: "abort" | "host" | "store";
@@ -15,7 +17,7 @@ export class HandlerError extends Error {
     message: string,
     opts: { kind?: "abort" | "host" | "store"; file?: string; line?: number; column?: number; cause?: unknown } = {},
   ) {
-    super(message, { cause: opts.cause });
+    super(`handler-${opts.kind ?? "host"}`, message, { cause: opts.cause });
     this.kind = opts.kind ?? "host";
     this.file = opts.file;
     this.line = opts.line;
@@ -30,7 +32,7 @@ export class HandlerError extends Error {
 export type MappingErrorKind = "abort" | "trap" | "host" | "store" | "missing-handler";
 
 /** A handler failed: it aborted, trapped or a host function failed. Nothing it wrote was applied. */
-export class MappingError extends Error {
+export class MappingError extends KrakenError {
   override name = "MappingError";
   readonly dataSource: string;
   readonly handler: string;
@@ -67,6 +69,7 @@ export class MappingError extends Error {
   ) {
     const where = info.file ? ` (${info.file}:${info.line ?? 0}:${info.column ?? 0})` : "";
     super(
+      `mapping-${info.kind}`,
       `Mapping ${info.dataSource}.${info.handler} failed at block #${info.blockNumber} ` +
         `tx ${info.txHash} log ${info.logIndex}: ${message}${where}`,
       { cause: info.cause },
