@@ -8,13 +8,16 @@ import {
   credentialsAbi,
   decodeMarketError,
   policiesAbi,
+  TransactionRevertedError,
   Verdict,
   VerdictNames,
   type Deployment,
+  type OnProgress,
 } from "@kraken/sdk";
 import { fromMask } from "@kraken/sdk";
 import { CliError, EXIT } from "./errors.ts";
-import { countryCode, data, orgTypeWords, purposeWords, unitWords } from "./format.ts";
+import { countryCode, data, date, orgTypeWords, purposeWords, unitWords } from "./format.ts";
+import type { Output } from "./main.ts";
 
 
 export type Reader = Pick<PublicClient, "readContract">;
@@ -80,11 +83,21 @@ export async function eligibility(client: Reader, d: Deployment, productId: bigi
   };
 }
 
+/** An SDK action's progress as the CLI's lines: "approving …", "signing …", "TX: submitted HASH", "TX: mined in block N". */
+export function progressLines(out: Output, approving = (amount: bigint) => `approving the Agreements contract to take ${data(amount)}`): OnProgress {
+  return (step, d) => {
+    if (step === "approve") out.progress(`  ${approving(d.amount!)}`);
+    else if (step === "sign") out.progress(`  signing an EIP-2612 permit for ${data(d.amount!)} (valid until ${date(d.deadline!)})`);
+    else if (step === "submit") out.progress(`  ${d.tx}: submitted ${d.hash}`);
+    else if (step === "mined") out.progress(`  ${d.tx}: mined in block ${d.blockNumber}`);
+  };
+}
 
 /** Turns a failed contract call into a CliError whose message says what went wrong and what
  * to do; errors that are not reverts (network) become chain errors. */
 export async function explainRevert(err: unknown, ctx: { client: Reader; deployment: Deployment; productId: bigint; consumer: Address; purpose: number }): Promise<CliError> {
   if (err instanceof CliError) return err;
+  if (err instanceof TransactionRevertedError) return new CliError(EXIT.chain, err.message, "reverted");
   const { kind, name, args, verdict, detail } = decodeMarketError(err);
   if (kind === "network") return new CliError(EXIT.chain, `cannot reach the chain (${detail}); is \`npm start\` running? or pass --rpc <url>`);
   if (!name) {

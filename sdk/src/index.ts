@@ -18,3 +18,4 @@ export * from "./offer.ts";
 export * from "./market-errors.ts";
 export * from "./subgraph.ts";
 export * from "./refund.ts";
+export * from "./actions/index.ts";

@@ -5,12 +5,12 @@
 // the unused part from their own DATA (Agreements.terminate), approving the refund first when
 // the allowance to the Agreements contract is short.
 import { parseArgs } from "node:util";
-import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
-import { AgreementStatus, agreementsAbi, agreementsWithTokenErrorsAbi, AgreementStatusNames, catalogueAbi, dataTokenAbi, estimateRefund, PurposeNames, type Deployment } from "@kraken/sdk";
+import { BaseError, ContractFunctionRevertedError, type Address, type PublicClient } from "viem";
+import { AgreementStatus, agreementsAbi, AgreementStatusNames, BalanceTooLowError, catalogueAbi, estimateRefund, MissingEventError, PurposeNames, terminate as terminateAgreement, type Deployment } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, purposeWords, shortAddress, table, toGraphEnum, truncate } from "../format.ts";
-import { explainRevert } from "../market.ts";
+import { explainRevert, progressLines } from "../market.ts";
 import type { Command, Output } from "../main.ts";
 import { querySubgraph, SubgraphError, SUBGRAPH_OPTION, subgraphUrl } from "../subgraph.ts";
 
@@ -151,40 +151,20 @@ async function terminate(argv: string[], out: Output): Promise<void> {
   const estimate = estimateRefund({ amount: a.amount, startsAt: a.startsAt, endsAt: a.endsAt, delivered: a.delivered }, now);
   out.progress(`agreement ${agreementId} on product ${productId} (buyer ${a.consumer}, paid ${data(a.amount)}${a.endsAt ? `, until ${date(a.endsAt)}` : a.delivered ? ", one-time, delivered" : ", one-time, not delivered yet"}): refund about ${data(estimate)}`);
 
-  const send = async (label: string, hash: Promise<Hex>) => {
-    const h = await hash;
-    out.progress(`  ${label}: submitted ${h}`);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
-    if (receipt.status !== "success") throw new CliError(EXIT.chain, `${label} transaction ${h} reverted in block ${receipt.blockNumber}`, "reverted");
-    out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
-    return receipt;
-  };
-  const simulate = () => publicClient.simulateContract({ account, address, abi: agreementsWithTokenErrorsAbi, functionName: "terminate", args: [agreementId] });
-
-  // 2. Approve the refund when the allowance is short, then terminate. The simulation names the
-  // exact refund a short allowance needs (ERC20InsufficientAllowance); it only shrinks until mined.
-  let approved: bigint | null = null;
-  let receipt;
+  // 2. Approve the refund when the allowance is short, then terminate (the SDK's terminate: the
+  // simulation names the exact refund a short allowance needs; it only shrinks until mined).
+  let done;
   try {
-    let sim;
-    try {
-      sim = await simulate();
-    } catch (err) {
-      const revert = revertOf(err);
-      if (revert?.data?.errorName !== "ERC20InsufficientAllowance") throw err;
-      const needed = (revert.data.args as readonly [Address, bigint, bigint])[2];
-      const balance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [me] });
-      if (balance < needed) {
-        throw new CliError(EXIT.payment, `insufficient DATA balance for the refund: you have ${data(balance)}, the refund is ${data(needed)}; get DATA to ${me} first`, "ERC20InsufficientBalance");
-      }
-      out.progress(`  approving the Agreements contract to take the refund of ${data(needed)}`);
-      await send("approve", wallet.writeContract({ address: token, abi: dataTokenAbi, functionName: "approve", args: [address, needed] }));
-      approved = needed;
-      sim = await simulate();
-    }
-    receipt = await send("terminate", wallet.writeContract(sim.request));
+    done = await terminateAgreement({
+      publicClient, wallet, account, contracts: { agreements: address, token }, agreementId,
+      onProgress: progressLines(out, (amount) => `approving the Agreements contract to take the refund of ${data(amount)}`),
+    });
   } catch (err) {
     if (err instanceof CliError) throw err;
+    if (err instanceof BalanceTooLowError) {
+      throw new CliError(EXIT.payment, `insufficient DATA balance for the refund: you have ${data(err.balance)}, the refund is ${data(err.needed)}; get DATA to ${me} first`, "ERC20InsufficientBalance");
+    }
+    if (err instanceof MissingEventError) throw new CliError(EXIT.chain, `transaction ${err.hash} was mined but terminated no agreement`);
     const name = revertOf(err)?.data?.errorName;
     const args = (revertOf(err)?.data?.args ?? []) as readonly unknown[];
     if (name === "NotActive") throw new CliError(EXIT.conflict, `agreement ${agreementId} is no longer running (it ended or was terminated just now); there is nothing to terminate`, name);
@@ -193,10 +173,7 @@ async function terminate(argv: string[], out: Output): Promise<void> {
     if (name === "ERC20InsufficientAllowance") throw new CliError(EXIT.payment, `the Agreements contract may take only ${data(args[1] as bigint)} of your DATA, the refund is ${data(args[2] as bigint)} (the buyer may have renewed in between); run terminate again`, name);
     throw await explainRevert(err, { client: publicClient, deployment, productId, consumer: me, purpose: 0 });
   }
-
-  const [event] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementTerminated" });
-  if (!event) throw new CliError(EXIT.chain, `transaction ${receipt.transactionHash} was mined but terminated no agreement`);
-  const refunded = event.args.refunded;
+  const { refunded, approved, receipt } = done;
   const result = {
     agreementId: agreementId.toString(),
     productId: productId.toString(),

@@ -2,12 +2,11 @@
 // shows the price, then pays: approve + requestAccess, or one requestAccessWithPermit with an
 // EIP-2612 signature (--permit). The request pins the pricing unit and policy version shown. Reverts are decoded into messages that say what to do.
 import { parseArgs } from "node:util";
-import { parseEventLogs, type Hex } from "viem";
-import { AgreementStatus, agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, PricingUnit, PurposeNames, signPermit } from "@kraken/sdk";
+import { AgreementStatus, agreementsAbi, BalanceTooLowError, MissingEventError, PricingUnit, PurposeNames, requestAccess } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, isoDate, parseCount, parseData, parseEnum, priceWords, purposeWords, toFlag, unitWords } from "../format.ts";
-import { eligibility, explainRevert, parseProductId, readTerms } from "../market.ts";
+import { eligibility, explainRevert, parseProductId, progressLines, readTerms } from "../market.ts";
 import type { Command } from "../main.ts";
 
 export const buy: Command = {
@@ -66,50 +65,26 @@ export const buy: Command = {
     if (total > maxTotal) {
       throw new CliError(EXIT.payment, `the price is ${data(total)}, above your --max-price of ${data(maxTotal)}`, "PriceAboveMax");
     }
-    if (total > 0n) {
-      const balance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [me] });
-      if (balance < total) {
-        throw new CliError(EXIT.payment, `insufficient DATA balance: you have ${data(balance)}, the purchase needs ${data(total)}; get DATA to ${me} first${periods > 1 ? " or buy fewer --periods" : ""}`, "ERC20InsufficientBalance");
-      }
-    }
 
-    const send = async (label: string, hash: Promise<Hex>) => {
-      const h = await hash;
-      out.progress(`  ${label}: submitted ${h}`);
-      const receipt = await publicClient.waitForTransactionReceipt({ hash: h });
-      if (receipt.status !== "success") throw new CliError(EXIT.chain, `${label} transaction ${h} reverted in block ${receipt.blockNumber}`, "reverted");
-      out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
-      return receipt;
-    };
-
-    // 3. Pay and request.
-    let receipt;
+    // 3. Pay and request (the SDK's requestAccess: balance, approve or permit, simulate, send).
+    let created;
     try {
-      if (values.permit) {
-        const deadline = (await publicClient.getBlock()).timestamp + 3600n;
-        out.progress(`  signing an EIP-2612 permit for ${data(maxTotal)} (valid until ${date(deadline)})`);
-        const { v, r, s } = await signPermit({ wallet, publicClient, token, owner: account, spender: agreements, value: maxTotal, deadline });
-        const args = [productId, purpose, policy.version, terms.pricingUnit, periods, maxTotal, deadline, v, r, s] as const;
-        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccessWithPermit", args });
-        receipt = await send("requestAccessWithPermit", wallet.writeContract(request));
-      } else {
-        if (total > 0n) {
-          const allowance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "allowance", args: [me, agreements] });
-          if (allowance < total) {
-            out.progress(`  approving the Agreements contract to take ${data(total)}`);
-            await send("approve", wallet.writeContract({ address: token, abi: dataTokenAbi, functionName: "approve", args: [agreements, total] }));
-          }
-        }
-        const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "requestAccess", args: [productId, purpose, policy.version, terms.pricingUnit, periods, maxTotal] });
-        receipt = await send("requestAccess", wallet.writeContract(request));
-      }
+      created = await requestAccess({
+        publicClient, wallet, account, contracts: { agreements, token }, productId, purpose, periods,
+        offer: { price: terms.price, pricingUnit: terms.pricingUnit, policyVersion: policy.version },
+        maxTotalPrice: maxTotal,
+        method: values.permit ? "permit" : "approve",
+        onProgress: progressLines(out),
+      });
     } catch (err) {
+      if (err instanceof BalanceTooLowError) {
+        throw new CliError(EXIT.payment, `insufficient DATA balance: you have ${data(err.balance)}, the purchase needs ${data(err.needed)}; get DATA to ${me} first${periods > 1 ? " or buy fewer --periods" : ""}`, "ERC20InsufficientBalance");
+      }
+      if (err instanceof MissingEventError) throw new CliError(EXIT.chain, `transaction ${err.hash} was mined but created no agreement`);
       throw await explainRevert(err, ctx);
     }
-
-    const [created] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementCreated" });
-    if (!created) throw new CliError(EXIT.chain, `transaction ${receipt.transactionHash} was mined but created no agreement`);
-    const a = created.args;
+    const receipt = created.receipt;
+    const a = created;
     const status = a.status === AgreementStatus.Active ? "ACTIVE" : "PENDING";
     const result = {
       agreementId: a.agreementId.toString(),

@@ -1,21 +1,27 @@
 // The purchase flow (MKT-FUN-16, docs/requirements.md#payment): approve or permit, then
-// Agreements.requestAccess[WithPermit]; progress signing → mined → indexed. Each call is
-// simulated first so that a refusal is decoded (custom errors via viem) and explained before
-// the wallet is asked to sign.
-// The dashboard's renewals (Agreements.renew: approve, the contract has no permit variant) and
-// cancellations (Agreements.cancel: the escrow is refunded) run through the same steps.
-import { useQueryClient } from "@tanstack/react-query";
-import { getPublicClient, getWalletClient, simulateContract, waitForTransactionReceipt, writeContract, type WriteContractParameters } from "@wagmi/core";
-import { useCallback, useState } from "react";
-import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from "viem";
-import { useAccount, useConfig } from "wagmi";
-import { agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, signPermit, AgreementStatusNames } from "@kraken/sdk";
+// Agreements.requestAccess[WithPermit]; progress signing → mined → indexed. The flow itself is
+// the SDK's requestAccess action (simulated before every write, so that a refusal is decoded
+// and explained before the wallet is asked to sign); this hook maps its progress to steps.
+// The dashboard's renewals (the SDK's renew: approve, the contract has no permit variant) and
+// cancellations (cancel: the escrow is refunded) run through the same steps.
+import { useCallback } from "react";
+import type { Hex, TransactionReceipt } from "viem";
+import {
+  agreementsAbi,
+  AgreementStatusNames,
+  BalanceTooLowError,
+  cancel as cancelAgreement,
+  renew as renewAgreement,
+  requestAccess,
+  TransactionRevertedError,
+  type ActionClients,
+  type OnProgress,
+} from "@kraken/sdk";
 import type { Step } from "../components/TxSteps.tsx";
 import { explainError, type ExplainedError } from "../lib/errors.ts";
 import type { VerdictContext } from "../lib/eligibility.ts";
 import { data } from "../lib/words.ts";
-import { useDapp } from "./dapp.ts";
-import { waitIndexed } from "./waitIndexed.ts";
+import { useTxFlow } from "./txFlow.ts";
 
 export type PaymentMethod = "permit" | "approve";
 
@@ -74,37 +80,27 @@ const initialSteps = (action: AgreementAction, method: PaymentMethod, paid: bool
   { id: "indexed", label: "Catalogue and dashboard updated", state: "pending" },
 ];
 
-type Permit = Awaited<ReturnType<typeof signPermit>>;
+const REVERTED: Record<AgreementAction, string> = { request: "purchase", renew: "renewal", cancel: "cancellation" };
 
-/** One agreement transaction: what it costs, how it is paid, and its simulated call. */
+/** One agreement transaction: what it costs, how it is paid, and the SDK action that sends it. */
 interface Run {
   action: AgreementAction;
   total: bigint;
   method: PaymentMethod;
   purpose?: number;
   context?: Omit<VerdictContext, "purpose">;
-  /** simulates the call (with the permit when one was signed); `agreementId` when known up front */
-  simulate: (account: Address, permit?: Permit) => Promise<{ request: WriteContractParameters; result: unknown }>;
-  agreementId?: bigint;
+  send: (c: ActionClients) => Promise<{ agreementId: bigint; receipt: TransactionReceipt; refunded?: bigint }>;
 }
 
 export function usePurchase() {
-  const wagmi = useConfig();
-  const { config } = useDapp();
-  const { address } = useAccount();
-  const queryClient = useQueryClient();
-  const [steps, setSteps] = useState<Step[]>([]);
-  const [error, setError] = useState<ExplainedError>();
-  const [result, setResult] = useState<PurchaseResult>();
-  const [running, setRunning] = useState(false);
-
-  const step = (id: string, patch: Partial<Step>) => setSteps((all) => all.map((s) => (s.id === id ? { ...s, ...patch } : s)));
+  const flow = useTxFlow<ExplainedError, PurchaseResult>();
+  const { address, step, clients, indexed, start, setError, setResult, setSteps, setRunning } = flow;
 
   const reset = useCallback(() => {
     setSteps([]);
     setError(undefined);
     setResult(undefined);
-  }, []);
+  }, [setSteps, setError, setResult]);
 
   const run = useCallback(
     async (r: Run) => {
@@ -112,105 +108,63 @@ export function usePurchase() {
         setError({ kind: "unknown", message: "Connect a wallet first." });
         return;
       }
-      const total = r.total;
-      const paid = total > 0n;
-      setSteps(initialSteps(r.action, r.method, paid));
-      setError(undefined);
-      setResult(undefined);
-      setRunning(true);
-      let current = "request";
-      const account = address as Address;
-      const token = config.contracts.DataToken;
-      const spender = config.contracts.Agreements;
+      const paid = r.total > 0n;
+      start(initialSteps(r.action, r.method, paid));
+      let current = paid ? (r.method === "approve" ? "approve" : "permit") : "request";
+      // The action's progress as the steps: approve / permit, then the request itself.
+      const onProgress: OnProgress = (s, d) => {
+        if (s === "allowance") {
+          if (d.enough) step("approve", { state: "done", detail: "already approved" });
+          return;
+        }
+        const id = s === "approve" || d.tx === "approve" ? "approve" : s === "sign" || s === "signed" ? "permit" : "request";
+        current = id;
+        if (s === "approve") step(id, { state: "active", detail: "confirm in your wallet" });
+        else if (s === "sign") step(id, { state: "active", detail: "sign in your wallet" });
+        else if (s === "signed") step(id, { state: "done", detail: "signed" });
+        else if (s === "simulate" && id === "request") step(id, { state: "active", detail: "checking with the contract…" });
+        else if (s === "confirm" && id === "request") step(id, { detail: "confirm in your wallet" });
+        else if (s === "submit") step(id, { detail: id === "approve" ? "waiting to be mined…" : `sent (${d.hash!.slice(0, 10)}…), waiting to be mined` });
+        else if (s === "mined") step(id, { state: "done", detail: `mined in block ${d.blockNumber}` });
+      };
       try {
-        const client = getPublicClient(wagmi)!;
-        if (paid) {
-          const balance = await client.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [account] });
-          if (balance < total) {
-            setError({ kind: "insufficient-funds", name: "ERC20InsufficientBalance", message: `Insufficient DATA: you have ${data(balance)}, this needs ${data(total)}.` });
-            setSteps([]); // nothing was asked of the wallet
-            return;
-          }
-        }
-        let permit: Permit | undefined;
-        if (paid && r.method === "approve") {
-          current = "approve";
-          const allowance = await client.readContract({ address: token, abi: dataTokenAbi, functionName: "allowance", args: [account, spender] });
-          if (allowance >= total) step("approve", { state: "done", detail: "already approved" });
-          else {
-            step("approve", { state: "active", detail: "confirm in your wallet" });
-            const { request } = await simulateContract(wagmi, { account, address: token, abi: dataTokenAbi, functionName: "approve", args: [spender, total] });
-            const hash = await writeContract(wagmi, request);
-            step("approve", { detail: "waiting to be mined…" });
-            const receipt = await waitForTransactionReceipt(wagmi, { hash });
-            if (receipt.status !== "success") throw new Error(`the approval reverted (transaction ${hash})`);
-            step("approve", { state: "done", detail: `mined in block ${receipt.blockNumber}` });
-          }
-        } else if (paid) {
-          current = "permit";
-          step("permit", { state: "active", detail: "sign in your wallet" });
-          const wallet = await getWalletClient(wagmi, { account });
-          permit = await signPermit({
-            wallet,
-            publicClient: client,
-            token,
-            owner: { address: account, type: "json-rpc" },
-            spender,
-            value: total,
-            deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
-          });
-          step("permit", { state: "done", detail: "signed" });
-        }
-
-        current = "request";
-        step("request", { state: "active", detail: "checking with the contract…" });
-        const sim = await r.simulate(account, permit);
-        step("request", { detail: "confirm in your wallet" });
-        const hash = await writeContract(wagmi, sim.request);
-        step("request", { detail: `sent (${hash.slice(0, 10)}…), waiting to be mined` });
-        const receipt = await waitForTransactionReceipt(wagmi, { hash });
-        if (receipt.status !== "success") throw new Error(`the ${r.action === "request" ? "purchase" : r.action === "renew" ? "renewal" : "cancellation"} reverted (transaction ${hash})`);
-        const agreementId = r.agreementId ?? (sim.result as bigint);
-        step("request", { state: "done", detail: `mined in block ${receipt.blockNumber}` });
+        const c = await clients(address, onProgress);
+        const { agreementId, receipt, refunded } = await r.send(c);
 
         // Read the outcome from the chain right away; the catalogue follows.
-        const a = await client.readContract({ address: spender, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
+        const a = await c.publicClient.readContract({ address: c.contracts.agreements, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
         const res: PurchaseResult = {
           action: r.action,
           agreementId,
-          transactionHash: hash,
+          transactionHash: receipt.transactionHash,
           blockNumber: receipt.blockNumber,
           status: AgreementStatusNames[Number(a.status)],
           endsAt: BigInt(a.endsAt),
-          refunded: r.action === "cancel" ? refundOf(receipt) : undefined,
+          refunded: r.action === "cancel" ? (refunded ?? 0n) : undefined,
           indexed: false,
         };
         setResult(res);
         current = "indexed";
-        step("indexed", { state: "active", detail: "waiting for the indexer…" });
-        await waitIndexed({
-          subgraphUrl: config.subgraphUrl,
-          wagmi,
-          block: receipt.blockNumber,
-          onBehind: (behind) => step("indexed", { detail: `catalogue ${behind} block${behind === 1 ? "" : "s"} behind; showing the chain meanwhile` }),
-        });
-        step("indexed", { state: "done", detail: "up to date" });
-        setResult({ ...res, indexed: true });
-        void queryClient.invalidateQueries();
+        await indexed(res, receipt.blockNumber, { behind: (behind) => `catalogue ${behind} block${behind === 1 ? "" : "s"} behind; showing the chain meanwhile` });
       } catch (err) {
+        if (err instanceof BalanceTooLowError) {
+          setError({ kind: "insufficient-funds", name: "ERC20InsufficientBalance", message: `Insufficient DATA: you have ${data(err.balance)}, this needs ${data(err.needed)}.` });
+          setSteps([]); // nothing was asked of the wallet
+          return;
+        }
         step(current, { state: "failed" });
-        setError(explainError(err, { ...r.context, ...(r.purpose === undefined ? {} : { purpose: r.purpose }) }));
+        const reverted = err instanceof TransactionRevertedError ? new Error(`the ${err.tx === "approve" ? "approval" : REVERTED[r.action]} reverted (transaction ${err.hash})`) : err;
+        setError(explainError(reverted, { ...r.context, ...(r.purpose === undefined ? {} : { purpose: r.purpose }) }));
       } finally {
         setRunning(false);
       }
     },
-    [address, config, wagmi, queryClient],
+    [address, step, clients, indexed, start, setError, setResult, setSteps, setRunning],
   );
 
-  /** Buy, subscribe or request access: Agreements.requestAccess[WithPermit]. */
+  /** Buy, subscribe or request access: the SDK's requestAccess (Agreements.requestAccess[WithPermit]). */
   const purchase = useCallback(
     (r: PurchaseRequest) => {
-      const agreements = target(config);
       const total = r.price * BigInt(r.periods);
       return run({
         action: "request",
@@ -218,54 +172,40 @@ export function usePurchase() {
         method: r.method,
         purpose: r.purpose,
         context: r.context,
-        simulate: (account, permit) =>
-          permit
-            ? simulateContract(wagmi, { ...agreements, account, functionName: "requestAccessWithPermit", args: [r.productId, r.purpose, r.policyVersion, r.pricingUnit, r.periods, total, permit.deadline, permit.v, permit.r, permit.s] })
-            : simulateContract(wagmi, { ...agreements, account, functionName: "requestAccess", args: [r.productId, r.purpose, r.policyVersion, r.pricingUnit, r.periods, total] }),
+        send: (c) =>
+          requestAccess({
+            ...c,
+            productId: r.productId,
+            purpose: r.purpose,
+            periods: r.periods,
+            offer: { price: r.price, pricingUnit: r.pricingUnit, policyVersion: r.policyVersion },
+            method: total > 0n ? r.method : "approve",
+            permitDeadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+          }),
       });
     },
-    [run, wagmi, config],
+    [run],
   );
 
-  /** More time on a subscription: approve, then Agreements.renew (no permit variant on chain). */
+  /** More time on a subscription: the SDK's renew (approve, then Agreements.renew; no permit variant on chain). */
   const renew = useCallback(
-    (r: RenewRequest) => {
-      const agreements = target(config);
-      const total = r.price * BigInt(r.periods);
-      return run({
+    (r: RenewRequest) =>
+      run({
         action: "renew",
-        total,
+        total: r.price * BigInt(r.periods),
         method: "approve",
         purpose: r.purpose,
         context: r.context,
-        agreementId: r.agreementId,
-        simulate: (account) => simulateContract(wagmi, { ...agreements, account, functionName: "renew", args: [r.agreementId, r.policyVersion, r.pricingUnit, r.periods, total] }),
-      });
-    },
-    [run, wagmi, config],
-  );
-
-  /** Withdraw a pending request: Agreements.cancel; the escrow comes back. */
-  const cancel = useCallback(
-    (agreementId: bigint) =>
-      run({
-        action: "cancel",
-        total: 0n,
-        method: "approve",
-        agreementId,
-        simulate: (account) => simulateContract(wagmi, { ...target(config), account, functionName: "cancel", args: [agreementId] }),
+        send: (c) => renewAgreement({ ...c, agreementId: r.agreementId, periods: r.periods, offer: { price: r.price, pricingUnit: r.pricingUnit, policyVersion: r.policyVersion } }),
       }),
-    [run, wagmi, config],
+    [run],
   );
 
-  return { purchase, renew, cancel, steps, error, result, running, reset };
-}
+  /** Withdraw a pending request: the SDK's cancel (Agreements.cancel); the escrow comes back. */
+  const cancel = useCallback(
+    (agreementId: bigint) => run({ action: "cancel", total: 0n, method: "approve", send: (c) => cancelAgreement({ ...c, agreementId }) }),
+    [run],
+  );
 
-/** Agreements, with the token's errors so that a failed transferFrom is named too. */
-const target = (config: { contracts: { Agreements: Address } }) => ({ address: config.contracts.Agreements, abi: agreementsWithTokenErrorsAbi }) as const;
-
-/** The refund of an AgreementCancelled event in the receipt. */
-function refundOf(receipt: TransactionReceipt): bigint {
-  const [event] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementCancelled" });
-  return event?.args.refunded ?? 0n;
+  return { purchase, renew, cancel, steps: flow.steps, error: flow.error, result: flow.result, running: flow.running, reset };
 }

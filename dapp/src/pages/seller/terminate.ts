@@ -1,20 +1,15 @@
-// Terminating an active agreement early (Agreements.terminate, seller only): the seller refunds
-// the unused part to the buyer in the same transaction, from the seller's own DATA through an
-// allowance to the Agreements contract. Steps: approve the refund (only when the allowance is
-// short), terminate, wait for the catalogue. The refund the contract will take is learnt from
-// the contract itself: terminate is simulated first, and a short allowance reverts with the
-// token's ERC20InsufficientAllowance(spender, allowance, needed) naming the exact amount at the
-// chain's current time (it only shrinks until the transaction is mined). The refund paid is
-// read from the AgreementTerminated event.
-import { useQueryClient } from "@tanstack/react-query";
-import { getPublicClient, simulateContract, waitForTransactionReceipt, writeContract } from "@wagmi/core";
-import { useCallback, useState } from "react";
-import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex } from "viem";
-import { useAccount, useConfig } from "wagmi";
-import { agreementsAbi, agreementsWithTokenErrorsAbi, dataTokenAbi, KrakenError } from "@kraken/sdk";
+// Terminating an active agreement early (the SDK's terminate: Agreements.terminate, seller
+// only): the seller refunds the unused part to the buyer in the same transaction, from the
+// seller's own DATA through an allowance to the Agreements contract. Steps: approve the refund
+// (only when the allowance is short), terminate, wait for the catalogue. The action learns the
+// refund from the contract itself (a simulated terminate reverts with the token's
+// ERC20InsufficientAllowance naming the exact amount) and reads the refund paid from the
+// AgreementTerminated event.
+import { useCallback } from "react";
+import type { Hex } from "viem";
+import { BalanceTooLowError, KrakenError, terminate as terminateAgreement, TransactionRevertedError, type OnProgress } from "@kraken/sdk";
 import type { Step } from "../../components/TxSteps.tsx";
-import { useDapp } from "../../hooks/dapp.ts";
-import { waitIndexed } from "../../hooks/waitIndexed.ts";
+import { useTxFlow } from "../../hooks/txFlow.ts";
 import { data } from "../../lib/words.ts";
 import { explainError } from "./errors.ts";
 
@@ -41,24 +36,9 @@ const initialSteps = (): Step[] => [
   { id: "indexed", label: "Catalogue updated", state: "pending" },
 ];
 
-/** The amount a short allowance needs, from the token's revert; undefined for any other error. */
-function allowanceShortfall(err: unknown): bigint | undefined {
-  const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
-  if (revert?.data?.errorName !== "ERC20InsufficientAllowance") return undefined;
-  return (revert.data.args as readonly [Address, bigint, bigint])[2];
-}
-
 export function useTerminate() {
-  const wagmi = useConfig();
-  const { config } = useDapp();
-  const { address } = useAccount();
-  const queryClient = useQueryClient();
-  const [steps, setSteps] = useState<Step[]>([]);
-  const [error, setError] = useState<string>();
-  const [result, setResult] = useState<TerminateResult>();
-  const [running, setRunning] = useState(false);
-
-  const step = (id: string, patch: Partial<Step>) => setSteps((all) => all.map((s) => (s.id === id ? { ...s, ...patch } : s)));
+  const flow = useTxFlow<string, TerminateResult>();
+  const { address, step, clients, indexed, start, setError, setResult, setRunning } = flow;
 
   const terminate = useCallback(
     async (agreementId: bigint) => {
@@ -66,73 +46,51 @@ export function useTerminate() {
         setError("Connect a wallet first (or choose a Demo persona).");
         return;
       }
-      const account = address as Address;
-      const agreements = config.contracts.Agreements;
-      const token = config.contracts.DataToken;
-      const simulate = () => simulateContract(wagmi, { account, address: agreements, abi: agreementsWithTokenErrorsAbi, functionName: "terminate", args: [agreementId] });
-      setSteps(initialSteps());
-      setError(undefined);
-      setResult(undefined);
-      setRunning(true);
+      start(initialSteps());
       let current = "approve";
-      try {
-        const client = getPublicClient(wagmi)!;
-        step("approve", { state: "active", detail: "checking with the contract…" });
-        let sim: Awaited<ReturnType<typeof simulate>> | undefined;
-        let needed: bigint | undefined;
-        try {
-          sim = await simulate();
-        } catch (err) {
-          needed = allowanceShortfall(err);
-          if (needed === undefined) throw err;
-        }
-        if (needed === undefined) step("approve", { state: "done", detail: "not needed" });
-        else {
-          const balance = await client.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [account] });
-          if (balance < needed) throw new RefundBalanceError(balance, needed);
-          step("approve", { detail: `${data(needed)}: confirm in your wallet` });
-          const { request } = await simulateContract(wagmi, { account, address: token, abi: dataTokenAbi, functionName: "approve", args: [agreements, needed] });
-          const hash = await writeContract(wagmi, request);
-          step("approve", { detail: `${data(needed)}: waiting to be mined…` });
-          const receipt = await waitForTransactionReceipt(wagmi, { hash });
-          if (receipt.status !== "success") throw new Error(`The approval reverted (transaction ${hash}).`);
-          step("approve", { state: "done", detail: `${data(needed)}, mined in block ${receipt.blockNumber}` });
-        }
-
+      let needed = 0n;
+      // The action's progress as the steps: the refund's approval when needed, then terminate.
+      const toTerminate = () => {
         current = "terminate";
         step("terminate", { state: "active", detail: "checking with the contract…" });
-        sim ??= await simulate();
-        step("terminate", { detail: "confirm in your wallet" });
-        const hash = await writeContract(wagmi, sim.request);
-        step("terminate", { detail: `sent (${hash.slice(0, 10)}…), waiting to be mined` });
-        const receipt = await waitForTransactionReceipt(wagmi, { hash });
-        if (receipt.status !== "success") throw new Error(`The termination reverted (transaction ${hash}).`);
-        const [event] = parseEventLogs({ abi: agreementsAbi, logs: receipt.logs, eventName: "AgreementTerminated" });
-        const res: TerminateResult = { agreementId, refunded: event?.args.refunded ?? 0n, transactionHash: hash, blockNumber: receipt.blockNumber, indexed: false };
-        step("terminate", { state: "done", detail: `mined in block ${receipt.blockNumber}` });
+      };
+      const onProgress: OnProgress = (s, d) => {
+        if (s === "allowance") {
+          if (d.enough) {
+            step("approve", { state: "done", detail: "not needed" });
+            toTerminate();
+          } else needed = d.amount!;
+        } else if (s === "approve") step("approve", { detail: `${data(needed)}: confirm in your wallet` });
+        else if (d.tx === "approve") {
+          if (s === "submit") step("approve", { detail: `${data(needed)}: waiting to be mined…` });
+          if (s === "mined") {
+            step("approve", { state: "done", detail: `${data(needed)}, mined in block ${d.blockNumber}` });
+            toTerminate();
+          }
+        } else if (d.tx === "terminate") {
+          if (s === "confirm") step("terminate", { detail: "confirm in your wallet" });
+          if (s === "submit") step("terminate", { detail: `sent (${d.hash!.slice(0, 10)}…), waiting to be mined` });
+          if (s === "mined") step("terminate", { state: "done", detail: `mined in block ${d.blockNumber}` });
+        }
+      };
+      try {
+        step("approve", { state: "active", detail: "checking with the contract…" });
+        const { refunded, receipt } = await terminateAgreement({ ...(await clients(address, onProgress)), agreementId });
+        const res: TerminateResult = { agreementId, refunded, transactionHash: receipt.transactionHash, blockNumber: receipt.blockNumber, indexed: false };
         setResult(res);
-
         current = "indexed";
-        step("indexed", { state: "active", detail: "waiting for the indexer…" });
-        await waitIndexed({
-          subgraphUrl: config.subgraphUrl,
-          wagmi,
-          block: receipt.blockNumber,
-          timeoutMs: 60_000,
-          onBehind: (behind) => step("indexed", { detail: `the catalogue is ${behind} block${behind === 1 ? "" : "s"} behind` }),
-        });
-        step("indexed", { state: "done", detail: "up to date" });
-        setResult({ ...res, indexed: true });
-        void queryClient.invalidateQueries();
+        await indexed(res, receipt.blockNumber, { timeoutMs: 60_000, behind: (behind) => `the catalogue is ${behind} block${behind === 1 ? "" : "s"} behind` });
       } catch (err) {
         step(current, { state: "failed" });
-        setError(err instanceof RefundBalanceError ? err.message : explainError(err));
+        if (err instanceof BalanceTooLowError) setError(new RefundBalanceError(err.balance, err.needed).message);
+        else if (err instanceof TransactionRevertedError) setError(explainError(new Error(`The ${err.tx === "approve" ? "approval" : "termination"} reverted (transaction ${err.hash}).`)));
+        else setError(explainError(err));
       } finally {
         setRunning(false);
       }
     },
-    [address, config, wagmi, queryClient],
+    [address, step, clients, indexed, start, setError, setResult, setRunning],
   );
 
-  return { terminate, steps, error, result, running };
+  return { terminate, steps: flow.steps, error: flow.error, result: flow.result, running: flow.running };
 }

@@ -1,0 +1,59 @@
+// What the dApp's transaction hooks (purchase, renewal, cancellation, termination) share around
+// the SDK's actions: the step list a TxSteps shows, the error and result, the viem clients the
+// actions take (from wagmi), and the last step, waiting for the indexer before the queries refresh.
+import { useQueryClient } from "@tanstack/react-query";
+import { getPublicClient, getWalletClient } from "@wagmi/core";
+import { useCallback, useState } from "react";
+import type { Address, PublicClient } from "viem";
+import { useAccount, useConfig } from "wagmi";
+import type { ActionClients, OnProgress } from "@kraken/sdk";
+import type { Step } from "../components/TxSteps.tsx";
+import { useDapp } from "./dapp.ts";
+import { waitIndexed } from "./waitIndexed.ts";
+
+export function useTxFlow<E, R extends { indexed: boolean }>() {
+  const wagmi = useConfig();
+  const { config } = useDapp();
+  const { address } = useAccount();
+  const queryClient = useQueryClient();
+  const [steps, setSteps] = useState<Step[]>([]);
+  const [error, setError] = useState<E>();
+  const [result, setResult] = useState<R>();
+  const [running, setRunning] = useState(false);
+
+  const step = useCallback((id: string, patch: Partial<Step>) => setSteps((all) => all.map((s) => (s.id === id ? { ...s, ...patch } : s))), []);
+
+  /** The clients, account and addresses an SDK action takes, from wagmi's connection. */
+  const clients = useCallback(
+    async (account: Address, onProgress: OnProgress): Promise<ActionClients> => ({
+      publicClient: getPublicClient(wagmi)! as PublicClient,
+      wallet: await getWalletClient(wagmi, { account }),
+      account,
+      contracts: { agreements: config.contracts.Agreements, token: config.contracts.DataToken },
+      onProgress,
+    }),
+    [wagmi, config],
+  );
+
+  /** The "indexed" step: waits until the catalogue has indexed `block`, then marks `res` indexed and refreshes the queries. */
+  const indexed = useCallback(
+    async (res: R, block: bigint, o: { behind: (blocks: number) => string; timeoutMs?: number }) => {
+      step("indexed", { state: "active", detail: "waiting for the indexer…" });
+      await waitIndexed({ subgraphUrl: config.subgraphUrl, wagmi, block, timeoutMs: o.timeoutMs, onBehind: (behind) => step("indexed", { detail: o.behind(behind) }) });
+      step("indexed", { state: "done", detail: "up to date" });
+      setResult({ ...res, indexed: true });
+      void queryClient.invalidateQueries();
+    },
+    [config, wagmi, queryClient, step],
+  );
+
+  /** Starts a run: the steps shown, nothing failed or done yet. */
+  const start = useCallback((initial: Step[]) => {
+    setSteps(initial);
+    setError(undefined);
+    setResult(undefined);
+    setRunning(true);
+  }, []);
+
+  return { address: address as Address | undefined, config, steps, setSteps, error, setError, result, setResult, running, setRunning, step, clients, indexed, start };
+}
