@@ -122,10 +122,16 @@ describe("query analysis is linear in the query's size", () => {
   it("costs the bomb in linear time even with the field and alias budgets lifted", async () => {
     const e = engine({ maxFields: Infinity, maxAliases: Infinity, maxFieldMerges: Infinity });
     for (const k of [5, 10]) {
-      const t0 = performance.now();
-      const r = await e.run({ query: fragmentBomb(k) });
-      expect(performance.now() - t0).toBeLessThan(100);
-      expect(r).toEqual({ data: { products: [] } }); // cost 0, as before
+      // the fastest of three runs: one run can be delayed by other work on a busy machine, an
+      // exponential walk cannot be fast three times (k = 10 took minutes before the fix)
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const r = await e.run({ query: fragmentBomb(k) });
+        times.push(performance.now() - t0);
+        expect(r).toEqual({ data: { products: [] } }); // cost 0, as before
+      }
+      expect(Math.min(...times)).toBeLessThan(100);
     }
   });
 
