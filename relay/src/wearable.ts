@@ -164,12 +164,17 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
       const expired = g.endsAt !== 0n && g.endsAt <= now;
       g.active = false;
       ended++;
+      // `terminate` revoked the grant in its own transaction: nothing to send.
+      if (g.terminated) {
+        log.info(`agreement ${g.agreementId} was terminated by the seller: SUBSCRIBE revoked with it`);
+        continue;
+      }
       try {
-        // Clears SUBSCRIBE on chain so that key requests are refused; reverts harmlessly when a
-        // newer agreement of the same consumer owns the grant.
+        // Lowers SUBSCRIBE to what the consumer's other live agreements pay for (the contract
+        // keeps access bought through another product), so key requests are refused.
         const { request } = await publicClient.simulateContract({ account, address: agreements, abi: agreementsAbi, functionName: "revokeStreamAccess", args: [g.agreementId] });
         await publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract(request) });
-        log.info(`agreement ${g.agreementId} ${expired ? "ended" : g.terminated ? "was terminated by the seller" : "no longer grants access (credential)"}: SUBSCRIBE revoked`);
+        log.info(`agreement ${g.agreementId} ${expired ? "ended" : "no longer grants access (credential)"}: SUBSCRIBE revoked`);
       } catch (err) {
         log.debug(`revokeStreamAccess(${g.agreementId}) not applied: ${(err as Error).message.split("\n")[0]}`);
       }
