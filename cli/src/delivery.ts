@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import type { Hex } from "viem";
 import {
   CategoryNames, CountryNames, DeliveryError, OrganisationTypeNames, PurposeNames, TARGET_COUNTRIES, ALL_COUNTRIES,
-  type Deployment, type PolicyTerms, type RelayEndpoint,
+  type Deployment, type Policy, type RelayEndpoint,
 } from "@kraken/sdk";
 import { loadRelayDirectory } from "@kraken/sdk/delivery/node";
 import { configValue, localUrl, setDefaultForLibraries } from "@kraken/sdk/config";
@@ -77,7 +77,7 @@ export function toCliError(err: unknown): unknown {
  * Names in any spelling (research-university, ResearchUniversity); jurisdictions: ISO codes,
  * "target" (the 13 target countries) or "all".
  */
-export function loadPolicyFile(file: string): PolicyTerms {
+export function loadPolicyFile(file: string): Policy {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
@@ -106,5 +106,5 @@ export function loadPolicyFile(file: string): PolicyTerms {
   return {
     purposes, consumerCategories, organisationTypes, jurisdictions,
     requiresApproval: json.requiresApproval === true, retentionDays: retention as number,
-  } as PolicyTerms;
+  } as Policy;
 }

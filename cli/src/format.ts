@@ -16,10 +16,10 @@ import {
   toFlag,
   toGraphEnum,
   unitWords,
-  type PolicyView,
+  type PolicyVersion,
 } from "@kraken/sdk";
 
-export { countryCode, enumIndex, orgTypeWords, toFlag, toGraphEnum, unitWords, type PolicyView };
+export { countryCode, enumIndex, orgTypeWords, toFlag, toGraphEnum, unitWords, type PolicyVersion };
 import { CliError, EXIT } from "./errors.ts";
 
 /** Parses a CLI enum argument, or throws a usage error listing the choices. */
@@ -83,7 +83,7 @@ export function table(headers: string[], rows: string[][]): string {
 export const truncate = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join("")}…` : s);
 
 /** The policy in plain language, one line per rule (the facts are the SDK's `policyFacts`). */
-export function policyLines(p: PolicyView): string[] {
+export function policyLines(p: PolicyVersion): string[] {
   const f = policyFacts(p);
   const who: string[] = [];
   if (f.individuals) who.push("individuals");

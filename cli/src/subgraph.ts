@@ -38,4 +38,4 @@ export function searchText(text: string): string {
   return /[&|!()<>:*]/.test(text) ? text : sdkSearchText(text);
 }
 
-export { PRODUCT_FIELDS, type GraphPolicy, type GraphProduct } from "@kraken/sdk";
+export { PRODUCT_FIELDS, type PolicyVersion, type GraphProduct } from "@kraken/sdk";

@@ -2,7 +2,7 @@
 // agreements in every status. Names and legal details here are fictional and stay off chain
 // (they go to docs/demo.md and deployments/localhost.demo.json only).
 import { Category, Country, Modality, OrganisationType, PricingUnit, ProductType, Purpose } from "@kraken/sdk";
-import { TARGET_COUNTRIES, type PolicyTerms } from "@kraken/sdk";
+import { TARGET_COUNTRIES, type Policy } from "@kraken/sdk";
 
 export type PersonaKey =
   | "admin"
@@ -68,7 +68,7 @@ export interface DemoProduct {
   description: string;
   category: string;
   tags: string[];
-  policy: PolicyTerms;
+  policy: Policy;
 }
 
 const P = Purpose;

@@ -49,14 +49,14 @@ describe("local subgraph runtime", () => {
     const { data } = await query(indexer.url, `{
       product(id: "1") { title productType modality price pricingUnit active tags seller { id productsPublished } policy { version purposes requiresApproval } salesCount }
       agreements(orderBy: agreementId) { id status purpose amountPaid policyVersion { id } }
-      marketStats(id: "global") { products activeProducts agreements sellers buyers }
+      marketStats(id: "global") { products activeProducts agreements sellers consumers buyers }
       credentials(where: { country: "IT" }) { category organisationType }
     }`);
     expect(data.product).toMatchObject({ title: "Anonymised ICU vital signs 2019–2024", productType: "BATCH", modality: "ANONYMISED", price: parseEther("250").toString(), pricingUnit: "ONE_TIME", active: true, salesCount: 1 });
     expect(data.product.policy).toEqual({ version: 1, purposes: ["RESEARCH", "CLINICAL_TRIALS", "PUBLIC_HEALTH", "AI_TRAINING"], requiresApproval: false });
     expect(data.product.seller.productsPublished).toBe(6);
     expect(new Set(data.agreements.map((a: { status: string }) => a.status))).toEqual(new Set(["ACTIVE", "PENDING", "REJECTED", "CANCELLED"]));
-    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 4, buyers: 4 });
+    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 4, consumers: 4, buyers: 4 });
     expect(data.credentials).toEqual([{ category: "ORGANISATION", organisationType: "HOSPITAL" }]);
   });
 

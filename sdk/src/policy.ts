@@ -19,8 +19,8 @@ export function fromMask(mask: bigint | number): number[] {
   return out;
 }
 
-/** A policy in domain terms; `toPolicyArgs` turns it into `Policies.setPolicy` arguments. */
-export interface PolicyTerms {
+/** A consent policy (`Policies.Policy`) with enum values; `toPolicyArgs` turns it into `Policies.setPolicy` arguments. */
+export interface Policy {
   purposes: Purpose[];
   consumerCategories: Category[];
   organisationTypes: OrganisationType[]; // must be empty iff organisations are not allowed
@@ -29,7 +29,7 @@ export interface PolicyTerms {
   retentionDays: number; // 0 = no limit
 }
 
-export function toPolicyArgs(productId: bigint, p: PolicyTerms) {
+export function toPolicyArgs(productId: bigint, p: Policy) {
   return [
     productId,
     Number(toMask(p.purposes)),
@@ -54,16 +54,17 @@ export const TARGET_COUNTRIES = ["DE", "GB", "FR", "IT", "ES", "NL", "BE", "PT",
 );
 export const ALL_COUNTRIES = CountryNames.slice(1).map(countryFromCode);
 
-/** A consent policy as the subgraph gives it (enum names in any spelling), or the chain converted. */
-export interface PolicyView {
+/** One version of a product's policy as read back: the subgraph's `PolicyVersion` (enum names in any spelling), or the chain converted. */
+export interface PolicyVersion {
   version: number;
-  purposes: readonly string[];
-  consumerCategories: readonly string[];
-  organisationTypes: readonly string[];
-  jurisdictions: readonly string[];
+  purposes: string[];
+  consumerCategories: string[];
+  organisationTypes: string[];
+  jurisdictions: string[];
   requiresApproval: boolean;
   retentionDays: number;
-  createdAt?: string | number | null;
+  /** unix seconds as the subgraph gives them; clients may carry their own rendering */
+  createdAt: string | null;
 }
 
 /** What a policy allows, decided once for every client (each words and lays it out its own way). */
@@ -81,7 +82,7 @@ export interface PolicyFacts {
   version: number;
 }
 
-export function policyFacts(p: PolicyView): PolicyFacts {
+export function policyFacts(p: PolicyVersion): PolicyFacts {
   const categories = p.consumerCategories.map((c) => enumIndex(CategoryNames, c));
   const organisations = categories.includes(Category.Organisation);
   const countries = p.jurisdictions.map(countryCode);

@@ -3,6 +3,7 @@
 // agreements. Reads only; the chain stays the source of truth. The CLI and the dApp word the
 // failures their own way (a flag to pass, a page notice). Entity and field names: docs/subgraph.md.
 import { KrakenError } from "./errors.ts";
+import type { PolicyVersion } from "./policy.ts";
 
 export type SubgraphErrorCode = "subgraph-unreachable" | "subgraph-bad-response" | "subgraph-refused";
 
@@ -59,17 +60,6 @@ export const PRODUCT_FIELDS = `id productId title summary category tags productT
   seller { id }
   policy { version purposes consumerCategories organisationTypes jurisdictions requiresApproval retentionDays createdAt }`;
 
-export interface GraphPolicy {
-  version: number;
-  purposes: string[];
-  consumerCategories: string[];
-  organisationTypes: string[];
-  jurisdictions: string[];
-  requiresApproval: boolean;
-  retentionDays: number;
-  createdAt: string;
-}
-
 export interface GraphProduct {
   id: string;
   productId: string;
@@ -95,7 +85,7 @@ export interface GraphProduct {
   organisationTypes: string[];
   jurisdictions: string[];
   seller: { id: string };
-  policy: GraphPolicy | null;
+  policy: PolicyVersion | null;
 }
 
 /** The agreement fields the dashboards and `kraken agreements` read. */

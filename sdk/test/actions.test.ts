@@ -20,7 +20,7 @@ import {
   terminate,
   TARGET_COUNTRIES,
   type ActionStep,
-  type PolicyTerms,
+  type Policy,
   type ProgressDetail,
 } from "@kraken/sdk";
 import { marketplaceFixture } from "../../test/helpers/marketplace.ts";
@@ -28,7 +28,7 @@ import { marketplaceFixture } from "../../test/helpers/marketplace.ts";
 type Fixture = Awaited<ReturnType<typeof marketplaceFixture>>;
 type Wallet = Fixture["admin"];
 
-const policy: PolicyTerms = {
+const policy: Policy = {
   purposes: [Purpose.Research],
   consumerCategories: [Category.Individual, Category.Organisation],
   organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital],

@@ -25,7 +25,7 @@ describe("words", () => {
 });
 
 describe("policyFacts", () => {
-  const base = { version: 3, purposes: ["RESEARCH", "AI_TRAINING"], requiresApproval: true, retentionDays: 30 };
+  const base = { version: 3, purposes: ["RESEARCH", "AI_TRAINING"], requiresApproval: true, retentionDays: 30, createdAt: null };
 
   it("decides who may buy, where and for what once, in words", () => {
     const f = policyFacts({ ...base, consumerCategories: ["ORGANISATION"], organisationTypes: ["HOSPITAL", "RESEARCH_UNIVERSITY"], jurisdictions: ["NL", "DE"] });

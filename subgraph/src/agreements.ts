@@ -30,7 +30,10 @@ function recordPayment(agreement: Agreement, amount: BigInt, newSale: boolean): 
   const consumer = getAccount(Address.fromBytes(agreement.consumer));
   const stats = getStats();
   if (newSale) {
-    if (consumer.purchasesCount == 0) stats.buyers += 1;
+    if (consumer.purchasesCount == 0) {
+      stats.consumers += 1;
+      stats.buyers = stats.consumers; // the public field's old name
+    }
     consumer.purchasesCount += 1;
   }
   consumer.spent = consumer.spent.plus(amount);

@@ -72,6 +72,7 @@ export function getStats(): MarketStats {
     stats.agreements = 0;
     stats.volume = BigInt.zero();
     stats.sellers = 0;
+    stats.consumers = 0;
     stats.buyers = 0;
     stats.save();
   }

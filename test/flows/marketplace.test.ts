@@ -18,13 +18,13 @@ import {
   Verdict,
   policiesAbi,
   TARGET_COUNTRIES,
-  type PolicyTerms,
+  type Policy,
 } from "@kraken/sdk";
 import { expectRevert, marketplaceFixture } from "../helpers/marketplace.ts";
 
 type Fixture = Awaited<ReturnType<typeof marketplaceFixture>>;
 
-const researchPolicy: PolicyTerms = {
+const researchPolicy: Policy = {
   purposes: [Purpose.Research, Purpose.PublicHealth],
   consumerCategories: [Category.Individual, Category.Organisation],
   organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital, OrganisationType.Insurer],

@@ -26,7 +26,7 @@ import {
   readOffer,
   signAttestation,
   toPolicyArgs,
-  type PolicyTerms,
+  type Policy,
 } from "@kraken/sdk";
 import { deployMarketplace } from "../../contracts/scripts/deploy.ts";
 
@@ -111,7 +111,7 @@ export async function marketplaceFixture() {
     return BigInt((await publishTx(seller, o)).logs[0].topics[1]!);
   }
 
-  async function setPolicy(seller: Wallet, productId: bigint, terms: PolicyTerms) {
+  async function setPolicy(seller: Wallet, productId: bigint, terms: Policy) {
     return tx(seller.writeContract({ address: addr.policies, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, terms) }));
   }
 

@@ -17,7 +17,7 @@ import {
 } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect, connectReadOnly, hasKey } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { date, isoDate, modalityWords, parseEnum, policyLines, priceWords, productTypeWords, toFlag, toGraphEnum, type PolicyView } from "../format.ts";
+import { date, isoDate, modalityWords, parseEnum, policyLines, priceWords, productTypeWords, toFlag, toGraphEnum, type PolicyVersion } from "../format.ts";
 import { eligibility, parseProductId, readTerms, type Eligibility } from "../market.ts";
 import type { Command } from "../main.ts";
 import { PRODUCT_FIELDS, querySubgraph, SubgraphError, SUBGRAPH_OPTION, subgraphUrl, type GraphProduct } from "../subgraph.ts";
@@ -40,7 +40,7 @@ export interface ProductView {
   threshold: number;
   createdAt: string | null;
   sales: number | null;
-  policy: PolicyView | null;
+  policy: PolicyVersion | null;
   source: "subgraph" | "chain";
 }
 
@@ -63,7 +63,7 @@ function fromGraph(p: GraphProduct): ProductView {
     threshold: p.threshold,
     createdAt: isoDate(p.createdAt),
     sales: p.salesCount,
-    policy: p.policy && { ...p.policy, createdAt: isoDate(p.policy.createdAt) },
+    policy: p.policy && { ...p.policy, createdAt: p.policy.createdAt && isoDate(p.policy.createdAt) },
     source: "subgraph",
   };
 }

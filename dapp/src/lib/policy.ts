@@ -1,11 +1,11 @@
 // A consent policy in plain language, one rule per line, for the product page and the wizard's review.
-import { policyFacts, type PolicyView } from "@kraken/sdk";
+import { policyFacts, type PolicyVersion } from "@kraken/sdk";
 import { countryName, list } from "./words.ts";
 
-export type { PolicyView };
+export type { PolicyVersion };
 
 /** The SDK's `policyFacts` laid out for the page. */
-export function policyRules(p: PolicyView): { label: string; text: string }[] {
+export function policyRules(p: PolicyVersion): { label: string; text: string }[] {
   const f = policyFacts(p);
   const who: string[] = [];
   if (f.individuals) who.push("individuals");

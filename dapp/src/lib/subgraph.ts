@@ -2,7 +2,7 @@
 // with failures worded for a page notice.
 import { querySubgraph, SubgraphError } from "@kraken/sdk";
 
-export { AGREEMENT_FIELDS, PRODUCT_FIELDS, searchText, SubgraphError, type GraphAgreement, type GraphPolicy, type GraphProduct } from "@kraken/sdk";
+export { AGREEMENT_FIELDS, PRODUCT_FIELDS, searchText, SubgraphError, type GraphAgreement, type PolicyVersion, type GraphProduct } from "@kraken/sdk";
 
 const WORDS: Record<string, (url: string, detail: string) => string> = {
   "subgraph-unreachable": (url) => `The catalogue (subgraph at ${url}) cannot be reached. Is the indexer running?`,

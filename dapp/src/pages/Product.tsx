@@ -13,7 +13,7 @@ import { useGraph } from "../hooks/graph.ts";
 import { usePurchase, type PaymentMethod } from "../hooks/purchase.ts";
 import { explainVerdict } from "../lib/eligibility.ts";
 import { fetchMetadata, gatewayUrl } from "../lib/ipfs.ts";
-import { policyRules, type PolicyView } from "../lib/policy.ts";
+import { policyRules, type PolicyVersion } from "../lib/policy.ts";
 import { PRODUCT_FIELDS, type GraphProduct } from "../lib/subgraph.ts";
 import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, purposeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
 import { Link } from "../router.tsx";
@@ -140,7 +140,7 @@ export default function Product({ params }: { params: Record<string, string> }) 
         <h2>Consent policy</h2>
         {product.policy ? (
           <dl className="facts" aria-label="Consent policy">
-            {policyRules(product.policy as PolicyView).map((r) => (
+            {policyRules(product.policy as PolicyVersion).map((r) => (
               <FragmentRule key={r.label} label={r.label} text={r.text} />
             ))}
           </dl>

@@ -51,7 +51,7 @@ function account(cache: EntityCache, id: string): EntityData {
 function stats(cache: EntityCache): EntityData {
   let s = cache.get("MarketStats", "global");
   if (!s) {
-    s = { id: "global", products: 0, activeProducts: 0, agreements: 0, volume: 0n, sellers: 0, buyers: 0 };
+    s = { id: "global", products: 0, activeProducts: 0, agreements: 0, volume: 0n, sellers: 0, consumers: 0, buyers: 0 };
     cache.set("MarketStats", "global", s);
   }
   return s;
@@ -110,7 +110,7 @@ export function buy(cache: EntityCache, agreementId: number, productId: number, 
     cache.set("Account", sellerHex, { salesCount: (sa.salesCount as number) + 1, revenue: (sa.revenue as bigint) + amount });
     const ca = cache.get("Account", consumer)!;
     const s2 = stats(cache);
-    cache.set("MarketStats", "global", { buyers: (s2.buyers as number) + ((ca.purchasesCount as number) === 0 ? 1 : 0), volume: (s2.volume as bigint) + amount });
+    cache.set("MarketStats", "global", { consumers: (s2.consumers as number) + ((ca.purchasesCount as number) === 0 ? 1 : 0), buyers: (s2.buyers as number) + ((ca.purchasesCount as number) === 0 ? 1 : 0), volume: (s2.volume as bigint) + amount });
     cache.set("Account", consumer, { purchasesCount: (ca.purchasesCount as number) + 1, spent: (ca.spent as bigint) + amount });
   }
 }

@@ -49,8 +49,8 @@ describe("collections, scalars and serialisation", () => {
     expect((await data(`{ product(id: "999") { id } }`)).product).toBeNull();
     const acc = await data(`{ account(id: "${SELLER_A.toUpperCase().replace("0X", "0x")}") { id productsPublished revenue } }`);
     expect(acc.account).toEqual({ id: SELLER_A, productsPublished: 4, revenue: (10n * E18).toString() });
-    const stats = await data(`{ marketStats(id: "global") { products activeProducts agreements volume sellers buyers } marketStats_collection { id } }`);
-    expect(stats.marketStats).toEqual({ products: 8, activeProducts: 7, agreements: 4, volume: (1010n * E18).toString(), sellers: 2, buyers: 2 });
+    const stats = await data(`{ marketStats(id: "global") { products activeProducts agreements volume sellers consumers buyers } marketStats_collection { id } }`);
+    expect(stats.marketStats).toEqual({ products: 8, activeProducts: 7, agreements: 4, volume: (1010n * E18).toString(), sellers: 2, consumers: 2, buyers: 2 });
     expect(stats.marketStats_collection).toEqual([{ id: "global" }]);
   });
 

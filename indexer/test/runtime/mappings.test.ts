@@ -117,7 +117,7 @@ describe("Catalogue", () => {
     expect(seller.spent).toBe(0n);
 
     const stats = get("MarketStats", "global");
-    expect(stats).toMatchObject({ products: 1, activeProducts: 1, sellers: 1, agreements: 0, volume: 0n, buyers: 0 });
+    expect(stats).toMatchObject({ products: 1, activeProducts: 1, sellers: 1, agreements: 0, volume: 0n, consumers: 0, buyers: 0 });
   });
 
   it("counts a second product of the same seller, updates and deactivates", () => {
@@ -244,12 +244,12 @@ describe("Agreements", () => {
     expect(get("Product", "7")).toMatchObject({ salesCount: 1, revenue: amount });
     expect(get("Account", SELLER)).toMatchObject({ salesCount: 1, revenue: amount, productsPublished: 1 });
     expect(get("Account", CONSUMER)).toMatchObject({ purchasesCount: 1, spent: amount });
-    expect(get("MarketStats", "global")).toMatchObject({ agreements: 1, volume: amount, buyers: 1 });
+    expect(get("MarketStats", "global")).toMatchObject({ agreements: 1, volume: amount, consumers: 1, buyers: 1 });
 
     run("Agreements", "AgreementRenewed", { agreementId: 1n, periods: 1, endsAt: 1_705_185_000n, amount, policyVersion: 2 });
     expect(get("Agreement", "1")).toMatchObject({ renewals: 1, amountPaid: 2n * amount, policyVersion: "7-2" });
     expect(get("Product", "7")).toMatchObject({ salesCount: 1, revenue: 2n * amount });
-    expect(get("MarketStats", "global")).toMatchObject({ agreements: 1, volume: 2n * amount, buyers: 1 });
+    expect(get("MarketStats", "global")).toMatchObject({ agreements: 1, volume: 2n * amount, consumers: 1, buyers: 1 });
   });
 
   it("AgreementTerminated marks the agreement TERMINATED and takes the refund out of revenue and spending", () => {

@@ -50,7 +50,7 @@ describe("schema model", () => {
 
 describe("EntityCache", () => {
   const model = loadSchema(SCHEMA_FILE);
-  const stats = { id: "global", products: 1, activeProducts: 1, agreements: 0, volume: 5n, sellers: 1, buyers: 0 };
+  const stats = { id: "global", products: 1, activeProducts: 1, agreements: 0, volume: 5n, sellers: 1, consumers: 0, buyers: 0 };
 
   it("merges sets like graph-node, records changes and rolls back", () => {
     const c = new EntityCache(model);

@@ -10,7 +10,7 @@ import { keccak256, parseEventLogs, toHex, type Address, type Hex } from "viem";
 import { StreamrClient } from "@streamr/sdk";
 import {
   agreementsAbi, catalogueAbi, Category, Country, credentialsAbi, deriveEncryptionKeyPair, distributeKey, encryptBatch, Modality,
-  OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, readOffer, signAttestation, toPolicyArgs, type PolicyTerms, type RelayEndpoint,
+  OrganisationType, policiesAbi, PricingUnit, ProductType, Purpose, readOffer, signAttestation, toPolicyArgs, type Policy, type RelayEndpoint,
 } from "@kraken/sdk";
 import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { deployStreamRegistry, freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
@@ -20,7 +20,7 @@ import { startRelays, type RunningRelays } from "../../src/index.ts";
 
 export const ACCOUNTS = { seller: 2, buyer: 4, buyer2: 5, outsider: 6, buyer3: 8, relays: [11, 12, 13] } as const;
 
-export const OPEN_POLICY: PolicyTerms = {
+export const OPEN_POLICY: Policy = {
   purposes: [Purpose.Research],
   consumerCategories: [Category.Individual, Category.Organisation],
   organisationTypes: [OrganisationType.Hospital, OrganisationType.ResearchUniversity, OrganisationType.Pharma, OrganisationType.HealthTech],
@@ -42,7 +42,7 @@ export interface DeliveryStack {
   /** A Streamr client of dev account `index` (destroyed by stop()). */
   streamrClient(index: number): StreamrClient;
   register(index: number, category?: Category): Promise<void>;
-  publishBatch(o: { sellerIndex?: number; data: Uint8Array; policy?: PolicyTerms; title?: string; publisher: StreamrClient }): Promise<{ productId: bigint; link: string; ciphertextHash: Hex; plaintextHash: Hex; confirmed: Address[] }>;
+  publishBatch(o: { sellerIndex?: number; data: Uint8Array; policy?: Policy; title?: string; publisher: StreamrClient }): Promise<{ productId: bigint; link: string; ciphertextHash: Hex; plaintextHash: Hex; confirmed: Address[] }>;
   buy(buyerIndex: number, productId: bigint): Promise<{ agreementId: bigint; blockNumber: bigint; status: number }>;
   stop(): Promise<void>;
 }

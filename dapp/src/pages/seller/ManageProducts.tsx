@@ -37,7 +37,7 @@ import { PriceFields } from "./CreateProduct.tsx";
 import { checkStep, emptyDraft, priceWei } from "./draft.ts";
 import { explainError } from "./errors.ts";
 import { addToIpfs } from "./ipfsUpload.ts";
-import { PolicyFields, type PolicyValue } from "./PolicyFields.tsx";
+import { PolicyFields, type Policy } from "./PolicyFields.tsx";
 import { useTerminate } from "./terminate.ts";
 import { useSellerActions, type ContractCall } from "./useSellerActions.ts";
 
@@ -456,7 +456,7 @@ function PolicySection({ productId }: { productId: bigint }) {
   const a = useAction();
   // The chain is the authority on the current policy (the subgraph may lag a block).
   const current = useReadContract({ address: config.contracts.Policies, abi: policiesAbi, functionName: "policyOf", args: [productId] });
-  const [value, setValue] = useState<PolicyValue | null>(null);
+  const [value, setValue] = useState<Policy | null>(null);
   useEffect(() => {
     const c = current.data;
     if (!c || value) return;

@@ -12,18 +12,12 @@ import {
   PurposeNames,
   TARGET_COUNTRIES,
   type Country,
+  type Policy,
   type Purpose,
 } from "@kraken/sdk";
 import { countryName, orgTypeWords, purposeWords } from "../../lib/words.ts";
 
-export interface PolicyValue {
-  purposes: Purpose[];
-  consumerCategories: Category[];
-  organisationTypes: OrganisationType[];
-  jurisdictions: Country[];
-  requiresApproval: boolean;
-  retentionDays: number;
-}
+export type { Policy };
 
 export const countryLabel = (c: Country) => countryName(CountryNames[c]);
 
@@ -60,8 +54,8 @@ function CheckboxGroup<T extends number>(p: {
   );
 }
 
-export function PolicyFields({ value, onChange }: { value: PolicyValue; onChange: (v: PolicyValue) => void }) {
-  const set = (patch: Partial<PolicyValue>) => onChange({ ...value, ...patch });
+export function PolicyFields({ value, onChange }: { value: Policy; onChange: (v: Policy) => void }) {
+  const set = (patch: Partial<Policy>) => onChange({ ...value, ...patch });
   const orgs = value.consumerCategories.includes(Category.Organisation);
   const retentionId = useId();
   return (

@@ -11,7 +11,7 @@ import {
   Purpose,
   TARGET_COUNTRIES,
   type Country,
-  type PolicyTerms,
+  type Policy,
   type ProductMetadata,
 } from "@kraken/sdk";
 
@@ -194,7 +194,7 @@ export function priceWei(text: string): bigint {
   return wei;
 }
 
-export function policyTerms(d: ProductDraft): PolicyTerms {
+export function policyTerms(d: ProductDraft): Policy {
   const orgs = d.consumerCategories.includes(Category.Organisation);
   return {
     purposes: d.purposes,
