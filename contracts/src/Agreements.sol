@@ -31,7 +31,7 @@ import {
 /// seller, or into escrow until the seller approves (paid out) or rejects (refunded) when the
 /// policy asks for manual approval. A request pins what the consumer saw: the policy version,
 /// the pricing unit and the number of periods (a change in between reverts), and the agreement
-/// records them. For stream products the contract holds the StreamRegistry's trusted role and
+/// records them. For stream and data union products the contract holds the StreamRegistry's trusted role and
 /// grants the consumer SUBSCRIBE on the product's streams until `endsAt`, in the same transaction.
 /// An agreement grants access until it ends, the seller terminates it (refunding the unused part),
 /// or the consumer's credential stops being valid (revoked, expired, issuer no longer trusted;
@@ -219,7 +219,7 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
         a.amount += uint128(total);
         emit AgreementRenewed(agreementId, periods, endsAt, total, policy.version);
 
-        if (terms.productType == ProductType.Stream) _grantStreams(productId, terms.seller, msg.sender, endsAt);
+        if (_sellsStreams(terms.productType)) _grantStreams(productId, terms.seller, msg.sender, endsAt);
         if (total > 0) token.safeTransferFrom(msg.sender, terms.seller, total);
     }
 
@@ -257,7 +257,7 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
         a.endsAt = endsAt;
         totalEscrowed -= amount;
         emit AgreementApproved(agreementId, startsAt, endsAt);
-        if (terms.productType == ProductType.Stream) _grantStreams(productId, msg.sender, consumer, endsAt);
+        if (_sellsStreams(terms.productType)) _grantStreams(productId, msg.sender, consumer, endsAt);
         if (amount > 0) token.safeTransfer(msg.sender, amount);
     }
 
@@ -421,7 +421,7 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
             agreementId, productId, msg.sender, terms.seller, purpose, policy.version, status, total, startsAt, endsAt
         );
 
-        if (!pending && terms.productType == ProductType.Stream) {
+        if (!pending && _sellsStreams(terms.productType)) {
             _grantStreams(productId, terms.seller, msg.sender, endsAt);
         }
         if (total > 0) token.safeTransferFrom(msg.sender, pending ? address(this) : terms.seller, total);
@@ -575,6 +575,11 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
             Agreement storage a = _agreements[latestAgreementOf[productIds[i]][consumer]];
             if (a.endsAt > until && _isActive(a)) until = a.endsAt;
         }
+    }
+
+    /// @dev Stream products and data unions (the union's stream) grant SUBSCRIBE.
+    function _sellsStreams(ProductType productType) private pure returns (bool) {
+        return productType == ProductType.Stream || productType == ProductType.DataUnion;
     }
 
     function _endsAt(uint40 startsAt, PricingUnit unit, uint16 periods) private pure returns (uint40) {

@@ -105,8 +105,8 @@ contract Catalogue is ICatalogueErrors {
     /// bought once its seller has set a consent policy in `Policies`.
     /// @param agents Relays that deliver keys for this product; batch products need at least one.
     /// @param threshold How many of `agents`' key shares reconstruct the key (0 when no agents).
-    /// @param streamIds Streamr streams sold by a stream product (the caller must hold GRANT on
-    /// each); empty for other types. Can be changed later with `setStreams`.
+    /// @param streamIds Streamr streams sold by a stream or data union product (the caller must
+    /// hold GRANT on each); empty for other types. Can be changed later with `setStreams`.
     /// @return productId The new product's id (ids start at 1).
     function publish(
         ProductType productType,
@@ -158,7 +158,7 @@ contract Catalogue is ICatalogueErrors {
         }
     }
 
-    /// @notice Replaces the Streamr streams a stream product sells. Agreements made from now on
+    /// @notice Replaces the Streamr streams a stream or data union product sells. Agreements made from now on
     /// get SUBSCRIBE on the new list; existing grants on removed streams run until they expire.
     function setStreams(uint256 productId, string[] calldata streamIds) external onlySeller(productId) {
         Product storage p = _products[productId];
@@ -288,11 +288,14 @@ contract Catalogue is ICatalogueErrors {
         if (n == 0 ? threshold != 0 : (threshold == 0 || threshold > n)) revert InvalidThreshold(threshold, n);
     }
 
-    /// @dev Only stream products link streams, and only streams the caller may grant access to.
+    /// @dev Only stream and data union products link streams, and only streams the caller may
+    /// grant access to.
     function _checkStreams(ProductType productType, string[] calldata streamIds) private view {
         uint256 n = streamIds.length;
         if (n == 0) return;
-        if (productType != ProductType.Stream) revert StreamsNotAllowed(productType);
+        if (productType != ProductType.Stream && productType != ProductType.DataUnion) {
+            revert StreamsNotAllowed(productType);
+        }
         if (n > MAX_STREAMS) revert TooManyStreams(n);
         if (address(streamRegistry) == address(0)) revert StreamRegistryNotSet();
         for (uint256 i; i < n; ++i) {

@@ -140,6 +140,25 @@ enum CredentialStatus {
     IssuerNotTrusted
 }
 
+/// @notice A member's state in a data union. `Parted`: left of their own accord; `Removed`: by
+/// the admin or, once their credential stopped being valid, by anyone. Both keep earnings.
+enum MemberStatus {
+    None,
+    Pending,
+    Active,
+    Parted,
+    Removed
+}
+
+/// @notice Why a data union's admin removed a member (recorded in `MemberRemoved`).
+enum RemovalReason {
+    Other,
+    CredentialInvalid,
+    PolicyBreach,
+    BadData,
+    Inactive
+}
+
 /// @dev Seconds in one period of each pricing unit; a month is 30 days.
 library Periods {
     function unitSeconds(PricingUnit unit) internal pure returns (uint256) {

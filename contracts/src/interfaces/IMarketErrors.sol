@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {
-    AgreementStatus, Category, Country, OrganisationType, PricingUnit, ProductType, Purpose
+    AgreementStatus, Category, Country, MemberStatus, OrganisationType, PricingUnit, ProductType, Purpose
 } from "../MarketTypes.sol";
 
 // The marketplace's custom errors, each declared once (after OpenZeppelin's IERC6093). Each
@@ -15,10 +15,13 @@ import {
 // error says a call was refused for that reason, the event records that it happened.
 
 /// @title Errors shared by the contracts that check accounts
-/// @notice Raised by Credentials, Policies and Agreements.
+/// @notice Raised by Credentials, Policies, Agreements and data unions.
 interface IMarketErrors {
     /// @notice A required address (constructor dependency, issuer, subject or consumer) is zero.
     error ZeroAddress();
+    /// @notice A signature (an issuer's attestation, a member's withdrawal) is not by the
+    /// account it claims to be from.
+    error InvalidSignature();
     /// @notice `account` holds no registered credential (Credentials: the subject of a key
     /// rotation or re-admission; Agreements: the consumer, verdict `NotRegistered`).
     error NotRegistered(address account);
@@ -114,8 +117,6 @@ interface ICredentialsErrors is IMarketErrors {
     error ExpiryTooFar(uint64 expiresAt);
     /// @notice The issuer's nonce `nonce` has been used already.
     error AttestationReplayed(address issuer, uint256 nonce);
-    /// @notice The attestation is not signed by its issuer.
-    error InvalidSignature();
     /// @notice The organisation type does not fit the category (`None` exactly for individuals).
     error InvalidOrganisationType(Category category, OrganisationType organisationType);
     /// @notice The country is `None`.
@@ -211,4 +212,38 @@ interface IAgreementsErrors is IEligibilityErrors {
     error InvalidEnvelopeHash();
     /// @notice `revokeStreamAccess` of agreement `agreementId`, which still grants access.
     error StillActive(uint256 agreementId);
+}
+
+/// @title Errors of data unions (DataUnion, DataUnionFactory)
+/// @notice A join is checked like a purchase: the credential errors of `IEligibilityErrors`
+/// (`NotRegistered`, `CredentialExpired`, `CredentialRevoked`, `IssuerNotTrusted`,
+/// `CategoryNotAllowed`, `OrganisationTypeNotAllowed`, `JurisdictionNotAllowed`) name the
+/// union's product.
+interface IDataUnionErrors is IEligibilityErrors {
+    /// @notice `caller` is not the union's admin.
+    error NotAdmin(address caller);
+    /// @notice `caller` is not the pending admin of a transfer.
+    error NotPendingAdmin(address caller);
+    /// @notice The admin fee `feeBps` is above `maxFeeBps` (basis points).
+    error FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    /// @notice The minimum number of members must be between 1 and `max`.
+    error InvalidMinMembers(uint256 minMembers, uint256 max);
+    /// @notice The join policy allows nobody, or names values that do not exist.
+    error InvalidJoinPolicy();
+    /// @notice A member weight must be between 1 and `max`.
+    error InvalidWeight(uint256 weight, uint256 max);
+    /// @notice `account` cannot do this in its membership state `status`.
+    error WrongMemberStatus(address account, MemberStatus status);
+    /// @notice `amount` is more than the `available` earnings or fees.
+    error AmountAboveWithdrawable(uint256 amount, uint256 available);
+    /// @notice The signed withdrawal expired at `deadline`.
+    error SignatureExpired(uint256 deadline);
+    /// @notice No fee change is scheduled.
+    error NoFeeChange();
+    /// @notice The scheduled fee change takes effect at `effectiveAt`, not before.
+    error FeeChangeNotDue(uint256 effectiveAt);
+    /// @notice The stream path is not `/` followed by 1–64 characters of `[A-Za-z0-9_./-]`.
+    error InvalidStreamPath();
+    /// @notice The account `member` still holds a valid credential (for `removeIneligible`).
+    error StillEligible(address member);
 }

@@ -5,7 +5,8 @@ pragma solidity ^0.8.24;
 /// @notice The part of Streamr's StreamRegistryV5 the marketplace uses (deployed on our chain
 /// from the network-contracts package). Stream products link stream ids the seller owns; the
 /// Agreements contract holds the registry's TRUSTED_ROLE and grants time-limited SUBSCRIBE on
-/// purchase, as Streamr's own marketplace does.
+/// purchase, as Streamr's own marketplace does. A data union creates its own stream and
+/// grants and revokes its members' PUBLISH as the stream's owner.
 interface IStreamRegistry {
     /// @dev StreamRegistryV5.Permission: one user's record on one stream.
     struct Permission {
@@ -15,6 +16,15 @@ interface IStreamRegistry {
         uint256 subscribeExpiration;
         bool canGrant;
     }
+
+    /// @dev Creates stream `<lower-case caller address><streamIdPath>`; the caller gets every
+    /// permission (data unions own their stream this way).
+    function createStream(string calldata streamIdPath, string calldata metadataJsonString) external;
+
+    /// @dev Sets one publish or subscribe expiry of `user`, keeping the rest of their record;
+    /// the caller needs GRANT on the stream.
+    function setExpirationTime(string calldata streamId, address user, uint8 permissionType, uint256 expirationTime)
+        external;
 
     /// @dev StreamRegistryV5.PermissionType: Edit, Delete, Publish, Subscribe, Grant.
     function hasDirectPermission(string calldata streamId, address user, uint8 permissionType)

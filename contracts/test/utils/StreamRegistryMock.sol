@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IStreamRegistry} from "../../src/interfaces/IStreamRegistry.sol";
 
 /// @dev The StreamRegistryV5 behaviour the marketplace relies on, for unit tests of the
@@ -15,6 +16,7 @@ contract StreamRegistryMock is IStreamRegistry {
 
     error StreamDoesNotExist(string streamId);
     error NotTrusted(address caller);
+    error NoGrant(address caller);
 
     function setTrusted(address caller, bool isTrusted) external {
         trusted[caller] = isTrusted;
@@ -25,6 +27,24 @@ contract StreamRegistryMock is IStreamRegistry {
         permissions[streamId][msg.sender] = Permission(true, true, type(uint256).max, type(uint256).max, true);
     }
 
+    /// @dev As StreamRegistryV5.createStream: the id is the caller's lower-case address + path.
+    function createStream(string calldata streamIdPath, string calldata) external {
+        string memory streamId = string.concat(Strings.toHexString(msg.sender), streamIdPath);
+        exists[streamId] = true;
+        permissions[streamId][msg.sender] = Permission(true, true, type(uint256).max, type(uint256).max, true);
+    }
+
+    /// @dev As StreamRegistryV5.setExpirationTime: needs GRANT, publish (2) or subscribe (3) only.
+    function setExpirationTime(string calldata streamId, address user, uint8 permissionType, uint256 expirationTime)
+        external
+    {
+        if (!exists[streamId]) revert StreamDoesNotExist(streamId);
+        if (!permissions[streamId][msg.sender].canGrant) revert NoGrant(msg.sender);
+        if (permissionType == 2) permissions[streamId][user].publishExpiration = expirationTime;
+        else if (permissionType == 3) permissions[streamId][user].subscribeExpiration = expirationTime;
+        else revert NoGrant(msg.sender);
+    }
+
     function hasDirectPermission(string calldata streamId, address user, uint8 permissionType)
         external
         view
@@ -32,6 +52,7 @@ contract StreamRegistryMock is IStreamRegistry {
     {
         if (!exists[streamId]) revert StreamDoesNotExist(streamId);
         Permission storage p = permissions[streamId][user];
+        if (permissionType == 2) return p.publishExpiration >= block.timestamp;
         if (permissionType == 3) return p.subscribeExpiration >= block.timestamp;
         if (permissionType == 4) return p.canGrant;
         return false;

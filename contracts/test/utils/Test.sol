@@ -98,6 +98,27 @@ abstract contract Test {
         if (a != b) revert(string.concat("assertion failed: ", what, " (bytes32 differ)"));
     }
 
+    // Message-less forms, for checks whose line says it all.
+    function assertTrue(bool condition) internal pure {
+        assertTrue(condition, "expected true");
+    }
+
+    function assertFalse(bool condition) internal pure {
+        assertFalse(condition, "expected false");
+    }
+
+    function assertEq(uint256 a, uint256 b) internal pure {
+        assertEq(a, b, "values");
+    }
+
+    function assertEq(address a, address b) internal pure {
+        assertEq(a, b, "addresses");
+    }
+
+    function assertEq(string memory a, string memory b) internal pure {
+        assertEq(a, b, "strings");
+    }
+
     function bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
         if (min > max) revert("bound: min > max");
         uint256 size = max - min + 1;
