@@ -1,7 +1,7 @@
 // Batch delivery benchmarks:
-//   - purchase mined → key rebuilt by the buyer: three relays (production poll interval),
-//     Streamr on loopback, the buyer subscribed to its inboxes before buying; one cold run
-//     (the relays create the buyer's inbox streams) then `runs` warm runs, each a new product;
+//   - purchase mined → key rebuilt by the consumer: three relays (production poll interval),
+//     Streamr on loopback, the consumer subscribed to its inboxes before buying; one cold run
+//     (the relays create the consumer's inbox streams) then `runs` warm runs, each a new product;
 //   - encryption of a 256 MB file (streamed, both content hashes) in a child process of its
 //     own, so its peak RSS is the encryption's alone.
 // Standalone: node --import tsx bench/delivery.ts [runs=20]
@@ -23,10 +23,10 @@ async function keyLatency(runs: number): Promise<{ cold: number; warm: { median:
   const { ACCOUNTS, startDeliveryStack } = await import("../relay/test/helpers/delivery-stack.ts");
   const k = await startDeliveryStack({ pollMs: 250 }); // the relays' default poll interval
   try {
-    for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer]) await k.register(i);
+    for (const i of [ACCOUNTS.seller, ACCOUNTS.consumer]) await k.register(i);
     const seller = k.streamrClient(ACCOUNTS.seller);
-    const buyerClient = k.streamrClient(ACCOUNTS.buyer);
-    const b = k.s.clients(ACCOUNTS.buyer);
+    const consumerClient = k.streamrClient(ACCOUNTS.consumer);
+    const b = k.s.clients(ACCOUNTS.consumer);
     const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const once_ = async () => {
       const { productId } = await k.publishBatch({ data: randomFillSync(new Uint8Array(4096)), publisher: seller });
@@ -37,12 +37,12 @@ async function keyLatency(runs: number): Promise<{ cold: number; warm: { median:
       const ready = new Promise<void>((r) => (subscribed = r));
       let minedAt = 0;
       const collecting = collectShares({
-        terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: buyerClient as unknown as StreamSubscriber,
+        terms, consumer: b.account.address, relays: k.directory, secretKey, subscriber: consumerClient as unknown as StreamSubscriber,
         onSubscribed: subscribed, timeoutMs: 20_000,
       });
       await ready;
       await new Promise((r) => setTimeout(r, 300)); // let the subscriptions join the streams
-      const { agreementId } = await k.buy(ACCOUNTS.buyer, productId);
+      const { agreementId } = await k.buy(ACCOUNTS.consumer, productId);
       minedAt = performance.now();
       if (agreementId !== next) throw new Error(`expected agreement ${next}, got ${agreementId}`);
       await collecting;

@@ -31,8 +31,8 @@ export async function gasBench(N = 10): Promise<Row[]> {
     f.tx(who.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, ...(await f.pins(id)), periods, max] }));
 
   for (let i = 0; i < N; i++) {
-    const buyer = wallets[(i % 14) + 4]; // a new consumer each run (for up to 14 runs)
-    // Each run uses a fresh product so buyers never hit AlreadyHasAccess.
+    const consumer = wallets[(i % 14) + 4]; // a new consumer each run (for up to 14 runs)
+    // Each run uses a fresh product so consumers never hit AlreadyHasAccess.
     const published = await f.publishTx(seller, { price: parseEther("10") });
     record("publish (batch, 3 relays)", published);
     const batch = BigInt(published.logs[0].topics[1]!);
@@ -50,25 +50,25 @@ export async function gasBench(N = 10): Promise<Row[]> {
     const permitted = await f.publish(seller, { price: parseEther("10") });
     await f.setPolicy(seller, permitted, policy);
 
-    if (i < 14) record("register (attestation)", await (await f.register(buyer, research)).send());
-    await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [buyer.account.address, parseEther("100")] }));
-    await f.tx(buyer.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("40")] }));
+    if (i < 14) record("register (attestation)", await (await f.register(consumer, research)).send());
+    await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [consumer.account.address, parseEther("100")] }));
+    await f.tx(consumer.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("40")] }));
 
-    const freeAgreement = await request(buyer, free, 1, 0n);
+    const freeAgreement = await request(consumer, free, 1, 0n);
     record("requestAccess free", freeAgreement);
-    record("requestAccess paid", await request(buyer, batch, 1, parseEther("10")));
-    const pending = await request(buyer, approval, 1, parseEther("10"));
+    record("requestAccess paid", await request(consumer, batch, 1, parseEther("10")));
+    const pending = await request(consumer, approval, 1, parseEther("10"));
     record("requestAccess with approval (escrow)", pending);
     record("approve (pays out escrow)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "approve", args: [agreementIdOf(pending)] })));
-    const sub = await request(buyer, stream, 7, parseEther("7"));
+    const sub = await request(consumer, stream, 7, parseEther("7"));
     record("requestAccess subscription (7 days, SUBSCRIBE grant)", sub);
-    record("renew (7 days, SUBSCRIBE extended)", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), ...(await f.pins(stream)), 7, parseEther("7")] })));
+    record("renew (7 days, SUBSCRIBE extended)", await f.tx(consumer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementIdOf(sub), ...(await f.pins(stream)), 7, parseEther("7")] })));
     await f.tx(seller.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "approve", args: [f.addr.agreements, parseEther("14")] }));
     record("terminate (subscription, pro-rata refund, SUBSCRIBE revoked)", await f.tx(seller.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "terminate", args: [agreementIdOf(sub)] })));
 
     const deadline = BigInt(await f.networkHelpers.time.latest()) + 3600n;
-    const sig = await signPermit({ wallet: buyer, publicClient: f.publicClient, token: f.addr.token, owner: buyer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
-    record("requestAccess paid with permit", await f.tx(buyer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, ...(await f.pins(permitted)), 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
+    const sig = await signPermit({ wallet: consumer, publicClient: f.publicClient, token: f.addr.token, owner: consumer.account, spender: f.addr.agreements, value: parseEther("10"), deadline });
+    record("requestAccess paid with permit", await f.tx(consumer.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccessWithPermit", args: [permitted, Purpose.Research, ...(await f.pins(permitted)), 1, parseEther("10"), deadline, sig.v, sig.r, sig.s] })));
     record("recordDelivery (relay receipt)", await f.tx(wallets[11].writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "recordDelivery", args: [agreementIdOf(freeAgreement), `0x${(i + 1).toString(16).padStart(64, "0")}`] })));
   }
 

@@ -22,23 +22,23 @@ export async function streamBench(messages = 200): Promise<{ rows: Row[]; overhe
   setDefaultForLibraries("XDG_DATA_HOME", join(dir, "xdg"), { overwrite: true });
   const s = await startStack({ seed: true }); // seeded: the research institute (#4) is registered
   const net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: s.deployment.streamRegistry!, log: () => {} });
-  const seller = s.clients(2), buyer = s.clients(4);
+  const seller = s.clients(2), consumer = s.clients(4);
   const publisher = new StreamrClient(net.clientConfig(seller.privateKey, { port: await freePort(), id: "bench-publisher" }));
-  const subscriber = new StreamrClient(net.clientConfig(buyer.privateKey, { port: await freePort(), id: "bench-subscriber" }));
+  const subscriber = new StreamrClient(net.clientConfig(consumer.privateKey, { port: await freePort(), id: "bench-subscriber" }));
   try {
     const c = s.deployment.contracts;
     const mined = async (w: typeof seller, hash: Promise<Hex>) => w.publicClient.waitForTransactionReceipt({ hash: await hash });
 
     // Raw SDK: the owner grants SUBSCRIBE directly.
     const raw = await createProductStream(publisher, "/bench/raw");
-    await publisher.grantPermissions(raw, { userId: buyer.account.address, permissions: [StreamPermission.SUBSCRIBE] });
+    await publisher.grantPermissions(raw, { userId: consumer.account.address, permissions: [StreamPermission.SUBSCRIBE] });
     // Stream product: linked in the Catalogue, bought through Agreements (which grants SUBSCRIBE).
     const product = await createProductStream(publisher, "/bench/product");
     const published = await mined(seller, seller.wallet.writeContract({ address: c.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Encrypted, parseEther("1"), PricingUnit.Day, [], 0, { metadataURI: "ipfs://bafkreibench", title: "Bench stream", summary: "", category: "Bench", tags: [] }, [product]] }));
     const productId = BigInt(published.logs[0].topics[1]!);
     await mined(seller, seller.wallet.writeContract({ address: c.Policies.address, abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(productId, { purposes: [Purpose.Research], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 0 }) }));
-    await mined(buyer, buyer.wallet.writeContract({ address: c.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [c.Agreements.address, parseEther("1")] }));
-    await mined(buyer, buyer.wallet.writeContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, PricingUnit.Day, 1, parseEther("1")] }));
+    await mined(consumer, consumer.wallet.writeContract({ address: c.DataToken.address, abi: dataTokenAbi, functionName: "approve", args: [c.Agreements.address, parseEther("1")] }));
+    await mined(consumer, consumer.wallet.writeContract({ address: c.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, 1, PricingUnit.Day, 1, parseEther("1")] }));
 
     const latencies: Record<string, number[]> = { [raw]: [], [product]: [] };
     for (const id of [raw, product]) {

@@ -14,7 +14,7 @@ let k: DeliveryStack;
 let env: Record<string, string>;
 beforeAll(async () => {
   k = await startDeliveryStack();
-  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2]) await k.register(i);
+  for (const i of [ACCOUNTS.seller, ACCOUNTS.consumer, ACCOUNTS.consumer2]) await k.register(i);
   env = {
     KRAKEN_RELAYS: JSON.stringify(k.directory),
     KRAKEN_IPFS_API_URL: k.ipfs.apiUrl,
@@ -52,51 +52,51 @@ describe("kraken publish / fetch", () => {
     expect(stored.includes(data.subarray(0, 64))).toBe(false);
   });
 
-  it("the buyer buys with `kraken buy` and gets the file with `kraken fetch`, byte for byte", async () => {
+  it("the consumer buys with `kraken buy` and gets the file with `kraken fetch`, byte for byte", async () => {
     const s = k.s.clients(0);
     const { dataTokenAbi } = await import("@kraken/sdk");
-    const buyer = k.s.clients(ACCOUNTS.buyer);
-    await s.publicClient.waitForTransactionReceipt({ hash: await s.wallet.writeContract({ address: k.s.deployment.contracts.DataToken.address, abi: dataTokenAbi, functionName: "mint", args: [buyer.account.address, 10n ** 20n] }) });
-    const b = await kraken(["buy", productId, "--purpose", "research", "--json", ...common()], as(ACCOUNTS.buyer));
+    const consumer = k.s.clients(ACCOUNTS.consumer);
+    await s.publicClient.waitForTransactionReceipt({ hash: await s.wallet.writeContract({ address: k.s.deployment.contracts.DataToken.address, abi: dataTokenAbi, functionName: "mint", args: [consumer.account.address, 10n ** 20n] }) });
+    const b = await kraken(["buy", productId, "--purpose", "research", "--json", ...common()], as(ACCOUNTS.consumer));
     expect(b.code, b.stderr + b.stdout).toBe(0);
     agreementId = JSON.parse(b.stdout).agreementId;
     const outFile = join(k.dir, "fetched.csv");
-    const f = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.buyer));
+    const f = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.consumer));
     expect(f.code, f.stderr + f.stdout).toBe(0);
     expect(f.stderr).toContain("key share from relay");
     expect(f.stdout).toContain(`Saved ${outFile}`);
     expect(Buffer.compare(readFileSync(outFile), data)).toBe(0);
   });
 
-  it("a buyer whose registered key is from an older version is told to run `kraken key rotate`; after it the relays re-deliver to the new key", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer);
+  it("a consumer whose registered key is from an older version is told to run `kraken key rotate`; after it the relays re-deliver to the new key", async () => {
+    const b = k.s.clients(ACCOUNTS.consumer);
     const { publicKey: legacy } = await legacyEncryptionKeyPair(b.account);
     const hash = await b.wallet.writeContract({ address: k.s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "rotateEncryptionKey", args: [legacy] });
     await b.publicClient.waitForTransactionReceipt({ hash }); // as if registered before the EIP-712 derivation
     const outFile = join(k.dir, "refetched.csv");
-    const f = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.buyer));
+    const f = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.consumer));
     expect(f.code, f.stderr).toBe(3);
     expect(f.stderr).toContain("your registered encryption key is from an older version; run `kraken key rotate`");
-    const r = await kraken(["key", "rotate", ...common()], as(ACCOUNTS.buyer));
+    const r = await kraken(["key", "rotate", ...common()], as(ACCOUNTS.consumer));
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`Rotated the encryption key of ${b.account.address}.`);
-    const again = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.buyer));
+    const again = await kraken(["fetch", agreementId, "--out", outFile, ...common()], as(ACCOUNTS.consumer));
     expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(Buffer.compare(readFileSync(outFile), data)).toBe(0);
   });
 
   it("fetch fails with a code and a reason: someone else's agreement, unknown agreement, existing output, no relays", async () => {
     const out = join(k.dir, "nope.bin");
-    const other = await kraken(["fetch", agreementId, "--out", out, "--json", ...common()], as(ACCOUNTS.buyer2));
+    const other = await kraken(["fetch", agreementId, "--out", out, "--json", ...common()], as(ACCOUNTS.consumer2));
     expect(other.code).toBe(7);
     expect(JSON.parse(other.stdout)).toMatchObject({ error: "not-your-agreement", message: expect.stringContaining("belongs to") });
-    const unknown = await kraken(["fetch", "9999", "--out", out, ...common()], as(ACCOUNTS.buyer));
+    const unknown = await kraken(["fetch", "9999", "--out", out, ...common()], as(ACCOUNTS.consumer));
     expect(unknown.code).toBe(7);
     expect(unknown.stderr).toContain("does not exist");
-    const exists = await kraken(["fetch", agreementId, "--out", join(k.dir, "fetched.csv"), ...common()], as(ACCOUNTS.buyer));
+    const exists = await kraken(["fetch", agreementId, "--out", join(k.dir, "fetched.csv"), ...common()], as(ACCOUNTS.consumer));
     expect(exists.code).toBe(2);
     expect(exists.stderr).toContain("--force");
-    const noRelays = await kraken(["fetch", agreementId, "--out", out, ...common()], { ...as(ACCOUNTS.buyer), KRAKEN_RELAYS: "[]" });
+    const noRelays = await kraken(["fetch", agreementId, "--out", out, ...common()], { ...as(ACCOUNTS.consumer), KRAKEN_RELAYS: "[]" });
     expect(noRelays.code).toBe(3);
     expect(noRelays.stderr).toContain("no HTTP endpoint configured for relays");
     const badPolicy = join(k.dir, "bad-policy.json");

@@ -306,7 +306,7 @@ describe("kraken agreements terminate", () => {
 
   it("a one-time product not delivered yet: approves the refund, terminates, refunds everything; again is refused", async () => {
     const a = await runningOn("hospital", idOf("readmission-analytics"));
-    const buyerBefore = await balanceOf("researchInstitute");
+    const consumerBefore = await balanceOf("researchInstitute");
     expect(await allowanceOf("hospital")).toBe(0n);
     const r = await kraken(["agreements", "terminate", a.id], env("hospital"));
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -319,7 +319,7 @@ describe("kraken agreements terminate", () => {
     expect(r.stdout).toContain("approved       100 DATA for the refund first");
     const after = await agreement(a.id);
     expect([after.status, after.amount]).toEqual([AgreementStatus.Terminated, 0n]);
-    expect((await balanceOf("researchInstitute")) - buyerBefore).toBe(100n * 10n ** 18n);
+    expect((await balanceOf("researchInstitute")) - consumerBefore).toBe(100n * 10n ** 18n);
     expect(await allowanceOf("hospital")).toBe(0n); // approved exactly the refund
 
     const again = await kraken(["agreements", "terminate", a.id, "--json"], env("hospital"));
@@ -333,7 +333,7 @@ describe("kraken agreements terminate", () => {
   it("a subscription: refunds the paid time left pro rata, exactly as the contract computes it (--json)", async () => {
     const a = await runningOn("anna", idOf("anna-heart-rate"));
     const before = await agreement(a.id);
-    const buyerBefore = await balanceOf("tomas");
+    const consumerBefore = await balanceOf("tomas");
     const r = await kraken(["agreements", "terminate", `#${a.id}`, "--json"], env("anna"));
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -343,7 +343,7 @@ describe("kraken agreements terminate", () => {
     expect(BigInt(out.refunded)).toBe(expected);
     expect(expected).toBeGreaterThan(0n);
     expect(expected).toBeLessThan(before.amount);
-    expect((await balanceOf("tomas")) - buyerBefore).toBe(expected);
+    expect((await balanceOf("tomas")) - consumerBefore).toBe(expected);
     expect(out.refundedDATA).toMatch(/^\d\.\d+ DATA$/);
     // anna's allowance from the revert test above covers it; otherwise exactly the refund is approved
     if (out.approved !== null) expect(BigInt(out.approved)).toBeGreaterThanOrEqual(expected);

@@ -28,7 +28,7 @@ export function dappConfigFrom(o: {
   const c = o.deployment.contracts;
   const personas: DemoPersona[] | undefined = o.demo
     ? Object.values(o.demo.personas)
-        // Personas that act in the marketplace (sellers, buyers, the visitor), not the admin/issuer/relays.
+        // Personas that act in the marketplace (sellers, consumers, the visitor), not the admin/issuer/relays.
         .filter((p) => !/^(deploys|trusted credential issuer|delivery agent)/.test(p.role))
         .map(({ name, role, address, privateKey }) => ({ name, role, address, privateKey }))
         .concat(freshPersonas())

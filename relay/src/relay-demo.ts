@@ -1,6 +1,6 @@
 // The demo's batch files: for every seeded batch product, its seller encrypts a deterministic
 // sample file (CSV, generated from the product key), uploads the ciphertext to IPFS and sends
-// the key shares to the product's relays — so that on a fresh `npm start` a buyer persona can
+// the key shares to the product's relays — so that on a fresh `npm start` a consumer persona can
 // `kraken fetch` a seeded agreement byte for byte. Run after the relays are up; idempotent (a
 // product whose relays already hold `threshold` shares is skipped). The plaintexts are also
 // written to `<outDir>/<product key>.csv` for comparison.

@@ -1,7 +1,7 @@
 // The relay's HTTP API (JSON, CORS open: the dApp calls it from the browser):
 //   GET  /health                         address, status, checkpoint, chain head, counters
 //   GET  /products/<id>/share            the share this relay holds: version and envelope hash (no secret)
-//   POST /agreements/<id>/redeliver      buyer-signed request to publish the delivery again
+//   POST /agreements/<id>/redeliver      consumer-signed request to publish the delivery again
 // The client's address (the socket's peer; no proxy header is trusted) is handed to the API so
 // it can rate-limit per source before the body is even read.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";

@@ -1,5 +1,5 @@
 // Load limits for a relay's unauthenticated inputs (docs/delivery.md, "Limits"):
-//   RateLimiter  at most `max` requests per key (buyer address, client IP, Streamr publisher)
+//   RateLimiter  at most `max` requests per key (consumer address, client IP, Streamr publisher)
 //                in any window of `windowMs`;
 //   IntakeQueue  a bounded FIFO worked off one item at a time; beyond its bound it drops.
 // Hand-written rather than a library: no rate limiter is in the lockfile (@fastify/rate-limit

@@ -4,14 +4,14 @@
 //      than the one held, is kept — as received, still sealed);
 //   2. watches the Agreements contract from a persisted checkpoint; for every active agreement
 //      on a product it holds a share for, seals {agreement, product, link, its share, hashes,
-//      threshold} to the buyer's registered X25519 key, publishes it to the buyer's inbox
-//      `<relay>/kraken/inbox/<buyer>` and records the envelope hash on chain;
-//   3. re-publishes on a buyer-signed HTTP request while the agreement is active.
+//      threshold} to the consumer's registered X25519 key, publishes it to the consumer's inbox
+//      `<relay>/kraken/inbox/<consumer>` and records the envelope hash on chain;
+//   3. re-publishes on a consumer-signed HTTP request while the agreement is active.
 // Before it publishes anything for an agreement it checks on chain that it still is a delivery
 // agent of the product and that the agreement is active (a relay the seller removed delivers
 // nothing). Unauthenticated input is bounded (relay-limits.ts): share messages wait in a
 // bounded queue and are rate-limited per publisher, re-delivery requests per client IP and per
-// buyer; rejected input writes nothing to disk, accepted changes are written once per tick.
+// consumer; rejected input writes nothing to disk, accepted changes are written once per tick.
 // Durable and idempotent: the chain's `deliveryOf` is the source of truth for "delivered",
 // the receipt transaction is signed and saved before it is sent (a restart re-broadcasts the
 // same transaction), and the checkpoint moves only after every agreement up to it is settled.
@@ -64,8 +64,8 @@ export interface RelayLimits {
   shareQueueMax: number;
   /** Share messages per Streamr publisher. */
   sharesPerPublisher: RateLimit;
-  /** Re-delivery requests per buyer (the address that signed them). */
-  redeliveriesPerBuyer: RateLimit;
+  /** Re-delivery requests per consumer (the address that signed them). */
+  redeliveriesPerConsumer: RateLimit;
   /** Re-delivery requests per client IP address. */
   redeliveriesPerIp: RateLimit;
 }
@@ -73,7 +73,7 @@ export interface RelayLimits {
 export const DEFAULT_LIMITS: RelayLimits = {
   shareQueueMax: 1000,
   sharesPerPublisher: { max: 120, windowMs: 60_000 },
-  redeliveriesPerBuyer: { max: 20, windowMs: 60_000 },
+  redeliveriesPerConsumer: { max: 20, windowMs: 60_000 },
   redeliveriesPerIp: { max: 60, windowMs: 60_000 },
 };
 
@@ -145,12 +145,12 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const config = "config" in o.streamr ? o.streamr.config : localClientConfig(o.streamr.network, o.key, { port: o.streamr.port, host: o.streamr.host, id: `relay-${me.slice(2, 10)}` });
   const streamr = new StreamrClient(config);
   const ensuredInboxes = new Set<string>();
-  async function ensureInbox(buyer: Address): Promise<string> {
-    const id = inboxStreamId(me, buyer);
+  async function ensureInbox(consumer: Address): Promise<string> {
+    const id = inboxStreamId(me, consumer);
     if (ensuredInboxes.has(id)) return id;
     const stream = await streamr.getOrCreateStream({ id });
-    if (!(await stream.hasPermission({ userId: buyer, permission: StreamPermission.SUBSCRIBE, allowPublic: false }))) {
-      await stream.grantPermissions({ userId: buyer, permissions: [StreamPermission.SUBSCRIBE] });
+    if (!(await stream.hasPermission({ userId: consumer, permission: StreamPermission.SUBSCRIBE, allowPublic: false }))) {
+      await stream.grantPermissions({ userId: consumer, permissions: [StreamPermission.SUBSCRIBE] });
       log.debug(`created inbox ${id}`);
     }
     ensuredInboxes.add(id);
@@ -195,7 +195,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   }
 
   // --- deliveries ---
-  type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "not-agent" | "no-buyer-key";
+  type Outcome = "delivered" | "redelivered" | "already-delivered" | "no-share" | "inactive" | "not-agent" | "no-consumer-key";
   type Agreement = Awaited<ReturnType<typeof read.agreements.getAgreement>>;
   async function deliver(agreementId: bigint, mode: "watch" | "redeliver", known?: Agreement): Promise<Outcome> {
     const a = known ?? (await read.agreements.getAgreement([agreementId]));
@@ -209,9 +209,9 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     }
     // Right before publishing: is this relay still one of the product's delivery agents (the
     // seller may have removed it since the share arrived), and is the agreement active (its
-    // status, period, consent and the buyer's credential are the contract's to judge)? A
+    // status, period, consent and the consumer's credential are the contract's to judge)? A
     // receipt would revert otherwise — after the share was already out.
-    const [agent, active, buyerKey] = await Promise.all([
+    const [agent, active, consumerKey] = await Promise.all([
       read.catalogue.isDeliveryAgent([a.productId, me]),
       read.agreements.isActive([agreementId]),
       read.credentials.encryptionKeyOf([a.consumer]),
@@ -224,9 +224,9 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       log.info(`agreement ${agreementId}: not active, nothing delivered`);
       return "inactive";
     }
-    if (buyerKey === zeroHash) {
-      log.warn(`agreement ${agreementId}: the buyer has no encryption key registered; nothing delivered`);
-      return "no-buyer-key";
+    if (consumerKey === zeroHash) {
+      log.warn(`agreement ${agreementId}: the consumer has no encryption key registered; nothing delivered`);
+      return "no-consumer-key";
     }
     const held = parseSharePayload(openPayload(share.envelope, secretKey)); // in memory only
     const payload: DeliveryPayload = {
@@ -234,7 +234,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       threshold: held.threshold, share: held.share, link: held.link, ciphertextHash: held.ciphertextHash, plaintextHash: held.plaintextHash,
       deliveredAt: Date.now(),
     };
-    const { envelope, envelopeHash } = sealPayload(payload, buyerKey);
+    const { envelope, envelopeHash } = sealPayload(payload, consumerKey);
     const inbox = await ensureInbox(a.consumer);
     const message: DeliveryMessage = { type: "kraken.delivery", v: PROTOCOL_VERSION, agreementId: agreementId.toString(), envelope };
     if (mode === "redeliver") await store.commit(); // the request's nonce is on disk before anything goes out
@@ -362,7 +362,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const maxAge = o.requestMaxAgeSeconds ?? 300;
   const maxFuture = o.requestMaxFutureSeconds ?? 120;
   const perIp = new RateLimiter(limits.redeliveriesPerIp);
-  const perBuyer = new RateLimiter(limits.redeliveriesPerBuyer);
+  const perConsumer = new RateLimiter(limits.redeliveriesPerConsumer);
   const limitedLog = new Map<string, number>(); // kind -> when last logged: one warn line a minute per kind
   const tooMany = (kind: string, who: string, limit: RateLimit, retryAfterMs: number): never => {
     store.state.counters.rateLimited++; // in memory: a refused request writes nothing
@@ -404,8 +404,9 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     } catch {
       return reject(401, "the signature cannot be verified");
     }
-    const byBuyer = perBuyer.take(signer); // before any chain call
-    if (!byBuyer.ok) tooMany("per-buyer", `buyer ${signer}`, limits.redeliveriesPerBuyer, byBuyer.retryAfterMs);
+    // The error texts say "buyer": they reach people (the dApp and `kraken fetch` show the reason).
+    const byConsumer = perConsumer.take(signer); // before any chain call
+    if (!byConsumer.ok) tooMany("per-consumer", `buyer ${signer}`, limits.redeliveriesPerConsumer, byConsumer.retryAfterMs);
     const count = await read.agreements.agreementCount();
     if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
     const a = await read.agreements.getAgreement([BigInt(agreementId)]);

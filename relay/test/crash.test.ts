@@ -1,6 +1,6 @@
 // A relay process killed (SIGKILL) in the middle of a delivery, then restarted on the same data
 // dir: nothing is lost and no receipt is recorded twice. Crash points: after publishing to the
-// buyer's inbox but before the receipt; after the receipt transaction was signed and saved but
+// consumer's inbox but before the receipt; after the receipt transaction was signed and saved but
 // before it was sent; after the receipt but before the checkpoint moved.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,7 +16,7 @@ let k: DeliveryStack;
 let child: ChildProcess | undefined;
 beforeAll(async () => {
   k = await startDeliveryStack();
-  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2, ACCOUNTS.buyer3]) await k.register(i);
+  for (const i of [ACCOUNTS.seller, ACCOUNTS.consumer, ACCOUNTS.consumer2, ACCOUNTS.consumer3]) await k.register(i);
 });
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -71,7 +71,7 @@ describe("a relay killed mid-delivery", () => {
 
   it("after publishing, before the receipt: the restarted relay delivers and records once", async () => {
     const first = await spawnRelay("after-publish");
-    const { agreementId } = await k.buy(ACCOUNTS.buyer, productId);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer, productId);
     const exit = await first.exited;
     expect(exit.signal).toBe("SIGKILL");
     expect(await deliveryOf(agreementId, relay3())).toBe(zeroHash);
@@ -87,7 +87,7 @@ describe("a relay killed mid-delivery", () => {
 
   it("after the receipt, before the checkpoint: the restarted relay records nothing twice", async () => {
     const first = await spawnRelay("after-record");
-    const { agreementId } = await k.buy(ACCOUNTS.buyer2, productId);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer2, productId);
     const exit = await first.exited;
     expect(exit.signal).toBe("SIGKILL");
     expect(await receipts(agreementId, relay3())).toHaveLength(1);
@@ -101,7 +101,7 @@ describe("a relay killed mid-delivery", () => {
 
   it("after signing the receipt, before sending it: the restart sends that same transaction", async () => {
     const first = await spawnRelay("after-sign");
-    const { agreementId } = await k.buy(ACCOUNTS.buyer3, productId);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer3, productId);
     expect((await first.exited).signal).toBe("SIGKILL");
     const { readFileSync } = await import("node:fs");
     const saved = JSON.parse(readFileSync(join(k.dir, "relays", "3", "state.json"), "utf8")).pendingReceipts[String(agreementId)];

@@ -1,6 +1,6 @@
 // Batch delivery end to end over the real stack (anvil, Streamr on loopback, embedded IPFS,
-// three relays): seller → relays → buyer byte for byte, receipts on chain, /health, and the
-// buyer-side failures (not active, tampered ciphertext, a relay down).
+// three relays): seller → relays → consumer byte for byte, receipts on chain, /health, and the
+// consumer-side failures (not active, tampered ciphertext, a relay down).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { ACCOUNTS, OPEN_POLICY, startDeliveryStack, type DeliveryStack } from ".
 let k: DeliveryStack;
 beforeAll(async () => {
   k = await startDeliveryStack();
-  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2, ACCOUNTS.buyer3]) await k.register(i);
+  for (const i of [ACCOUNTS.seller, ACCOUNTS.consumer, ACCOUNTS.consumer2, ACCOUNTS.consumer3]) await k.register(i);
 });
 afterAll(async () => {
   await k?.stop();
@@ -57,15 +57,15 @@ describe("batch delivery through the relays", () => {
     }
   });
 
-  it("a buyer subscribed before buying gets the key, the file byte for byte, and 3 receipts on chain", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer);
-    const client = k.streamrClient(ACCOUNTS.buyer);
+  it("a consumer subscribed before buying gets the key, the file byte for byte, and 3 receipts on chain", async () => {
+    const b = k.s.clients(ACCOUNTS.consumer);
+    const client = k.streamrClient(ACCOUNTS.consumer);
     const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
-    const { agreementId } = await k.buy(ACCOUNTS.buyer, product.productId);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer, product.productId);
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
     expect(terms.threshold).toBe(2);
     const got = await collectShares({
-      terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber,
+      terms, consumer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber,
       signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 30_000,
     });
     expect(got.link).toBe(product.link);
@@ -85,10 +85,10 @@ describe("batch delivery through the relays", () => {
     }
   });
 
-  it("an agreement that is not active gets nothing: pending, then rejected; its buyer is refused re-delivery", async () => {
+  it("an agreement that is not active gets nothing: pending, then rejected; its consumer is refused re-delivery", async () => {
     const approval = await k.publishBatch({ data: new Uint8Array(randomBytes(5000)), policy: { ...OPEN_POLICY, requiresApproval: true }, publisher: sellerClient, title: "needs approval" });
-    const b = k.s.clients(ACCOUNTS.buyer);
-    const { agreementId, status } = await k.buy(ACCOUNTS.buyer, approval.productId);
+    const b = k.s.clients(ACCOUNTS.consumer);
+    const { agreementId, status } = await k.buy(ACCOUNTS.consumer, approval.productId);
     expect(status).toBe(1); // Pending
     await waitFor(async () => (await Promise.all(k.relays.relays.map((r) => r.health()))).every((h) => h.checkpointBlock >= 0 && h.head !== null && h.checkpointBlock >= h.head));
     await expect(readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address)).rejects.toMatchObject({ code: "agreement-not-active", message: expect.stringContaining("pending the seller's approval") });
@@ -102,13 +102,13 @@ describe("batch delivery through the relays", () => {
       expect(await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "deliveryOf", args: [agreementId, r.address] })).toBe(zeroHash);
     }
     // someone else's agreement
-    const other = k.s.clients(ACCOUNTS.buyer2);
+    const other = k.s.clients(ACCOUNTS.consumer2);
     await expect(readDeliveryTerms(other.publicClient, k.s.deployment, agreementId, other.account.address)).rejects.toMatchObject({ code: "not-your-agreement" });
   });
 
-  /** The buyer's agreement on the product, the first relay, and a POST to its re-delivery endpoint. */
+  /** The consumer's agreement on the product, the first relay, and a POST to its re-delivery endpoint. */
   async function redelivery() {
-    const b = k.s.clients(ACCOUNTS.buyer);
+    const b = k.s.clients(ACCOUNTS.consumer);
     const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
     const relay = k.directory[0];
     const post = (body: unknown) => fetch(`${relay.url}/agreements/${agreementId}/redeliver`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
@@ -126,7 +126,7 @@ describe("batch delivery through the relays", () => {
     expect(await post(ok)).toMatchObject({ status: 200, body: { status: "published" } });
     expect(await post(ok)).toMatchObject({ status: 401, body: { error: expect.stringContaining("replayed request") } });
     expect(await post(await sign(b, Date.now() - 3600_000))).toMatchObject({ status: 401, body: { error: expect.stringContaining("stale request") } });
-    expect(await post(await sign(k.s.clients(ACCOUNTS.buyer2)))).toMatchObject({ status: 403, body: { error: expect.stringContaining("not the buyer") } });
+    expect(await post(await sign(k.s.clients(ACCOUNTS.consumer2)))).toMatchObject({ status: 403, body: { error: expect.stringContaining("not the buyer") } });
     expect(await post({ ...(await sign(b)), agreementId: "999" })).toMatchObject({ status: 400 });
     expect(await post({ hello: 1 })).toMatchObject({ status: 400, body: { error: expect.stringContaining("malformed") } });
     const forOtherRelay = await signRedeliveryRequest((message) => b.account.signMessage({ message }), agreementId, k.directory[1].address);
@@ -159,9 +159,9 @@ describe("batch delivery through the relays", () => {
     expect(await post(future)).toMatchObject({ status: 401, body: { error: expect.stringContaining("replayed request") } });
   });
 
-  it("after the buyer's credential is revoked, the relays hand out nothing more (a one-time purchase included)", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer3);
-    const { agreementId } = await k.buy(ACCOUNTS.buyer3, product.productId);
+  it("after the consumer's credential is revoked, the relays hand out nothing more (a one-time purchase included)", async () => {
+    const b = k.s.clients(ACCOUNTS.consumer3);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer3, product.productId);
     await waitFor(async () => (await receiptsOf(agreementId)).length === 3); // delivered while active
     const issuer = k.s.clients(1);
     const { credentialsAbi } = await import("@kraken/sdk");
@@ -201,12 +201,12 @@ describe("batch delivery through the relays", () => {
   });
 
   it("tampered ciphertext is detected and no output file is left", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer);
-    const client = k.streamrClient(ACCOUNTS.buyer);
+    const b = k.s.clients(ACCOUNTS.consumer);
+    const client = k.streamrClient(ACCOUNTS.consumer);
     const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
     const agreementId = (await b.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "accessOf", args: [product.productId, b.account.address] }))[0];
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
-    const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }) });
+    const got = await collectShares({ terms, consumer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }) });
     const original = Buffer.from(await (await fetch(`${k.ipfs.gatewayUrl}/ipfs/${got.link.slice(7)}`)).arrayBuffer());
     const tampered = Buffer.from(original);
     tampered[tampered.length >> 1] ^= 1;
@@ -224,19 +224,19 @@ describe("batch delivery through the relays", () => {
   it("with one relay down, 2 of 3 still deliver; the relay catches up from its checkpoint when back", async () => {
     const down = k.relays.relays[2];
     await down.stop();
-    const b = k.s.clients(ACCOUNTS.buyer2);
-    const client = k.streamrClient(ACCOUNTS.buyer2);
+    const b = k.s.clients(ACCOUNTS.consumer2);
+    const client = k.streamrClient(ACCOUNTS.consumer2);
     const { secretKey } = await deriveEncryptionKeyPair({ address: b.account.address, chainId: k.s.deployment.chainId, signTypedData: (t) => b.account.signTypedData(t) });
-    const { agreementId } = await k.buy(ACCOUNTS.buyer2, product.productId);
+    const { agreementId } = await k.buy(ACCOUNTS.consumer2, product.productId);
     const terms = await readDeliveryTerms(b.publicClient, k.s.deployment, agreementId, b.account.address);
-    const got = await collectShares({ terms, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 20_000 });
+    const got = await collectShares({ terms, consumer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 20_000 });
     expect(got.relays.map((r) => r.toLowerCase()).sort()).toEqual([k.directory[0].address, k.directory[1].address].map((a) => a.toLowerCase()).sort());
     const out = join(k.dir, "two-of-three.bin");
     await downloadAndDecrypt({ ...got, gatewayUrl: k.ipfs.gatewayUrl, out });
     expect(Buffer.compare(readFileSync(out), data)).toBe(0);
 
     // with a threshold of 3 the missing relay would be named
-    const err = await collectShares({ terms: { ...terms, threshold: 3 }, buyer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 4000 }).catch((e) => e);
+    const err = await collectShares({ terms: { ...terms, threshold: 3 }, consumer: b.account.address, relays: k.directory, secretKey, subscriber: client as unknown as StreamSubscriber, signMessage: (message) => b.account.signMessage({ message }), timeoutMs: 4000 }).catch((e) => e);
     expect(err).toBeInstanceOf(SharesTimeoutError);
     expect(err.message).toContain(k.directory[2].address);
     expect(err.missing.map((m: { relay: string }) => m.relay)).toEqual([k.directory[2].address]);

@@ -1,5 +1,5 @@
 // `npm start`'s promise for batch products: on the seeded demo, the seeded batch products get
-// real encrypted files with key shares at the relays, and a buyer persona can fetch a seeded
+// real encrypted files with key shares at the relays, and a consumer persona can fetch a seeded
 // agreement — and buy and fetch another product — byte for byte with the CLI.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,14 +1,14 @@
 // The relay's load limits on their own (relay-limits.ts): the token buckets behind the
-// per-buyer, per-IP and per-publisher rate limits, and the bounded share intake queue.
+// per-consumer, per-IP and per-publisher rate limits, and the bounded share intake queue.
 // (relay/test/load.test.ts drives the same limits through a running relay.)
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../src/relay.ts";
 import { IntakeQueue, RateLimiter } from "../src/relay-limits.ts";
 
 describe("rate limiter (sliding window)", () => {
-  it("refuses the 21st re-delivery request of one buyer within a minute, and tells when to retry", () => {
-    expect(DEFAULT_LIMITS.redeliveriesPerBuyer).toEqual({ max: 20, windowMs: 60_000 });
-    const l = new RateLimiter(DEFAULT_LIMITS.redeliveriesPerBuyer);
+  it("refuses the 21st re-delivery request of one consumer within a minute, and tells when to retry", () => {
+    expect(DEFAULT_LIMITS.redeliveriesPerConsumer).toEqual({ max: 20, windowMs: 60_000 });
+    const l = new RateLimiter(DEFAULT_LIMITS.redeliveriesPerConsumer);
     const t0 = 1_000_000;
     for (let i = 0; i < 20; i++) expect(l.take("0xAbC", t0 + i * 1000).ok).toBe(true); // 20 inside 20 s
     const refused = l.take("0xabc", t0 + 20_000); // the same address in another case
@@ -17,7 +17,7 @@ describe("rate limiter (sliding window)", () => {
     expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
     expect((refused as { retryAfterMs: number }).retryAfterMs).toBe(40_000); // when the first leaves the window
     expect(l.take("0xabc", t0 + 59_999).ok).toBe(false); // still 20 inside the minute
-    expect(l.take("0xdef", t0 + 20_000).ok).toBe(true); // another buyer is not affected
+    expect(l.take("0xdef", t0 + 20_000).ok).toBe(true); // another consumer is not affected
     expect(l.take("0xabc", t0 + 60_000).ok).toBe(true); // the first request left the window
     expect(l.take("0xabc", t0 + 60_001).ok).toBe(false);
   });

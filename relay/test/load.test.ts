@@ -2,7 +2,7 @@
 // real stack (anvil, Streamr on loopback, IPFS, three relays) plus a fourth relay with test
 // limits whose RPC traffic goes through a counting proxy:
 //   - 1,000 rejected re-delivery requests write nothing to disk;
-//   - the 21st request of one buyer in a minute, the 61st of one IP, the 121st share message
+//   - the 21st request of one consumer in a minute, the 61st of one IP, the 121st share message
 //     of one publisher are refused;
 //   - a burst of share messages never queues more than the bound, and costs at most one chain
 //     read a second instead of one per message;
@@ -49,7 +49,7 @@ async function countingProxy(upstream: string): Promise<{ server: Server; url: s
 
 beforeAll(async () => {
   k = await startDeliveryStack();
-  for (const i of [ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.buyer2, ACCOUNTS.buyer3, EXTRA_RELAY]) await k.register(i);
+  for (const i of [ACCOUNTS.seller, ACCOUNTS.consumer, ACCOUNTS.consumer2, ACCOUNTS.consumer3, EXTRA_RELAY]) await k.register(i);
   const p = await countingProxy(k.s.rpcUrl);
   proxy = p.server;
   r4 = await startRelay({
@@ -93,14 +93,14 @@ describe("relays under load", () => {
 
   beforeAll(async () => {
     ({ productId } = await k.publishBatch({ data: new Uint8Array(randomBytes(2000)), publisher: k.streamrClient(ACCOUNTS.seller) }));
-    ({ agreementId } = await k.buy(ACCOUNTS.buyer, productId));
+    ({ agreementId } = await k.buy(ACCOUNTS.consumer, productId));
     await waitFor(async () => (await receiptsOf(agreementId)).length === 3);
   });
 
   it("1,000 rejected re-delivery requests write nothing to disk (was one fsync'd write each)", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer);
+    const b = k.s.clients(ACCOUNTS.consumer);
     const sign = (relay: Address, now = Date.now()) => signRedeliveryRequest((message) => b.account.signMessage({ message }), agreementId, relay, now);
-    // r4 holds no share: the buyer's genuine request is refused (404) after its nonce was claimed
+    // r4 holds no share: the consumer's genuine request is refused (404) after its nonce was claimed
     const genuine = await sign(r4.address);
     expect(await post(r4.url, agreementId, genuine)).toMatchObject({ status: 404, body: { error: expect.stringContaining("no key share") } });
     const requests: unknown[] = [];
@@ -137,18 +137,18 @@ describe("relays under load", () => {
     expect(after.health.counters.rejected).toBe(before.health.counters.rejected + 1000); // counted in memory
   });
 
-  it("the 21st request of one buyer within a minute is refused with 429 and Retry-After", async () => {
-    const b = k.s.clients(ACCOUNTS.buyer2);
+  it("the 21st request of one consumer within a minute is refused with 429 and Retry-After", async () => {
+    const b = k.s.clients(ACCOUNTS.consumer2);
     const results = [];
     for (let i = 0; i < 21; i++) {
-      // agreements this buyer does not have: each passes the signature check and costs chain reads
+      // agreements this consumer does not have: each passes the signature check and costs chain reads
       const req = await signRedeliveryRequest((message) => b.account.signMessage({ message }), 999_999n, r4.address);
       results.push(await post(r4.url, 999_999n, req));
     }
     expect(results.slice(0, 20).map((r) => r.status)).toEqual(Array(20).fill(404));
     expect(results[20]).toMatchObject({ status: 429, body: { error: expect.stringContaining(`too many re-delivery requests from buyer ${b.account.address}`) } });
     expect(Number(results[20].retryAfter)).toBeGreaterThan(0);
-    expect(r4Logs.some((l) => l.includes("per-buyer limit"))).toBe(true);
+    expect(r4Logs.some((l) => l.includes("per-consumer limit"))).toBe(true);
     expect((await r4.health()).counters.rateLimited).toBeGreaterThanOrEqual(1);
   });
 
@@ -215,11 +215,11 @@ describe("relays under load", () => {
 });
 
 describe("a relay the seller removed from a product", () => {
-  it("publishes nothing more for it: no delivery to a new buyer, no re-delivery, no receipt; it logs why", async () => {
+  it("publishes nothing more for it: no delivery to a new consumer, no re-delivery, no receipt; it logs why", async () => {
     const sellerClient = k.streamrClient(ACCOUNTS.seller);
     const { productId } = await k.publishBatch({ data: new Uint8Array(randomBytes(3000)), publisher: sellerClient, title: "agents change" });
-    const b = k.s.clients(ACCOUNTS.buyer3);
-    const { agreementId: first } = await k.buy(ACCOUNTS.buyer3, productId);
+    const b = k.s.clients(ACCOUNTS.consumer3);
+    const { agreementId: first } = await k.buy(ACCOUNTS.consumer3, productId);
     await waitFor(async () => (await receiptsOf(first)).length === 3); // all three delivered while agents
     const [relay1, relay2, relay3] = k.directory;
 
@@ -228,8 +228,8 @@ describe("a relay the seller removed from a product", () => {
     await seller.publicClient.waitForTransactionReceipt({ hash: await seller.wallet.writeContract({ address: k.s.deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "setDeliveryAgents", args: [productId, [relay1.address, relay2.address], 2] }) });
     expect(await seller.publicClient.readContract({ address: k.s.deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "isDeliveryAgent", args: [productId, relay3.address] })).toBe(false);
 
-    // the buyer listens on relay 3's (and relay 1's) inbox
-    const client = k.streamrClient(ACCOUNTS.buyer3);
+    // the consumer listens on relay 3's (and relay 1's) inbox
+    const client = k.streamrClient(ACCOUNTS.consumer3);
     // (A new subscriber may still be handed the relays' first delivery from the network's short
     // propagation buffer; anything else from relay 3 would be a new publication.)
     const firstFromRelay3 = await seller.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "deliveryOf", args: [first, relay3.address] });
@@ -246,22 +246,22 @@ describe("a relay the seller removed from a product", () => {
     const refused = await post(relay3.url, first, await sign(relay3.address));
     expect(refused).toMatchObject({ status: 409, body: { error: expect.stringContaining("no longer a delivery agent") } });
 
-    // a new buyer buys after the change: relays 1 and 2 deliver and record, relay 3 nothing
+    // a new consumer buys after the change: relays 1 and 2 deliver and record, relay 3 nothing
     const relay3Nonce = await seller.publicClient.getTransactionCount({ address: relay3.address });
-    const { agreementId: second } = await k.buy(ACCOUNTS.buyer2, productId);
+    const { agreementId: second } = await k.buy(ACCOUNTS.consumer2, productId);
     await waitFor(async () => (await receiptsOf(second)).length === 2);
     const head = Number(await seller.publicClient.getBlockNumber());
     await waitFor(async () => (await k.relays.relays[2].health()).checkpointBlock >= head); // relay 3 has looked at it
     await waitFor(() => got.relay1 >= 1, 10_000);
     await new Promise((r) => setTimeout(r, 1000));
 
-    expect(got.relay3).toBe(0); // nothing published to the buyer by the removed relay
+    expect(got.relay3).toBe(0); // nothing published to the consumer by the removed relay
     expect((await receiptsOf(second)).map((r) => r.args.agent.toLowerCase()).sort()).toEqual([relay1.address, relay2.address].map((a) => a.toLowerCase()).sort());
     expect(await seller.publicClient.readContract({ address: agreementsAddress(), abi: agreementsAbi, functionName: "deliveryOf", args: [second, relay3.address] })).toBe(zeroHash);
     expect(await seller.publicClient.getTransactionCount({ address: relay3.address })).toBe(relay3Nonce); // not even a reverted receipt
-    // no inbox was even created for the new buyer on relay 3
-    const buyer2 = k.s.clients(ACCOUNTS.buyer2).account.address;
-    await expect(client.getStream(inboxStreamId(relay3.address, buyer2))).rejects.toThrow();
+    // no inbox was even created for the new consumer on relay 3
+    const consumer2 = k.s.clients(ACCOUNTS.consumer2).account.address;
+    await expect(client.getStream(inboxStreamId(relay3.address, consumer2))).rejects.toThrow();
     expect(k.logs.some((l) => l.includes(`agreement ${second}: this relay is no longer a delivery agent of product ${productId}`))).toBe(true);
     const state = JSON.parse(readFileSync(join(k.dir, "relays", "3", "state.json"), "utf8")) as { pendingReceipts: Record<string, { raw: Hex }> };
     expect(state.pendingReceipts[String(second)]).toBeUndefined();

@@ -1,6 +1,6 @@
 // Whether the encryption key registered in Credentials is the one the wallet derives today, and
 // rotating it when it is not (accounts registered with the pre-EIP-712 derivation, see
-// encryption.ts). Relays look the buyer's key up when they deliver, so deliveries and
+// encryption.ts). Relays look the consumer's key up when they deliver, so deliveries and
 // re-deliveries after a rotation are sealed to the new key.
 import { BaseError, ContractFunctionRevertedError, zeroHash, type Account, type Address, type Hex, type PublicClient, type WalletClient } from "viem";
 import type { Deployment } from "./deployments.ts";

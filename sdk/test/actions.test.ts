@@ -39,13 +39,13 @@ const policy: Policy = {
 
 describe("SDK marketplace actions", () => {
   let f: Fixture;
-  let seller: Wallet, buyer: Wallet, other: Wallet;
+  let seller: Wallet, consumer: Wallet, other: Wallet;
 
   beforeAll(async () => {
     f = await marketplaceFixture();
-    [seller, buyer, other] = [f.wallets[7], f.wallets[8], f.wallets[9]];
+    [seller, consumer, other] = [f.wallets[7], f.wallets[8], f.wallets[9]];
     await (await f.register(seller, { category: Category.Organisation, organisationType: OrganisationType.Hospital, country: Country.IT })).send();
-    await (await f.register(buyer, { category: Category.Organisation, organisationType: OrganisationType.ResearchUniversity, country: Country.SE })).send();
+    await (await f.register(consumer, { category: Category.Organisation, organisationType: OrganisationType.ResearchUniversity, country: Country.SE })).send();
     await (await f.register(other, { category: Category.Individual, country: Country.PT })).send();
   });
 
@@ -64,14 +64,14 @@ describe("SDK marketplace actions", () => {
     const offer = await readOffer(f.publicClient, f.addr, id);
 
     // Too little DATA: refused before anything is signed.
-    const poor = clients(buyer);
+    const poor = clients(consumer);
     const refused = await requestAccess({ ...poor.c, productId: id, purpose: Purpose.Research, periods: 1, offer, method: "approve" }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BalanceTooLowError);
     expect([(refused as BalanceTooLowError).balance, (refused as BalanceTooLowError).needed]).toEqual([0n, parseEther("25")]);
     expect(poor.steps).toEqual([]);
 
-    await mint(buyer.account.address, parseEther("25"));
-    const { steps, c } = clients(buyer);
+    await mint(consumer.account.address, parseEther("25"));
+    const { steps, c } = clients(consumer);
     const r = await requestAccess({ ...c, productId: id, purpose: Purpose.Research, periods: 1, offer, method: "approve" });
     expect(names(steps)).toEqual([
       "allowance", "approve:approve", "simulate:approve", "confirm:approve", "submit:approve", "mined:approve",
@@ -82,8 +82,8 @@ describe("SDK marketplace actions", () => {
     expect(steps.at(-1)![1].blockNumber).toBe(r.receipt.blockNumber);
     expect(r).toMatchObject({ status: AgreementStatus.Active, amount: parseEther("25"), endsAt: 0, policyVersion: offer.policyVersion, seller: getAddress(seller.account.address) });
     const a = await f.agreement(r.agreementId);
-    expect([a.consumer, a.productId, a.amount]).toEqual([getAddress(buyer.account.address), id, parseEther("25")]);
-    expect(await f.balanceOf(buyer.account.address)).toBe(0n);
+    expect([a.consumer, a.productId, a.amount]).toEqual([getAddress(consumer.account.address), id, parseEther("25")]);
+    expect(await f.balanceOf(consumer.account.address)).toBe(0n);
   });
 
   it("requestAccess, permit path: one transaction with a signed EIP-2612 permit, no approve", async () => {
@@ -106,16 +106,16 @@ describe("SDK marketplace actions", () => {
   it("requestAccess pins the terms shown: a unit changed in between is refused in the simulation (PricingUnitChanged via decodeMarketError), nothing sent", async () => {
     const id = await f.publish(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("3"), agents: [], threshold: 0 });
     await f.setPolicy(seller, id, policy);
-    await f.fund(buyer, parseEther("6"));
-    const offer = await readOffer(f.publicClient, f.addr, id); // what the buyer was shown
+    await f.fund(consumer, parseEther("6"));
+    const offer = await readOffer(f.publicClient, f.addr, id); // what the consumer was shown
     await f.tx(seller.writeContract({ address: f.addr.catalogue, abi: catalogueAbi, functionName: "setPrice", args: [id, parseEther("3"), PricingUnit.Hour] }));
-    const { steps, c } = clients(buyer);
+    const { steps, c } = clients(consumer);
     const err = await requestAccess({ ...c, productId: id, purpose: Purpose.Research, periods: 2, offer, method: "approve" }).then(() => undefined, (e: unknown) => e);
     const decoded = decodeMarketError(err);
     expect(decoded).toMatchObject({ kind: "terms-changed", name: "PricingUnitChanged" });
     expect(decoded.args.slice(1)).toEqual([PricingUnit.Day, PricingUnit.Hour]);
     expect(names(steps)).toEqual(["allowance", "simulate:requestAccess"]); // the wallet was never asked
-    expect(await f.balanceOf(buyer.account.address)).toBe(parseEther("6"));
+    expect(await f.balanceOf(consumer.account.address)).toBe(parseEther("6"));
   });
 
   it("renew approves the shortfall and extends the subscription by the periods bought", async () => {
@@ -137,7 +137,7 @@ describe("SDK marketplace actions", () => {
     await f.setPolicy(seller, id, policy);
     await mint(other.account.address, parseEther("40"));
     const bought = await requestAccess({ ...clients(other).c, productId: id, purpose: Purpose.Research, periods: 1, offer: await readOffer(f.publicClient, f.addr, id), method: "approve" });
-    const buyerBefore = await f.balanceOf(other.account.address);
+    const consumerBefore = await f.balanceOf(other.account.address);
     expect(await allowance(seller.account.address)).toBe(0n);
 
     const { steps, c } = clients(seller);
@@ -149,7 +149,7 @@ describe("SDK marketplace actions", () => {
     expect(steps[1][1]).toEqual({ amount: parseEther("40"), enough: false });
     expect(r.approved).toBe(parseEther("40")); // a one-time product not delivered: everything back
     expect(r.refunded).toBe(parseEther("40"));
-    expect(await f.balanceOf(other.account.address)).toBe(buyerBefore + parseEther("40"));
+    expect(await f.balanceOf(other.account.address)).toBe(consumerBefore + parseEther("40"));
     expect((await f.agreement(bought.agreementId)).status).toBe(AgreementStatus.Terminated);
 
     // With the allowance in place, no approval is asked for.

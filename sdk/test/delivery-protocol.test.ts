@@ -1,4 +1,4 @@
-// The delivery wire protocol and the buyer's verification, without a network: payloads parse
+// The delivery wire protocol and the consumer's verification, without a network: payloads parse
 // only when every field is valid, sealed payloads open only for their recipient, re-delivery
 // requests recover to the signer, decryptBatch tells a tampered file from a wrong plaintext
 // hash, and the relay directory is validated.
@@ -13,7 +13,7 @@ import {
 } from "../src/index.ts";
 
 const relay = privateKeyToAccount(`0x${"11".repeat(32)}`).address;
-const buyer = privateKeyToAccount(`0x${"22".repeat(32)}`);
+const consumer = privateKeyToAccount(`0x${"22".repeat(32)}`);
 const drain = async (it: AsyncIterable<Uint8Array>) => {
   const parts: Uint8Array[] = [];
   for await (const p of it) parts.push(p);
@@ -28,7 +28,7 @@ describe("delivery protocol", () => {
 
   it("stream ids are the relay's namespace, lower case", () => {
     expect(shareStreamId("0xABCdef0000000000000000000000000000000001")).toBe("0xabcdef0000000000000000000000000000000001/kraken/shares");
-    expect(inboxStreamId(relay, buyer.address)).toBe(`${relay.toLowerCase()}/kraken/inbox/${buyer.address.toLowerCase()}`);
+    expect(inboxStreamId(relay, consumer.address)).toBe(`${relay.toLowerCase()}/kraken/inbox/${consumer.address.toLowerCase()}`);
   });
 
   it("payloads parse only when every field is valid", () => {
@@ -66,12 +66,12 @@ describe("delivery protocol", () => {
     expect(Buffer.compare(Buffer.from(rebuilt), Buffer.from(fileKey))).toBe(0);
   });
 
-  it("re-delivery requests are signed by the buyer over agreement, relay, time and nonce", async () => {
-    const req = await signRedeliveryRequest((message) => buyer.signMessage({ message }), 12n, relay, 1_700_000_000_000);
+  it("re-delivery requests are signed by the consumer over agreement, relay, time and nonce", async () => {
+    const req = await signRedeliveryRequest((message) => consumer.signMessage({ message }), 12n, relay, 1_700_000_000_000);
     expect(req).toMatchObject({ agreementId: "12", relay, timestamp: 1_700_000_000 });
     const parsed = parseRedeliveryRequest(JSON.parse(JSON.stringify(req)));
-    expect(await recoverMessageAddress({ message: redeliveryMessage(parsed), signature: parsed.signature })).toBe(buyer.address);
-    expect(await recoverMessageAddress({ message: redeliveryMessage({ ...parsed, agreementId: "13" }), signature: parsed.signature })).not.toBe(buyer.address);
+    expect(await recoverMessageAddress({ message: redeliveryMessage(parsed), signature: parsed.signature })).toBe(consumer.address);
+    expect(await recoverMessageAddress({ message: redeliveryMessage({ ...parsed, agreementId: "13" }), signature: parsed.signature })).not.toBe(consumer.address);
     expect(() => parseRedeliveryRequest({ ...req, nonce: "0x01" })).toThrow(/nonce/);
   });
 
@@ -95,6 +95,6 @@ describe("delivery protocol", () => {
     expect(() => parseRelayDirectory([{ address: "nope", url: "http://x" }])).toThrow(/address/);
     expect(() => parseRelayDirectory({})).toThrow(/array/);
     expect(endpointsFor(dir, [relay])).toEqual(dir);
-    expect(() => endpointsFor(dir, [buyer.address])).toThrow(new RegExp(`no HTTP endpoint configured for relay ${buyer.address}`));
+    expect(() => endpointsFor(dir, [consumer.address])).toThrow(new RegExp(`no HTTP endpoint configured for relay ${consumer.address}`));
   });
 });

@@ -147,18 +147,18 @@ describe("sealed envelopes", () => {
   it("open only with the recipient's wallet-derived key, and refuse tampering", async () => {
     const wallet = privateKeyToAccount(`0x${"11".repeat(32)}`);
     const other = privateKeyToAccount(`0x${"22".repeat(32)}`);
-    const buyer = await deriveEncryptionKeyPair({ address: wallet.address, chainId: 31337, signTypedData: (t) => wallet.signTypedData(t) });
+    const consumer = await deriveEncryptionKeyPair({ address: wallet.address, chainId: 31337, signTypedData: (t) => wallet.signTypedData(t) });
     const stranger = await deriveEncryptionKeyPair({ address: other.address, chainId: 31337, signTypedData: (t) => other.signTypedData(t) });
     const message = new TextEncoder().encode(JSON.stringify({ link: "ipfs://bafy…", share: "01ab" }));
 
-    const sealed = sealEnvelope(message, buyer.publicKey);
-    expect(openEnvelope(sealed, buyer.secretKey)).toEqual(message);
-    expect(sealEnvelope(message, buyer.publicKey)).not.toEqual(sealed); // fresh ephemeral key and nonce each time
+    const sealed = sealEnvelope(message, consumer.publicKey);
+    expect(openEnvelope(sealed, consumer.secretKey)).toEqual(message);
+    expect(sealEnvelope(message, consumer.publicKey)).not.toEqual(sealed); // fresh ephemeral key and nonce each time
     expect(() => openEnvelope(sealed, stranger.secretKey)).toThrow(EnvelopeError);
     const tampered = sealed.slice();
     tampered[tampered.length - 1] ^= 1;
-    expect(() => openEnvelope(tampered, buyer.secretKey)).toThrow(/tampered/);
-    expect(() => openEnvelope(sealed.subarray(0, 20), buyer.secretKey)).toThrow(/malformed/);
+    expect(() => openEnvelope(tampered, consumer.secretKey)).toThrow(/tampered/);
+    expect(() => openEnvelope(sealed.subarray(0, 20), consumer.secretKey)).toThrow(/malformed/);
     expect(() => sealEnvelope(message, new Uint8Array(31))).toThrow(EnvelopeError);
   });
 });

@@ -1,4 +1,4 @@
-// A buyer's account in the browser, against the real local stack with the Demo wallet:
+// A consumer's account in the browser, against the real local stack with the Demo wallet:
 // a new user registers through the SSI flow (demo issuer, didkit loaded only when the flow
 // starts) and logs in with a presentation; Tomás renews his subscription from the dashboard;
 // the research institute cancels its pending request, gets the escrow back and may ask again.

@@ -99,7 +99,7 @@ describe("batch product in the browser", () => {
     expect(s.outside(), "requests outside the configured endpoints").toEqual([]);
   }, 180_000);
 
-  it("a buyer searches, sees it may buy, buys, downloads the file and gets the same bytes", async () => {
+  it("a consumer searches, sees it may buy, buys, downloads the file and gets the same bytes", async () => {
     expect(productId, "needs the product published by the previous test").toBeDefined();
     const s = await browser.newPage(stack.origins);
     const { page } = s;
@@ -128,7 +128,7 @@ describe("batch product in the browser", () => {
     await go(page, "/dashboard");
     const row = page.getByRole("row", { name: new RegExp(TITLE) }).or(page.getByRole("listitem").filter({ hasText: TITLE })).first();
     await row.waitFor({ timeout: 30_000 });
-    await s.screenshot("dashboard-buyer");
+    await s.screenshot("dashboard-consumer");
     const download = page.waitForEvent("download", { timeout: 60_000 });
     await row.getByRole("button", { name: /download/i }).click();
     const file = await (await download).path();

@@ -1,8 +1,8 @@
 // Seller pages against the real local stack, with the Demo wallet: publishing through the
 // wizard (an analytics product: no file, no relays; a stream product on a stream created in the
 // wizard), then managing it (price, policy, deactivate
-// and reactivate); approving a pending request; retracting consent for a buyer, after which
-// that buyer is told why and the contract refuses its request.
+// and reactivate); approving a pending request; retracting consent for a consumer, after which
+// that consumer is told why and the contract refuses its request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BaseError, ContractFunctionRevertedError, createPublicClient, http, parseEther } from "viem";
 import { agreementsAbi, AgreementStatus, catalogueAbi, policiesAbi, ProductType, Purpose, Verdict, fromMask, OrganisationType, streamRegistryAbi, readOffer } from "@kraken/sdk";
@@ -163,7 +163,7 @@ describe("seller pages", () => {
     expect(s.outside()).toEqual([]);
   }, 120_000);
 
-  it("retracts consent for a buyer: the buyer is told why and its next request is refused", async () => {
+  it("retracts consent for a consumer: the consumer is told why and its next request is refused", async () => {
     const product = stack.demo.products.find((p) => p.key === "icu-vitals")!;
     const pharma = persona("pharma").address;
     const eligibility = () => chain().readContract({ address: c().Agreements.address, abi: agreementsAbi, functionName: "eligibility", args: [BigInt(product.id), pharma, Purpose.Research] });

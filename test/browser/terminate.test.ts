@@ -1,7 +1,7 @@
 // A seller ends a running agreement early, in the browser at 360 px with the Demo wallet: the
 // hospital terminates the research institute's paid subscription to "Real-time ward occupancy"
 // from Manage products (approving the refund first: its allowance is short), the chain says
-// Terminated and the buyer got exactly the refund the page reported; the buyer's dashboard then
+// Terminated and the consumer got exactly the refund the page reported; the consumer's dashboard then
 // shows "Ended by the seller" with the refund, and its product page says what a purchase makes
 // public.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,18 +42,18 @@ async function outcome(page: import("playwright-core").Page, success: RegExp, ti
 }
 
 describe("terminating an agreement", () => {
-  it("the seller terminates a running subscription at 360 px: Terminated on chain, the buyer refunded, the dashboard says so", async () => {
+  it("the seller terminates a running subscription at 360 px: Terminated on chain, the consumer refunded, the dashboard says so", async () => {
     const seeded = stack.demo.agreements.find((a) => a.label === "research-ward");
     expect(seeded, "the demo seeds research-ward").toBeDefined();
     const id = BigInt(seeded!.id);
     const product = stack.demo.products.find((p) => p.key === "ward-occupancy")!;
     const hospital = stack.demo.personas.hospital.address;
-    const buyer = stack.demo.personas.researchInstitute.address;
+    const consumer = stack.demo.personas.researchInstitute.address;
     const before = await getAgreement(id);
     expect(before.status).toBe(AgreementStatus.Active);
     expect(before.endsAt * 1000).toBeGreaterThan(Date.now());
     expect(await allowanceOf(hospital), "the refund needs an approval first").toBe(0n);
-    const buyerBefore = await balanceOf(buyer);
+    const consumerBefore = await balanceOf(consumer);
     const sellerBefore = await balanceOf(hospital);
 
     const s = await browser.newPage(stack.origins, { width: 360, height: 780 });
@@ -62,7 +62,7 @@ describe("terminating an agreement", () => {
     await choosePersona(page, "Santa Lucia", hospital);
     const row = page.getByTestId("running-agreement").filter({ hasText: `Agreement ${id}` });
     await row.waitFor({ timeout: 30_000 });
-    expect(await row.innerText()).toContain(buyer.toLowerCase());
+    expect(await row.innerText()).toContain(consumer.toLowerCase());
     // Retraction is described as it now works: future requests only.
     expect(await page.getByText(/Retracting consent refuses one buyer's new requests and renewals/).count()).toBe(1);
 
@@ -79,12 +79,12 @@ describe("terminating an agreement", () => {
     expect(width, "no horizontal scrolling at 360 px").toBeLessThanOrEqual(360);
 
     await panel.getByRole("button", { name: /^Terminate and refund about [\d.,]+ DATA$/ }).click();
-    await outcome(page, new RegExp(`Terminated agreement ${id}: [\\d.,]+ DATA refunded to ${buyer}`, "i"));
+    await outcome(page, new RegExp(`Terminated agreement ${id}: [\\d.,]+ DATA refunded to ${consumer}`, "i"));
     const progress = panel.getByRole("list", { name: "Termination progress" });
     expect(await progress.getByRole("listitem").first().innerText()).toMatch(/Approve the refund[\s\S]*mined in block \d+/);
     await s.screenshot("manage-terminated-360px");
 
-    // The chain: Terminated, and the buyer got exactly the refund of the event, from the seller.
+    // The chain: Terminated, and the consumer got exactly the refund of the event, from the seller.
     const after = await getAgreement(id);
     expect(after.status).toBe(AgreementStatus.Terminated);
     const logs = await chain().getContractEvents({ address: c().Agreements.address, abi: agreementsAbi, eventName: "AgreementTerminated", args: { agreementId: id }, fromBlock: 0n });
@@ -93,7 +93,7 @@ describe("terminating an agreement", () => {
     expect(refunded).toBeGreaterThan(0n);
     expect(Number(refunded) / 1e18).toBeLessThanOrEqual(estimate + 0.0001); // the page's "about" is an upper bound
     expect(after.amount).toBe(before.amount - refunded);
-    expect((await balanceOf(buyer)) - buyerBefore).toBe(refunded);
+    expect((await balanceOf(consumer)) - consumerBefore).toBe(refunded);
     expect(sellerBefore - (await balanceOf(hospital))).toBe(refunded);
     // The approval was the refund at the chain's last block; it shrank a little until mined.
     expect(await allowanceOf(hospital), "about the refund was approved, nothing more").toBeLessThan(parseEther("0.05"));
@@ -101,10 +101,10 @@ describe("terminating an agreement", () => {
     // Once indexed, it is no longer listed as running.
     await expect.poll(() => page.getByTestId("running-agreement").filter({ hasText: `Agreement ${id}` }).count(), { timeout: 30_000 }).toBe(0);
 
-    // The buyer's dashboard: ended by the seller, with the refund.
+    // The consumer's dashboard: ended by the seller, with the refund.
     const b = await browser.newPage(stack.origins, { width: 360, height: 780 });
     await open(b.page, stack.urls.dapp, "/dashboard");
-    await choosePersona(b.page, "Nordic Institute", buyer);
+    await choosePersona(b.page, "Nordic Institute", consumer);
     const mine = b.page.getByRole("row", { name: titleRe(product.title) });
     await mine.first().waitFor({ timeout: 30_000 });
     await expect.poll(() => mine.first().innerText(), { timeout: 30_000 }).toMatch(/Ended by the seller/);

@@ -84,7 +84,7 @@ describe("marketplace user flows", () => {
     expect(await eligibility(id, f.wallets[15].account.address, Purpose.Research)).toBe(Verdict.NotRegistered);
   });
 
-  it("a buyer pays with an EIP-2612 permit in a single transaction", async () => {
+  it("a consumer pays with an EIP-2612 permit in a single transaction", async () => {
     const id = await f.publish(hospital, { price: parseEther("40") });
     await f.setPolicy(hospital, id, researchPolicy);
     await f.tx(f.admin.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "mint", args: [tomas.account.address, parseEther("40")] }));
@@ -112,16 +112,16 @@ describe("marketplace user flows", () => {
     expect(await f.balanceOf(hospital.account.address)).toBe(sellerBefore + parseEther("100"));
     expect(await f.balanceOf(f.addr.agreements)).toBe(escrowBefore);
 
-    // A second product: the seller rejects and the buyer is refunded in full.
+    // A second product: the seller rejects and the consumer is refunded in full.
     const id2 = await f.publish(hospital, { price: parseEther("30") });
     await f.setPolicy(hospital, id2, { ...researchPolicy, requiresApproval: true });
     await f.fund(researcher, parseEther("30"));
-    const buyerBefore = await f.balanceOf(researcher.account.address);
+    const consumerBefore = await f.balanceOf(researcher.account.address);
     const r2 = await f.tx(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id2, Purpose.Research, ...(await f.pins(id2)), 1, parseEther("30")] }));
     const a2 = BigInt(r2.logs.find((l) => l.address.toLowerCase() === f.addr.agreements.toLowerCase())!.topics[1]!);
     await f.tx(hospital.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "reject", args: [a2] }));
     expect((await f.agreement(a2)).status).toBe(AgreementStatus.Rejected);
-    expect(await f.balanceOf(researcher.account.address)).toBe(buyerBefore);
+    expect(await f.balanceOf(researcher.account.address)).toBe(consumerBefore);
   });
 
   it("a stream subscription ends after its periods, and renewal extends from the later of now and the end", async () => {
@@ -146,7 +146,7 @@ describe("marketplace user flows", () => {
     expect((await f.agreement(agreementId)).endsAt).toBe(now + 2 * 3600);
     expect(await isActive()).toBe(true);
 
-    // A price rise above what the buyer accepts is refused.
+    // A price rise above what the consumer accepts is refused.
     await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, parseEther("1")] }), "PriceAboveMax");
   });
 
@@ -170,7 +170,7 @@ describe("marketplace user flows", () => {
     await expectRevert(tomas.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "renew", args: [agreementId, ...(await f.pins(id)), 1, 0n] }), "PurposeNotAllowed");
   });
 
-  it("a seller terminating a subscription refunds the unused days in the same transaction; the buyer's view follows", async () => {
+  it("a seller terminating a subscription refunds the unused days in the same transaction; the consumer's view follows", async () => {
     const id = await f.publish(hospital, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("3"), agents: [], threshold: 0 });
     await f.setPolicy(hospital, id, researchPolicy);
     await f.fund(researcher, parseEther("30"));
@@ -185,7 +185,7 @@ describe("marketplace user flows", () => {
     expect(a.status).toBe(AgreementStatus.Terminated);
     expect(a.amount).toBe(parseEther("12"));
     expect(await f.publicClient.readContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "isActive", args: [agreementId] })).toBe(false);
-    // a front-run unit change cannot turn the buyer's days into hours
+    // a front-run unit change cannot turn the consumer's days into hours
     await f.tx(hospital.writeContract({ address: f.addr.catalogue, abi: catalogueAbi, functionName: "setPrice", args: [id, parseEther("3"), PricingUnit.Hour] }));
     await expectRevert(researcher.writeContract({ address: f.addr.agreements, abi: agreementsAbi, functionName: "requestAccess", args: [id, Purpose.Research, 1, PricingUnit.Day, 2, parseEther("6")] }), "PricingUnitChanged");
   });

@@ -1,4 +1,4 @@
-// kraken agreements: your agreements as buyer and/or seller, from the subgraph; when the
+// kraken agreements: your agreements as consumer (`--as buyer`) and/or seller, from the subgraph; when the
 // subgraph cannot answer, read from the chain itself (AgreementCreated events + getAgreement),
 // so the answer never depends on the indexer.
 // kraken agreements terminate AGREEMENT: the seller ends a running agreement early and refunds
@@ -14,9 +14,12 @@ import { explainRevert, progressLines } from "../market.ts";
 import type { Command, Output } from "../main.ts";
 import { querySubgraph, SubgraphError, SUBGRAPH_OPTION, subgraphUrl } from "../subgraph.ts";
 
+/** The roles as `--as` and the JSON `role` name them for people: "buyer" is the on-chain consumer. */
+type Role = "buyer" | "seller";
+
 interface Row {
   id: string;
-  role: "buyer" | "seller";
+  role: Role;
   productId: string;
   productTitle: string | null;
   consumer: string;
@@ -57,7 +60,7 @@ function row(me: string, a: Omit<Row, "role" | "counterparty" | "expired" | "acc
   return out;
 }
 
-async function fromSubgraph(url: string, me: string, roles: ("buyer" | "seller")[], now: number): Promise<Row[]> {
+async function fromSubgraph(url: string, me: string, roles: Role[], now: number): Promise<Row[]> {
   const fields = "id product { id title } consumer { id } seller { id } purpose status amountPaid startsAt endsAt";
   const q = `{ ${roles.map((r) => `${r}: agreements(where: { ${r === "buyer" ? "consumer" : "seller"}: "${me}" }, orderBy: agreementId, orderDirection: desc, first: ${LIMIT}) { ${fields} }`).join(" ")} }`;
   const res = await querySubgraph<Record<string, GraphAgreement[]>>(url, q);
@@ -76,7 +79,7 @@ async function fromSubgraph(url: string, me: string, roles: ("buyer" | "seller")
   return rows;
 }
 
-async function fromChain(client: PublicClient, d: Deployment, me: string, roles: ("buyer" | "seller")[], now: number): Promise<Row[]> {
+async function fromChain(client: PublicClient, d: Deployment, me: string, roles: Role[], now: number): Promise<Row[]> {
   const address = d.contracts.Agreements.address;
   const fromBlock = BigInt(d.contracts.Agreements.blockNumber);
   // AgreementCreated indexes the consumer, not the seller: a seller scans them all.
@@ -212,7 +215,7 @@ kraken agreements terminate AGREEMENT [--rpc URL] [--deployment FILE] [--key-fil
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, ...SUBGRAPH_OPTION, as: { type: "string" } } });
     if (positionals.length) throw new CliError(EXIT.usage, `unexpected argument "${positionals[0]}"`);
     if (values.as !== undefined && values.as !== "buyer" && values.as !== "seller") throw new CliError(EXIT.usage, "--as must be buyer or seller");
-    const roles: ("buyer" | "seller")[] = values.as ? [values.as as "buyer" | "seller"] : ["buyer", "seller"];
+    const roles: Role[] = values.as ? [values.as as Role] : ["buyer", "seller"];
     const { deployment, rpcUrl, account, publicClient } = connect(values);
     const me = account.address.toLowerCase();
 

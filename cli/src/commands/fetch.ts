@@ -54,7 +54,7 @@ export const fetchCommand: Command = {
       let got;
       try {
         await client.connect();
-        got = await collectShares({ terms, buyer: me, relays, secretKey, subscriber: client, signMessage, timeoutMs, onProgress: out.progress });
+        got = await collectShares({ terms, consumer: me, relays, secretKey, subscriber: client, signMessage, timeoutMs, onProgress: out.progress });
       } finally {
         await client.destroy().catch(() => {});
       }

@@ -37,7 +37,7 @@ export default function DownloadButton({ agreement }: { agreement: GraphAgreemen
       const { bytes } = await downloadDelivery({
         config,
         agreementId: BigInt(agreement.agreementId),
-        buyer: address as Address,
+        consumer: address as Address,
         publicClient: getPublicClient(wagmi)!,
         provider: (await connector.getProvider()) as EIP1193Provider,
         signMessage: (message) => wallet.signMessage({ account: address, message }),

@@ -29,7 +29,7 @@ export interface PurchaseRequest {
   productId: bigint;
   purpose: number;
   periods: number;
-  /** price per period (or the one-time price) as shown to the buyer: the contract refuses more */
+  /** price per period (or the one-time price) as shown to the consumer: the contract refuses more */
   price: bigint;
   /** the pricing unit and consent-policy version shown: the contract refuses any other */
   pricingUnit: number;

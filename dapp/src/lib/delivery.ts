@@ -1,5 +1,5 @@
 // Downloading delivered batch data in the browser (lazy-loaded with @streamr/sdk): check the
-// agreement, derive the buyer's X25519 key from a wallet signature, collect k sealed key shares
+// agreement, derive the consumer's X25519 key from a wallet signature, collect k sealed key shares
 // from the relays over Streamr, download the ciphertext from IPFS, verify and decrypt it here.
 // Nothing is decrypted anywhere but in this page.
 import type { Address, EIP1193Provider, Hex, PublicClient } from "viem";
@@ -27,7 +27,7 @@ export class DeliveryUnavailableError extends KrakenError {
 }
 
 /**
- * The encryption key registered for the buyer is not the one the wallet derives (registered
+ * The encryption key registered for the consumer is not the one the wallet derives (registered
  * before the EIP-712 derivation): relays seal to the registered key, so the deliveries could not
  * be opened. The page offers to rotate it (rotateEncryptionKey), then to download again.
  */
@@ -42,7 +42,7 @@ export class EncryptionKeyOutdatedError extends KrakenError {
 export async function downloadDelivery(o: {
   config: DappConfig;
   agreementId: bigint;
-  buyer: Address;
+  consumer: Address;
   publicClient: PublicClient;
   provider: EIP1193Provider;
   signMessage: (message: string) => Promise<Hex>;
@@ -53,12 +53,12 @@ export async function downloadDelivery(o: {
     throw new DeliveryUnavailableError("Delivery is not configured on this marketplace (config.json has no relays or Streamr network).");
   }
   o.onProgress("checking the agreement on chain…");
-  const terms = await readDeliveryTerms(o.publicClient, deploymentOf(o.config), o.agreementId, o.buyer);
+  const terms = await readDeliveryTerms(o.publicClient, deploymentOf(o.config), o.agreementId, o.consumer);
   const relays = endpointsFor(o.config.relays, terms.agents);
   o.onProgress("sign in your wallet to unlock your delivery key (free, no transaction)…");
   const deployment = deploymentOf(o.config);
-  const keys = await deriveEncryptionKeyPair({ address: o.buyer, chainId: deployment.chainId, signTypedData: o.signTypedData });
-  const { status } = await encryptionKeyStatus({ publicClient: o.publicClient, credentials: deployment.contracts.Credentials.address, address: o.buyer, publicKey: keys.publicKey });
+  const keys = await deriveEncryptionKeyPair({ address: o.consumer, chainId: deployment.chainId, signTypedData: o.signTypedData });
+  const { status } = await encryptionKeyStatus({ publicClient: o.publicClient, credentials: deployment.contracts.Credentials.address, address: o.consumer, publicKey: keys.publicKey });
   if (status === "outdated") throw new EncryptionKeyOutdatedError();
   if (status === "none") throw new DeliveryUnavailableError("No encryption key is registered for your address: register first.");
   o.onProgress("connecting to the delivery network…");
@@ -67,7 +67,7 @@ export async function downloadDelivery(o: {
   try {
     const collected = await collectShares({
       terms,
-      buyer: o.buyer,
+      consumer: o.consumer,
       relays,
       secretKey: keys.secretKey,
       subscriber: client,

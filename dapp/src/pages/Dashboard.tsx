@@ -1,4 +1,4 @@
-// Dashboard (MKT-FUN-19/20): as a buyer, my agreements with status and expiry,
+// Dashboard (MKT-FUN-19/20): as a consumer, my agreements with status and expiry,
 // spend over time, downloads of delivered batch data and live views of streams; as a seller,
 // who accesses my data now, sales history and revenue over time. Subscriptions are renewed and
 // pending requests cancelled from here (DashboardActions.tsx). Refreshes whenever the
@@ -51,7 +51,7 @@ export default function Dashboard() {
   const { address } = useAccount();
   const { openConnectModal } = useConnectModal();
   const route = useRoute();
-  const tab = route.query.get("view") === "seller" ? "seller" : "buyer";
+  const tab = route.query.get("view") === "seller" ? "seller" : "consumer";
   if (!address) {
     return (
       <section>
@@ -66,14 +66,14 @@ export default function Dashboard() {
     <section aria-labelledby="dash-title">
       <h1 id="dash-title">Dashboard</h1>
       <div className="tabs" role="tablist" aria-label="Dashboard view">
-        {(["buyer", "seller"] as const).map((t) => (
+        {(["consumer", "seller"] as const).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} aria-controls={`panel-${t}`} id={`tab-${t}`} onClick={() => navigate(href("/dashboard", { view: t === "seller" ? "seller" : "" }), { replace: true })}>
-            {t === "buyer" ? "My purchases" : "My sales"}
+            {t === "consumer" ? "My purchases" : "My sales"}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "buyer" ? <BuyerView me={me} /> : <SellerView me={me} />}
+        {tab === "consumer" ? <ConsumerView me={me} /> : <SellerView me={me} />}
       </div>
     </section>
   );
@@ -83,7 +83,7 @@ function useAccountStats(me: string) {
   return useGraph<{ account: AccountStats | null }>(`query A($id: ID!) { account(id: $id) { spent purchasesCount revenue salesCount productsPublished } }`, { id: me });
 }
 
-function BuyerView({ me }: { me: string }) {
+function ConsumerView({ me }: { me: string }) {
   const stats = useAccountStats(me);
   const balance = useDataBalance(me as `0x${string}`);
   const q = useGraph<{ agreements: GraphAgreement[] }>(

@@ -1,4 +1,4 @@
-// The buyer's actions on an agreement from the dashboard: renew a subscription (Agreements.renew,
+// The consumer's actions on an agreement from the dashboard: renew a subscription (Agreements.renew,
 // only the consumer's latest agreement on the product) and cancel a pending request
 // (Agreements.cancel, the escrow is refunded). Both run through usePurchase: simulated first,
 // progress signing → mined → indexed, refusals in words.

@@ -11,8 +11,8 @@ export const addr = (n: number) => "0x" + n.toString(16).padStart(40, "0");
 export const bytes = (hex: string) => new Uint8Array(Buffer.from(hex.replace(/^0x/, ""), "hex"));
 export const SELLER_A = addr(0xa1);
 export const SELLER_B = addr(0xb2);
-export const BUYER_C = addr(0xc3);
-export const BUYER_D = addr(0xd4);
+export const CONSUMER_C = addr(0xc3);
+export const CONSUMER_D = addr(0xd4);
 export const ISSUER = addr(0x15);
 
 interface ProductSpec {
@@ -129,8 +129,8 @@ export async function seed(dataDir = "memory://"): Promise<{ store: PgStore; cac
   // block 1: issuer + credentials
   cache.set("Issuer", ISSUER, { id: bytes(ISSUER), trusted: true, updatedAt: T0 });
   for (const [who, category, org, country] of [
-    [BUYER_C, "ORGANISATION", "HOSPITAL", "DE"],
-    [BUYER_D, "INDIVIDUAL", "NONE", "FR"],
+    [CONSUMER_C, "ORGANISATION", "HOSPITAL", "DE"],
+    [CONSUMER_D, "INDIVIDUAL", "NONE", "FR"],
   ] as const) {
     account(cache, who);
     cache.set("Credential", who, {
@@ -156,11 +156,11 @@ export async function seed(dataDir = "memory://"): Promise<{ store: PgStore; cac
   setPolicy(cache, 4, 1, { purposes: ["RESEARCH", "CLINICAL_TRIALS", "AI_TRAINING"], categories: ["ORGANISATION"], orgTypes: ["PHARMA"], jurisdictions: ["DE", "NL"], requiresApproval: false, retentionDays: 90 }, T0 + 2100n);
   await flush();
   // agreements
-  buy(cache, 1, 1, BUYER_C, "RESEARCH", 5n * 10n ** 18n, "ACTIVE", T0 + 3000n);
-  buy(cache, 2, 1, BUYER_D, "PUBLIC_HEALTH", 5n * 10n ** 18n, "ACTIVE", T0 + 3001n);
-  buy(cache, 3, 2, BUYER_C, "MARKETING", 20n * 10n ** 18n, "PENDING", T0 + 3002n);
+  buy(cache, 1, 1, CONSUMER_C, "RESEARCH", 5n * 10n ** 18n, "ACTIVE", T0 + 3000n);
+  buy(cache, 2, 1, CONSUMER_D, "PUBLIC_HEALTH", 5n * 10n ** 18n, "ACTIVE", T0 + 3001n);
+  buy(cache, 3, 2, CONSUMER_C, "MARKETING", 20n * 10n ** 18n, "PENDING", T0 + 3002n);
   await flush();
-  buy(cache, 4, 4, BUYER_C, "CLINICAL_TRIALS", 1000n * 10n ** 18n, "ACTIVE", T0 + 3100n);
+  buy(cache, 4, 4, CONSUMER_C, "CLINICAL_TRIALS", 1000n * 10n ** 18n, "ACTIVE", T0 + 3100n);
   // deliveries
   cache.set("Delivery", "0x" + "11".repeat(32) + "00000001", { id: bytes("11".repeat(32) + "00000001"), agreement: "1", agent: bytes(addr(0xde1)), envelopeHash: bytes("ee".repeat(32)), timestamp: T0 + 3200n });
   cache.set("Delivery", "0x" + "22".repeat(32) + "00000002", { id: bytes("22".repeat(32) + "00000002"), agreement: "1", agent: bytes(addr(0xde2)), envelopeHash: bytes("ff".repeat(32)), timestamp: T0 + 3300n });
@@ -168,7 +168,7 @@ export async function seed(dataDir = "memory://"): Promise<{ store: PgStore; cac
   cache.set("Product", "1", { deliveryAgents: [bytes(addr(0xde1)), bytes(addr(0xde2))], threshold: 2 });
   cache.set("Product", "5", { active: false });
   cache.set("MarketStats", "global", { activeProducts: (cache.get("MarketStats", "global")!.activeProducts as number) - 1 });
-  cache.set("Retraction", `1-${BUYER_D}`, { id: `1-${BUYER_D}`, product: "1", consumer: bytes(BUYER_D), retracted: true, updatedAt: T0 + 3400n });
+  cache.set("Retraction", `1-${CONSUMER_D}`, { id: `1-${CONSUMER_D}`, product: "1", consumer: bytes(CONSUMER_D), retracted: true, updatedAt: T0 + 3400n });
   await flush();
   return { store, cache };
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGraphqlServer, type GraphqlServer } from "../../src/graphql/server.ts";
 import type { PgStore } from "../../src/store/pg-store.ts";
-import { addr, BUYER_C, BUYER_D, seed, SELLER_A, SELLER_B } from "./fixture.ts";
+import { addr, CONSUMER_C, CONSUMER_D, seed, SELLER_A, SELLER_B } from "./fixture.ts";
 
 let store: PgStore;
 let server: GraphqlServer;
@@ -188,13 +188,13 @@ describe("nested fields and reverse lookups", () => {
     expect(d.account.products).toEqual([{ id: "2", price: (20n * E18).toString() }, { id: "1", price: (5n * E18).toString() }]);
     expect(d.account.more).toEqual([{ id: "5" }, { id: "10" }]);
     expect(d.account.sales).toEqual([
-      { id: "1", consumer: { id: BUYER_C, credential: { country: "DE", category: "ORGANISATION" } } },
-      { id: "2", consumer: { id: BUYER_D, credential: { country: "FR", category: "INDIVIDUAL" } } },
-      { id: "3", consumer: { id: BUYER_C, credential: { country: "DE", category: "ORGANISATION" } } },
+      { id: "1", consumer: { id: CONSUMER_C, credential: { country: "DE", category: "ORGANISATION" } } },
+      { id: "2", consumer: { id: CONSUMER_D, credential: { country: "FR", category: "INDIVIDUAL" } } },
+      { id: "3", consumer: { id: CONSUMER_C, credential: { country: "DE", category: "ORGANISATION" } } },
     ]);
     expect(d.product.policyVersions).toEqual([{ version: 2, purposes: ["RESEARCH", "PUBLIC_HEALTH"] }, { version: 1, purposes: ["RESEARCH"] }]);
     expect(d.product.agreements).toEqual([
-      { id: "1", consumer: { id: BUYER_C }, policyVersion: { id: "1-2", product: { id: "1" } }, deliveries: [{ agent: addr(0xde1) }, { agent: addr(0xde2) }] },
+      { id: "1", consumer: { id: CONSUMER_C }, policyVersion: { id: "1-2", product: { id: "1" } }, deliveries: [{ agent: addr(0xde1) }, { agent: addr(0xde2) }] },
     ]);
   });
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EntityCache } from "../../src/store/cache.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { loadSchema, parseSchema } from "../../src/store/schema.ts";
-import { BUYER_C, bytes, SCHEMA_FILE, seed, SELLER_A } from "../graphql/fixture.ts";
+import { CONSUMER_C, bytes, SCHEMA_FILE, seed, SELLER_A } from "../graphql/fixture.ts";
 
 const dirs: string[] = [];
 /** Unset optional fields read back as null. */
@@ -168,7 +168,7 @@ describe("PgStore", () => {
       );
     }
     expect(reloaded.get("Account", SELLER_A)!.id).toEqual(bytes(SELLER_A));
-    expect(reloaded.get("Credential", BUYER_C)!.subject).toEqual(bytes(BUYER_C));
+    expect(reloaded.get("Credential", CONSUMER_C)!.subject).toEqual(bytes(CONSUMER_C));
     // keeps indexing on top of the stored state
     reloaded.set("MarketStats", "global", { buyers: 42 });
     await again.applyBlock({ number: cp.block!.number + 1, hash: "0xnext" }, reloaded.takeChanges());

@@ -18,7 +18,7 @@ import { startIpfs, type RunningIpfs } from "../../../ipfs/src/index.ts";
 import { startStack, type Stack } from "../../../test/helpers/stack.ts";
 import { startRelays, type RunningRelays } from "../../src/index.ts";
 
-export const ACCOUNTS = { seller: 2, buyer: 4, buyer2: 5, outsider: 6, buyer3: 8, relays: [11, 12, 13] } as const;
+export const ACCOUNTS = { seller: 2, consumer: 4, consumer2: 5, outsider: 6, consumer3: 8, relays: [11, 12, 13] } as const;
 
 export const OPEN_POLICY: Policy = {
   purposes: [Purpose.Research],
@@ -43,7 +43,7 @@ export interface DeliveryStack {
   streamrClient(index: number): StreamrClient;
   register(index: number, category?: Category): Promise<void>;
   publishBatch(o: { sellerIndex?: number; data: Uint8Array; policy?: Policy; title?: string; publisher: StreamrClient }): Promise<{ productId: bigint; link: string; ciphertextHash: Hex; plaintextHash: Hex; confirmed: Address[] }>;
-  buy(buyerIndex: number, productId: bigint): Promise<{ agreementId: bigint; blockNumber: bigint; status: number }>;
+  buy(consumerIndex: number, productId: bigint): Promise<{ agreementId: bigint; blockNumber: bigint; status: number }>;
   stop(): Promise<void>;
 }
 
@@ -110,8 +110,8 @@ export async function startDeliveryStack(o: { relays?: number; pollMs?: number; 
       const { confirmed } = await distributeKey({ publicClient: seller.publicClient, deployment: s.deployment, productId, key: enc.key, link, hashes, publisher: p.publisher, relays: stack.directory });
       return { productId, link, ciphertextHash: hashes.ciphertextHash, plaintextHash: hashes.plaintextHash, confirmed };
     },
-    async buy(buyerIndex, productId) {
-      const b = s.clients(buyerIndex);
+    async buy(consumerIndex, productId) {
+      const b = s.clients(consumerIndex);
       const offer = await readOffer(b.publicClient, { catalogue: s.deployment.contracts.Catalogue.address, policies: s.deployment.contracts.Policies.address }, productId);
       const hash = await b.wallet.writeContract({ address: s.deployment.contracts.Agreements.address, abi: agreementsAbi, functionName: "requestAccess", args: [productId, Purpose.Research, offer.policyVersion, offer.pricingUnit, 1, 0n] });
       const receipt = await b.publicClient.waitForTransactionReceipt({ hash });

@@ -1,5 +1,5 @@
 // Ending a running agreement early (Agreements.terminate, seller only): the seller refunds the
-// unused part to the buyer in the same transaction, from their own DATA through an allowance to
+// unused part to the consumer in the same transaction, from their own DATA through an allowance to
 // the Agreements contract. The refund is learnt from the contract itself: terminate is simulated
 // first, and a short allowance reverts with the token's ERC20InsufficientAllowance(spender,
 // allowance, needed) naming the exact amount at the chain's current time (it only shrinks until

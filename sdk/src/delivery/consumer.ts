@@ -1,4 +1,4 @@
-// Buyer side of batch delivery (browser and Node): check the agreement on chain, subscribe to
+// Consumer side of batch delivery (browser and Node): check the agreement on chain, subscribe to
 // the inbox streams of the product's relays *first* (Streamr keeps no history), ask each relay
 // to (re-)deliver with a signed request, collect sealed deliveries until `threshold` distinct
 // relays agree on the file, rebuild the key, then download, verify and decrypt.
@@ -22,18 +22,18 @@ export interface DeliveryTerms {
   threshold: number;
 }
 
-/** Reads the agreement and its product; throws a DeliveryError when the buyer cannot get the file now. */
+/** Reads the agreement and its product; throws a DeliveryError when the consumer cannot get the file now. */
 export async function readDeliveryTerms(
   publicClient: Pick<PublicClient, "readContract">,
   deployment: Deployment,
   agreementId: bigint,
-  buyer: Address,
+  consumer: Address,
 ): Promise<DeliveryTerms> {
   const agreements = deployment.contracts.Agreements.address;
   const count = (await publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "agreementCount" })) as bigint;
   if (agreementId < 1n || agreementId > count) throw new DeliveryError("agreement-not-found", `agreement ${agreementId} does not exist`);
   const a = await publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "getAgreement", args: [agreementId] });
-  if (a.consumer.toLowerCase() !== buyer.toLowerCase()) throw new DeliveryError("not-your-agreement", `agreement ${agreementId} belongs to ${a.consumer}, not to ${buyer}`);
+  if (a.consumer.toLowerCase() !== consumer.toLowerCase()) throw new DeliveryError("not-your-agreement", `agreement ${agreementId} belongs to ${a.consumer}, not to ${consumer}`);
   const product = await publicClient.readContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "getProduct", args: [a.productId] });
   if (product.productType !== ProductType.Batch) throw new DeliveryError("not-eligible", `product ${a.productId} is not a batch file (streams are read with \`kraken subscribe\`)`);
   const active = await publicClient.readContract({ address: agreements, abi: agreementsAbi, functionName: "isActive", args: [agreementId] });
@@ -50,7 +50,7 @@ export async function readDeliveryTerms(
   return { agreementId, productId: a.productId, agents: [...product.deliveryAgents], threshold: product.threshold };
 }
 
-/** Asks a relay to publish its delivery again (signed by the buyer's wallet). Throws with the relay's reason. */
+/** Asks a relay to publish its delivery again (signed by the consumer's wallet). Throws with the relay's reason. */
 export async function requestRedelivery(
   relay: RelayEndpoint,
   agreementId: bigint,
@@ -81,11 +81,11 @@ export interface CollectedKey {
 /**
  * Subscribes to the relays' inboxes, asks them to (re-)deliver and resolves with the rebuilt
  * file key once `threshold` relays sent consistent deliveries. Without `signMessage` it only
- * waits for the automatic delivery (the buyer must have subscribed before the purchase).
+ * waits for the automatic delivery (the consumer must have subscribed before the purchase).
  */
 export async function collectShares(o: {
   terms: DeliveryTerms;
-  buyer: Address;
+  consumer: Address;
   relays: readonly RelayEndpoint[];
   secretKey: Uint8Array;
   subscriber: StreamSubscriber;
@@ -131,7 +131,7 @@ export async function collectShares(o: {
     try {
       if (metadata.publisherId.toLowerCase() !== relay.address.toLowerCase()) return; // only the relay may publish; ignore anything else
       const msg = parseDeliveryMessage(content);
-      if (msg.agreementId !== terms.agreementId.toString()) return; // another agreement of this buyer
+      if (msg.agreementId !== terms.agreementId.toString()) return; // another agreement of this consumer
       const payload = parseDeliveryPayload(openPayload(msg.envelope, o.secretKey));
       if (payload.agreementId !== msg.agreementId || payload.productId !== terms.productId.toString() || payload.relay.toLowerCase() !== relay.address.toLowerCase()) {
         reasons.set(relay.address.toLowerCase(), "sent a delivery for something else");
@@ -156,7 +156,7 @@ export async function collectShares(o: {
 
   let retry: ReturnType<typeof setTimeout> | undefined;
   try {
-    const results = await Promise.allSettled(o.relays.map((r) => o.subscriber.subscribe(inboxStreamId(r.address, o.buyer), onMessage(r))));
+    const results = await Promise.allSettled(o.relays.map((r) => o.subscriber.subscribe(inboxStreamId(r.address, o.consumer), onMessage(r))));
     results.forEach((r, i) => {
       if (r.status === "fulfilled") subs.push(r.value);
       else reasons.set(o.relays[i].address.toLowerCase(), `cannot subscribe to its inbox: ${(r.reason as Error).message}`);

@@ -1,6 +1,6 @@
 // Sealed envelopes: a message only the holder of an X25519 secret key can open (tweetnacl box
 // with a fresh ephemeral sender key, so the sender needs no key of their own and cannot be
-// linked across envelopes). Used for key shares sent to relays and for deliveries to buyers.
+// linked across envelopes). Used for key shares sent to relays and for deliveries to consumers.
 import nacl from "tweetnacl";
 import { KrakenError } from "../errors.ts";
 import { bytesToHex, hexToBytes, type Hex } from "viem";

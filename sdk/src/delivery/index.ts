@@ -1,5 +1,5 @@
 // Batch delivery (browser- and Node-safe): file encryption, sealed envelopes, key shares, the
-// wire protocol, and the seller's and buyer's halves. Node-only helpers: ./node.ts
+// wire protocol, and the seller's and consumer's halves. Node-only helpers: ./node.ts
 // ("@kraken/sdk/delivery/node").
 export * from "./file-cipher.ts";
 export * from "./envelope.ts";
@@ -10,4 +10,4 @@ export * from "./protocol.ts";
 export * from "./transport.ts";
 export * from "./relays.ts";
 export * from "./seller.ts";
-export * from "./buyer.ts";
+export * from "./consumer.ts";

@@ -1,6 +1,6 @@
 // k-of-n key shares for a product's delivery agents (Shamir secret sharing over GF(256),
 // the audited `shamir-secret-sharing` package): no single relay learns the file key when
-// k > 1, and any k of them together let the buyer rebuild it.
+// k > 1, and any k of them together let the consumer rebuild it.
 import { combine, split } from "shamir-secret-sharing";
 import { KrakenError } from "../errors.ts";
 import { bytesToHex } from "viem";

@@ -10,7 +10,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Hex } from "viem";
 import { ConfigError, configValue, type Env } from "../config/index.ts";
-import { decryptBatch, download } from "./buyer.ts";
+import { decryptBatch, download } from "./consumer.ts";
 import { DeliveryError } from "./errors.ts";
 import type { Sha256Factory } from "./hashing.ts";
 import { parseRelayDirectory } from "./relays.ts";

@@ -1,5 +1,5 @@
 // The wire format of batch delivery (docs/delivery.md): which Streamr streams carry what, the
-// sealed payloads (a key share for a relay, a delivery for a buyer) and the signed re-delivery
+// sealed payloads (a key share for a relay, a delivery for a consumer) and the signed re-delivery
 // request. Parsing validates every field, so a malformed message fails here with a reason.
 import { bytesToHex, getAddress, hexToBytes, isAddress, isHex, keccak256, type Address, type Hex } from "viem";
 import { openEnvelope, sealEnvelope } from "./envelope.ts";
@@ -9,8 +9,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** The relay's share stream: relay-owned, public PUBLISH, SUBSCRIBE only for the relay. */
 export const shareStreamId = (relay: string) => `${relay.toLowerCase()}/kraken/shares`;
-/** The buyer's inbox at a relay: relay-owned, SUBSCRIBE granted to the buyer only. */
-export const inboxStreamId = (relay: string, buyer: string) => `${relay.toLowerCase()}/kraken/inbox/${buyer.toLowerCase()}`;
+/** The consumer's inbox at a relay: relay-owned, SUBSCRIBE granted to the consumer only. */
+export const inboxStreamId = (relay: string, consumer: string) => `${relay.toLowerCase()}/kraken/inbox/${consumer.toLowerCase()}`;
 
 /** What the seller seals to one relay: its share of the file key and where the file is. */
 export interface SharePayload {
@@ -27,7 +27,7 @@ export interface SharePayload {
   version: number; // ms timestamp; a relay keeps only a newer version (replays are refused)
 }
 
-/** What a relay seals to a buyer for one agreement. */
+/** What a relay seals to a consumer for one agreement. */
 export interface DeliveryPayload {
   kind: "kraken.delivery";
   v: number;
@@ -126,7 +126,7 @@ export function openPayload(envelope: Hex, secretKey: Uint8Array): unknown {
   }
 }
 
-/** The text a buyer signs (EIP-191) to ask a relay to publish its delivery again. */
+/** The text a consumer signs (EIP-191) to ask a relay to publish its delivery again. */
 export interface RedeliveryRequest {
   agreementId: string;
   relay: Address;
@@ -150,7 +150,7 @@ export function newNonce(): Hex {
   return bytesToHex(b);
 }
 
-/** Builds and signs a re-delivery request with the buyer's wallet (`signMessage` of viem or a wallet). */
+/** Builds and signs a re-delivery request with the consumer's wallet (`signMessage` of viem or a wallet). */
 export async function signRedeliveryRequest(
   signMessage: (message: string) => Promise<Hex>,
   agreementId: bigint | string,

@@ -155,7 +155,7 @@ function MyProducts({ seller }: { seller: Address }) {
 interface ProductDetail {
   product: GraphProduct | null;
   pending: { id: string; agreementId: string; purpose: string; amountPaid: string; createdAt: string; consumer: { id: string; credential: { category: string; organisationType: string; country: string } | null } }[];
-  buyers: { consumer: { id: string } }[];
+  consumers: { consumer: { id: string } }[];
   retractions: { id: string; consumer: { id: string }; updatedAt: string }[];
   running: RunningAgreement[];
 }
@@ -179,7 +179,7 @@ function ManageProduct({ productId, seller }: { productId: bigint; seller: Addre
       pending: agreements(where: { product: "${id}", status: PENDING }, orderBy: createdAt, first: 200) {
         id agreementId purpose amountPaid createdAt consumer { id credential { category organisationType country } }
       }
-      buyers: agreements(where: { product: "${id}" }, first: 1000) { consumer { id } }
+      consumers: agreements(where: { product: "${id}" }, first: 1000) { consumer { id } }
       retractions(where: { product: "${id}", retracted: true }, first: 1000) { id consumer { id } updatedAt }
       running: agreements(where: { product: "${id}", status: ACTIVE }, orderBy: createdAt, first: 1000) {
         id agreementId purpose amountPaid startsAt endsAt consumer { id } deliveries { id }
@@ -202,7 +202,7 @@ function ManageProduct({ productId, seller }: { productId: bigint; seller: Addre
       <StatusSection product={p} />
       <PendingSection product={p} pending={q.data.pending} />
       <RunningSection product={p} running={q.data.running} />
-      <ConsentSection product={p} buyers={[...new Set(q.data.buyers.map((b) => b.consumer.id))]} retractions={q.data.retractions} />
+      <ConsentSection product={p} consumers={[...new Set(q.data.consumers.map((c) => c.consumer.id))]} retractions={q.data.retractions} />
       <PriceSection product={p} />
       <PolicySection productId={productId} />
       <DescriptionSection product={p} />
@@ -357,7 +357,7 @@ function TerminatePanel({ agreement: a, onBusy, onClose }: { agreement: RunningA
   );
 }
 
-function ConsentSection({ product: p, buyers, retractions }: { product: GraphProduct; buyers: string[]; retractions: ProductDetail["retractions"] }) {
+function ConsentSection({ product: p, consumers, retractions }: { product: GraphProduct; consumers: string[]; retractions: ProductDetail["retractions"] }) {
   const { config } = useDapp();
   const a = useAction();
   const id = useId();
@@ -389,10 +389,10 @@ function ConsentSection({ product: p, buyers, retractions }: { product: GraphPro
       >
         <div className="field">
           <label htmlFor={`${id}-consumer`}>Buyer address</label>
-          <input id={`${id}-consumer`} list={`${id}-buyers`} value={consumer} onChange={(e) => setConsumer(e.target.value)} placeholder="0x…" autoComplete="off" spellCheck={false} />
-          <datalist id={`${id}-buyers`}>
-            {buyers.map((b) => (
-              <option key={b} value={b} />
+          <input id={`${id}-consumer`} list={`${id}-consumers`} value={consumer} onChange={(e) => setConsumer(e.target.value)} placeholder="0x…" autoComplete="off" spellCheck={false} />
+          <datalist id={`${id}-consumers`}>
+            {consumers.map((c) => (
+              <option key={c} value={c} />
             ))}
           </datalist>
         </div>

@@ -1,6 +1,6 @@
 // Seller actions' failures in words: the contract errors of Catalogue, Policies, the seller's
 // side of Agreements (incl. the token's, for the refund of terminate) and StreamRegistry's
-// revert reasons, on top of the app's explainError (rejected signatures, network, buyer-side
+// revert reasons, on top of the app's explainError (rejected signatures, network, consumer-side
 // errors); delivery and IPFS errors carry their own.
 import { BaseError, ContractFunctionRevertedError } from "viem";
 import { decodeMarketError } from "@kraken/sdk";

@@ -1,5 +1,5 @@
 // Terminating an active agreement early (the SDK's terminate: Agreements.terminate, seller
-// only): the seller refunds the unused part to the buyer in the same transaction, from the
+// only): the seller refunds the unused part to the consumer in the same transaction, from the
 // seller's own DATA through an allowance to the Agreements contract. Steps: approve the refund
 // (only when the allowance is short), terminate, wait for the catalogue. The action learns the
 // refund from the contract itself (a simulated terminate reverts with the token's
