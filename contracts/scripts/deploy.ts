@@ -6,12 +6,12 @@ import { join } from "node:path";
 import type { Abi, Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
 import { getAddress, isAddress, zeroAddress, zeroHash } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { CONTRACT_NAMES, DEV_MNEMONIC, LOCAL_CHAIN_ID, type ContractName, type Deployment } from "@kraken/sdk";
+import { CONTRACT_NAMES, DEV_MNEMONIC, LOCAL_CHAIN_ID, OPTIONAL_CONTRACT_NAMES, type ContractName, type Deployment, type OptionalContractName } from "@kraken/sdk";
 import { streamRegistryAbi, streamRegistryBytecode, TRUSTED_ROLE } from "@kraken/streamr/registry";
 
 const root = join(import.meta.dirname, "..", "..");
 
-function artifact(name: ContractName): { abi: Abi; bytecode: Hex } {
+function artifact(name: ContractName | OptionalContractName): { abi: Abi; bytecode: Hex } {
   const file = join(root, "artifacts", "contracts", "src", `${name}.sol`, `${name}.json`);
   const json = JSON.parse(readFileSync(file, "utf8"));
   return { abi: json.abi, bytecode: json.bytecode };
@@ -20,7 +20,7 @@ function artifact(name: ContractName): { abi: Abi; bytecode: Hex } {
 /** Fingerprint of the compiled contracts: a deployment made from other bytecode is stale. */
 export function artifactsHash(): string {
   const h = createHash("sha256");
-  for (const name of CONTRACT_NAMES) h.update(artifact(name).bytecode);
+  for (const name of [...CONTRACT_NAMES, ...OPTIONAL_CONTRACT_NAMES]) h.update(artifact(name).bytecode);
   return h.digest("hex").slice(0, 16);
 }
 
@@ -89,7 +89,7 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
   const admin = getAddress(o.admin);
   const handover = admin !== getAddress(deployer);
   const contracts = {} as Deployment["contracts"];
-  const deployOne = async (name: ContractName, args: unknown[]) => {
+  const deployOne = async (name: ContractName | OptionalContractName, args: unknown[]) => {
     const { abi, bytecode } = artifact(name);
     const hash = await o.wallet.deployContract({ abi, bytecode, args });
     const receipt = await o.publicClient.waitForTransactionReceipt({ hash });
@@ -125,6 +125,8 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
   const catalogue = await deployOne("Catalogue", [streamRegistry ?? zeroAddress]);
   const policies = await deployOne("Policies", [catalogue]);
   const agreements = await deployOne("Agreements", [token, catalogue, policies, credentials]);
+  // Data unions own their stream, so the factory needs a registry; without one there are none.
+  if (streamRegistry) await deployOne("DataUnionFactory", [token, catalogue, policies, agreements, credentials]);
   if (streamRegistry) {
     // Agreements grants SUBSCRIBE on purchase through the registry's trusted path.
     try {

@@ -19,7 +19,9 @@ contract DataUnionFactory {
     mapping(address union => bool) public isUnion;
     uint256 public unionCount;
 
-    event UnionCreated(address indexed union, address indexed admin, uint256 indexed productId, string streamId);
+    /// @notice Emitted before the union sets itself up, so that an indexer watching unions from
+    /// this event (a subgraph template) also sees the union's own `UnionInitialized`.
+    event UnionCreated(address indexed union, address indexed admin);
 
     /// @dev Deploys the template here, so that only this factory can initialize its clones.
     constructor(IERC20 token, Catalogue catalogue, Policies policies, Agreements agreements, Credentials credentials) {
@@ -32,7 +34,7 @@ contract DataUnionFactory {
         union = DataUnion(Clones.clone(address(template)));
         isUnion[address(union)] = true;
         unionCount += 1;
+        emit UnionCreated(address(union), msg.sender);
         union.initialize(msg.sender, setup);
-        emit UnionCreated(address(union), msg.sender, union.productId(), union.streamId());
     }
 }

@@ -4,6 +4,14 @@ import type { Address, Hex } from "viem";
 
 export const CONTRACT_NAMES = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
+/** Deployed only with a StreamRegistry (a union owns its stream). */
+export const OPTIONAL_CONTRACT_NAMES = ["DataUnionFactory"] as const;
+export type OptionalContractName = (typeof OPTIONAL_CONTRACT_NAMES)[number];
+export interface DeployedContract {
+  address: Address;
+  blockNumber: number;
+  transactionHash: Hex;
+}
 
 export interface Deployment {
   network: string;
@@ -11,7 +19,7 @@ export interface Deployment {
   rpcUrl: string;
   deploymentBlock: number;
   deployedAt: string;
-  contracts: Record<ContractName, { address: Address; blockNumber: number; transactionHash: Hex }>;
+  contracts: Record<ContractName, DeployedContract> & Partial<Record<OptionalContractName, DeployedContract>>;
   /** Streamr's StreamRegistryV5 on this chain (stream products, SUBSCRIBE grants); absent when
    *  the deployment links no streams on chain. */
   streamRegistry?: Address;

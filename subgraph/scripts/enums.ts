@@ -39,6 +39,8 @@ const SUBGRAPH_ENUMS: SubgraphEnum[] = [
   { solidity: "Purpose", list: "PURPOSES", graphql: true },
   { solidity: "Country", list: "COUNTRIES", graphql: false, unsetNone: true },
   { solidity: "AgreementStatus", list: "AGREEMENT_STATUSES", graphql: true, unsetNone: true },
+  { solidity: "MemberStatus", list: "MEMBER_STATUSES", graphql: true }, // NONE: a turned-down first request
+  { solidity: "RemovalReason", list: "REMOVAL_REASONS", graphql: true },
 ];
 
 /** GraphQL spelling of a Solidity member: ResearchUniversity → RESEARCH_UNIVERSITY, DE → DE. */

@@ -10,11 +10,13 @@ export {
   CATEGORIES,
   COUNTRIES,
   EnumNames,
+  MEMBER_STATUSES,
   MODALITIES,
   ORGANISATION_TYPES,
   PRICING_UNITS,
   PRODUCT_TYPES,
   PURPOSES,
+  REMOVAL_REASONS,
 } from "../generated/enums";
 
 /**
