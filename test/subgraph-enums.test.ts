@@ -31,6 +31,8 @@ const PUBLISHED: Record<string, string[]> = {
     "HR", "HU", "IE", "IS", "LI", "LT", "LU", "LV", "MT", "NO", "PL", "RO", "SI", "SK",
   ],
   AgreementStatus: ["", "PENDING", "ACTIVE", "REJECTED", "CANCELLED", "TERMINATED"],
+  MemberStatus: ["NONE", "PENDING", "ACTIVE", "PARTED", "REMOVED"],
+  RemovalReason: ["OTHER", "CREDENTIAL_INVALID", "POLICY_BREACH", "BAD_DATA", "INACTIVE"],
 };
 
 describe("subgraph enums generated from MarketTypes.sol", () => {
