@@ -19,3 +19,4 @@ export * from "./market-errors.ts";
 export * from "./subgraph.ts";
 export * from "./refund.ts";
 export * from "./actions/index.ts";
+export * from "./union/index.ts";

@@ -3,11 +3,14 @@
 // the dApp only word it (a command to run, a button to press); the kinds and the ABI that names
 // the token's errors live here once.
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
-import { agreementsAbi, dataTokenAbi } from "./generated/abis.ts";
+import { agreementsAbi, dataTokenAbi, dataUnionAbi } from "./generated/abis.ts";
 import { Verdict, VerdictNames } from "./generated/enums.ts";
 
 /** Agreements' ABI plus the token's errors: ERC20InsufficientBalance etc. bubble up through it. */
 export const agreementsWithTokenErrorsAbi = [...agreementsAbi, ...dataTokenAbi.filter((x) => x.type === "error")] as const;
+
+/** A union's ABI plus the errors of what it calls (Catalogue, Policies, Agreements, the token). */
+export const dataUnionWithMarketErrorsAbi = [...dataUnionAbi, ...agreementsWithTokenErrorsAbi.filter((x) => x.type === "error")] as const;
 
 export type MarketErrorKind =
   | "rejected" // the user declined in their wallet: nothing was sent
@@ -58,6 +61,22 @@ const KINDS: Record<string, MarketErrorKind> = {
   NotDeliveryAgent: "not-allowed",
   NotTrustedIssuer: "not-allowed",
   SubjectRevoked: "not-allowed",
+  // data unions
+  NotAdmin: "not-allowed",
+  NotPendingAdmin: "not-allowed",
+  WrongMemberStatus: "conflict",
+  StillEligible: "conflict",
+  NoFeeChange: "conflict",
+  FeeChangeNotDue: "conflict",
+  AmountAboveWithdrawable: "invalid-input",
+  FeeTooHigh: "invalid-input",
+  InvalidMinMembers: "invalid-input",
+  InvalidJoinPolicy: "invalid-input",
+  InvalidWeight: "invalid-input",
+  InvalidStreamPath: "invalid-input",
+  InvalidPricing: "invalid-input",
+  SignatureExpired: "invalid-input",
+  InvalidSignature: "invalid-input",
 };
 
 /** Decodes any error thrown by a viem/wagmi call into the marketplace contracts. */

@@ -50,6 +50,8 @@ export async function marketplaceFixture() {
     catalogue: c.Catalogue.address,
     policies: c.Policies.address,
     agreements: c.Agreements.address,
+    unionFactory: c.DataUnionFactory!.address, // deployed: the fixture deploys a StreamRegistry
+    streamRegistry: deployment.streamRegistry!,
   };
   type Wallet = (typeof wallets)[number];
 

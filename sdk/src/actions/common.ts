@@ -8,7 +8,10 @@ import { dataTokenAbi } from "../generated/abis.ts";
 import { KrakenError } from "../errors.ts";
 
 /** The transactions an action may send, named as the contract functions. */
-export type TxName = "approve" | "requestAccess" | "requestAccessWithPermit" | "renew" | "cancel" | "terminate";
+export type TxName =
+  | "approve" | "requestAccess" | "requestAccessWithPermit" | "renew" | "cancel" | "terminate"
+  | "createUnion" | "join" | "part" | "withdraw" | "approveJoin" | "rejectJoin" | "removeMember"
+  | "scheduleFeeChange" | "applyFeeChange" | "setListed" | "withdrawFees";
 
 /**
  * The steps an action reports, in order:
@@ -31,13 +34,18 @@ export interface ProgressDetail {
 
 export type OnProgress = (step: ActionStep, detail: ProgressDetail) => void;
 
-export interface ActionClients {
+/** What sending a transaction needs. */
+export interface TxClients {
   publicClient: PublicClient;
   wallet: WalletClient;
   /** who signs and pays: a local account, or the address of the wallet's (json-rpc) account */
   account: Account | Address;
-  contracts: { agreements: Address; token: Address };
   onProgress?: OnProgress;
+}
+
+/** What a purchase-side action needs: the token and Agreements too. */
+export interface ActionClients extends TxClients {
+  contracts: { agreements: Address; token: Address };
 }
 
 /** The caller's DATA balance is below what the action must pay: found before anything is signed. */
@@ -69,10 +77,10 @@ export class MissingEventError extends KrakenError<"missing-event"> {
 
 export const toAccount = (account: Account | Address): Account => (typeof account === "string" ? { address: account, type: "json-rpc" } : account);
 
-export const report = (c: ActionClients, step: ActionStep, detail: ProgressDetail = {}) => c.onProgress?.(step, detail);
+export const report = (c: TxClients, step: ActionStep, detail: ProgressDetail = {}) => c.onProgress?.(step, detail);
 
 /** Simulates a call to `address` as the action's account (reporting `simulate`). */
-export async function simulate(c: ActionClients, tx: TxName, call: { address: Address; abi: Abi | readonly unknown[]; functionName: string; args: readonly unknown[] }) {
+export async function simulate(c: TxClients, tx: TxName, call: { address: Address; abi: Abi | readonly unknown[]; functionName: string; args: readonly unknown[] }) {
   report(c, "simulate", { tx });
   // The ABI and function are the callers' (typed there); the request goes back to the wallet as is.
   const sim = await c.publicClient.simulateContract({ account: toAccount(c.account), ...call } as Parameters<PublicClient["simulateContract"]>[0]);
@@ -80,7 +88,7 @@ export async function simulate(c: ActionClients, tx: TxName, call: { address: Ad
 }
 
 /** Sends a simulated request and waits for it to be mined (reporting `confirm`, `submit`, `mined`). */
-export async function send(c: ActionClients, tx: TxName, request: Parameters<WalletClient["writeContract"]>[0]): Promise<TransactionReceipt> {
+export async function send(c: TxClients, tx: TxName, request: Parameters<WalletClient["writeContract"]>[0]): Promise<TransactionReceipt> {
   report(c, "confirm", { tx });
   const hash = await c.wallet.writeContract(request);
   report(c, "submit", { tx, hash });
