@@ -2,13 +2,20 @@
 // subgraph mappings (backfill from the start blocks, then live as blocks arrive), stores the
 // entities in embedded Postgres one whole block at a time, and serves graph-node compatible
 // GraphQL. Like graph-node, a mapping error stops indexing at that block and shows in `_meta`.
+//
+// Data source templates: a handler's `dataSource.create(name, [address])` adds a dynamic data
+// source (a template instance). As in graph-node, an instance created while processing block N
+// handles its contract's events from block N on, the ones of block N included: after a block's
+// triggers of the data sources known when the block started, the block is run again for the
+// data sources it created (in log order, instances in creation order), and again while that
+// creates more. Instances are stored with the block that created them and reloaded at start.
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createPublicClient, http, type Block, type Hex, type Log, type PublicClient, type Transaction } from "viem";
+import { createPublicClient, formatLog, http, numberToHex, type Block, type Hex, type Log, type PublicClient, type RpcLog, type Transaction } from "viem";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
-import { loadBuiltSubgraph, routeKey, type BuiltSubgraph } from "./manifest.ts";
-import { decodeEventParams, MappingError, MappingModule, type EthereumEvent } from "./runtime/index.ts";
-import { EntityCache, PgStore } from "./store/index.ts";
+import { loadBuiltSubgraph, routeKey, templateRouteKey, type BuiltSubgraph, type EventRoute } from "./manifest.ts";
+import { decodeEventParams, MappingError, MappingModule, type CreatedDataSource, type EthereumEvent } from "./runtime/index.ts";
+import { EntityCache, PgStore, type StoredDataSource } from "./store/index.ts";
 import { startGraphqlServer, type GraphqlServer } from "./graphql/index.ts";
 
 export interface IndexerOptions {
@@ -76,6 +83,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
 
   const cache = await EntityCache.load(store);
   const schemaText = readFileSync(built.schemaFile, "utf8");
+  const templateNames = built.templates.map((t) => t.name);
   const modules = new Map<string, MappingModule>();
   for (const ds of built.dataSources) {
     modules.set(ds.name, await MappingModule.load(ds.wasm, {
@@ -84,12 +92,52 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       network: ds.network,
       store: cache,
       schema: schemaText,
+      templates: templateNames,
       log: (level, msg) => log(`${ds.name} ${level}: ${msg}`),
     }));
   }
+  // One module per template, shared by all its instances: runHandler switches the instance.
+  const templateModules = new Map<string, MappingModule>();
+  for (const t of built.templates) {
+    templateModules.set(t.name, await MappingModule.load(t.wasm, {
+      dataSourceName: t.name,
+      address: "0x0000000000000000000000000000000000000000",
+      network: t.network,
+      store: cache,
+      schema: schemaText,
+      templates: templateNames,
+      log: (level, msg) => log(`${t.name} ${level}: ${msg}`),
+    }));
+  }
+
+  // Dynamic data sources: the stored ones, then those the handlers create. `pendingSources` are
+  // the ones created since the last write (written with it, dropped with a failed block).
+  const instances = new Map<string, StoredDataSource[]>(); // address → instances, creation order
+  let pendingSources: StoredDataSource[] = [];
+  const addInstance = (d: StoredDataSource): boolean => {
+    const list = instances.get(d.address) ?? [];
+    // graph-node would run a second instance of the same template and address twice per
+    // event; a factory never means that, so a repeated create is ignored.
+    if (list.some((x) => x.template === d.template)) return false;
+    list.push(d);
+    instances.set(d.address, list);
+    return true;
+  };
+  const discardPendingSources = () => {
+    for (const d of pendingSources) {
+      const list = instances.get(d.address)!.filter((x) => x !== d);
+      list.length ? instances.set(d.address, list) : instances.delete(d.address);
+    }
+    pendingSources = [];
+  };
+  const stored = await store.loadDataSources();
+  for (const d of stored) {
+    if (!templateModules.has(d.template)) throw new Error(`the index has a data source of template ${d.template}, which the subgraph no longer has`);
+    addInstance(d);
+  }
 
   const state: IndexerStatus = { block: cp.block?.number ?? null, head: null, failed: cp.error?.message ?? null, events: 0 };
-  let next = cp.block ? cp.block.number + 1 : Math.min(...built.dataSources.map((d) => d.startBlock));
+  let next = cp.block ? cp.block.number + 1 : built.dataSources.length ? Math.min(...built.dataSources.map((d) => d.startBlock)) : 0;
   const addresses = built.dataSources.map((d) => d.address);
   const waiters = new Set<() => void>();
   let lastFlushAt = Date.now();
@@ -104,7 +152,31 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       return { block: c.block ? { number: c.block.number, hash: c.block.hash, timestamp: c.block.timestamp } : null, hasIndexingErrors: c.hasIndexingErrors, deployment: c.deployment };
     },
   });
-  log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
+  log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block}${stored.length ? `, ${stored.length} dynamic data sources` : ""})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
+
+  /**
+   * Template instances can be created anywhere in a range whose logs are fetched in one go, so
+   * their logs are fetched by topic0 (every event any template handles) without an address
+   * filter, next to the static addresses' logs; runBlock keeps only the logs of instances that
+   * exist when it gets to them. This costs some unrelated logs with the same topic0 (our
+   * templates' events are specific to our contracts), but needs no second pass over a range
+   * when an instance appears in it and cannot miss one created mid-range.
+   */
+  const templateTopics = [...new Set(built.templates.flatMap((t) => t.topics))];
+  async function getLogs(start: number, end: number): Promise<Log[]> {
+    const range = { fromBlock: BigInt(start), toBlock: BigInt(end) };
+    const [statics, dynamics] = await Promise.all([
+      addresses.length ? (client.getLogs({ address: addresses, ...range }) as Promise<Log[]>) : [],
+      templateTopics.length
+        ? client.request({ method: "eth_getLogs", params: [{ fromBlock: numberToHex(start), toBlock: numberToHex(end), topics: [templateTopics] }] })
+          .then((raw) => (raw as RpcLog[]).map((l) => formatLog(l) as Log))
+        : [],
+    ]);
+    if (!dynamics.length) return statics;
+    // a log of a static address with a template's topic0 comes twice: keep one
+    const seen = new Set(statics.map((l) => `${l.blockNumber}:${l.logIndex}`));
+    return [...statics, ...dynamics.filter((l) => !seen.has(`${l.blockNumber}:${l.logIndex}`))];
+  }
 
   /**
    * eth_getLogs over [from, to] in spans that a node accepts: a span that fails (too many
@@ -116,7 +188,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     for (let start = from; start <= to; ) {
       const end = Math.min(to, start + span - 1);
       try {
-        const logs = (await client.getLogs({ address: addresses, fromBlock: BigInt(start), toBlock: BigInt(end) })) as Log[];
+        const logs = await getLogs(start, end);
         out.push(...logs);
         start = end + 1;
         if (logs.length < 2000) span = Math.min(span * 2, o.batchBlocks ?? 1000); // grow back on sparse ranges
@@ -130,28 +202,72 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
 
   type FetchedBlock = { block: Block; logs: Log[] };
 
-  /** Runs the handlers of one block against the cache; returns the error message on failure. */
+  /**
+   * Runs the handlers of one block against the cache; returns the error message on failure.
+   * First the triggers of the static data sources and of the instances that existed before the
+   * block, in log order; then, as graph-node does, the block's triggers of the instances those
+   * handlers created (log order, instances in creation order), repeated while that creates more.
+   */
   function runBlock({ block, logs }: FetchedBlock): string | null {
     const txs = new Map((block.transactions as Transaction[]).map((t) => [t.hash, t]));
-    for (const l of logs) {
-      const route = built.routes.get(routeKey(l.address, l.topics[0] as Hex));
-      if (!route) continue;
+    const blockNumber = Number(block.number);
+    let created: StoredDataSource[] = [];
+    const collect = (list: readonly CreatedDataSource[]) => {
+      for (const c of list) created.push({ template: c.template, address: c.address, params: c.params, blockNumber, context: c.context });
+    };
+    const run = (l: Log, route: EventRoute, instance?: StoredDataSource): string | null => {
       try {
         const event = toEvent(l, block, txs.get(l.transactionHash!)!);
         event.params = decodeEventParams(route.abiEvent, { topics: l.topics, data: l.data });
-        modules.get(route.dataSource)!.runHandler(route.handler, event);
+        collect(instance
+          ? templateModules.get(route.dataSource)!.runHandler(route.handler, event, { address: instance.address, context: instance.context })
+          : modules.get(route.dataSource)!.runHandler(route.handler, event));
         state.events++;
+        return null;
       } catch (err) {
         if (err instanceof MappingError && err.deterministic === false) throw err; // e.g. store trouble: retry later
-        return `${route.dataSource}.${route.handler} failed at block ${block.number} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
+        const at = instance ? `${route.dataSource} ${instance.address}` : route.dataSource;
+        return `${at}.${route.handler} failed at block ${block.number} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
       }
+    };
+    /** The block's logs for `only` (new instances) or else every known data source. */
+    const pass = (only: Set<StoredDataSource> | null): string | null => {
+      for (const l of logs) {
+        const topic0 = l.topics[0] as Hex | undefined;
+        if (!topic0) continue;
+        if (!only) {
+          const route = built.routes.get(routeKey(l.address, topic0));
+          if (route) {
+            const failure = run(l, route);
+            if (failure) return failure;
+          }
+        }
+        const list = instances.get(l.address.toLowerCase());
+        if (!list) continue;
+        for (const inst of list) {
+          if (only && !only.has(inst)) continue;
+          const route = built.templateRoutes.get(templateRouteKey(inst.template, topic0));
+          if (!route) continue;
+          const failure = run(l, route, inst);
+          if (failure) return failure;
+        }
+      }
+      return null;
+    };
+    let failure = pass(null);
+    while (!failure && created.length) {
+      const fresh = new Set<StoredDataSource>();
+      for (const d of created) if (addInstance(d)) fresh.add(d), pendingSources.push(d);
+      created = [];
+      if (fresh.size) failure = pass(fresh);
     }
-    return null;
+    return failure;
   }
 
   /** Writes the cache's changes with the checkpoint at `block`, in one database transaction. */
   async function flush(block: Block): Promise<void> {
-    await store.applyBlock({ number: Number(block.number), hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges());
+    await store.applyBlock({ number: Number(block.number), hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges(), pendingSources);
+    pendingSources = [];
     state.block = Number(block.number);
     notify();
   }
@@ -188,6 +304,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       if (failure) {
         // Roll back to the last write, replay the good blocks of this batch, write them, stop.
         cache.discardChanges();
+        discardPendingSources();
         const eventsBefore = state.events;
         for (const good of unflushed) runBlock(good);
         state.events = eventsBefore;

@@ -31,10 +31,18 @@ export interface HostContext {
   /** The writes of the running handler (throws outside a handler). */
   writes(): HandlerWrites;
   dataSourceName: string;
+  /** `dataSource.address()`: the running data source's (or template instance's) address. */
   address: Uint8Array;
   network: string;
+  /** `dataSource.context()`: the running data source's (or template instance's) context. */
   context: EntityData;
   log(level: LogLevel, msg: string): void;
+  /**
+   * `dataSource.create` / `createWithContext`: a handler asks for a new data source from the
+   * template `name` (params[0] is the contract address for ethereum templates). Optional: without
+   * it, creating a data source fails the handler as not supported.
+   */
+  createDataSource?(name: string, params: string[], context: EntityData | null): void;
 }
 
 type HostFn = (...args: number[]) => number | bigint | void;
@@ -54,8 +62,6 @@ export const UNSUPPORTED_HOST_FUNCTIONS = [
   "json.try_fromBytes",
   "yaml.fromBytes",
   "yaml.try_fromBytes",
-  "dataSource.create",
-  "dataSource.createWithContext",
   "arweave.transactionData",
   "box.profile",
 ];
@@ -66,6 +72,11 @@ export function createHostFunctions(ctx: HostContext): Record<string, HostFn> {
   const retBigInt = (v: bigint) => h().writeBigInt(v);
   const bigDec = (p: number) => h().readBigDecimal(p);
   const str = (p: number) => h().readString(p);
+  const readStringArray = (p: number) => h().readStringArray(p);
+  const createDataSource = (name: string, params: string[], context: EntityData | null) => {
+    if (!ctx.createDataSource) throw new HandlerError(`Host function dataSource.create is not supported here (no templates)`);
+    ctx.createDataSource(name, params, context);
+  };
 
   const fns: Record<string, HostFn> = {
     // ---------------------------------------------------------------- AssemblyScript runtime
@@ -118,6 +129,12 @@ export function createHostFunctions(ctx: HostContext): Record<string, HostFn> {
     },
     "dataSource.context"() {
       return writeEntity(h(), ctx.context);
+    },
+    "dataSource.create"(name: number, params: number) {
+      createDataSource(str(name), readStringArray(params), null);
+    },
+    "dataSource.createWithContext"(name: number, params: number, context: number) {
+      createDataSource(str(name), readStringArray(params), readEntity(h(), context));
     },
 
     // ---------------------------------------------------------------- typeConversion

@@ -1,5 +1,5 @@
 // Subgraph mapping runtime: runs graph-ts (AssemblyScript) event handlers the way graph-node does.
-export { MappingModule, type MappingModuleOptions } from "./module.ts";
+export { MappingModule, type MappingModuleOptions, type CreatedDataSource, type DataSourceInstance } from "./module.ts";
 export { MapEntityAccess, entityValuesEqual, type EntityAccess, type EntityData, type EntityValue, type BigDecimalValue } from "./entities.ts";
 export { HandlerError, MappingError, type MappingErrorKind } from "./errors.ts";
 export {

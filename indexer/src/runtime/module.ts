@@ -5,6 +5,10 @@
 // (the AS stub runtime only bumps an allocation pointer and mappings keep no mutable globals that
 // matter), and replaced after a failure, after `maxEventsPerInstance` events, or once its memory
 // grows past `maxMemoryBytes`.
+//
+// A data source template's module serves all instances of the template: `runHandler` takes the
+// instance (address, context) and switches what `dataSource.address()` / `context()` return for
+// that one call, so the WASM is compiled and instantiated once per template, not per instance.
 
 import { AscHeap, type AscExports } from "./asc.ts";
 import type { EntityAccess, EntityData } from "./entities.ts";
@@ -33,11 +37,33 @@ export interface MappingModuleOptions {
   schema?: string | RuntimeSchema;
   /** `dataSource.context()` entries (default empty). */
   context?: EntityData;
+  /**
+   * Names of the manifest's data source templates: `dataSource.create(name, …)` with another name
+   * fails the handler, as in graph-node. Without it any name is accepted.
+   */
+  templates?: readonly string[];
   /** Re-instantiate once linear memory exceeds this (default 64 MiB). */
   maxMemoryBytes?: number;
   /** Re-instantiate after this many handler runs (default 50,000). */
   maxEventsPerInstance?: number;
 }
+
+/** A data source a handler created from a template (`dataSource.create[WithContext]`). */
+export interface CreatedDataSource {
+  template: string;
+  /** params[0], lower-case 0x-hex */
+  address: string;
+  params: string[];
+  context: EntityData | null;
+}
+
+/** The data source an event is run for, when not the module's own (template instances). */
+export interface DataSourceInstance {
+  address: string | Uint8Array;
+  context?: EntityData | null;
+}
+
+const NONE: readonly CreatedDataSource[] = Object.freeze([]);
 
 interface Instance {
   exports: AscExports & Record<string, unknown>;
@@ -65,6 +91,10 @@ export class MappingModule {
   private readonly importObject: WebAssembly.Imports;
   private instance: Instance | null = null;
   private current: HandlerWrites | null = null;
+  private created: CreatedDataSource[] = [];
+  private readonly ctx: HostContext;
+  private readonly ownAddress: Uint8Array;
+  private readonly ownContext: EntityData;
   private readonly maxMemoryBytes: number;
   private readonly maxEventsPerInstance: number;
 
@@ -79,7 +109,10 @@ export class MappingModule {
     this.maxEventsPerInstance = opts.maxEventsPerInstance ?? 50_000;
 
     const logFn = opts.log ?? (() => {});
-    const ctx: HostContext = {
+    const templates = opts.templates;
+    this.ownAddress = hexToBytesFast(opts.address as `0x${string}`);
+    this.ownContext = opts.context ?? {};
+    const ctx: HostContext = (this.ctx = {
       heap: () => {
         if (!this.instance) throw new Error("no mapping instance");
         return this.instance.heap;
@@ -89,11 +122,28 @@ export class MappingModule {
         return this.current;
       },
       dataSourceName: opts.dataSourceName,
-      address: hexToBytesFast(opts.address as `0x${string}`),
+      address: this.ownAddress,
       network: opts.network,
-      context: opts.context ?? {},
+      context: this.ownContext,
       log: logFn,
-    };
+      createDataSource: (name, params, context) => {
+        if (!this.current) throw new HandlerError("dataSource.create outside of a handler");
+        // graph-node's messages (runtime/wasm host_exports, chain/ethereum data_source)
+        if (templates && !templates.includes(name)) {
+          throw new HandlerError(
+            `Failed to create data source from name \`${name}\`: No template with this name in parent data source \`${opts.dataSourceName}\`. ` +
+              `Available names: ${templates.join(", ")}.`,
+          );
+        }
+        const param = params[0];
+        if (param === undefined) throw new HandlerError(`Failed to create data source from template \`${name}\`: address parameter is missing`);
+        const body = param.startsWith("0x") ? param.slice(2) : param;
+        if (!/^[0-9a-fA-F]{40}$/.test(body)) {
+          throw new HandlerError(`Failed to create data source from template \`${name}\`, invalid address provided: '${param}'`);
+        }
+        this.created.push({ template: name, address: "0x" + body.toLowerCase(), params: [...params], context });
+      },
+    });
     const host = createHostFunctions(ctx);
 
     const imports: string[] = [];
@@ -178,8 +228,12 @@ export class MappingModule {
   /**
    * Runs `handlerName` for one event. On success the handler's entity writes are applied to the
    * EntityAccess; on failure nothing is written and a MappingError is thrown.
+   *
+   * `source` is the template instance the event belongs to (its address and context for
+   * `dataSource.address()` / `context()`); by default the module's own data source.
+   * Returns the data sources the handler created from templates (only if it succeeded).
    */
-  runHandler(handlerName: string, event: EthereumEvent): void {
+  runHandler(handlerName: string, event: EthereumEvent, source?: DataSourceInstance): readonly CreatedDataSource[] {
     const info = {
       dataSource: this.dataSourceName,
       handler: handlerName,
@@ -204,6 +258,11 @@ export class MappingModule {
 
     const writes = new HandlerWrites(this.store, this.schema);
     this.current = writes;
+    this.created = [];
+    if (source) {
+      this.ctx.address = typeof source.address === "string" ? hexToBytesFast(source.address as `0x${string}`) : source.address;
+      this.ctx.context = source.context ?? {};
+    }
     try {
       const eventPtr = writeEvent(instance.heap, event);
       (handler as (ptr: number) => void)(eventPtr);
@@ -220,13 +279,18 @@ export class MappingModule {
       throw fail(`host error: ${(err as Error)?.message ?? String(err)}`, "host", false, {}, err);
     } finally {
       this.current = null;
+      this.ctx.address = this.ownAddress;
+      this.ctx.context = this.ownContext;
     }
 
     writes.commit();
+    const created = this.created.length ? this.created : NONE;
+    this.created = [];
     this.eventsProcessed++;
     instance.runs++;
     if (instance.runs >= this.maxEventsPerInstance || instance.heap.byteLength >= this.maxMemoryBytes) {
       this.instance = null;
     }
+    return created;
   }
 }

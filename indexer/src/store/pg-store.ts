@@ -10,6 +10,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, sqlType, tableRef, toSql } from "./columns.ts";
 import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.ts";
 import type { BlockPtr, EntityChange, EntityData } from "./types.ts";
+import { decodeContext, encodeContext, type StoredDataSource } from "./data-sources.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -156,6 +157,12 @@ async function connectPg(connectionString: string): Promise<SqlClient> {
 }
 
 const META = `${PG_SCHEMA}._indexer_meta`;
+/** Dynamic data sources (template instances), in creation order (`seq`). Text, not jsonb, for
+ * params and context: jsonb refuses \u0000 in strings, which a mapping may well pass. */
+const DATA_SOURCES = `${PG_SCHEMA}._indexer_data_sources`;
+const DATA_SOURCES_DDL = `CREATE TABLE IF NOT EXISTS ${DATA_SOURCES} (
+      seq bigserial PRIMARY KEY, template text NOT NULL, address text NOT NULL, params text NOT NULL,
+      block_number int8 NOT NULL, context text)`;
 
 export class PgStore {
   readonly model: SchemaModel;
@@ -207,7 +214,10 @@ export class PgStore {
     const exists = await this.sql.query<{ t: string | null }>(`SELECT to_regclass('${META}')::text AS t`);
     if (exists.rows[0]?.t) {
       const r = await this.sql.query<{ schema_hash: string }>(`SELECT schema_hash FROM ${META} WHERE id = 1`);
-      if (r.rows[0]?.schema_hash === this.schemaHash) return;
+      if (r.rows[0]?.schema_hash === this.schemaHash) {
+        await this.sql.exec(DATA_SOURCES_DDL); // a database written before templates were supported
+        return;
+      }
       this.log(`[indexer] the subgraph schema changed: dropping the stored entities and indexing from scratch`);
       await this.sql.exec(`DROP SCHEMA ${PG_SCHEMA} CASCADE; CREATE SCHEMA ${PG_SCHEMA}`);
     }
@@ -228,6 +238,7 @@ export class PgStore {
       block_number int8, block_hash text, block_timestamp int8,
       has_errors boolean NOT NULL DEFAULT false, error_block_number int8, error_block_hash text, error_message text,
       updated_at timestamptz NOT NULL DEFAULT now())`);
+    out.push(DATA_SOURCES_DDL);
     for (const e of this.model.entities.values()) {
       const t = tableRef(e);
       const cols = e.stored.map((f) => `${q(f.name)} ${sqlType(this.model, f)}${f.name === "id" ? " PRIMARY KEY" : ""}`);
@@ -298,12 +309,26 @@ export class PgStore {
     };
   }
 
+  /** The dynamic data sources created so far, in creation order. */
+  async loadDataSources(): Promise<StoredDataSource[]> {
+    const r = await this.sql.query<Row>(`SELECT template, address, params, block_number, context FROM ${DATA_SOURCES} ORDER BY seq`);
+    return r.rows.map((row) => ({
+      template: String(row.template),
+      address: String(row.address),
+      params: JSON.parse(String(row.params)) as string[],
+      blockNumber: Number(row.block_number),
+      context: decodeContext(row.context),
+    }));
+  }
+
   /**
    * Writes one block's entity changes and moves the checkpoint to it, atomically: after a crash
    * the database holds either the whole block or none of it. Changes are full entity states
-   * (null = removed); the last change of an entity wins.
+   * (null = removed); the last change of an entity wins. `dataSources` are the dynamic data
+   * sources created by the handlers of the blocks written (in creation order), stored in the
+   * same transaction.
    */
-  async applyBlock(block: BlockPtr, changes: Iterable<EntityChange>): Promise<void> {
+  async applyBlock(block: BlockPtr, changes: Iterable<EntityChange>, dataSources: readonly StoredDataSource[] = []): Promise<void> {
     const byEntity = new Map<string, Map<string, EntityData | null>>();
     for (const c of changes) {
       const e = this.entity(c.entity);
@@ -321,6 +346,14 @@ export class PgStore {
       for (const [id, data] of m) data === null ? removed.push(id) : upserts.push([id, data]);
       if (removed.length) script.push(`DELETE FROM ${tableRef(e)} WHERE id IN (${removed.map(quoteText).join(", ")});`);
       if (upserts.length) script.push(this.upsertSql(e, upserts, block.number));
+    }
+    if (dataSources.length) {
+      const rows = dataSources.map((d) => {
+        const ctx = encodeContext(d.context);
+        return `(${quoteText(d.template)}, ${quoteText(d.address.toLowerCase())}, ${quoteText(JSON.stringify(d.params))}, ` +
+          `${literal(this.model, "Int8", d.blockNumber)}, ${ctx === null ? "NULL" : quoteText(ctx)})`;
+      });
+      script.push(`INSERT INTO ${DATA_SOURCES} (template, address, params, block_number, context) VALUES ${rows.join(", ")};`);
     }
     const ts = block.timestamp === undefined || block.timestamp === null ? "NULL" : literal(this.model, "Int8", block.timestamp);
     script.push(
