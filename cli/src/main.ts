@@ -12,6 +12,7 @@ import { publish } from "./commands/publish.ts";
 import { register } from "./commands/register.ts";
 import { search } from "./commands/search.ts";
 import { subscribe } from "./commands/subscribe.ts";
+import { union } from "./commands/union.ts";
 
 export interface Output {
   /** Progress lines (stderr; silent with --json). */
@@ -29,7 +30,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, key, subscribe];
+const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, key, subscribe, union];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

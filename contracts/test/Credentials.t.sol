@@ -485,7 +485,7 @@ contract CredentialsTest is Fixture {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
         bytes memory sig = _sign(att, ROGUE_PK); // claims the trusted issuer, signed by someone else
-        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -496,7 +496,7 @@ contract CredentialsTest is Fixture {
         bytes memory sig = _sign(att, ISSUER_PK);
         att.category = Category.Organisation; // bob poses as a hospital
         att.organisationType = OrganisationType.Hospital;
-        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, sig);
     }
@@ -504,7 +504,7 @@ contract CredentialsTest is Fixture {
     function test_register_RevertIf_malformedSignature() public {
         Credentials.Attestation memory att =
             _attestation(bob, Category.Individual, OrganisationType.None, Country.DE);
-        vm.expectRevert(abi.encodeWithSelector(ICredentialsErrors.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(IMarketErrors.InvalidSignature.selector));
         vm.prank(bob);
         credentials.register(att, hex"1234");
     }
