@@ -46,6 +46,7 @@ export function dappConfigFrom(o: {
       Catalogue: c.Catalogue.address,
       Policies: c.Policies.address,
       Agreements: c.Agreements.address,
+      ...(c.DataUnionFactory ? { DataUnionFactory: c.DataUnionFactory.address } : {}),
       ...(o.streamRegistry ? { streamRegistry: o.streamRegistry } : {}),
     },
     ...(o.streamr ? { streamr: o.streamr } : {}),

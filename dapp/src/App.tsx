@@ -13,6 +13,8 @@ const Register = lazy(() => import("./pages/Register.tsx"));
 const Dashboard = lazy(() => import("./pages/Dashboard.tsx"));
 const CreateProduct = lazy(() => import("./pages/seller/CreateProduct.tsx"));
 const ManageProducts = lazy(() => import("./pages/seller/ManageProducts.tsx"));
+const UnionPage = lazy(() => import("./pages/union/UnionPage.tsx"));
+const CreateUnion = lazy(() => import("./pages/union/CreateUnion.tsx"));
 const NotFound = lazy(() => import("./pages/NotFound.tsx"));
 // Compiled out of production builds together with the demo wallet.
 const DemoPersonaSwitcher = __KRAKEN_DEMO__ ? lazy(() => import("./wallet/DemoPersonaSwitcher.tsx")) : null;
@@ -26,6 +28,9 @@ const ROUTES: [pattern: string | RegExp, page: Page][] = [
   ["/product/:id", Product],
   ["/register", Register],
   ["/dashboard", Dashboard],
+  ["/unions", UnionPage],
+  ["/unions/new", CreateUnion],
+  ["/unions/:address", UnionPage],
   [/^\/create(\/|$)/, CreateProduct],
   [/^\/manage(\/|$)/, ManageProducts],
 ];
@@ -43,6 +48,7 @@ function resolve(path: string): { Page: Page; params: Record<string, string> } {
 const NAV: [to: string, label: string][] = [
   ["/explore", "Explore"],
   ["/dashboard", "Dashboard"],
+  ["/unions", "Data unions"],
   ["/create", "Sell data"],
   ["/manage", "My products"],
   ["/register", "Register / log in"],

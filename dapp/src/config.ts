@@ -20,7 +20,8 @@ export interface DappConfig {
   ipfsApiUrl: string;
   ipfsGatewayUrl: string;
   issuerUrl: string;
-  contracts: Record<ContractName, Address> & { streamRegistry?: Address };
+  /** `DataUnionFactory` only when the deployment has data unions (it needs a StreamRegistry). */
+  contracts: Record<ContractName, Address> & { streamRegistry?: Address; DataUnionFactory?: Address };
   streamr?: { entryPoints: unknown[]; [key: string]: unknown };
   relays?: { address: Address; url: string }[];
   walletConnectProjectId?: string;

@@ -1,6 +1,7 @@
 // Dashboard (MKT-FUN-19/20): as a consumer, my agreements with status and expiry,
 // spend over time, downloads of delivered batch data and live views of streams; as a seller,
-// who accesses my data now, sales history and revenue over time. Subscriptions are renewed and
+// who accesses my data now, sales history and revenue over time; as a data union member or
+// admin, the union tabs (union/UnionDashboards.tsx). Subscriptions are renewed and
 // pending requests cancelled from here (DashboardActions.tsx). Refreshes whenever the
 // indexer reaches a new block (all subgraph queries do, see hooks/indexer.ts).
 import { lazy, Suspense, useRef, useState } from "react";
@@ -13,6 +14,7 @@ import { AGREEMENT_FIELDS, type GraphAgreement } from "../lib/subgraph.ts";
 import { categoryWords, countryCode, data, date, orgTypeWords, productTypeWords, purposeWords, shortAddress, statusWords } from "../lib/words.ts";
 import { Link, navigate, useRoute, href } from "../router.tsx";
 import { CancelPanel, RenewPanel, isRenewable, latestByProduct } from "./DashboardActions.tsx";
+import { AdminUnionsView, MyUnionsView } from "./union/UnionDashboards.tsx";
 
 const DownloadButton = lazy(() => import("../components/DownloadButton.tsx"));
 const StreamView = lazy(() => import("../components/StreamView.tsx"));
@@ -47,11 +49,20 @@ function expiry(a: GraphAgreement) {
   );
 }
 
+type Tab = "consumer" | "seller" | "unions" | "admin";
+const TABS: [Tab, string][] = [
+  ["consumer", "My purchases"],
+  ["seller", "My sales"],
+  ["unions", "My data unions"],
+  ["admin", "Unions I run"],
+];
+
 export default function Dashboard() {
   const { address } = useAccount();
   const { openConnectModal } = useConnectModal();
   const route = useRoute();
-  const tab = route.query.get("view") === "seller" ? "seller" : "consumer";
+  const view = route.query.get("view");
+  const tab: Tab = view === "seller" || view === "unions" || view === "admin" ? view : "consumer";
   if (!address) {
     return (
       <section>
@@ -66,14 +77,14 @@ export default function Dashboard() {
     <section aria-labelledby="dash-title">
       <h1 id="dash-title">Dashboard</h1>
       <div className="tabs" role="tablist" aria-label="Dashboard view">
-        {(["consumer", "seller"] as const).map((t) => (
-          <button key={t} type="button" role="tab" aria-selected={tab === t} aria-controls={`panel-${t}`} id={`tab-${t}`} onClick={() => navigate(href("/dashboard", { view: t === "seller" ? "seller" : "" }), { replace: true })}>
-            {t === "consumer" ? "My purchases" : "My sales"}
+        {TABS.map(([t, label]) => (
+          <button key={t} type="button" role="tab" aria-selected={tab === t} aria-controls={`panel-${t}`} id={`tab-${t}`} onClick={() => navigate(href("/dashboard", { view: t === "consumer" ? "" : t }), { replace: true })}>
+            {label}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "consumer" ? <ConsumerView me={me} /> : <SellerView me={me} />}
+        {tab === "consumer" ? <ConsumerView me={me} /> : tab === "seller" ? <SellerView me={me} /> : tab === "unions" ? <MyUnionsView me={me} /> : <AdminUnionsView me={me} />}
       </div>
     </section>
   );

@@ -17,6 +17,7 @@ import { policyRules, type PolicyVersion } from "../lib/policy.ts";
 import { PRODUCT_FIELDS, type GraphProduct } from "../lib/subgraph.ts";
 import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, purposeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
 import { Link } from "../router.tsx";
+import { ProductUnionPanel } from "./union/ProductUnionPanel.tsx";
 
 /** The product as the page needs it: from the subgraph, or straight from the chain while the indexer catches up. */
 function useProduct(id: string) {
@@ -133,10 +134,11 @@ export default function Product({ params }: { params: Record<string, string> }) 
           {product.tags.length ? <><dt>Tags</dt><dd>{product.tags.join(", ")}</dd></> : null}
           {meta.data?.sampleFields?.length ? <><dt>Fields</dt><dd>{meta.data.sampleFields.join(", ")}</dd></> : null}
           <dt>Seller</dt><dd className="address">{product.seller.id}</dd>
-          <dt>Delivery</dt><dd>{product.deliveryAgents.length ? `${product.threshold} of ${product.deliveryAgents.length} relays hand over the key, sealed to your registered key` : product.productType === "STREAM" ? "stream subscription on the Streamr network" : "directly by the seller"}</dd>
+          <dt>Delivery</dt><dd>{product.deliveryAgents.length ? `${product.threshold} of ${product.deliveryAgents.length} relays hand over the key, sealed to your registered key` : product.productType === "STREAM" || product.productType === "DATA_UNION" ? "stream subscription on the Streamr network" : "directly by the seller"}</dd>
           <dt>Published</dt><dd>{date(product.createdAt)}</dd>
           <dt>Sold</dt><dd>{product.salesCount} times</dd>
         </dl>
+        {product.productType === "DATA_UNION" ? <ProductUnionPanel productId={product.id} seller={product.seller.id} /> : null}
         <h2>Consent policy</h2>
         {product.policy ? (
           <dl className="facts" aria-label="Consent policy">

@@ -195,6 +195,12 @@ function StepBody({
               </label>
             ))}
           </div>
+          {draft.productType === ProductType.DataUnion ? (
+            <p className="notice" role="status">
+              A data union is created in one transaction with its own stream, membership rules and admin fee:{" "}
+              <Link to="/unions/new">Create a data union</Link>.
+            </p>
+          ) : null}
         </fieldset>
       );
     case "description":

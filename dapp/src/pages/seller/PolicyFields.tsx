@@ -27,7 +27,7 @@ function toggle<T>(list: T[], v: T, on: boolean): T[] {
   return on ? (list.includes(v) ? list : [...list, v]) : list.filter((x) => x !== v);
 }
 
-function CheckboxGroup<T extends number>(p: {
+export function CheckboxGroup<T extends number>(p: {
   legend: string;
   hint?: string;
   options: { value: T; label: string }[];

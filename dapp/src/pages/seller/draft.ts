@@ -58,7 +58,7 @@ export const MAX_COVER_BYTES = 2 * 2 ** 20;
 export const TYPE_HELP: Record<ProductType, string> = {
   [ProductType.Stream]: "A live data stream (Streamr), sold by time: per hour, day, week or month.",
   [ProductType.Batch]: "A dataset file, encrypted in your browser; buyers get the key through the relays. Sold once.",
-  [ProductType.DataUnion]: "Streams pooled from many members, sold by time.",
+  [ProductType.DataUnion]: "Many members pool their data in one stream, sold by time; the revenue is shared. Has its own wizard.",
   [ProductType.Analytics]: "Privacy-preserving analytics results (SMPC). Sold once.",
 };
 
@@ -173,6 +173,8 @@ export function checkStep(step: StepKey, d: ProductDraft): string[] {
       }
       break;
     case "type":
+      if (d.productType === ProductType.DataUnion) errors.push("Data unions have their own wizard: follow “Create a data union” above.");
+      break;
     case "review":
       break;
   }
