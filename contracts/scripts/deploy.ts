@@ -126,7 +126,13 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
   const policies = await deployOne("Policies", [catalogue]);
   const agreements = await deployOne("Agreements", [token, catalogue, policies, credentials]);
   // Data unions own their stream, so the factory needs a registry; without one there are none.
-  if (streamRegistry) await deployOne("DataUnionFactory", [token, catalogue, policies, agreements, credentials]);
+  if (streamRegistry) {
+    const factory = await deployOne("DataUnionFactory", [token, catalogue, policies, agreements, credentials]);
+    // Only its unions may publish DATA_UNION products; the deployer sets this once.
+    const hash = await o.wallet.writeContract({ address: catalogue, abi: artifact("Catalogue").abi, functionName: "setUnionFactory", args: [factory] });
+    const receipt = await o.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`Catalogue.setUnionFactory reverted (${hash})`);
+  }
   if (streamRegistry) {
     // Agreements grants SUBSCRIBE on purchase through the registry's trusted path.
     try {

@@ -5,12 +5,18 @@ import {ProductType, Modality, PricingUnit} from "./MarketTypes.sol";
 import {IStreamRegistry} from "./interfaces/IStreamRegistry.sol";
 import {ICatalogueErrors} from "./interfaces/IMarketErrors.sol";
 
+/// @notice What the Catalogue asks the union factory (DataUnionFactory.isUnion).
+interface IUnionRegistry {
+    function isUnion(address account) external view returns (bool);
+}
+
 /// @title Catalogue
 /// @notice The list of Data Products (MKT-FUN-04/07). A product records who sells it, how
 /// it is delivered and what it costs. Its description (title, summary, category, tags) is
 /// emitted in events for the search index and not stored; the full metadata document lives
 /// at `metadataURI` (IPFS by default). Only the seller manages a product. Stream products link
 /// the Streamr stream ids they sell; the seller must hold GRANT on each in the StreamRegistry.
+/// DATA_UNION products are published only by data unions of the union factory.
 /// Its errors are declared in `ICatalogueErrors`.
 contract Catalogue is ICatalogueErrors {
     /// @notice Everything the seller provides when publishing or describing a product.
@@ -57,6 +63,10 @@ contract Catalogue is ICatalogueErrors {
 
     /// @notice Streamr's registry on this chain; zero when streams are not linked on chain.
     IStreamRegistry public immutable streamRegistry;
+    /// @notice Who may set `unionFactory`, once (the deployer).
+    address private immutable _deployer;
+    /// @notice The factory whose unions alone may publish DATA_UNION products; zero until set.
+    IUnionRegistry public unionFactory;
 
     uint256 public productCount;
     mapping(uint256 productId => Product) private _products;
@@ -87,6 +97,7 @@ contract Catalogue is ICatalogueErrors {
     event ProductStreamsUpdated(uint256 indexed productId, string[] streamIds);
     event ProductDeactivated(uint256 indexed productId);
     event ProductReactivated(uint256 indexed productId);
+    event UnionFactorySet(address indexed unionFactory);
 
     modifier onlySeller(uint256 productId) {
         address seller = _products[productId].seller;
@@ -99,6 +110,18 @@ contract Catalogue is ICatalogueErrors {
     /// not linked on chain (stream products can then not link streams).
     constructor(IStreamRegistry streamRegistry_) {
         streamRegistry = streamRegistry_;
+        _deployer = msg.sender;
+    }
+
+    /// @notice Names the factory whose unions alone may publish DATA_UNION products, so that a
+    /// "data union" on the catalogue always has members and shares its revenue. Set once, by
+    /// the deployer, right after deploying the factory (which needs this contract's address).
+    function setUnionFactory(IUnionRegistry factory) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (address(unionFactory) != address(0)) revert UnionFactoryAlreadySet(address(unionFactory));
+        if (address(factory) == address(0)) revert NotDataUnion(address(0));
+        unionFactory = factory;
+        emit UnionFactorySet(address(factory));
     }
 
     /// @notice Publishes a Data Product sold by the caller. It is active at once but can only be
@@ -118,6 +141,7 @@ contract Catalogue is ICatalogueErrors {
         Description calldata description,
         string[] calldata streamIds
     ) external returns (uint256 productId) {
+        if (productType == ProductType.DataUnion) _checkUnion();
         _checkPricing(productType, pricingUnit);
         _checkAgents(productType, agents, threshold);
         _checkDescription(description);
@@ -268,6 +292,12 @@ contract Catalogue is ICatalogueErrors {
     }
 
     // --- checks ---
+
+    /// @dev Only a union made by the union factory sells a DATA_UNION product (it is the seller).
+    function _checkUnion() private view {
+        IUnionRegistry factory = unionFactory;
+        if (address(factory) == address(0) || !factory.isUnion(msg.sender)) revert NotDataUnion(msg.sender);
+    }
 
     /// @dev Streams and data unions are sold by time; batch files and analytics results once.
     function _checkPricing(ProductType productType, PricingUnit unit) private pure {

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
-import {Catalogue} from "./Catalogue.sol";
+import {Catalogue, IUnionRegistry} from "./Catalogue.sol";
 import {Policies} from "./Policies.sol";
 import {Agreements} from "./Agreements.sol";
 import {Credentials} from "./Credentials.sol";
@@ -12,7 +12,7 @@ import {DataUnion} from "./DataUnion.sol";
 /// @title DataUnionFactory
 /// @notice Creates data unions (MKT-FUN-18): each a minimal clone of one `DataUnion` template,
 /// administered by its creator. `isUnion` tells a union made here from any other contract.
-contract DataUnionFactory {
+contract DataUnionFactory is IUnionRegistry {
     /// @notice The implementation every union delegates to (never initialized itself).
     DataUnion public immutable template;
 

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Fixture} from "./utils/Fixture.sol";
 import {StreamRegistryMock} from "./utils/StreamRegistryMock.sol";
-import {Catalogue} from "../src/Catalogue.sol";
+import {Catalogue, IUnionRegistry} from "../src/Catalogue.sol";
 import {Modality, PricingUnit, ProductType} from "../src/MarketTypes.sol";
 import {ICatalogueErrors, IProductErrors} from "../src/interfaces/IMarketErrors.sol";
 
@@ -14,7 +14,8 @@ import {ICatalogueErrors, IProductErrors} from "../src/interfaces/IMarketErrors.
 ///   threshold == 0 iff no agents, else 1 ≤ threshold ≤ agents;
 /// - metadataURI starts with ipfs:// or https:// followed by something; title is 1..200 bytes;
 ///   at most 16 tags;
-/// - only the seller changes a product; updatedAt moves with every change.
+/// - only the seller changes a product; updatedAt moves with every change;
+/// - DATA_UNION products are published by unions of the union factory only, set once by the deployer.
 contract CatalogueTest is Fixture {
 
     // --- publish ---
@@ -86,10 +87,9 @@ contract CatalogueTest is Fixture {
         // every valid (type, unit) pair publishes
         _publish(alice, ProductType.Stream, 1, PricingUnit.Hour);
         _publish(alice, ProductType.Stream, 1, PricingUnit.Month);
-        _publish(alice, ProductType.DataUnion, 1, PricingUnit.Week);
         _publish(alice, ProductType.Batch, 1, PricingUnit.OneTime);
         _publish(alice, ProductType.Analytics, 1, PricingUnit.OneTime);
-        assertEq(catalogue.productCount(), 5, "published");
+        assertEq(catalogue.productCount(), 4, "published"); // DATA_UNION: by unions only (unions/Create.t.sol)
     }
 
     function test_publish_RevertIf_streamSoldOnce() public {
@@ -100,12 +100,31 @@ contract CatalogueTest is Fixture {
         );
     }
 
-    function test_publish_RevertIf_dataUnionSoldOnce() public {
+    function test_publish_RevertIf_dataUnionNotByAUnion() public {
+        // before the factory is set and after: an account is not a union
         _expectPublishRevert(
-            ProductType.DataUnion,
-            PricingUnit.OneTime,
-            abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, ProductType.DataUnion, PricingUnit.OneTime)
+            ProductType.DataUnion, PricingUnit.Week, abi.encodeWithSelector(ICatalogueErrors.NotDataUnion.selector, alice)
         );
+        catalogue.setUnionFactory(IUnionRegistry(address(new NoUnions())));
+        _expectPublishRevert(
+            ProductType.DataUnion, PricingUnit.Week, abi.encodeWithSelector(ICatalogueErrors.NotDataUnion.selector, alice)
+        );
+    }
+
+    function test_setUnionFactory_onceByTheDeployer() public {
+        IUnionRegistry factory = IUnionRegistry(address(new NoUnions()));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.NotDeployer.selector, alice));
+        vm.prank(alice);
+        catalogue.setUnionFactory(factory);
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.NotDataUnion.selector, address(0)));
+        catalogue.setUnionFactory(IUnionRegistry(address(0)));
+        vm.expectEmit(address(catalogue));
+        emit Catalogue.UnionFactorySet(address(factory));
+        catalogue.setUnionFactory(factory); // this test contract deployed the catalogue
+        IUnionRegistry other = IUnionRegistry(address(new NoUnions()));
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.UnionFactoryAlreadySet.selector, address(factory)));
+        catalogue.setUnionFactory(other);
+        assertEq(address(catalogue.unionFactory()), address(factory), "unchanged");
     }
 
     function test_publish_RevertIf_batchSoldByTime() public {
@@ -408,7 +427,12 @@ contract CatalogueTest is Fixture {
         PricingUnit unit = PricingUnit(bound(unitSeed, 0, uint8(type(PricingUnit).max)));
         bool timeBased = productType == ProductType.Stream || productType == ProductType.DataUnion;
         bool valid = timeBased ? unit != PricingUnit.OneTime : unit == PricingUnit.OneTime;
-        if (!valid) vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, productType, unit));
+        if (productType == ProductType.DataUnion) {
+            valid = false; // only unions publish them (unions/Create.t.sol covers their pricing)
+            vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.NotDataUnion.selector, alice));
+        } else if (!valid) {
+            vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidPricing.selector, productType, unit));
+        }
         vm.prank(alice);
         uint256 id =
             catalogue.publish(productType, Modality.Anonymised, price, unit, _agents(), 1, _description("t"), _noStreams());
@@ -561,5 +585,12 @@ contract CatalogueTest is Fixture {
         vm.expectRevert(abi.encodeWithSelector(IProductErrors.NotSeller.selector, id, bob));
         vm.prank(bob);
         catalogue.setStreams(id, new string[](0));
+    }
+}
+
+/// @dev A union factory that made no unions.
+contract NoUnions is IUnionRegistry {
+    function isUnion(address) external pure returns (bool) {
+        return false;
     }
 }

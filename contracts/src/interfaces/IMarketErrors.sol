@@ -69,6 +69,12 @@ interface ICatalogueErrors is IProductErrors {
     error NotStreamOwner(string streamId, address seller);
     /// @notice Stream `streamId` is already sold by `MAX_PRODUCTS_PER_STREAM` products.
     error TooManyProductsForStream(string streamId);
+    /// @notice Only a data union made by the union factory may publish a DATA_UNION product.
+    error NotDataUnion(address caller);
+    /// @notice Only the deployer may set the union factory.
+    error NotDeployer(address caller);
+    /// @notice The union factory is set already (to `unionFactory`).
+    error UnionFactoryAlreadySet(address unionFactory);
 }
 
 /// @title Errors of Policies

@@ -52,9 +52,9 @@ contract MarketplaceInvariants is Fixture {
         _setOpenPolicy(p2, true);
         uint256 p3 = _publishBatch(alice, 5e18);
         _setOpenPolicy(p3, true);
-        // bob: a weekly data union for hospitals/universities doing research in DE/FR/NL, and a
-        // free analytics product open to all
-        uint256 p4 = _publish(bob, ProductType.DataUnion, 3e18, PricingUnit.Week);
+        // bob: a weekly stream for hospitals/universities doing research in DE/FR/NL, and a
+        // free analytics product open to all (data unions: DataUnion.invariants.t.sol)
+        uint256 p4 = _publish(bob, ProductType.Stream, 3e18, PricingUnit.Week);
         _setPolicy(
             p4,
             uint16(_bit(uint8(Purpose.Research)) | _bit(uint8(Purpose.ClinicalTrials))),

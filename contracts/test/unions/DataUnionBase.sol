@@ -32,6 +32,7 @@ abstract contract DataUnionBase is Fixture {
         super.setUp();
         _registerPersonas();
         factory = new DataUnionFactory(token, catalogue, policies, agreements, credentials);
+        catalogue.setUnionFactory(factory); // this test contract deployed the catalogue
         for (uint256 i; i < MEMBERS; ++i) {
             address m = vm.addr(MEMBER_PK + i);
             _registerIndividual(m, Country.IT);
