@@ -56,12 +56,20 @@ export function renderDemoDoc(): string {
       (p.policy.organisationTypes.length ? ` (${p.policy.organisationTypes.map((o) => OrganisationTypeNames[o]).join(", ")})` : "");
     out.push(`| ${i + 1} | ${p.title} | ${name(p.seller)} | ${ProductTypeNames[p.productType]} | ${ModalityNames[p.modality]} | ${price} | ${purposes} | ${who} | ${p.policy.requiresApproval ? "yes" : "no"} |`);
   });
-  out.push("", "All demo policies allow the thirteen target countries (docs/requirements.md, Target countries).", "", "## Seeded actions", "");
+  out.push("", "All demo policies allow the thirteen target countries (docs/requirements.md, Target countries).", "", "## Data unions", "");
+  out.push("Each is a `DataUnion` contract created by its admin through `DataUnionFactory`; it is the seller of its product and receives the payments. Members join with their own credential and publish from their own device into the union's stream (`npm start` runs one demo publisher per member).", "");
+  out.push("| product | admin | fee | on sale from | who may join | members at seed time | stream |", "| --- | --- | --- | --- | --- | --- | --- |");
+  for (const p of PRODUCTS.filter((x) => x.union)) {
+    const u = p.union!;
+    out.push(`| ${p.title} | ${name(p.seller)} | ${u.feePercent} % | ${u.minMembers} members | individuals in ${u.joinCountries.length === 13 ? "the target countries" : u.joinCountries.map((c) => CountryNames[c]).join(", ")} | ${u.members.map(name).join(", ")} | \`<union>${u.streamPath}\` |`);
+  }
+  out.push("", "## Seeded actions", "");
   for (const s of STEPS) {
     if (s.do === "request") out.push(`- ${name(s.as)} requests "${PRODUCTS.find((p) => p.key === s.product)!.title}" for ${PurposeNames[s.purpose]}${s.periods ? ` (${s.periods} periods)` : ""} — \`${s.label}\``);
     else if (s.do === "retract") out.push(`- the seller of "${PRODUCTS.find((p) => p.key === s.product)!.title}" retracts consent for ${name(s.consumer)}`);
     else if (s.do === "deliver") out.push(`- ${name(s.agent)} records a delivery receipt on \`${s.label}\``);
     else if (s.do === "renew") out.push(`- \`${s.label}\` is renewed for ${s.periods} more periods`);
+    else if (s.do === "part") out.push(`- ${name(s.member)} parts from "${PRODUCTS.find((p) => p.key === s.product)!.title}" (keeps what the union earned before)`);
     else out.push(`- \`${s.label}\` is ${s.do === "approve" ? "approved" : s.do === "reject" ? "rejected" : "cancelled by the buyer"}`);
   }
   out.push(
@@ -74,6 +82,7 @@ export function renderDemoDoc(): string {
     `- As ${name("pharma")}, ask for "${PRODUCTS.find((p) => p.key === "anna-sleep")!.title}": refused with \`ConsentRetracted\`.`,
     `- As ${name("visitor")}, ask for anything: refused with \`NotRegistered\`.`,
     `- As ${name("hospital")}, approve or reject the pending request \`research-diabetes\`.`,
+    `- As ${name("tomas")}, join "${PRODUCTS.find((p) => p.key === "wearables-union")!.title}" (an individual in PT: the join policy admits him), then see your earnings grow when someone buys it. As ${name("visitor")}, try to join: refused, no credential.`,
     "",
   );
   return out.join("\n");

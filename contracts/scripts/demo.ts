@@ -19,7 +19,12 @@ export type PersonaKey =
   | "relay1"
   | "relay2"
   | "relay3"
-  | "visitor";
+  | "visitor"
+  | "giulia"
+  | "lucia"
+  | "joao"
+  | "eva"
+  | "pieter";
 
 export interface Persona {
   key: PersonaKey;
@@ -53,7 +58,24 @@ export const PERSONAS: Persona[] = [
   { key: "relay2", name: "Relay 2", role: "delivery agent", accountIndex: 12, credential: org(OrganisationType.HealthTech, Country.NL) },
   { key: "relay3", name: "Relay 3", role: "delivery agent", accountIndex: 13, credential: org(OrganisationType.HealthTech, Country.SE) },
   { key: "visitor", name: "Unregistered visitor", role: "no credential (sees 'register first')", accountIndex: 14 },
+  { key: "giulia", name: "Giulia Romano", role: "data union member (wearable)", accountIndex: 15, credential: person(Country.IT) },
+  { key: "lucia", name: "Lucía Navarro", role: "data union member (wearable)", accountIndex: 16, credential: person(Country.ES) },
+  { key: "joao", name: "João Almeida", role: "data union member (wearable)", accountIndex: 17, credential: person(Country.PT) },
+  { key: "eva", name: "Eva Lindqvist", role: "data union member (wearable)", accountIndex: 18, credential: person(Country.SE) },
+  { key: "pieter", name: "Pieter de Vries", role: "former data union member (parted)", accountIndex: 19, credential: person(Country.NL) },
 ];
+
+/** A data union behind a DATA_UNION product: created through DataUnionFactory by its seller (the admin). */
+export interface DemoUnion {
+  feePercent: number;
+  minMembers: number;
+  /** the union's stream: `<union address><streamPath>` */
+  streamPath: string;
+  /** individuals registered in these countries may join */
+  joinCountries: Country[];
+  /** who joins at seed time, in order (each publishes from their own device in `npm start`) */
+  members: PersonaKey[];
+}
 
 export interface DemoProduct {
   key: string;
@@ -69,6 +91,7 @@ export interface DemoProduct {
   category: string;
   tags: string[];
   policy: Policy;
+  union?: DemoUnion;
 }
 
 const P = Purpose;
@@ -154,15 +177,17 @@ export const PRODUCTS: DemoProduct[] = [
   },
   {
     key: "wearables-union", seller: "dataUnion", productType: ProductType.DataUnion, modality: Modality.Anonymised, priceDATA: 10, pricingUnit: PricingUnit.Month, delivery: false,
-    title: "Wearables Data Union (1,200 members)", summary: "Pooled, anonymised activity streams; revenue shared with members.",
-    description: "Members contribute step counts and heart-rate zones; the admin fee is 10%.", category: "Wellbeing / Wearables", tags: ["data union", "wearables", "activity"],
+    title: "Wearables Data Union", summary: "Pooled activity streams of its members' watches; revenue shared with the members.",
+    description: "Members publish heart rate and step counts from their own devices into the union's stream; the admin fee is 10%. On sale while it has at least 5 members.", category: "Wellbeing / Wearables", tags: ["data union", "wearables", "activity"],
     policy: { purposes: [P.Research, P.ProductDevelopment, P.AiTraining, P.Insurance, P.WellbeingServices], consumerCategories: orgsOnly, organisationTypes: [O.ResearchUniversity, O.HealthTech, O.Insurer, O.Pharma], jurisdictions: EU, requiresApproval: false, retentionDays: 365 },
+    union: { feePercent: 10, minMembers: 5, streamPath: "/wearables", joinCountries: EU, members: ["anna", "giulia", "lucia", "joao", "eva", "pieter"] },
   },
   {
     key: "mood-union", seller: "dataUnion", productType: ProductType.DataUnion, modality: Modality.Encrypted, priceDATA: 3, pricingUnit: PricingUnit.Week, delivery: false,
     title: "Mood check-ins data union", summary: "Daily mood check-ins from a wellbeing app's members.",
     description: "Encrypted stream of pseudonymous check-ins for wellbeing research.", category: "Wellbeing / Mental health", tags: ["mood", "mental health", "data union"],
     policy: { purposes: [P.Research, P.WellbeingServices], consumerCategories: everyone, organisationTypes: [O.ResearchUniversity, O.HealthTech], jurisdictions: EU, requiresApproval: false, retentionDays: 90 },
+    union: { feePercent: 5, minMembers: 3, streamPath: "/mood", joinCountries: EU, members: ["giulia", "lucia", "joao"] },
   },
 ];
 
@@ -172,6 +197,7 @@ export type DemoStep =
   | { do: "cancel"; label: string }
   | { do: "renew"; label: string; periods: number }
   | { do: "retract"; product: string; consumer: PersonaKey }
+  | { do: "part"; product: string; member: PersonaKey }
   | { do: "deliver"; label: string; agent: PersonaKey };
 
 /** Agreements in every status: Active (one-time, subscription, free, renewed), Pending, Rejected, Cancelled. */
@@ -192,6 +218,7 @@ export const STEPS: DemoStep[] = [
   { do: "renew", label: "research-ward", periods: 24 },
   { do: "request", as: "researchInstitute", product: "readmission-analytics", purpose: P.Statistics, label: "research-readmission" },
   { do: "request", as: "insurer", product: "wearables-union", purpose: P.Insurance, periods: 1, label: "insurer-union" },
+  { do: "part", product: "wearables-union", member: "pieter" }, // keeps his share of the insurer's payment
   { do: "request", as: "researchInstitute", product: "anna-sleep", purpose: P.Research, label: "research-sleep" },
   { do: "retract", product: "anna-sleep", consumer: "pharma" },
 ];

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import {
   keccak256,
   parseEther,
+  parseEventLogs,
   toHex,
   type Abi,
   type Address,
@@ -15,7 +16,11 @@ import {
 import { mnemonicToAccount } from "viem/accounts";
 import {
   agreementsAbi,
+  dataUnionAbi,
+  dataUnionFactoryAbi,
+  individualsIn,
   ProductType,
+  toUnionSetupArgs,
   catalogueAbi,
   clientsFor,
   credentialsAbi,
@@ -46,6 +51,8 @@ export interface DemoFile {
   >;
   products: { id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown; streams: string[] }[];
   agreements: { id: number; label: string; product: string; consumer: PersonaKey }[];
+  /** the data unions behind DATA_UNION products: members still in, and those who parted */
+  unions: { key: string; address: Address; productId: number; streamId: string; admin: PersonaKey; members: PersonaKey[]; parted: PersonaKey[] }[];
 }
 
 export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) => void = () => {}): Promise<DemoFile> {
@@ -81,6 +88,7 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
     personas: {} as DemoFile["personas"],
     products: [],
     agreements: [],
+    unions: [],
   };
 
   // Issuer, tokens and credentials.
@@ -149,26 +157,45 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       await send(p.seller, d.streamRegistry, streamRegistryAbi, "createStream", [path, JSON.stringify({ description: p.title })]);
       streams.push(`${accounts[p.seller].address.toLowerCase()}${path}`);
     }
-    const receipt = await send(p.seller, c.Catalogue.address, catalogueAbi, "publish", [
-      p.productType,
-      p.modality,
-      parseEther(String(p.priceDATA)),
-      p.pricingUnit,
-      p.delivery ? relays : [],
-      p.delivery ? 2 : 0,
-      { metadataURI, title: p.title, summary: p.summary, category: p.category, tags: p.tags },
-      streams,
-    ]);
-    const id = BigInt(receipt.logs[0].topics[1]!);
+    const description = { metadataURI, title: p.title, summary: p.summary, category: p.category, tags: p.tags };
+    let id: bigint;
+    if (p.union) {
+      // A data union: the union contract (made by the factory) creates its own stream, publishes
+      // the product and sets its policy; then its members join with their credentials.
+      const factory = c.DataUnionFactory?.address;
+      if (!factory) throw new Error("the demo's data unions need DataUnionFactory (a deployment with a StreamRegistry)");
+      const setup = toUnionSetupArgs({
+        feeBps: p.union.feePercent * 100, minMembers: p.union.minMembers, join: individualsIn(p.union.joinCountries), streamPath: p.union.streamPath,
+        modality: p.modality, price: parseEther(String(p.priceDATA)), pricingUnit: p.pricingUnit, description, policy: p.policy,
+      });
+      const receipt = await send(p.seller, factory, dataUnionFactoryAbi, "create", [setup]);
+      const [init] = parseEventLogs({ abi: dataUnionAbi, logs: receipt.logs, eventName: "UnionInitialized" });
+      id = init.args.productId;
+      for (const m of p.union.members) await send(m, init.address, dataUnionAbi, "join", []);
+      streams.push(init.args.streamId);
+      demo.unions.push({ key: p.key, address: init.address, productId: Number(id), streamId: init.args.streamId, admin: p.seller, members: [...p.union.members], parted: [] });
+    } else {
+      const receipt = await send(p.seller, c.Catalogue.address, catalogueAbi, "publish", [
+        p.productType,
+        p.modality,
+        parseEther(String(p.priceDATA)),
+        p.pricingUnit,
+        p.delivery ? relays : [],
+        p.delivery ? 2 : 0,
+        description,
+        streams,
+      ]);
+      id = BigInt(receipt.logs[0].topics[1]!);
+      await send(p.seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(id, p.policy));
+    }
     productIds[p.key] = id;
-    await send(p.seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(id, p.policy));
     demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata, streams });
   }
-  log(`published ${PRODUCTS.length} products with consent policies`);
+  log(`published ${PRODUCTS.length} products with consent policies (${demo.unions.length} by data unions, with their members)`);
 
   // Agreements in every status.
   const labels: Record<string, { id: bigint; consumer: PersonaKey; product: string }> = {};
-  const sellerOf = (product: string) => PRODUCTS.find((p) => p.key === product)!.seller;
+  const sellerOf = (product: string) => PRODUCTS.find((p) => p.key === product)!.seller; // a union's product: its admin
   for (const s of STEPS) {
     if (s.do === "request") {
       const product = PRODUCTS.find((p) => p.key === s.product)!;
@@ -206,6 +233,11 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
         productIds[s.product],
         accounts[s.consumer].address,
       ]);
+    } else if (s.do === "part") {
+      const u = demo.unions.find((x) => x.key === s.product)!;
+      await send(s.member, u.address, dataUnionAbi, "part", []);
+      u.members = u.members.filter((m) => m !== s.member);
+      u.parted.push(s.member);
     } else if (s.do === "deliver") {
       const a = labels[s.label];
       const envelopeHash = keccak256(toHex(`demo envelope ${a.id} ${s.agent}`));
