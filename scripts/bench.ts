@@ -5,6 +5,7 @@ import { identityBench } from "../bench/identity.ts";
 import { indexerBench } from "../bench/indexer.ts";
 import { deliveryReport } from "../bench/delivery.ts";
 import { streamBench } from "../bench/stream.ts";
+import { unionGasBench, unionGasReport, unionStreamBench } from "../bench/unions.ts";
 import { table } from "../bench/lib.ts";
 import { bundleSizes, bundleTable, pageTimings } from "../bench/dapp.ts";
 import { configValue } from "@kraken/sdk/config";
@@ -20,6 +21,8 @@ if (paid) {
 }
 const sub = gas.find((r) => r.operation.startsWith("requestAccess subscription"));
 if (sub) process.stdout.write(`${sub.operation}: p95 ${sub.p95.toLocaleString("en")} gas (the SUBSCRIBE grant on the StreamRegistry adds ~57k to a plain subscription)\n\n`);
+// Data unions: throws (the bench fails) if a purchase with 10,000 members costs over 1 % more than with 10.
+process.stdout.write(unionGasReport(await unionGasBench(runs), runs) + "\n");
 process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)", "ms", await identityBench(20)));
 const idx = await indexerBench();
 process.stdout.write(`Indexer backfill: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
@@ -31,4 +34,7 @@ process.stdout.write(await deliveryReport(20));
 const stream = await streamBench(200);
 process.stdout.write(table("Stream products vs raw Streamr publish → receive (loopback, same run, interleaved)", "ms", stream.rows));
 process.stdout.write(`stream product overhead on the median: ${stream.overheadPct}% (target ≤ 10%)\n`);
+const union = await unionStreamBench(200);
+process.stdout.write(table("Data union stream vs stream product publish → receive (loopback, same run, interleaved)", "ms", union.rows));
+process.stdout.write(`union stream / stream product on the median: ×${union.ratio}\n`);
 process.exit(0);
