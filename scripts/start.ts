@@ -9,13 +9,15 @@ import { startIndexer } from "../indexer/src/index.ts";
 import { pinDemoMetadata, startIpfs } from "../ipfs/src/index.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { browserClientConfig, startStreamrNetwork, streamrEnv, type RunningStreamrNetwork } from "../streamr/src/index.ts";
-import { devRelayKeys, seedDemoBatchFiles, startRelays, startWearablePublisher, type RunningRelays, type RunningWearablePublisher } from "../relay/src/index.ts";
+import {
+  devRelayKeys, seedDemoBatchFiles, startRelays, startUnionDevices, startWearablePublisher, type RunningRelays, type RunningUnionDevices, type RunningWearablePublisher,
+} from "../relay/src/index.ts";
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log } from "./lib/proc.ts";
 import { createPublicClient, http } from "viem";
-import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, readConfig, setDefaultForLibraries, variablesOf } from "@kraken/sdk/config";
+import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf } from "@kraken/sdk/config";
 
 // Every variable the stack reads is validated up front: a typo fails here, naming the variable
 // and the value (the CLI's PRIVATE_KEY and the like are not ours to refuse).
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
   // on a real network relays and publishers run where their operators and sellers are.
   let relays: RunningRelays | undefined;
   let wearable: RunningWearablePublisher | undefined;
+  let unionDevices: RunningUnionDevices | undefined;
   if (streamr && demo) {
     relays = await startRelays({
       keys: devRelayKeys(),
@@ -160,6 +163,17 @@ async function main(): Promise<void> {
         streamId: wearableProduct.streams[0],
         streamr: { network: streamr.settings, port: cfg.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + PUBLISHER_STREAMR_OFFSET },
         log: (line) => log(`publisher: ${line}`),
+      });
+    }
+    // The wearables data union's members, each publishing from their own device (own key).
+    const union = demo.unions?.find((u) => u.key === "wearables-union");
+    if (union) {
+      unionDevices = await startUnionDevices({
+        union: union.address, productId: BigInt(union.productId), streamId: union.streamId,
+        keys: union.members.map((m) => demo.personas[m].privateKey),
+        rpcUrl, deployment,
+        streamr: { network: streamr.settings, ports: union.members.map((_, i) => streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
+        log: (line) => log(`union: ${line}`),
       });
     }
   }
@@ -196,6 +210,7 @@ async function main(): Promise<void> {
     streamr ? `  Streamr entry    ws://${streamr.entryPoint.websocket!.host}:${streamr.entryPoint.websocket!.port}  (registry ${deployment.streamRegistry})` : `  Streamr          ${streamrCfg.environment === "local" ? "off" : streamrCfg.environment}`,
     ...(relays ? [`  Relays           ${relays.directory.map((r) => r.url).join("  ")}  (/health)`] : []),
     ...(wearable ? [`  Demo wearable    publishing to ${wearable.streamId}`] : []),
+    ...(unionDevices ? [`  Data union       ${unionDevices.running()} member devices publishing to ${unionDevices.streamId}`] : []),
     `  dApp             ${dapp.url}`,
   ];
   if (demo) {
@@ -208,6 +223,7 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     await dapp.stop();
     await wearable?.stop();
+    await unionDevices?.stop();
     await relays?.stop();
     await streamr?.stop();
     await indexer?.stop();

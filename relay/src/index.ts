@@ -5,3 +5,4 @@ export { startRelays, devRelayKeys, type RelaysOptions, type RunningRelays } fro
 export { createLogger, levelFromEnv, type Logger, type LogLevel } from "./relay-log.ts";
 export { seedDemoBatchFiles, demoBatchFile, type DemoFileLike } from "./relay-demo.ts";
 export { startWearablePublisher, wearableSamples, type WearablePublisherOptions, type RunningWearablePublisher, type WearableSample } from "./wearable.ts";
+export { startUnionDevices, type UnionDevicesOptions, type RunningUnionDevices } from "./union-devices.ts";

@@ -22,7 +22,7 @@ import { localClientConfig, rekeyStream, type LocalNetworkSettings } from "@krak
 import { createLogger, type Logger } from "./relay-log.ts";
 
 export interface WearablePublisherOptions {
-  /** The seller's key (the stream's owner). */
+  /** The publishing device's key: the stream's owner, or a data union member holding PUBLISH. */
   key: Hex;
   rpcUrl: string;
   deployment: Deployment;
@@ -35,6 +35,14 @@ export interface WearablePublisherOptions {
   rekeyIntervalMs?: number;
   /** How often the chain is read for agreements and their state (default 1 s). */
   pollMs?: number;
+  /**
+   * Whether this device sends `revokeStreamAccess` for ended agreements (default true). Every
+   * device still rekeys its own group key when one ends; among a union's devices one revoking
+   * is enough (anyone may, and it is idempotent).
+   */
+  revokes?: boolean;
+  /** Streamr node id prefix, to tell devices apart in logs (default "kraken-wearable"). */
+  id?: string;
   log?: (line: string) => void;
 }
 
@@ -98,7 +106,7 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   // A short permission cache: after a revocation the publisher must stop saying "yes" quickly.
   const cacheMs = 1000;
   const client = new StreamrClient(localClientConfig(o.streamr.network, o.key, {
-    port: o.streamr.port, host: o.streamr.host, permissionCacheMs: cacheMs, id: "kraken-wearable",
+    port: o.streamr.port, host: o.streamr.host, permissionCacheMs: cacheMs, id: o.id ?? "kraken-wearable",
   }));
 
   const grants = new Map<bigint, Grant>();
@@ -107,7 +115,7 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   let rekeys = 0;
   let stopped = false;
   let rekeyTimer: NodeJS.Timeout | undefined;
-  const sample = wearableSamples(Number(o.productId));
+  const sample = wearableSamples(Number(o.productId) + Number(BigInt(account.address) % 1000n));
 
   const rekey = async (why: string) => {
     try {
@@ -165,8 +173,8 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
       g.active = false;
       ended++;
       // `terminate` revoked the grant in its own transaction: nothing to send.
-      if (g.terminated) {
-        log.info(`agreement ${g.agreementId} was terminated by the seller: SUBSCRIBE revoked with it`);
+      if (g.terminated || o.revokes === false) {
+        if (g.terminated) log.info(`agreement ${g.agreementId} was terminated by the seller: SUBSCRIBE revoked with it`);
         continue;
       }
       try {

@@ -21,7 +21,8 @@ export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "ind
   ipfsGateway: 8080,
   /** dApp web server. */
   dapp: 5173,
-  /** Streamr entry node websocket; relay i uses streamr + i, the demo publisher streamr + 10. */
+  /** Streamr entry node websocket; relay i uses streamr + i, the demo publisher streamr + 10,
+   *  the demo data union's member devices streamr + 11, + 12, … */
   streamr: 40500,
   /** Relay i (1-based) serves HTTP on relayBase + i: 8791, 8792, 8793. */
   relayBase: 8790,
@@ -31,6 +32,8 @@ export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "ind
 export const DEMO_RELAY_COUNT: number = 3;
 /** Offset of the demo publisher's Streamr port from the entry node's. */
 export const PUBLISHER_STREAMR_OFFSET: number = 10;
+/** Offset of the first demo data union device's Streamr port from the entry node's. */
+export const UNION_DEVICES_STREAMR_OFFSET: number = 11;
 
 /** `http://127.0.0.1:<port>` */
 export const localUrl = (port: number, scheme = "http") => `${scheme}://${LOCAL_HOST}:${port}`;

@@ -1,0 +1,133 @@
+// A data union's stream on a real local chain and Streamr network: the seeded "Wearables Data
+// Union" (its stream owned by the union contract), members publishing from their own devices
+// (relay/src/union-devices.ts and plain Streamr clients), and the seeded insurer's subscription.
+// A member's data reaches the buyer; a non-member cannot publish into the stream and nothing of
+// theirs reaches the buyer; after a member parts (PUBLISH revoked in the part transaction), none
+// of their later messages reach the buyer while the other members' keep arriving.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StreamrClient } from "@streamr/sdk";
+import { dataUnionAbi } from "@kraken/sdk";
+import { freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
+import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { startUnionDevices, type RunningUnionDevices } from "../src/index.ts";
+import type { DemoFile } from "../../contracts/scripts/seed.ts";
+
+const CACHE_MS = 1000; // the clients' permission cache in this test (npm start: 10 s)
+let s: Stack;
+let net: RunningStreamrNetwork;
+let devices: RunningUnionDevices;
+let dir: string;
+let demo: DemoFile;
+let union: DemoFile["unions"][number];
+const clients: StreamrClient[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000) {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const persona = (key: keyof DemoFile["personas"]) => demo.personas[key];
+const client = (key: keyof DemoFile["personas"], id: string) => {
+  const c = new StreamrClient(net.clientConfig(persona(key).privateKey, { id, keyRequestTimeoutMs: 3000, permissionCacheMs: CACHE_MS }));
+  clients.push(c);
+  return c;
+};
+
+/** The buyer's subscription: data points by publisher address (lower case), with when they arrived. */
+async function listen(key: keyof DemoFile["personas"]) {
+  const got = new Map<string, number[]>();
+  const sub = await client(key, `buyer-${key}`).subscribe(union.streamId, (_content: unknown, metadata: { publisherId: string }) => {
+    const p = metadata.publisherId.toLowerCase();
+    got.set(p, [...(got.get(p) ?? []), Date.now()]);
+  });
+  sub.on("error", () => {});
+  return { from: (key: keyof DemoFile["personas"]) => got.get(persona(key).address.toLowerCase()) ?? [] };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "kraken-union-stream-"));
+  process.env.XDG_DATA_HOME = join(dir, "xdg");
+  s = await startStack({ seed: true });
+  demo = JSON.parse(readFileSync(join(s.deploymentFile, "..", "localhost.demo.json"), "utf8"));
+  union = demo.unions.find((u) => u.key === "wearables-union")!;
+  net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: s.deployment.streamRegistry!, log: () => {} });
+  devices = await startUnionDevices({
+    union: union.address, productId: BigInt(union.productId), streamId: union.streamId,
+    keys: [persona("giulia").privateKey, persona("lucia").privateKey],
+    rpcUrl: s.rpcUrl, deployment: s.deployment,
+    streamr: { network: net.settings, ports: [await freePort(), await freePort()] },
+    intervalMs: 200, membershipPollMs: 300, log: () => {},
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.destroy().catch(() => {})));
+  await devices?.stop();
+  await net?.stop();
+  await s?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a data union's stream", () => {
+  it("the union owns its stream; the seeded members hold PUBLISH, the one who parted does not", async () => {
+    expect(union.streamId).toBe(`${union.address.toLowerCase()}/wearables`);
+    expect(union.members).toEqual(["anna", "giulia", "lucia", "joao", "eva"]);
+    expect(union.parted).toEqual(["pieter"]);
+    const publisher = (key: keyof DemoFile["personas"]) => client(key, `check-${key}`).isStreamPublisher(union.streamId, persona(key).address);
+    expect(await publisher("giulia")).toBe(true);
+    expect(await publisher("pieter")).toBe(false);
+  });
+
+  it("members' data reaches the buyer; a non-member cannot publish into the stream, and nothing of theirs arrives", async () => {
+    const insurer = await listen("insurer"); // holds the seeded subscription
+    await until("data from both member devices", () => insurer.from("giulia").length > 2 && insurer.from("lucia").length > 2);
+
+    const outsider = client("tomas", "outsider"); // registered, eligible to join, but not a member
+    const refused = await outsider.publish(union.streamId, { heartRate: 250, steps: 0 }).then(() => null, (e: Error) => e);
+    expect(refused?.message ?? "published", "the client refuses to publish without PUBLISH").toMatch(/permission/i);
+    await sleep(2000);
+    expect(insurer.from("tomas")).toEqual([]);
+  });
+
+  it("after a member parts, none of their later messages reach the buyer; the others' keep arriving", async () => {
+    const insurer = await listen("insurer");
+    const joao = client("joao", "member-joao"); // a member's own client, publishing as long as it may
+    let joaoPublishing = true;
+    let joaoRefused: Error | null = null;
+    void (async () => {
+      while (joaoPublishing) {
+        await joao.publish(union.streamId, { heartRate: 70, steps: 1 }).catch((e: Error) => (joaoRefused = e));
+        await sleep(200);
+      }
+    })();
+    await until("data from João while a member", () => insurer.from("joao").length > 2);
+
+    const j = s.clients(persona("joao").accountIndex);
+    const parted = await j.publicClient.waitForTransactionReceipt({ hash: await j.wallet.writeContract({ address: union.address, abi: dataUnionAbi, functionName: "part", args: [] }) });
+    expect(parted.status).toBe("success");
+    const partedAt = Date.now();
+    await sleep(CACHE_MS + 1500); // the permission caches forget João; messages in flight land
+    const fromJoao = insurer.from("joao").length;
+    const fromGiulia = insurer.from("giulia").length;
+    await sleep(4000);
+    joaoPublishing = false;
+    expect(insurer.from("joao").length, "a parted member's later messages reached the buyer").toBe(fromJoao);
+    expect(insurer.from("joao").every((t) => t < partedAt + CACHE_MS + 1500)).toBe(true);
+    expect(insurer.from("giulia").length - fromGiulia, "members kept publishing").toBeGreaterThan(5);
+    expect((joaoRefused as Error | null)?.message ?? "", "João's client is refused once its cache expires").toMatch(/permission/i);
+  });
+
+  it("a member device stops by itself once its member parts", async () => {
+    expect(devices.running()).toBe(2);
+    const l = s.clients(persona("lucia").accountIndex);
+    await l.publicClient.waitForTransactionReceipt({ hash: await l.wallet.writeContract({ address: union.address, abi: dataUnionAbi, functionName: "part", args: [] }) });
+    await until("Lucía's device stops", () => devices.running() === 1, 15_000);
+  });
+});
