@@ -64,7 +64,7 @@ describe("npm start", () => {
 
     const deployment: Deployment = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.json"), "utf8"));
     expect(deployment.chainId).toBe(31337);
-    expect(Object.keys(deployment.contracts).sort()).toEqual(["Agreements", "Catalogue", "Credentials", "DataToken", "Policies"]);
+    expect(Object.keys(deployment.contracts).sort()).toEqual(["Agreements", "Catalogue", "Credentials", "DataToken", "DataUnionFactory", "Policies"]);
     expect(deployment.deploymentBlock).toBeGreaterThan(0);
 
     const demo = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.demo.json"), "utf8"));
@@ -73,6 +73,9 @@ describe("npm start", () => {
       expect(roles).toContain(needed);
     }
     expect(demo.products.length).toBeGreaterThanOrEqual(12);
+    // The data unions are real: their members' devices publish into the union's stream.
+    expect(demo.unions.map((u: { key: string; members: string[] }) => [u.key, u.members.length])).toEqual([["wearables-union", 5], ["mood-union", 3]]);
+    expect(run.output()).toMatch(/Data union\s+5 member devices publishing to 0x[0-9a-f]{40}\/wearables/);
   }, 300_000);
 
   it("restarts from the persisted chain: same deployment, products and agreements in every status", async () => {
