@@ -198,7 +198,7 @@ contract DataUnion is Initializable, EIP712, ReentrancyGuardTransient, IDataUnio
         string memory id = string.concat(Strings.toHexString(address(this)), s.streamPath);
         streamId = id;
 
-        streamRegistry.createStream(s.streamPath, '{"partitions":1}');
+        streamRegistry.createStream(s.streamPath, "{\"partitions\":1}");
         string[] memory streamIds = new string[](1);
         streamIds[0] = id;
         uint256 pid = catalogue.publish(
@@ -561,8 +561,8 @@ contract DataUnion is Initializable, EIP712, ReentrancyGuardTransient, IDataUnio
         m.joinedAt = uint40(block.timestamp);
         m.leftAt = 0;
         m.revenuePerWeightPaid = revenuePerWeight;
-        memberCount += 1;
-        totalWeight += 1;
+        ++memberCount;
+        ++totalWeight;
         emit MemberJoined(member, 1);
         streamRegistry.setExpirationTime(streamId, member, PUBLISH_PERMISSION, type(uint256).max);
         _syncListing();
@@ -574,7 +574,7 @@ contract DataUnion is Initializable, EIP712, ReentrancyGuardTransient, IDataUnio
         _settle();
         _accrue(m);
         totalWeight -= m.weight;
-        memberCount -= 1;
+        --memberCount;
         m.weight = 0;
         m.status = to;
         m.removed = to == MemberStatus.Removed;

@@ -33,7 +33,7 @@ contract DataUnionFactory is IUnionRegistry {
     function create(DataUnion.Setup calldata setup) external returns (DataUnion union) {
         union = DataUnion(Clones.clone(address(template)));
         isUnion[address(union)] = true;
-        unionCount += 1;
+        ++unionCount;
         emit UnionCreated(address(union), msg.sender);
         union.initialize(msg.sender, setup);
     }
