@@ -129,7 +129,7 @@ describe("data unions in the dApp", () => {
     await open(page, stack.urls.dapp, "/create");
     await choosePersona(page, "Pulse Wearables", admin);
     // The product wizard sends data unions to their own wizard.
-    await page.getByLabel(/^Data union/).check();
+    await page.getByRole("radio", { name: /Data union/ }).check({ timeout: 60_000 });
     await page.getByRole("link", { name: "Create a data union" }).click();
     await page.getByRole("heading", { level: 1, name: "Create a data union" }).waitFor();
     await page.getByLabel("Name", { exact: true }).fill(title);
