@@ -68,7 +68,7 @@ async function joinSubscribeWithdraw(o: { union: Address; productId: string; tit
   const r = await browser.newPage(stack.origins, { width: 1200, height: 900 });
   await open(r.page, stack.urls.dapp, `/product/${o.productId}`);
   await choosePersona(r.page, "Nordic Institute", institute);
-  await r.page.getByRole("heading", { name: "Data union" }).waitFor({ timeout: 30_000 });
+  await r.page.getByRole("heading", { name: "Data union", exact: true }).waitFor({ timeout: 30_000 });
   await r.page.getByRole("link", { name: "Open the union page" }).waitFor();
   const buy = r.page.getByRole("button", { name: /^Subscribe for [\d.,]+ DATA$/ });
   await expect.poll(() => buy.isEnabled(), { timeout: 30_000 }).toBe(true);
