@@ -12,6 +12,7 @@ import { StreamrClient } from "@streamr/sdk";
 import { dataUnionAbi } from "@kraken/sdk";
 import { freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { kraken } from "../../cli/test/run.ts";
 import { startUnionDevices, type RunningUnionDevices } from "../src/index.ts";
 import type { DemoFile } from "../../contracts/scripts/seed.ts";
 
@@ -122,6 +123,24 @@ describe("a data union's stream", () => {
     expect(insurer.from("joao").every((t) => t < partedAt + CACHE_MS + 1500)).toBe(true);
     expect(insurer.from("giulia").length - fromGiulia, "members kept publishing").toBeGreaterThan(5);
     expect((joaoRefused as Error | null)?.message ?? "", "João's client is refused once its cache expires").toMatch(/permission/i);
+  });
+
+  it("kraken union publish: a member publishes JSON lines into the union's stream and the buyer gets them; a non-member is refused", async () => {
+    const insurer = await listen("insurer");
+    const { writeFileSync } = await import("node:fs");
+    const file = join(dir, "points.jsonl");
+    writeFileSync(file, ['{"heartRate": 61, "steps": 10}', "", '{"heartRate": 62, "steps": 20}', '{"heartRate": 63, "steps": 30}'].join("\n"));
+    const env = (key: keyof DemoFile["personas"]) => ({
+      PRIVATE_KEY: persona(key).privateKey, KRAKEN_DEPLOYMENT: s.deploymentFile, KRAKEN_RPC_URL: s.rpcUrl,
+      KRAKEN_STREAMR_PORT: String(net.entryPoint.websocket!.port), XDG_DATA_HOME: join(dir, `xdg-cli-${key}`),
+    });
+    const r = await kraken(["union", "publish", union.address, "--file", file, "--json"], env("eva"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ streamId: union.streamId, published: 3 });
+    await until("the buyer receives Eva's three points", () => insurer.from("eva").length === 3);
+    const outsider = await kraken(["union", "publish", union.address, "--file", file], env("tomas"));
+    expect(outsider.code).toBe(4);
+    expect(outsider.stderr).toContain("only members publish into its stream");
   });
 
   it("a member device stops by itself once its member parts", async () => {

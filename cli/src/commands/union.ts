@@ -12,15 +12,15 @@ import {
   type PricingUnit, type UnionState,
 } from "@kraken/sdk";
 import { ipfsAdd } from "@kraken/sdk/delivery/node";
-import { checkChain, COMMON_OPTIONS, connect, connectReadOnly, type CommonValues } from "../context.ts";
-import { ipfsApiUrl, loadPolicyFile, toCliError } from "../delivery.ts";
+import { checkChain, COMMON_OPTIONS, connect, connectReadOnly, loadKey, type CommonValues } from "../context.ts";
+import { ipfsApiUrl, loadPolicyFile, streamrClient, toCliError } from "../delivery.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, orgTypeWords, parseCount, parseData, parseEnum, priceWords, shortAddress, table, toFlag } from "../format.ts";
 import { progressLines } from "../market.ts";
 import type { Command, Output } from "../main.ts";
 import { querySubgraph, SUBGRAPH_OPTION, subgraphUrl } from "../subgraph.ts";
 
-const SUBCOMMANDS = "create | show | join | leave | withdraw | members";
+const SUBCOMMANDS = "create | show | join | publish | leave | withdraw | members";
 
 const usage = `kraken union ${SUBCOMMANDS} [options]
 
@@ -31,6 +31,9 @@ kraken union create --title T --policy FILE [--price DATA (0)] [--unit hour|day|
     consumers' consent policy (--policy, a JSON file as for \`kraken publish\`); on sale once --min-members joined
 kraken union show UNION            the union: fee (and any scheduled change), members, revenue, who may join, whether you may
 kraken union join UNION            join with your registered credential (or ask to, when the admin approves joins)
+kraken union publish UNION [--file F.jsonl] [--linger S (10)]   as a member: publish data points (one JSON object per
+                                   line, from F or stdin) into the union's stream, then stay S seconds to hand buyers
+                                   the key (Streamr encrypts end to end; Streamr endpoints: KRAKEN_STREAMR_*)
 kraken union leave UNION           part: no share of later revenue, no more publishing; your earnings stay yours
 kraken union withdraw UNION [--amount DATA] [--to ADDRESS]   withdraw your earnings (default: all, to yourself)
 kraken union members UNION [--subgraph URL]   members, weights, earnings (from the subgraph)
@@ -244,6 +247,53 @@ async function member(argv: string[], out: Output, action: "join" | "leave" | "w
   }
 }
 
+/** Publishes JSON lines into the union's stream with the member's own key (PUBLISH from the union). */
+async function publishData(argv: string[], out: Output) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, file: { type: "string" }, linger: { type: "string" } } });
+  const lingerSeconds = parseCount(values.linger, "--linger", 10, 0, 3600);
+  const union = await resolveUnion(values, positionals[0]);
+  const { deployment, rpcUrl, account, publicClient } = connect(values);
+  await checkChain(publicClient, rpcUrl, deployment);
+  const m = await readMember(publicClient, union, account.address);
+  if (m.status !== MemberStatus.Active) {
+    throw new CliError(EXIT.refused, `you are ${statusWords(m.status)} of ${union}: only members publish into its stream (\`kraken union join ${union}\`)`, "WrongMemberStatus");
+  }
+  const { streamId } = await readUnion(publicClient, union);
+  const { createReadStream } = await import("node:fs");
+  const { createInterface } = await import("node:readline");
+  const input = values.file ? createReadStream(values.file) : process.stdin;
+  input.on("error", (e: Error) => out.progress(`cannot read ${values.file}: ${e.message}`));
+  const client = await streamrClient(loadKey(values), deployment, rpcUrl);
+  let published = 0;
+  try {
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (!text.trim()) continue;
+      let point: unknown;
+      try {
+        point = JSON.parse(text);
+      } catch {
+        throw new CliError(EXIT.usage, `line ${line} is not JSON: ${text.slice(0, 60)}`);
+      }
+      if (point === null || typeof point !== "object" || Array.isArray(point)) throw new CliError(EXIT.usage, `line ${line}: a data point is a JSON object`);
+      await client.publish(streamId, point as Record<string, unknown>).catch((e: Error) => {
+        throw new CliError(EXIT.refused, `the Streamr network refused line ${line}: ${e.message}`);
+      });
+      published++;
+    }
+    // The data is encrypted with this device's group key, which buyers fetch from it: stay
+    // online a while so that they can (a device publishing continuously never leaves).
+    if (published > 0 && lingerSeconds > 0) {
+      out.progress(`published ${published}; staying ${lingerSeconds} s to hand buyers the key (--linger)`);
+      await new Promise((r) => setTimeout(r, lingerSeconds * 1000));
+    }
+  } finally {
+    await client.destroy().catch(() => {});
+  }
+  out.result({ union, streamId, member: account.address, published }, (r) => `Published ${r.published} data point${r.published === 1 ? "" : "s"} into ${r.streamId}.`);
+}
+
 async function members(argv: string[], out: Output) {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, ...SUBGRAPH_OPTION } });
   const union = await resolveUnion(values, positionals[0]);
@@ -274,6 +324,7 @@ export const union: Command = {
       case "create": return create(rest, out);
       case "show": return show(rest, out);
       case "join": return member(rest, out, "join");
+      case "publish": return publishData(rest, out);
       case "leave": return member(rest, out, "leave");
       case "withdraw": return member(rest, out, "withdraw");
       case "members": return members(rest, out);
