@@ -33,6 +33,7 @@ import { formatBytes, runPublish, tasksFor, type PublishResults, type Task, type
 import { StreamFields } from "./StreamFields.tsx";
 import { TaskList } from "./TaskList.tsx";
 import { useSellerActions } from "./useSellerActions.ts";
+import { WizardSteps } from "./WizardSteps.tsx";
 
 const MODALITY_HELP: Record<Modality, string> = {
   [Modality.Anonymised]: "Anonymised data: shared as is.",
@@ -98,29 +99,7 @@ export default function CreateProduct() {
             Connect a wallet (or choose a Demo persona) to publish. You need a registered credential: <Link to="/register">register</Link>.
           </p>
         ) : null}
-        <nav aria-label="Wizard steps">
-          <ol className="wizard-steps">
-            {STEPS.map((s, i) => (
-              <li key={s.key}>
-                <button type="button" aria-current={i === stepIndex ? "step" : undefined} onClick={() => go(i)} disabled={started}>
-                  {s.label}
-                </button>
-              </li>
-            ))}
-          </ol>
-        </nav>
-        <h2 ref={headingRef} tabIndex={-1}>
-          Step {stepIndex + 1} of {STEPS.length}: {STEPS[stepIndex].label}
-        </h2>
-        {errors.length ? (
-          <div className="notice error" role="alert">
-            <ul>
-              {errors.map((e) => (
-                <li key={e}>{e}</li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
+        <WizardSteps steps={STEPS} stepIndex={stepIndex} go={go} started={started} headingRef={headingRef} errors={errors} />
         <form
           onSubmit={(e) => {
             e.preventDefault();

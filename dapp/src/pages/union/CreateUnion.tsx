@@ -32,6 +32,7 @@ import { checkStep, emptyDraft, policyTerms, priceWei, withType, type ProductDra
 import { CheckboxGroup, countryLabel, PolicyFields } from "../seller/PolicyFields.tsx";
 import { UnionTxStatus } from "./parts.tsx";
 import { feeBps, joinPolicyWords, percent } from "./words.ts";
+import { WizardSteps } from "../seller/WizardSteps.tsx";
 
 export interface UnionDraft extends ProductDraft {
   /** admin fee in percent, as typed */
@@ -157,29 +158,7 @@ export default function CreateUnion() {
             Connect a wallet (or choose a Demo persona) to create a union. You become its admin.
           </p>
         ) : null}
-        <nav aria-label="Wizard steps">
-          <ol className="wizard-steps">
-            {STEPS.map((s, i) => (
-              <li key={s.key}>
-                <button type="button" aria-current={i === stepIndex ? "step" : undefined} onClick={() => go(i)} disabled={started}>
-                  {s.label}
-                </button>
-              </li>
-            ))}
-          </ol>
-        </nav>
-        <h2 ref={headingRef} tabIndex={-1}>
-          Step {stepIndex + 1} of {STEPS.length}: {STEPS[stepIndex].label}
-        </h2>
-        {errors.length ? (
-          <div className="notice error" role="alert">
-            <ul>
-              {errors.map((e) => (
-                <li key={e}>{e}</li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
+        <WizardSteps steps={STEPS} stepIndex={stepIndex} go={go} started={started} headingRef={headingRef} errors={errors} />
         <form
           onSubmit={(e) => {
             e.preventDefault();
