@@ -3,7 +3,9 @@
 //    union page, joins and sees himself as a member; the research institute subscribes to the
 //    union's product on its product page (the ordinary purchase UI); Tomás sees his earnings on
 //    the dashboard's "My data unions" tab and withdraws them — the chain pays him exactly that.
-// 2. a union created in the browser: the data union admin goes through the create-union wizard
+// 2. the insurer, subscribed to the seeded union, opens its live view: the members' devices'
+//    data points arrive in the browser (each member publishes with their own key);
+// 3. a union created in the browser: the data union admin goes through the create-union wizard
 //    (one transaction), lands on the union page, and sees it in "Unions I run"; then the same
 //    join → subscribe → withdraw as above on the new union.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +105,25 @@ async function joinSubscribeWithdraw(o: { union: Address; productId: string; tit
 }
 
 describe("data unions in the dApp", () => {
+  it("the insurer's live view of the seeded union shows the members' data arriving", async () => {
+    const union = seededUnions().find((u) => u.key === "wearables-union")!;
+    const s = await browser.newPage(stack.origins);
+    await open(s.page, stack.urls.dapp, "/dashboard");
+    const insurer = (stack.demo.personas as Record<string, { address: Address }>).insurer.address;
+    await choosePersona(s.page, "Alpina Health Insurance", insurer);
+    await s.page.getByRole("row", { name: /Wearables Data Union/i }).getByRole("button", { name: /Live view/i }).click();
+    const live = s.page.getByRole("region", { name: /Live view of Wearables Data Union/i });
+    await live.waitFor({ timeout: 60_000 }).catch(async (err) => {
+      await s.screenshot("union-live-missing");
+      throw new Error(`no live view of the union ${union.address}: ${(err as Error).message}\n${await alerts(s.page)}`);
+    });
+    const count = async () => Number(/(\d+) data points?/.exec(await live.innerText())?.[1] ?? 0);
+    await expect.poll(count, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(1);
+    const first = await count();
+    await expect.poll(count, { timeout: 30_000, interval: 500 }).toBeGreaterThan(first); // still arriving
+    await s.screenshot("union-live-view");
+  }, 240_000);
+
   it("the seeded Wearables Data Union: Tomás joins, the institute subscribes, Tomás withdraws his earnings", async () => {
     const wearables = seededUnions().find((u) => u.key === "wearables-union");
     expect(wearables, "the demo seeds the wearables-union (deployments/localhost.demo.json: unions)").toBeDefined();

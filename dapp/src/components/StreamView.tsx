@@ -1,4 +1,4 @@
-// Live view of a subscribed stream product: subscribes (in the browser, as the consumer's wallet)
+// Live view of a subscribed stream or data union product: subscribes (in the browser, as the consumer's wallet)
 // to the product's Streamr streams and charts the numeric fields of incoming data points.
 // @streamr/sdk is loaded only when a live view is opened.
 import { useEffect, useState } from "react";

@@ -158,7 +158,7 @@ function ConsumerView({ me }: { me: string }) {
                         <DownloadButton agreement={a} />
                       </Suspense>
                     ) : null}
-                    {isLive(a) && a.product.productType === "STREAM" ? (
+                    {isLive(a) && (a.product.productType === "STREAM" || a.product.productType === "DATA_UNION") ? (
                       <button type="button" className="secondary" aria-expanded={open === a.id} onClick={() => setOpen(open === a.id ? undefined : a.id)}>
                         {open === a.id ? "Close live view" : "Live view"}
                       </button>
