@@ -1,6 +1,7 @@
 // Data unions in the browser, with the Demo wallet:
 // 1. the seeded "Wearables Data Union": Tomás Ribeiro (individual, PT, not a member) opens the
-//    union page, joins and sees himself as a member; the research institute subscribes to the
+//    union page, joins, sees himself as a member and publishes a data point into the union's
+//    stream from the browser; the research institute subscribes to the
 //    union's product on its product page (the ordinary purchase UI); Tomás sees his earnings on
 //    the dashboard's "My data unions" tab and withdraws them — the chain pays him exactly that.
 // 2. the insurer, subscribed to the seeded union, opens its live view: the members' devices'
@@ -65,6 +66,14 @@ async function joinSubscribeWithdraw(o: { union: Address; productId: string; tit
   await expect.poll(() => panel.getByTestId("member-status").innerText(), { timeout: 30_000 }).toMatch(/^Member since/);
   expect((await memberOf(o.union, tomas)).status).toBe(MemberStatus.Active);
   await t.screenshot(`${o.shot}-union-page-member`);
+  // As a member he publishes a data point into the union's stream, signed by his wallet.
+  const share = panel.getByRole("region", { name: "Share data" });
+  await share.getByLabel("Data point (JSON)").fill('{"heartRate": 77, "steps": 4321}');
+  await share.getByRole("button", { name: "Publish to the union's stream" }).click();
+  await share.getByRole("status").filter({ hasText: /Published 1 data point/ }).waitFor({ timeout: 60_000 }).catch(async (err) => {
+    await t.screenshot(`${o.shot}-publish-failed`);
+    throw new Error(`publishing failed: ${(err as Error).message}\n${await alerts(t.page)}`);
+  });
 
   // The institute subscribes to the union's product with the ordinary purchase UI.
   const r = await browser.newPage(stack.origins, { width: 1200, height: 900 });

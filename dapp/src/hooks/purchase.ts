@@ -96,11 +96,7 @@ export function usePurchase() {
   const flow = useTxFlow<ExplainedError, PurchaseResult>();
   const { address, step, clients, indexed, start, setError, setResult, setSteps, setRunning } = flow;
 
-  const reset = useCallback(() => {
-    setSteps([]);
-    setError(undefined);
-    setResult(undefined);
-  }, [setSteps, setError, setResult]);
+  const { reset } = flow;
 
   const run = useCallback(
     async (r: Run) => {

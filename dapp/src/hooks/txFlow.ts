@@ -55,5 +55,12 @@ export function useTxFlow<E, R extends { indexed: boolean }>() {
     setRunning(true);
   }, []);
 
-  return { address: address as Address | undefined, config, steps, setSteps, error, setError, result, setResult, running, setRunning, step, clients, indexed, start };
+  /** Back to nothing shown (e.g. when the wallet changes). */
+  const reset = useCallback(() => {
+    setSteps([]);
+    setError(undefined);
+    setResult(undefined);
+  }, []);
+
+  return { address: address as Address | undefined, config, steps, setSteps, error, setError, result, setResult, running, setRunning, step, clients, indexed, start, reset };
 }

@@ -110,11 +110,7 @@ export function useUnionTx(union?: Address) {
   const flow = useTxFlow<string, UnionTxResult>();
   const { address, config, step, clients, indexed, start, setError, setResult, setSteps, setRunning } = flow;
 
-  const reset = useCallback(() => {
-    setSteps([]);
-    setError(undefined);
-    setResult(undefined);
-  }, [setSteps, setError, setResult]);
+  const { reset } = flow;
 
   const run = useCallback(
     async (r: Run) => {

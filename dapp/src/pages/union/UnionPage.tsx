@@ -5,7 +5,7 @@
 // when that is the fix), and its earnings with Withdraw. The union is read from the chain (the
 // authority for decisions), the title and product from the subgraph.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { getAddress, isAddress, type Address } from "viem";
 import { useAccount } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
@@ -20,6 +20,7 @@ import { Link, useRoute } from "../../router.tsx";
 import { UNION_QUERY, UNIONS_QUERY, type UnionWithProduct } from "./data.ts";
 import { UnionFacts, UnionTxStatus } from "./parts.tsx";
 import { explainJoinVerdict, memberStatusWords, percent, saleWords } from "./words.ts";
+const PublishPanel = lazy(() => import("./PublishPanel.tsx"));
 
 export default function UnionPage({ params }: { params: Record<string, string> }) {
   const { path } = useRoute();
@@ -125,14 +126,14 @@ function Union({ address }: { address: Address }) {
         </p>
       </div>
       <aside aria-label="Membership">
-        <MemberPanel union={address} requiresApproval={u.joinPolicy.requiresApproval} admin={u.admin} />
+        <MemberPanel union={address} requiresApproval={u.joinPolicy.requiresApproval} admin={u.admin} streamId={u.streamId} />
       </aside>
     </article>
   );
 }
 
 /** The connected wallet's membership: join / ask to join / leave / why not, and earnings with Withdraw. */
-export function MemberPanel({ union, requiresApproval, admin }: { union: Address; requiresApproval: boolean; admin: Address }) {
+export function MemberPanel({ union, requiresApproval, admin, streamId }: { union: Address; requiresApproval: boolean; admin: Address; streamId?: string }) {
   const { address, isConnected } = useAccount();
   const { openConnectModal } = useConnectModal();
   const member = useMemberState(union, address);
@@ -197,6 +198,11 @@ export function MemberPanel({ union, requiresApproval, admin }: { union: Address
             ) : null}
           </div>
           {status === MemberStatus.Active ? <p className="muted">Leaving ends your share of later revenue and your publishing; what you earned stays yours to withdraw.</p> : null}
+          {status === MemberStatus.Active && streamId ? (
+            <Suspense fallback={<p className="muted">…</p>}>
+              <PublishPanel streamId={streamId} />
+            </Suspense>
+          ) : null}
         </>
       ) : null}
       <UnionTxStatus tx={tx} label="Membership progress">
