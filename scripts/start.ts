@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         union: union.address, productId: BigInt(union.productId), streamId: union.streamId,
         keys: union.members.map((m) => demo.personas[m].privateKey),
         rpcUrl, deployment,
-        streamr: { network: streamr.settings, ports: union.members.map((_, i) => streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
+        streamr: { network: streamr.settings, ports: union.members.map((_, i) => cfg.KRAKEN_UNION_DEVICES_STREAMR_PORTS?.[i] ?? streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
         log: (line) => log(`union: ${line}`),
       });
     }

@@ -58,11 +58,12 @@ export function dappConfigFrom(o: {
 }
 
 /**
- * Funded but unregistered development accounts (#15–#17 of the public mnemonic; the local chain
- * funds the first 20), so that registration can be tried in the browser more than once.
+ * Funded but unregistered development accounts (#20–#22 of the public mnemonic; the local chain
+ * funds the first 25, the demo personas use #0–#19), so that registration can be tried in the
+ * browser more than once.
  */
 export function freshPersonas(): DemoPersona[] {
-  return [15, 16, 17].map((i, n) => {
+  return [20, 21, 22].map((i, n) => {
     const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i });
     return { name: `New user ${n + 1}`, role: "unregistered, to try registration", address: account.address, privateKey: bytesToHex(account.getHdKey().privateKey!) };
   });

@@ -56,8 +56,10 @@ describe("local subgraph runtime", () => {
     expect(data.product.policy).toEqual({ version: 1, purposes: ["RESEARCH", "CLINICAL_TRIALS", "PUBLIC_HEALTH", "AI_TRAINING"], requiresApproval: false });
     expect(data.product.seller.productsPublished).toBe(6);
     expect(new Set(data.agreements.map((a: { status: string }) => a.status))).toEqual(new Set(["ACTIVE", "PENDING", "REJECTED", "CANCELLED"]));
-    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 4, consumers: 4, buyers: 4 });
-    expect(data.credentials).toEqual([{ category: "ORGANISATION", organisationType: "HOSPITAL" }]);
+    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 5, consumers: 4, buyers: 4 }); // sellers: hospital, Anna, university and the two unions
+    // In IT: the hospital, and Giulia (a data union member)
+    expect(data.credentials).toEqual(expect.arrayContaining([{ category: "ORGANISATION", organisationType: "HOSPITAL" }, { category: "INDIVIDUAL", organisationType: "NONE" }]));
+    expect(data.credentials).toHaveLength(2);
   });
 
   it("indexes new blocks as they arrive and finds them by full-text search", async () => {

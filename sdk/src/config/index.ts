@@ -189,7 +189,7 @@ export const VARIABLES = {
   }),
   KRAKEN_DEPLOYER_KEY: key({
     defaultDoc: "first development account (local chain only)",
-    description: "key that deploys the contracts; required on any chain whose id is not 31337, where a public development key (the first 20 accounts of the \"test test … junk\" mnemonic) is refused and nothing is deployed",
+    description: "key that deploys the contracts; required on any chain whose id is not 31337, where a public development key (the first 25 accounts of the \"test test … junk\" mnemonic) is refused and nothing is deployed",
     usedBy: ["start"],
   }),
   KRAKEN_ADMIN_ADDRESS: address({
@@ -370,6 +370,11 @@ export const VARIABLES = {
   KRAKEN_PUBLISHER_STREAMR_PORT: port({
     defaultDoc: "entry port + 10",
     description: "websocket port of the demo publisher's Streamr node",
+    usedBy: ["start"],
+  }),
+  KRAKEN_UNION_DEVICES_STREAMR_PORTS: ports({
+    defaultDoc: "entry port + 11, + 12, …",
+    description: "websocket ports of the demo data union's member devices (one per member)",
     usedBy: ["start"],
   }),
   KRAKEN_RELAYS: json({

@@ -66,11 +66,11 @@ async function answers(url: string): Promise<boolean> {
 
 export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
-  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, ...nodes] = await freePorts(15);
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, ...nodes] = await freePorts(20);
   const relays = [relay1, relay2, relay3];
   // Websocket ports of the relays' Streamr nodes and the demo publisher's: given explicitly, as
   // the defaults (entry port + 1..3, + 10) may be among the free ports handed out above.
-  const [relayNode1, relayNode2, relayNode3, publisherNode] = nodes;
+  const [relayNode1, relayNode2, relayNode3, publisherNode, ...unionDeviceNodes] = nodes; // + the data union's 5 devices
   const env = {
     ...process.env,
     KRAKEN_CHAIN_PORT: String(chain),
@@ -84,6 +84,7 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     KRAKEN_RELAY_PORTS: relays.join(","),
     KRAKEN_RELAY_STREAMR_PORTS: [relayNode1, relayNode2, relayNode3].join(","),
     KRAKEN_PUBLISHER_STREAMR_PORT: String(publisherNode),
+    KRAKEN_UNION_DEVICES_STREAMR_PORTS: unionDeviceNodes.join(","),
     KRAKEN_DATA_DIR: join(dir, "data"),
     KRAKEN_DEPLOYMENTS_DIR: join(dir, "deployments"),
   };
@@ -167,7 +168,7 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
       relays: relays.map(loopback),
       faucet: loopback(faucet),
     },
-    // The Streamr nodes of the stack (entry node, relays' nodes, demo publisher), which browsers dial directly.
+    // The Streamr nodes of the stack (entry node, relays' nodes, demo publisher, union devices), which browsers dial directly.
     origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, ...nodes, ...relays].map(loopback),
     deployment,
     demo,
