@@ -14,6 +14,7 @@ export default defineConfig({
       "ipfs/test/**/*.test.ts",
       "streamr/test/**/*.test.ts",
       "relay/test/**/*.test.ts",
+      "smpc/test/**/*.test.ts",
       "dapp/test/**/*.test.ts",
     ],
     testTimeout: 120_000,
