@@ -41,7 +41,7 @@ export interface RunningChain {
   exited: Promise<void>;
 }
 
-// The standard Hardhat/Anvil dev mnemonic (its first 25 accounts are funded here: the demo personas use #0–#19, fresh ones #20–#22) and chain id.
+// The standard Hardhat/Anvil dev mnemonic (its first 28 accounts are funded here: the demo personas use #0–#19 and #23–#25, fresh ones #20–#22) and chain id.
 const CHAIN_ID = LOCAL_CHAIN_ID;
 
 const HOST = "127.0.0.1";
@@ -71,7 +71,7 @@ export async function startChain(opts: ChainOptions = {}): Promise<RunningChain>
   // tip. (Not anvil's --gas-price 0 / --disable-min-priority-fee: with them, anvil fills an
   // eth_sendTransaction without fees with a tip above the fee cap and rejects it.)
   const args = ["--host", HOST, "--port", String(anvilPort), "--chain-id", String(chainId),
-    "--mnemonic", DEV_MNEMONIC, "--accounts", "25", "--balance", "10000", "--silent",
+    "--mnemonic", DEV_MNEMONIC, "--accounts", "28", "--balance", "10000", "--silent",
     "--base-fee", "0"];
   if (hadState) args.push("--load-state", stateFile);
 

@@ -24,7 +24,10 @@ export type PersonaKey =
   | "lucia"
   | "joao"
   | "eva"
-  | "pieter";
+  | "pieter"
+  | "smpc1"
+  | "smpc2"
+  | "smpc3";
 
 export interface Persona {
   key: PersonaKey;
@@ -63,6 +66,10 @@ export const PERSONAS: Persona[] = [
   { key: "joao", name: "João Almeida", role: "data union member (wearable)", accountIndex: 17, credential: person(Country.PT) },
   { key: "eva", name: "Eva Lindqvist", role: "data union member (wearable)", accountIndex: 18, credential: person(Country.SE) },
   { key: "pieter", name: "Pieter de Vries", role: "former data union member (parted)", accountIndex: 19, credential: person(Country.NL) },
+  // #20–#22 are the dApp's fresh "New user" accounts.
+  { key: "smpc1", name: "SMPC node 1", role: "computation agent (analytics)", accountIndex: 23, credential: org(OrganisationType.HealthTech, Country.IT) },
+  { key: "smpc2", name: "SMPC node 2", role: "computation agent (analytics)", accountIndex: 24, credential: org(OrganisationType.HealthTech, Country.FI) },
+  { key: "smpc3", name: "SMPC node 3", role: "computation agent (analytics)", accountIndex: 25, credential: org(OrganisationType.HealthTech, Country.AT) },
 ];
 
 /** A data union behind a DATA_UNION product: created through DataUnionFactory by its seller (the admin). */
@@ -85,6 +92,8 @@ export interface DemoProduct {
   priceDATA: number;
   pricingUnit: PricingUnit;
   delivery: boolean; // delivered through the 2-of-3 relays
+  /** analytics products: computed by the 2-of-3 SMPC nodes on the dataset the seller shares to them at start */
+  computation?: boolean;
   title: string;
   summary: string;
   description: string;
@@ -122,7 +131,7 @@ export const PRODUCTS: DemoProduct[] = [
     policy: { purposes: [P.PublicHealth, P.Research, P.Statistics], consumerCategories: orgsOnly, organisationTypes: [O.PublicAuthority, O.Hospital, O.ResearchUniversity], jurisdictions: EU, requiresApproval: false, retentionDays: 90 },
   },
   {
-    key: "readmission-analytics", seller: "hospital", productType: ProductType.Analytics, modality: Modality.Smpc, priceDATA: 100, pricingUnit: PricingUnit.OneTime, delivery: false,
+    key: "readmission-analytics", seller: "hospital", productType: ProductType.Analytics, modality: Modality.Smpc, priceDATA: 100, pricingUnit: PricingUnit.OneTime, delivery: false, computation: true,
     title: "30-day readmission statistics (SMPC)", summary: "Aggregate readmission rates computed by secure multi-party computation.",
     description: "Query counts, means and histograms over discharge records; results only, never rows.", category: "Health / Analytics", tags: ["readmission", "smpc", "statistics"],
     policy: { purposes: [P.Research, P.PublicHealth, P.Statistics], consumerCategories: orgsOnly, organisationTypes: [O.ResearchUniversity, O.PublicAuthority, O.Hospital], jurisdictions: EU, requiresApproval: false, retentionDays: 0 },
@@ -216,7 +225,6 @@ export const STEPS: DemoStep[] = [
   { do: "request", as: "tomas", product: "anna-heart-rate", purpose: P.WellbeingServices, periods: 7, label: "tomas-heart-rate" },
   { do: "request", as: "researchInstitute", product: "ward-occupancy", purpose: P.PublicHealth, periods: 24, label: "research-ward" },
   { do: "renew", label: "research-ward", periods: 24 },
-  { do: "request", as: "researchInstitute", product: "readmission-analytics", purpose: P.Statistics, label: "research-readmission" },
   { do: "request", as: "insurer", product: "wearables-union", purpose: P.Insurance, periods: 1, label: "insurer-union" },
   { do: "part", product: "wearables-union", member: "pieter" }, // keeps his share of the insurer's payment
   { do: "request", as: "researchInstitute", product: "anna-sleep", purpose: P.Research, label: "research-sleep" },

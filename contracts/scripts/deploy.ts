@@ -34,8 +34,8 @@ export class DeploymentRefusedError extends Error {
   }
 }
 
-/** The first 25 accounts of the public development mnemonic ("test test … junk", all the local chain funds): anyone can sign for them. */
-export const DEV_ACCOUNTS: readonly Address[] = Array.from({ length: 25 }, (_, i) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address);
+/** The first 28 accounts of the public development mnemonic ("test test … junk", all the local chain funds): anyone can sign for them. */
+export const DEV_ACCOUNTS: readonly Address[] = Array.from({ length: 28 }, (_, i) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }).address);
 
 export function isDevAccount(address: Address): boolean {
   return DEV_ACCOUNTS.some((a) => a.toLowerCase() === address.toLowerCase());

@@ -138,6 +138,7 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
 
   // Products and their consent policies.
   const relays = [accounts.relay1.address, accounts.relay2.address, accounts.relay3.address];
+  const smpcNodes = [accounts.smpc1.address, accounts.smpc2.address, accounts.smpc3.address];
   const productIds: Record<string, bigint> = {};
   for (const p of PRODUCTS) {
     const metadata = {
@@ -180,8 +181,8 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
         p.modality,
         parseEther(String(p.priceDATA)),
         p.pricingUnit,
-        p.delivery ? relays : [],
-        p.delivery ? 2 : 0,
+        p.computation ? smpcNodes : p.delivery ? relays : [],
+        p.computation || p.delivery ? 2 : 0,
         description,
         streams,
       ]);

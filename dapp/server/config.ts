@@ -28,8 +28,8 @@ export function dappConfigFrom(o: {
   const c = o.deployment.contracts;
   const personas: DemoPersona[] | undefined = o.demo
     ? Object.values(o.demo.personas)
-        // Personas that act in the marketplace (sellers, consumers, the visitor), not the admin/issuer/relays.
-        .filter((p) => !/^(deploys|trusted credential issuer|delivery agent)/.test(p.role))
+        // Personas that act in the marketplace (sellers, consumers, the visitor), not the admin/issuer/relays/SMPC nodes.
+        .filter((p) => !/^(deploys|trusted credential issuer|delivery agent|computation agent)/.test(p.role))
         .map(({ name, role, address, privateKey }) => ({ name, role, address, privateKey }))
         .concat(freshPersonas())
     : undefined;
@@ -59,7 +59,7 @@ export function dappConfigFrom(o: {
 
 /**
  * Funded but unregistered development accounts (#20–#22 of the public mnemonic; the local chain
- * funds the first 25, the demo personas use #0–#19), so that registration can be tried in the
+ * funds the first 28, the demo personas use #0–#19 and #23–#25), so that registration can be tried in the
  * browser more than once.
  */
 export function freshPersonas(): DemoPersona[] {

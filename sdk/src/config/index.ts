@@ -189,7 +189,7 @@ export const VARIABLES = {
   }),
   KRAKEN_DEPLOYER_KEY: key({
     defaultDoc: "first development account (local chain only)",
-    description: "key that deploys the contracts; required on any chain whose id is not 31337, where a public development key (the first 25 accounts of the \"test test … junk\" mnemonic) is refused and nothing is deployed",
+    description: "key that deploys the contracts; required on any chain whose id is not 31337, where a public development key (the first 28 accounts of the \"test test … junk\" mnemonic) is refused and nothing is deployed",
     usedBy: ["start"],
   }),
   KRAKEN_ADMIN_ADDRESS: address({
