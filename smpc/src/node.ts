@@ -1,0 +1,951 @@
+// An SMPC computation node for analytics products (docs/analytics.md, "SMPC node"), one per
+// Ethereum key:
+//   1. identity: the key (receipts, Streamr) and the X25519 key derived from it, registered in
+//      Credentials (sellers seal bundle keys to it, peers box round messages with it);
+//   2. HTTP API (node-http.ts): seller-signed chunked uploads of its bundle of a product,
+//      buyers' query texts, peer round messages, health;
+//   3. chain (node-chain.ts): watches Analytics from a persisted checkpoint: DatasetCommitted
+//      activates a dataset (its bundle held, its manifest fetched and checked against the hash
+//      on chain), QueryRequested queues a job. Before computing, a node checks on chain on its
+//      own: job open and before its deadline, the buyer eligible now, the job's dataset version
+//      the one it holds, the query text known and allowed — any failure is a refusal on chain
+//      with its reason and a log line (no personal data). Then a hello round fixes who takes
+//      part, the engine computes with the peers (peers.ts), and the result share is sealed to
+//      the buyer, saved, published to the buyer's inbox and its hash recorded on chain
+//      (recordResult; signed and saved before sent, node-chain.ts).
+// Jobs run concurrently (bounded); a failing job never stops the node; job outcomes and the
+// engine's cohort histories are persisted, so a restart neither loses history nor answers twice.
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream, rmSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import {
+  BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, getAddress, getContract, http, recoverMessageAddress,
+  stringToBytes, bytesToHex, zeroHash, type Address, type Hex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { StreamrClientConfig } from "@streamr/sdk";
+import {
+  agreementsAbi, analyticsAbi, catalogueAbi, credentialsAbi, decryptStream, deriveEncryptionKeyPair, JobStatus, JobStatusNames, marketplaceChain,
+  openEnvelope, ProductType, RefusalReason, RefusalReasonNames, sealEnvelope, Verdict, VerdictNames, type DeployedContract, type Deployment,
+} from "@kraken/sdk";
+import { fileChunks } from "@kraken/sdk/delivery/node";
+import { configValue, type Env, type LOG_LEVELS } from "@kraken/sdk/config";
+import {
+  BundleReader, canonicalHash, encodedColumns, isLinear, MAX_UPLOAD_PART_BYTES, parseManifest, parseQuerySubmission, parseUploadRequest,
+  QueryError, queryHash, schemaHash, UPLOAD_REQUEST_WINDOW_SECONDS, DEFAULT_MAX_BUNDLE_BYTES, uploadRequestMessage, validateQuery,
+  type AnalyticsManifest, type DatasetStatus, type NodeHealth, type Query, type SmpcNodeEndpoint,
+} from "@kraken/sdk/analytics";
+import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
+import { LogWatcher, revertName, TxSender, type CommittedArgs, type RequestedArgs } from "./node-chain.ts";
+import { InboxPublisher } from "./node-delivery.ts";
+import { ApiError, startHttp, type HttpLimits, type NodeApi } from "./node-http.ts";
+import { NodeStore, type BundleMeta, type CommitRecord, type JobRecord, type QueryBounds } from "./node-store.ts";
+import { PeerError, PeerNetwork, type PeerEndpoint, type PeerLimits } from "./peers.ts";
+import { ShareTable } from "./share-table.ts";
+
+// --- logging (the relays' style: levelled lines with a component name; facts, never data) ---
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export interface Logger {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+}
+
+/** KRAKEN_LOG_LEVEL (@kraken/sdk/config). */
+export function levelFromEnv(env?: Env): LogLevel {
+  return configValue("KRAKEN_LOG_LEVEL", env);
+}
+
+/** `LEVEL name: message` lines to `sink` (default stderr with a timestamp). */
+export function createLogger(name: string, sink?: (line: string) => void, level: LogLevel = levelFromEnv()): Logger {
+  const write = sink ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const at = (l: LogLevel) => (msg: string) => {
+    if (ORDER[l] <= ORDER[level]) write(`${l.toUpperCase().padEnd(5)} ${name}: ${msg}`);
+  };
+  return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
+}
+
+// --- options ---
+
+export interface SmpcNodeLimits {
+  /** Largest bundle (ciphertext bytes). */
+  maxBundleBytes: number;
+  /** Uploads in progress per seller. */
+  uploadsPerSeller: number;
+  /** Uploads in progress in all. */
+  uploadsTotal: number;
+  /** An upload with no part for this long is abandoned (ms). */
+  uploadIdleMs: number;
+  /** Jobs computed at once. */
+  concurrentJobs: number;
+  /** Memory for share tables; beyond it the least recently used ones are unloaded (bytes). */
+  tableMemoryBytes: number;
+  queries: QueryBounds;
+  http: Partial<HttpLimits>;
+  peers: Partial<PeerLimits>;
+}
+
+export const DEFAULT_NODE_LIMITS: Omit<SmpcNodeLimits, "queries" | "http" | "peers"> = {
+  maxBundleBytes: DEFAULT_MAX_BUNDLE_BYTES,
+  uploadsPerSeller: 4,
+  uploadsTotal: 32,
+  uploadIdleMs: 10 * 60_000,
+  concurrentJobs: 4,
+  tableMemoryBytes: 1024 * 2 ** 20,
+};
+
+export interface SmpcNodeOptions {
+  /** The node's Ethereum key: its computation-agent identity on chain and on Streamr. */
+  key: Hex;
+  rpcUrl: string;
+  /** Must include the optional Analytics contract. */
+  deployment: Deployment;
+  /** The local network (the node runs a websocket server on `port`) or a full client config. */
+  streamr: { network: LocalNetworkSettings; port?: number; host?: string } | { config: StreamrClientConfig };
+  /** Where manifests are fetched from (ipfs://…): an HTTP gateway or a Kubo RPC API. */
+  ipfs?: { gatewayUrl?: string; apiUrl?: string };
+  /** HTTP API port (0 = any free port). */
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** The other nodes' HTTP endpoints (a node learns more from `directoryFile` or `setDirectory`). */
+  directory?: SmpcNodeEndpoint[];
+  /** `<network>.smpc.json`, re-read when a peer is missing (at most every 2 s). */
+  directoryFile?: string;
+  log?: (line: string) => void;
+  logLevel?: LogLevel;
+  /** How often the chain is polled (ms). */
+  pollMs?: number;
+  limits?: Partial<Omit<SmpcNodeLimits, "queries" | "http" | "peers">> & { queries?: Partial<QueryBounds>; http?: Partial<HttpLimits>; peers?: Partial<PeerLimits> };
+  /** How long the hello round waits for every agent before it goes on with enough of them (ms, default 5 s). */
+  helloMs?: number;
+  /** The most the hello round waits for enough agents (ms, default 60 s). */
+  helloMaxMs?: number;
+  /** A job waits for its query text until this many seconds before its deadline (default 30). */
+  queryWaitMarginSeconds?: number;
+  /** Test hook: SIGKILL this process at that point of a job (crash tests only). */
+  crashAt?: "after-seal" | "after-publish" | "after-sign";
+}
+
+export interface RunningSmpcNode {
+  address: Address;
+  url: string;
+  health(): Promise<NodeHealth>;
+  /** Replaces the directory of the other nodes' endpoints. */
+  setDirectory(directory: SmpcNodeEndpoint[]): void;
+  stop(): Promise<void>;
+}
+
+/** The deployment has no Analytics contract: nothing to compute for. */
+export class SmpcConfigError extends Error {
+  override name = "SmpcConfigError";
+}
+
+interface Upload {
+  id: string;
+  productId: string;
+  seller: Address;
+  index: number;
+  size: number;
+  sealedKey: Hex;
+  fileKey: Uint8Array;
+  file: string;
+  out: WriteStream;
+  hash: ReturnType<typeof createHash>;
+  received: number;
+  nextPart: number;
+  busy: boolean;
+  touched: number;
+}
+
+const MAX_MANIFEST_BYTES = 1 << 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const short = (err: unknown) => ((err as Error)?.message ?? String(err)).split("\n")[0].slice(0, 300);
+
+export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode> {
+  const account = privateKeyToAccount(o.key);
+  const me = account.address;
+  const log = createLogger(`smpc ${me.slice(0, 10)}`, o.log, o.logLevel);
+  const c = o.deployment.contracts as Deployment["contracts"] & { Analytics?: DeployedContract };
+  if (!c.Analytics) throw new SmpcConfigError(`the deployment of ${o.deployment.network} (chain ${o.deployment.chainId}) has no Analytics contract: deploy it (npm run deploy) before starting SMPC nodes`);
+  const analytics = c.Analytics.address;
+  const chain = marketplaceChain(o.rpcUrl, o.deployment.chainId);
+  const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 100 });
+  const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 100 });
+  const read = {
+    credentials: getContract({ address: c.Credentials.address, abi: credentialsAbi, client: publicClient }).read,
+    catalogue: getContract({ address: c.Catalogue.address, abi: catalogueAbi, client: publicClient }).read,
+    agreements: getContract({ address: c.Agreements.address, abi: agreementsAbi, client: publicClient }).read,
+    analytics: getContract({ address: analytics, abi: analyticsAbi, client: publicClient }).read,
+  };
+  const limits = {
+    ...DEFAULT_NODE_LIMITS, ...o.limits,
+    queries: { maxCount: 10_000, maxBytes: 16 * 2 ** 20, ttlMs: 24 * 3600_000, ...o.limits?.queries },
+  };
+  const store = new NodeStore(o.dataDir, Math.max(0, (c.Analytics.blockNumber ?? o.deployment.deploymentBlock) - 1), `${o.deployment.chainId}:${analytics.toLowerCase()}`, limits.queries,
+    (aside) => log.warn(`state of another deployment found in ${o.dataDir}: moved to ${aside}, starting afresh`));
+
+  const { secretKey, publicKey } = await deriveEncryptionKeyPair({ address: me, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
+  const registered = await read.credentials.encryptionKeyOf([me]);
+  if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this node: sellers cannot seal bundle keys to it and peers cannot reach it");
+  else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this node's derived key: bundles and peer messages sealed to it cannot be opened");
+
+  const crash = (point: SmpcNodeOptions["crashAt"]) => {
+    if (o.crashAt === point) {
+      log.warn(`crash test: killing the process ${point}`);
+      process.kill(process.pid, "SIGKILL");
+    }
+  };
+
+  // --- directory of peers (endpoint from the directory, key from Credentials) ---
+  let directory = new Map<string, SmpcNodeEndpoint>((o.directory ?? []).map((e) => [e.address.toLowerCase(), e]));
+  let directoryReadAt = 0;
+  const keyCache = new Map<string, { key: Hex; at: number }>();
+  async function resolvePeer(address: Address): Promise<PeerEndpoint | undefined> {
+    const a = address.toLowerCase();
+    if (a === me.toLowerCase()) return undefined;
+    if (!directory.has(a) && o.directoryFile && Date.now() - directoryReadAt > 2000) {
+      directoryReadAt = Date.now();
+      try {
+        const { readFileSync } = await import("node:fs");
+        const { parseRelayDirectory } = await import("@kraken/sdk");
+        for (const e of parseRelayDirectory(JSON.parse(readFileSync(o.directoryFile, "utf8")), o.directoryFile)) directory.set(e.address.toLowerCase(), e);
+      } catch (err) {
+        log.debug(`could not read ${o.directoryFile}: ${short(err)}`);
+      }
+    }
+    const e = directory.get(a);
+    if (!e) return undefined;
+    let k = keyCache.get(a);
+    if (!k || Date.now() - k.at > 60_000) {
+      const key = await read.credentials.encryptionKeyOf([getAddress(address)]);
+      if (key === zeroHash) return undefined;
+      k = { key, at: Date.now() };
+      keyCache.set(a, k);
+    }
+    return { address: getAddress(address), url: e.url, publicKey: k.key };
+  }
+  const peers = new PeerNetwork({ me, secretKey, resolve: resolvePeer, limits: o.limits?.peers, log });
+
+  // --- Streamr ---
+  const streamrConfig = "config" in o.streamr ? o.streamr.config : localClientConfig(o.streamr.network, o.key, { port: o.streamr.port, host: o.streamr.host, id: `smpc-${me.slice(2, 10)}` });
+  const inbox = new InboxPublisher(me, streamrConfig, log);
+
+  // --- products (who sells, which agents; read at most once a second per product) ---
+  type Product = Awaited<ReturnType<typeof read.catalogue.getProduct>>;
+  const productReads = new Map<string, { at: number; value: Promise<Product | null> }>();
+  function productOf(productId: string): Promise<Product | null> {
+    const hit = productReads.get(productId);
+    if (hit && Date.now() - hit.at < 1000) return hit.value;
+    const value = read.catalogue.getProduct([BigInt(productId)]).catch((err: unknown) => {
+      if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError)) return null; // ProductNotFound
+      productReads.delete(productId);
+      throw err;
+    });
+    productReads.set(productId, { at: Date.now(), value });
+    return value;
+  }
+  const indexIn = (agents: readonly Address[]) => agents.findIndex((a) => a.toLowerCase() === me.toLowerCase());
+
+  // --- manifests (public; cached on disk by hash) ---
+  const manifests = new Map<string, AnalyticsManifest>();
+  async function fetchText(uri: string): Promise<string> {
+    let url: string;
+    let init: RequestInit = {};
+    if (uri.startsWith("ipfs://")) {
+      const path = uri.slice(7);
+      if (o.ipfs?.gatewayUrl) url = `${o.ipfs.gatewayUrl.replace(/\/+$/, "")}/ipfs/${path}`;
+      else if (o.ipfs?.apiUrl) {
+        url = `${o.ipfs.apiUrl.replace(/\/+$/, "")}/api/v0/cat?arg=${encodeURIComponent(path)}`;
+        init = { method: "POST" };
+      } else throw new Error("no IPFS gateway or API configured to fetch an ipfs:// manifest");
+    } else if (uri.startsWith("https://")) url = uri;
+    else throw new Error("the manifest URI is neither ipfs:// nor https://");
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000), redirect: "error" });
+    if (!res.ok) throw new Error(`HTTP ${res.status} fetching the manifest`);
+    const declared = Number(res.headers.get("content-length") ?? 0);
+    if (declared > MAX_MANIFEST_BYTES) throw new Error("the manifest is too large");
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.length > MAX_MANIFEST_BYTES) throw new Error("the manifest is too large");
+    return new TextDecoder("utf-8", { fatal: true }).decode(buf);
+  }
+  /** The manifest with this hash (fetched from `uri` once, checked against the hash). */
+  async function manifestFor(hash: Hex, uri: string): Promise<AnalyticsManifest> {
+    const hit = manifests.get(hash);
+    if (hit) return hit;
+    let text = store.manifestText(hash);
+    const fresh = !text;
+    if (!text) text = await fetchText(uri);
+    const m = parseManifest(JSON.parse(text));
+    const got = canonicalHash(m);
+    if (got !== hash.toLowerCase()) throw new Error(`the manifest at ${uri} hashes to ${got}, the chain says ${hash}`);
+    if (fresh) store.putManifestText(hash, text);
+    manifests.set(hash, m);
+    return m;
+  }
+
+  // --- datasets: activation of committed versions ---
+  async function activate(rec: CommitRecord): Promise<CommitRecord> {
+    const bundle = store.bundle(rec.productId, rec.bundleHash);
+    const next: CommitRecord = { ...rec };
+    try {
+      if (!bundle) {
+        next.status = "waiting";
+        next.reason = "the bundle committed for this node was not uploaded here (yet)";
+      } else {
+        const m = await manifestFor(rec.manifestHash, rec.manifestURI);
+        const problems: string[] = [];
+        if (m.productId !== rec.productId) problems.push(`the manifest is for product ${m.productId}`);
+        if (m.nodes[rec.index]?.toLowerCase() !== me.toLowerCase()) problems.push(`the manifest names ${m.nodes[rec.index]} as node ${rec.index}`);
+        if (m.bundleHashes[rec.index] !== rec.bundleHash) problems.push("the manifest's bundle hash differs from the chain's");
+        if (m.rows !== rec.rows || bundle.rows !== rec.rows) problems.push(`rows differ (chain ${rec.rows}, manifest ${m.rows}, bundle ${bundle.rows})`);
+        if (bundle.columns !== encodedColumns(m.schema).length) problems.push(`the bundle has ${bundle.columns} encoded columns, the schema ${encodedColumns(m.schema).length}`);
+        if (bundle.schemaHash !== schemaHash(m.schema)) problems.push("the bundle's schema hash is not the manifest's");
+        if (bundle.index !== rec.index) problems.push(`the bundle is for node index ${bundle.index}, this node is ${rec.index}`);
+        if (problems.length) {
+          next.status = "invalid";
+          next.reason = problems.join("; ");
+        } else {
+          next.status = "active";
+          delete next.reason;
+          next.activatedAt = new Date().toISOString();
+        }
+      }
+    } catch (err) {
+      next.status = "waiting";
+      next.reason = `manifest: ${short(err)}`;
+    }
+    if (next.status !== rec.status || next.reason !== rec.reason) {
+      store.putCommit(next);
+      await store.commit();
+      if (next.status === "active") log.info(`product ${rec.productId}: dataset version ${rec.version} active (${rec.rows} rows, node index ${rec.index})`);
+      else if (next.status === "invalid") log.warn(`product ${rec.productId}: dataset version ${rec.version} cannot be served: ${next.reason}`);
+      else log.info(`product ${rec.productId}: dataset version ${rec.version} waiting: ${next.reason}`);
+    }
+    return next;
+  }
+  /** Retries waiting commitments (all, or one product's). */
+  async function retryWaiting(productId?: string): Promise<void> {
+    for (const [p, list] of Object.entries(store.state.commits)) {
+      if (productId && p !== productId) continue;
+      for (const rec of list) if (rec.status === "waiting") await activate(rec).catch((err) => log.warn(`product ${p}: activation failed: ${short(err)}`));
+    }
+  }
+
+  // --- share tables (decrypted into memory on first use; least recently used unloaded) ---
+  const tables = new Map<string, { loaded: Promise<LoadedTable>; bytes: number; used: number }>();
+  async function tableFor(rec: CommitRecord, manifest: AnalyticsManifest): Promise<LoadedTable> {
+    const key = rec.bundleHash;
+    let t = tables.get(key);
+    if (!t) {
+      const meta = store.bundle(rec.productId, rec.bundleHash)!;
+      const fileKey = openEnvelope(meta.sealedKey, secretKey);
+      const loaded = (async () => {
+        const reader = await BundleReader.open(decryptStream(fileChunks(store.bundleFile(rec.productId, rec.bundleHash)), fileKey), { productId: rec.productId, node: me, index: rec.index, rows: rec.rows });
+        return loadShareTable(reader, manifest, rec.index);
+      })();
+      t = { loaded, bytes: meta.rows * meta.columns * 16, used: Date.now() };
+      tables.set(key, t);
+      loaded.then((l) => { t!.bytes = l.bytes; }, () => tables.delete(key));
+      // Unload the least recently used tables beyond the budget (not the one just asked for).
+      let total = [...tables.values()].reduce((s, x) => s + x.bytes, 0);
+      for (const [k, x] of [...tables.entries()].sort((a, b) => a[1].used - b[1].used)) {
+        if (total <= limits.tableMemoryBytes || k === key) continue;
+        tables.delete(k);
+        total -= x.bytes;
+        log.debug(`unloaded the share table of bundle ${k.slice(0, 10)} (memory budget)`);
+      }
+    }
+    t.used = Date.now();
+    return t.loaded;
+  }
+
+  // --- uploads ---
+  const uploads = new Map<string, Upload>();
+  const usedSignatures = new Map<string, number>(); // keccak(signature) -> expiry (ms)
+  function dropUpload(u: Upload, why?: string): void {
+    uploads.delete(u.id);
+    u.out.destroy();
+    rmSync(u.file, { force: true });
+    if (why) log.info(`upload ${u.id.slice(0, 8)} for product ${u.productId} abandoned: ${why}`);
+  }
+  const reject = (status: number, code: string, message: string): never => {
+    store.state.counters.uploadsRejected++;
+    throw new ApiError(status, code, message);
+  };
+
+  async function startUpload(productId: string, body: unknown) {
+    let r;
+    try {
+      r = parseUploadRequest(body, productId);
+    } catch (err) {
+      return reject(400, "malformed", short(err));
+    }
+    if (r.node.toLowerCase() !== me.toLowerCase()) reject(400, "wrong-node", `the signed request is for node ${r.node}, not this node ${me}`);
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - r.timestamp) > UPLOAD_REQUEST_WINDOW_SECONDS) reject(401, "stale-request", `the request was signed at ${r.timestamp}, more than ${UPLOAD_REQUEST_WINDOW_SECONDS} s from this node's clock (${now}); check your clock and sign a new one`);
+    if (r.size > limits.maxBundleBytes) reject(413, "too-large", `a bundle has at most ${limits.maxBundleBytes} bytes; this one announces ${r.size}`);
+    let signer: Address;
+    try {
+      signer = await recoverMessageAddress({ message: uploadRequestMessage(r), signature: r.signature });
+    } catch {
+      return reject(401, "bad-signature", "the signature cannot be verified");
+    }
+    const sigKey = createHash("sha256").update(r.signature).digest("hex");
+    for (const [k, exp] of usedSignatures) if (exp < Date.now()) usedSignatures.delete(k);
+    if (usedSignatures.has(sigKey)) reject(409, "replayed", "this signed upload request was already used; sign a new one");
+    const product = await productOf(productId);
+    if (!product) return reject(404, "unknown-product", `product ${productId} does not exist`);
+    if (signer.toLowerCase() !== product.seller.toLowerCase()) reject(403, "not-seller", `signed by ${signer}, who is not the seller of product ${productId}`);
+    if (product.productType !== ProductType.Analytics) reject(400, "not-analytics", `product ${productId} is not an analytics product: there is nothing to compute on`);
+    const index = indexIn(product.deliveryAgents);
+    if (index < 0) reject(403, "not-agent", `this node (${me}) is not one of the computation agents of product ${productId}`);
+    let fileKey: Uint8Array;
+    try {
+      fileKey = openEnvelope(r.sealedKey, secretKey);
+    } catch {
+      return reject(400, "bad-bundle", "the sealed key cannot be opened by this node: seal the file key to this node's registered encryption key");
+    }
+    if (fileKey.length !== 32) reject(400, "bad-bundle", "the sealed key is not a 32-byte file key");
+    const mine = [...uploads.values()].filter((u) => u.seller.toLowerCase() === signer.toLowerCase()).length;
+    if (mine >= limits.uploadsPerSeller) reject(429, "too-many-uploads", `at most ${limits.uploadsPerSeller} uploads in progress per seller; finish one first`);
+    if (uploads.size >= limits.uploadsTotal) reject(503, "unavailable", "this node has too many uploads in progress; try again later");
+    usedSignatures.set(sigKey, Date.now() + 2 * UPLOAD_REQUEST_WINDOW_SECONDS * 1000);
+    const id = randomBytes(16).toString("hex");
+    const file = join(store.uploadDir, `${id}.part`);
+    const u: Upload = {
+      id, productId, seller: signer, index, size: r.size, sealedKey: r.sealedKey, fileKey, file, out: createWriteStream(file, { mode: 0o600 }),
+      hash: createHash("sha256"), received: 0, nextPart: 0, busy: false, touched: Date.now(),
+    };
+    uploads.set(id, u);
+    log.info(`upload ${id.slice(0, 8)} started for product ${productId} (${r.size} bytes, node index ${index})`);
+    return { uploadId: id, maxPartBytes: MAX_UPLOAD_PART_BYTES };
+  }
+
+  function uploadOf(id: string): Upload {
+    const u = /^[0-9a-f]{32}$/.test(id) ? uploads.get(id) : undefined;
+    if (!u) throw new ApiError(404, "unknown-upload", `no upload ${id.slice(0, 40)} in progress here (finished, abandoned after inactivity or a restart: start again)`);
+    if (u.busy) throw new ApiError(409, "out-of-order", "another request of this upload is in progress; send parts one after the other");
+    return u;
+  }
+
+  async function putPart(id: string, n: number, body: Readable) {
+    let u: Upload;
+    try {
+      u = uploadOf(id);
+    } catch (err) {
+      body.destroy();
+      throw err;
+    }
+    if (n !== u.nextPart) {
+      body.destroy();
+      throw new ApiError(409, "out-of-order", `expected part ${u.nextPart}, got part ${n}`);
+    }
+    u.busy = true;
+    try {
+      let partBytes = 0;
+      for await (const chunk of body) {
+        const b = chunk as Buffer;
+        partBytes += b.length;
+        if (partBytes > MAX_UPLOAD_PART_BYTES) throw new ApiError(413, "too-large", `a part has at most ${MAX_UPLOAD_PART_BYTES} bytes`);
+        if (u.received + b.length > u.size) throw new ApiError(413, "too-large", `more bytes than the ${u.size} the signed request announced`);
+        u.hash.update(b);
+        u.received += b.length;
+        if (!u.out.write(b)) await new Promise<void>((r) => u.out.once("drain", () => r()));
+      }
+      if (partBytes === 0) throw new ApiError(400, "malformed", "an empty part");
+      u.nextPart++;
+      u.touched = Date.now();
+      return { uploadId: id, part: n, received: u.received };
+    } catch (err) {
+      body.destroy();
+      dropUpload(u, short(err));
+      throw err instanceof ApiError ? new ApiError(err.status, err.code, `${err.message}; the upload is abandoned: start again`) : err;
+    } finally {
+      u.busy = false;
+    }
+  }
+
+  async function completeUpload(id: string) {
+    const u = uploadOf(id);
+    if (u.received !== u.size) throw new ApiError(409, "incomplete", `received ${u.received} of the ${u.size} bytes announced`);
+    u.busy = true;
+    try {
+      await new Promise<void>((resolve, reject) => u.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      const bundleHash = `0x${u.hash.digest("hex")}` as Hex;
+      // Decrypt and read it through: header (product, node, index) and every row (count,
+      // elements below p, nothing after the last row). The plaintext is never written.
+      const active = store.active(u.productId);
+      const manifest = active && active.bundleHash === bundleHash ? manifests.get(active.manifestHash) : undefined;
+      let header;
+      try {
+        const reader = await BundleReader.open(decryptStream(fileChunks(u.file), u.fileKey), { productId: u.productId, node: me, index: u.index });
+        header = reader.header;
+        if (manifest) {
+          if (header.schemaHash !== schemaHash(manifest.schema)) throw new Error("the bundle's schema hash is not the committed manifest's");
+          if (header.columns !== encodedColumns(manifest.schema).length) throw new Error("the bundle's column count does not fit the committed schema");
+          if (header.rows !== manifest.rows) throw new Error("the bundle's row count is not the committed manifest's");
+        }
+        for await (const _ of reader.batches(8192)) { /* checks rows and elements */ }
+      } catch (err) {
+        dropUpload(u);
+        return reject(400, "bad-bundle", `the bundle is not valid: ${short(err)}`);
+      }
+      const meta: BundleMeta = {
+        productId: u.productId, bundleHash, size: u.size, sealedKey: u.sealedKey, seller: u.seller, index: header.index, rows: header.rows,
+        columns: header.columns, schemaHash: header.schemaHash, storedAt: new Date().toISOString(),
+      };
+      uploads.delete(u.id);
+      store.putBundle(meta, u.file);
+      store.state.counters.uploadsStored++;
+      await store.commit();
+      log.info(`product ${u.productId}: bundle ${bundleHash.slice(0, 10)} stored (${header.rows} rows × ${header.columns} columns)`);
+      void retryWaiting(u.productId);
+      return { productId: u.productId, bundleHash, size: u.size, rows: header.rows, columns: header.columns, index: header.index };
+    } finally {
+      u.busy = false;
+    }
+  }
+
+  function datasetStatus(productId: string): DatasetStatus {
+    const bundles = store.bundlesOf(productId).map((b) => ({ bundleHash: b.bundleHash, size: b.size, rows: b.rows, columns: b.columns, index: b.index, storedAt: b.storedAt }));
+    const a = store.active(productId);
+    const out: DatasetStatus = { productId, node: me, status: a ? "active" : bundles.length ? "stored" : "none", bundles };
+    if (a) out.active = { version: a.version, manifestHash: a.manifestHash, bundleHash: a.bundleHash, rows: a.rows };
+    return out;
+  }
+
+  // --- queries ---
+  async function submitQuery(body: unknown) {
+    let s;
+    try {
+      s = parseQuerySubmission(body);
+    } catch (err) {
+      store.state.counters.queriesRejected++;
+      throw new ApiError(400, "malformed", short(err));
+    }
+    const a = store.active(s.productId);
+    if (!a) {
+      store.state.counters.queriesRejected++;
+      throw new ApiError(409, "no-manifest", `this node serves no committed dataset of product ${s.productId} (yet): try again once the seller's commitment is on chain`);
+    }
+    const manifest = await manifestFor(a.manifestHash, a.manifestURI);
+    let q: Query;
+    try {
+      q = validateQuery(s.query as Query, manifest);
+    } catch (err) {
+      store.state.counters.queriesRejected++;
+      if (err instanceof QueryError) throw new ApiError(400, err.code, err.message);
+      throw err;
+    }
+    const hash = queryHash(q);
+    const stored = store.putQuery({ queryHash: hash, productId: s.productId, query: q });
+    store.state.counters.queriesStored++;
+    queryArrived(hash);
+    return { productId: s.productId, queryHash: hash, expiresAt: stored.expiresAt };
+  }
+  const queryWaiters = new Map<string, Set<() => void>>();
+  function queryArrived(hash: string) {
+    for (const w of queryWaiters.get(hash) ?? []) w();
+    queryWaiters.delete(hash);
+  }
+  /** The query text of `hash`, waiting for it until `until` (ms). */
+  async function waitForQuery(hash: Hex, until: number): Promise<Query | undefined> {
+    for (;;) {
+      const q = store.query(hash);
+      if (q) return q.query as Query;
+      const left = until - Date.now();
+      if (left <= 0 || stopped) return undefined;
+      await new Promise<void>((resolve) => {
+        let set = queryWaiters.get(hash);
+        if (!set) queryWaiters.set(hash, (set = new Set()));
+        const done = () => {
+          clearTimeout(timer);
+          set!.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 1000));
+        set.add(done);
+      });
+    }
+  }
+
+  // --- jobs ---
+  const running = new Set<string>();
+  const queue: string[] = [];
+  let active = 0;
+  function enqueue(jobId: string) {
+    if (running.has(jobId) || queue.includes(jobId)) return;
+    queue.push(jobId);
+    pump();
+  }
+  function pump() {
+    while (!stopped && active < limits.concurrentJobs && queue.length) {
+      const id = queue.shift()!;
+      active++;
+      running.add(id);
+      void processJob(id)
+        .catch((err) => {
+          log.error(`job ${id} failed: ${short(err)}`);
+          const rec = store.state.jobs[id];
+          if (rec && rec.status === "queued") {
+            store.setJob({ ...rec, status: "failed", reason: short(err) });
+            store.state.counters.jobsFailed++;
+            void store.commit().catch(() => {});
+          }
+        })
+        .finally(() => {
+          active--;
+          running.delete(id);
+          peers.closeJob(id);
+          pump();
+        });
+    }
+  }
+
+  async function finishJob(rec: JobRecord, status: JobRecord["status"], reason?: string, extra: Partial<JobRecord> = {}) {
+    store.setJob({ ...rec, ...extra, status, reason });
+    if (status === "done") store.state.counters.jobsDone++;
+    if (status === "refused") store.state.counters.jobsRefused++;
+    if (status === "failed") store.state.counters.jobsFailed++;
+    await store.commit();
+  }
+
+  async function refuse(rec: JobRecord, reason: RefusalReason, why: string): Promise<void> {
+    const name = RefusalReasonNames[reason];
+    const out = await tx.recordRefusal(BigInt(rec.jobId), reason);
+    if (out.ok) log.info(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why}`);
+    else log.info(`job ${rec.jobId} (product ${rec.productId}): would refuse (${name}: ${why}) but the refusal was not recorded (${out.reason})`);
+    await finishJob(rec, "refused", `${name}: ${why}`);
+  }
+
+  /** Participants of a job: a hello round to the other agents, then the roster of the lowest-index agent heard from. */
+  async function agreeParticipants(jobId: string, agents: readonly Address[], myIndex: number, needed: number, info: { queryHash: Hex; bundleHashes: Hex }, capAt: number): Promise<number[] | "excluded" | undefined> {
+    const others = agents.map((a, i) => ({ a, i })).filter((x) => x.i !== myIndex);
+    const helloMs = o.helloMs ?? 5000;
+    peers.openJob(jobId, agents);
+    const hello = { queryHash: info.queryHash };
+    for (const p of others) void peers.post(p.a, jobId, "hello", hello, helloMs).catch((err) => log.debug(`job ${jobId}: hello to ${p.a} not delivered: ${short(err)}`));
+    const heard = new Set<number>([myIndex]);
+    const start = Date.now();
+    const waits = others.map((p) =>
+      peers.receive(jobId, "hello", p.a, Math.max(0, capAt - Date.now())).then(
+        (v) => {
+          if ((v as { queryHash?: string })?.queryHash === info.queryHash) heard.add(p.i);
+          else log.warn(`job ${jobId}: agent ${p.i} says hello for another query; leaving it out`);
+        },
+        () => {},
+      ),
+    );
+    const all = Promise.all(waits);
+    // Wait for every agent for helloMs; then go on as soon as enough answered (until capAt).
+    await Promise.race([all, sleep(helloMs)]);
+    while (heard.size < needed && Date.now() < capAt && heard.size < agents.length) await Promise.race([all, sleep(100)]);
+    const leader = Math.min(...heard);
+    if (leader === myIndex) {
+      const roster = heard.size >= needed ? [...heard].sort((x, y) => x - y) : [];
+      await Promise.all(others.map((p) => peers.post(p.a, jobId, "roster", roster, heard.has(p.i) ? 10_000 : 1000).catch((err) => {
+        if (heard.has(p.i)) log.warn(`job ${jobId}: roster to agent ${p.i} not delivered: ${short(err)}`);
+      })));
+      log.debug(`job ${jobId}: participants ${roster.join(", ") || "none"} (waited ${Date.now() - start} ms)`);
+      return roster.length ? roster : undefined;
+    }
+    let roster: number[];
+    try {
+      roster = (await peers.receive(jobId, "roster", agents[leader], Math.max(1000, capAt - Date.now()))) as number[];
+    } catch (err) {
+      log.warn(`job ${jobId}: no participant list from agent ${leader}: ${short(err)}`);
+      return undefined;
+    }
+    if (!Array.isArray(roster) || roster.some((i) => !Number.isInteger(i) || i < 0 || i >= agents.length)) return undefined;
+    if (roster.length === 0) return undefined;
+    return roster.includes(myIndex) ? roster : "excluded";
+  }
+
+  async function processJob(jobId: string): Promise<void> {
+    const rec = store.state.jobs[jobId];
+    if (!rec || (rec.status !== "queued" && rec.status !== "sealed")) return;
+    const id = BigInt(jobId);
+    const job = await read.analytics.getJob([id]);
+    const consumer = job.consumer;
+    if (rec.status === "sealed") return deliver(rec, consumer);
+    const answered = await read.analytics.answered([id, me]);
+    if (answered) {
+      const refusal = await read.analytics.refusalOf([id, me]);
+      return finishJob(rec, refusal[0] ? "refused" : "done", "answered before (found on chain)");
+    }
+    if (job.status !== JobStatus.Open) return finishJob(rec, "skipped", `the job is ${JobStatusNames[job.status]}`);
+    const deadlineMs = Number(job.deadline) * 1000;
+    if (Date.now() > deadlineMs) return finishJob(rec, "skipped", "past its deadline");
+    const started = Date.now();
+    const [agents, threshold] = await read.catalogue.agentsOf([job.productId]);
+    const myIndex = indexIn(agents);
+    if (myIndex < 0) return finishJob(rec, "skipped", "this node is no longer a computation agent of the product");
+
+    // The buyer: eligible now (credential valid, consent not retracted, policy) and reachable.
+    const verdict = await read.agreements.eligibility([job.productId, consumer, job.purpose]);
+    if (verdict !== Verdict.Eligible) return refuse(rec, RefusalReason.NotEligible, `the buyer is not eligible now (${VerdictNames[verdict]})`);
+    const consumerKey = await read.credentials.encryptionKeyOf([consumer]);
+    if (consumerKey === zeroHash) return refuse(rec, RefusalReason.NotEligible, "the buyer has no encryption key registered");
+
+    // The dataset version the job pinned: held here, manifest checked.
+    let commit = store.commitOf(rec.productId, job.datasetVersion);
+    if (commit?.status === "waiting") commit = await activate(commit);
+    if (!commit || commit.status !== "active") return refuse(rec, RefusalReason.DatasetMismatch, `this node does not hold dataset version ${job.datasetVersion}${commit?.reason ? ` (${commit.reason})` : ""}`);
+    if (commit.index !== myIndex) return refuse(rec, RefusalReason.DatasetMismatch, `the agents changed since version ${job.datasetVersion} was committed`);
+    const manifest = await manifestFor(commit.manifestHash, commit.manifestURI);
+
+    // The query text, posted by the buyer (wait for it until shortly before the deadline).
+    const margin = (o.queryWaitMarginSeconds ?? 30) * 1000;
+    const text = await waitForQuery(job.queryHash, deadlineMs - margin);
+    if (!text) return refuse(rec, RefusalReason.QueryMalformed, "the query text with the job's hash never reached this node");
+    let query: Query;
+    try {
+      query = validateQuery(text, manifest);
+    } catch (err) {
+      if (err instanceof QueryError) return refuse(rec, err.code === "malformed" ? RefusalReason.QueryMalformed : RefusalReason.QueryNotAllowed, `${err.code}: ${err.message}`);
+      throw err;
+    }
+    if (queryHash(query) !== job.queryHash.toLowerCase()) return refuse(rec, RefusalReason.QueryMalformed, "the query text does not hash to the job's query hash");
+
+    // Who takes part: linear queries need the threshold, others every agent.
+    const needed = isLinear(query) ? threshold : agents.length;
+    const capAt = Math.min(deadlineMs - margin, Date.now() + (o.helloMaxMs ?? 60_000));
+    const roster = await agreeParticipants(jobId, agents, myIndex, needed, { queryHash: job.queryHash, bundleHashes: commit.bundleHash }, capAt);
+    if (roster === "excluded") return finishJob(rec, "skipped", "left out of the participants (answered too late)");
+    if (!roster) return refuse(rec, RefusalReason.ComputeFailed, `fewer than the ${needed} agents this query needs took part`);
+    peers.narrowJob(jobId, roster.map((i) => agents[i]));
+
+    // Compute with the peers.
+    const table = await tableFor(commit, manifest);
+    const history = store.cohortHistory(rec.productId, consumer);
+    const outcome = await runEngine({
+      jobId, query, manifest, table, index: myIndex, participants: roster, minCohort: commit.minCohort,
+      epsilonPerQuery: commit.epsilonPerQuery / 1000, history,
+      channel: peers.channel(jobId, roster.map((i) => agents[i])), agents: roster.map((i) => agents[i]),
+    }).catch((err: Error) => ({ kind: "failed" as const, error: err }));
+    if (outcome.kind === "failed") return refuse(rec, RefusalReason.ComputeFailed, `the computation with the other agents failed: ${short(outcome.error)}`);
+    if (outcome.history) store.setCohortHistory(rec.productId, consumer, outcome.history);
+    if (outcome.kind === "refused") {
+      await store.commit();
+      return refuse(rec, outcome.reason === "differencing" ? RefusalReason.Differencing : RefusalReason.QueryNotAllowed, outcome.message);
+    }
+
+    // Seal to the buyer, save, publish, record.
+    const envelope = bytesToHex(sealEnvelope(stringToBytes(outcome.payloadJson), consumerKey));
+    store.putResult(jobId, envelope);
+    const sealed = store.setJob({ ...rec, status: "sealed", consumer, deadline: Number(job.deadline), latencyMs: Date.now() - started });
+    await store.commit(); // the history and the sealed result survive a crash from here on
+    crash("after-seal");
+    log.info(`job ${jobId} (product ${rec.productId}): computed with agents ${roster.join(", ")} in ${Date.now() - started} ms`);
+    return deliver(sealed, consumer);
+  }
+
+  /** Publishes a sealed result to the buyer's inbox and records its hash (again after a restart). */
+  async function deliver(rec: JobRecord, consumer: Address): Promise<void> {
+    const envelope = store.result(rec.jobId);
+    if (!envelope) return finishJob(rec, "failed", "the sealed result is missing");
+    const recorded = await read.analytics.resultOf([BigInt(rec.jobId), me]);
+    if (recorded === zeroHash) {
+      const t = Date.now();
+      await inbox.publishResult(consumer, rec.jobId, envelope);
+      crash("after-publish");
+      log.debug(`job ${rec.jobId}: published to the buyer's inbox in ${Date.now() - t} ms`);
+    }
+    const out = recorded === zeroHash ? await tx.recordResult(BigInt(rec.jobId), envelope) : { ok: true as const, txHash: zeroHash };
+    if (out.ok) log.info(`job ${rec.jobId} (product ${rec.productId}): result delivered, receipt recorded`);
+    else if (out.reason === "JobNotOpen") log.info(`job ${rec.jobId} (product ${rec.productId}): result delivered; the job was already completed by the other agents' receipts`);
+    else log.warn(`job ${rec.jobId} (product ${rec.productId}): result delivered, receipt NOT recorded (${out.reason})`);
+    await finishJob(rec, "done", out.ok ? undefined : `receipt: ${out.reason}`);
+  }
+
+  // --- chain watcher ---
+  const tx = new TxSender({ publicClient, wallet, account, chain, analytics, store, log, afterSign: () => crash("after-sign") });
+  const watcher = new LogWatcher(publicClient, analytics, store, {
+    async committed(a: CommittedArgs) {
+      const productId = a.productId.toString();
+      const [agents] = await read.catalogue.agentsOf([a.productId]);
+      const index = indexIn(agents);
+      if (index < 0 || !a.bundleHashes[index]) return; // not ours
+      const rec: CommitRecord = {
+        productId, version: Number(a.version), manifestHash: a.manifestHash.toLowerCase() as Hex, manifestURI: a.manifestURI, index,
+        bundleHash: a.bundleHashes[index].toLowerCase() as Hex, rows: Number(a.rows), minCohort: Number(a.minCohort), epsilonPerQuery: Number(a.epsilonPerQuery),
+        jobTimeout: Number(a.jobTimeout), status: "waiting", seenAt: new Date().toISOString(),
+      };
+      if (store.commitOf(productId, rec.version)) return;
+      store.putCommit(rec);
+      await store.commit();
+      const now = await activate(rec);
+      if (now.status === "active") {
+        // Older versions' bundles stay while jobs may still pin them (they are dropped with the version).
+        const keep = new Set((store.state.commits[productId] ?? []).map((x) => x.bundleHash));
+        for (const b of store.bundlesOf(productId)) if (!keep.has(b.bundleHash) && b.storedAt < rec.seenAt) store.dropBundlesExcept(productId, now.bundleHash);
+      }
+    },
+    async requested(a: RequestedArgs) {
+      const jobId = a.jobId.toString();
+      if (store.state.jobs[jobId]) return;
+      const productId = a.productId.toString();
+      if (!store.state.commits[productId]) return; // a product this node serves no dataset of
+      store.setJob({ jobId, productId, status: "queued", deadline: Number(a.deadline) });
+      await store.commit();
+      enqueue(jobId);
+    },
+  });
+
+  // --- HTTP ---
+  const limitedLog = new Map<string, number>();
+  const api: NodeApi = {
+    health: async () => health(),
+    dataset: datasetStatus,
+    startUpload,
+    putPart,
+    completeUpload,
+    submitQuery,
+    peerMaxBytes: peers.limits.maxMessageBytes,
+    async peer(sender, jobId, round, body) {
+      try {
+        await peers.accept(sender, jobId, round, body);
+      } catch (err) {
+        store.state.counters.peerRejected++;
+        if (err instanceof PeerError) {
+          log.debug(`peer message refused (${err.code}): ${err.message}`);
+          throw new ApiError(err.status, err.code, err.message);
+        }
+        throw err;
+      }
+    },
+    onRateLimited(kind, ip) {
+      store.state.counters.rateLimited++;
+      const last = limitedLog.get(kind) ?? 0;
+      if (Date.now() - last >= 60_000) {
+        limitedLog.set(kind, Date.now());
+        log.warn(`refusing ${kind} requests over the per-IP limit, e.g. from ${ip} (further refusals this minute not logged)`);
+      }
+    },
+  };
+
+  let chainOk = true;
+  let stopped = false;
+  const health = (): NodeHealth => {
+    const commits = Object.values(store.state.commits);
+    const counts = { running: 0, done: 0, refused: 0, failed: 0 };
+    for (const j of Object.values(store.state.jobs)) {
+      if (j.status === "queued" || j.status === "sealed") counts.running++;
+    }
+    counts.done = store.state.counters.jobsDone;
+    counts.refused = store.state.counters.jobsRefused;
+    counts.failed = store.state.counters.jobsFailed;
+    return {
+      address: me,
+      status: chainOk ? "ok" : "degraded",
+      checkpointBlock: store.state.checkpointBlock,
+      head: watcher.head,
+      datasets: { stored: store.products().length, active: commits.filter((l) => l.some((x) => x.status === "active")).length, loaded: tables.size },
+      jobs: counts,
+    };
+  };
+
+  // --- start ---
+  try {
+    await inbox.connect();
+  } catch (err) {
+    await inbox.destroy().catch(() => {});
+    throw err;
+  }
+  let server: Awaited<ReturnType<typeof startHttp>>;
+  try {
+    server = await startHttp(api, { port: o.port, host: o.host ?? "127.0.0.1", limits: o.limits?.http, onError: (err) => log.error(`HTTP handler failed: ${short(err)}`) });
+  } catch (err) {
+    await inbox.destroy().catch(() => {});
+    throw err;
+  }
+  await tx.resume();
+  // Jobs that were under way before a restart: sealed ones are delivered again, queued ones re-checked.
+  for (const j of Object.values(store.state.jobs)) if (j.status === "queued" || j.status === "sealed") enqueue(j.jobId);
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let scanning: Promise<void> = Promise.resolve();
+  let lastRetry = Date.now();
+  const loop = () => {
+    if (stopped) return;
+    scanning = watcher.scan().then(
+      () => { if (!chainOk) log.info("chain reachable again"); chainOk = true; },
+      (err) => { if (chainOk) log.error(`watching the chain failed (will retry): ${short(err)}`); chainOk = false; },
+    ).then(async () => {
+      // Housekeeping: idle uploads, expired queries, waiting commitments (every 10 s).
+      for (const u of [...uploads.values()]) if (!u.busy && Date.now() - u.touched > limits.uploadIdleMs) dropUpload(u, "no part for too long");
+      if (Date.now() - lastRetry > 10_000) {
+        lastRetry = Date.now();
+        store.pruneQueries();
+        await retryWaiting();
+      }
+    }).finally(() => { if (!stopped) timer = setTimeout(loop, o.pollMs ?? 250); });
+  };
+  loop();
+  log.info(`listening on ${server.url}; Analytics ${analytics}; checkpoint block ${store.state.checkpointBlock}; ${store.products().length} product(s) with bundles`);
+
+  return {
+    address: me,
+    url: server.url,
+    health: async () => health(),
+    setDirectory(d) {
+      directory = new Map(d.map((e) => [e.address.toLowerCase(), e]));
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(timer);
+      await scanning.catch(() => {});
+      queue.length = 0;
+      peers.stop();
+      for (const w of queryWaiters.values()) for (const f of w) f();
+      const until = Date.now() + 15_000;
+      while (active > 0 && Date.now() < until) await sleep(50);
+      await tx.idle().catch(() => {});
+      for (const u of [...uploads.values()]) dropUpload(u);
+      await store.commit().catch(() => {});
+      await server.app.close().catch(() => {});
+      await inbox.destroy().catch(() => {});
+    },
+  };
+}
+
+// --- the engine (smpc/src/engine.ts) ---
+
+interface LoadedTable {
+  table: ShareTable;
+  bytes: number;
+}
+
+async function loadShareTable(reader: BundleReader, _manifest: AnalyticsManifest, _index: number): Promise<LoadedTable> {
+  const table = await ShareTable.fromBundle(reader);
+  return { table, bytes: table.byteLength };
+}
+
+interface EngineRun {
+  jobId: string;
+  query: Query;
+  manifest: AnalyticsManifest;
+  table: LoadedTable;
+  index: number;
+  participants: number[];
+  minCohort: number;
+  epsilonPerQuery: number;
+  history: unknown[];
+  channel: import("./peers.ts").PeerChannel;
+  agents: Address[];
+}
+
+type EngineOutcome =
+  | { kind: "result"; payloadJson: string; history?: unknown[] }
+  | { kind: "refused"; reason: "differencing" | "other"; message: string; history?: unknown[] };
+
+async function runEngine(_r: EngineRun): Promise<EngineOutcome> {
+  throw new Error("the SMPC engine is not available yet");
+}
