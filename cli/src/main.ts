@@ -9,6 +9,7 @@ import { key } from "./commands/key.ts";
 import { login } from "./commands/login.ts";
 import { product } from "./commands/product.ts";
 import { publish } from "./commands/publish.ts";
+import { query } from "./commands/query.ts";
 import { register } from "./commands/register.ts";
 import { search } from "./commands/search.ts";
 import { subscribe } from "./commands/subscribe.ts";
@@ -30,7 +31,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, key, subscribe, union];
+const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, query, key, subscribe, union];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

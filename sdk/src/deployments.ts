@@ -5,7 +5,7 @@ import type { Address, Hex } from "viem";
 export const CONTRACT_NAMES = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 /** Deployed only with a StreamRegistry (a union owns its stream). */
-export const OPTIONAL_CONTRACT_NAMES = ["DataUnionFactory"] as const;
+export const OPTIONAL_CONTRACT_NAMES = ["DataUnionFactory", "Analytics"] as const;
 export type OptionalContractName = (typeof OPTIONAL_CONTRACT_NAMES)[number];
 export interface DeployedContract {
   address: Address;

@@ -3,7 +3,7 @@
 // the dApp only word it (a command to run, a button to press); the kinds and the ABI that names
 // the token's errors live here once.
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
-import { agreementsAbi, dataTokenAbi, dataUnionAbi } from "./generated/abis.ts";
+import { agreementsAbi, analyticsAbi, dataTokenAbi, dataUnionAbi } from "./generated/abis.ts";
 import { Verdict, VerdictNames } from "./generated/enums.ts";
 
 /** Agreements' ABI plus the token's errors: ERC20InsufficientBalance etc. bubble up through it. */
@@ -11,6 +11,9 @@ export const agreementsWithTokenErrorsAbi = [...agreementsAbi, ...dataTokenAbi.f
 
 /** A union's ABI plus the errors of what it calls (Catalogue, Policies, Agreements, the token). */
 export const dataUnionWithMarketErrorsAbi = [...dataUnionAbi, ...agreementsWithTokenErrorsAbi.filter((x) => x.type === "error")] as const;
+
+/** Analytics' ABI plus the errors of what it calls (Agreements' eligibility checks, the token). */
+export const analyticsWithMarketErrorsAbi = [...analyticsAbi, ...agreementsWithTokenErrorsAbi.filter((x) => x.type === "error")] as const;
 
 export type MarketErrorKind =
   | "rejected" // the user declined in their wallet: nothing was sent

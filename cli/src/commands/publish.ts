@@ -4,6 +4,7 @@
 //     publishes the product and its consent policy on chain, then sends one sealed key share to
 //     each delivery agent over Streamr and waits until the relays confirm they stored them.
 //   --type stream: creates your Streamr stream(s) if missing and publishes the product with them.
+//   --type analytics: shares a CSV to the SMPC nodes (see ../analytics-publish.ts).
 import { createWriteStream, existsSync, statSync } from "node:fs";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
@@ -15,6 +16,7 @@ import {
 import { fileChunks, ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { checkChain, COMMON_OPTIONS, connect, loadKey } from "../context.ts";
 import { ipfsApiUrl, loadPolicyFile, relayDirectory, streamrClient, toCliError } from "../delivery.ts";
+import { publishAnalytics } from "../analytics-publish.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { parseData, parseEnum, toFlag } from "../format.ts";
 import type { Command } from "../main.ts";
@@ -26,6 +28,8 @@ export const publish: Command = {
   summary: "publish a product: encrypt and upload a batch file (key shares to the relays) or link your streams",
   usage: `kraken publish --type batch --file PATH --title T --policy FILE [options]
 kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --policy FILE [--unit hour|day|week|month] [options]
+kraken publish --type analytics --csv FILE --schema FILE --title T --policy FILE [--price DATA per query] [--k 10] [--epsilon 0] [--budget 0]
+               [--allow-columns a,b] [--allow-ops count,mean,…] [--group-by a,b] [--job-timeout 600] [options]
 
   --file        the file to sell (encrypted here, streamed: any size)
   --policy      consent policy, a JSON file (see cli/README.md), e.g.
@@ -37,6 +41,10 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
   --threshold   key shares needed to rebuild the key (default: a majority of the agents)
   --link URL    host the ciphertext yourself at this https URL: it is written to PATH.krkn for you to upload
   --stream      stream products: a path of your namespace (/kraken/heart-rate) or a full stream id
+  --csv, --schema   analytics products: the table (CSV with a header) and its schema (JSON, docs/analytics.md)
+  --k           analytics: results for fewer people are withheld, and cohorts differing by fewer are refused (default 10)
+  --epsilon, --budget   analytics: noise per query (ε, 0 = none) and the dataset's total ε for all buyers
+  --allow-columns, --allow-ops, --group-by   analytics: what buyers may ask (default: everything)
   key: PRIVATE_KEY or --key-file; endpoints: KRAKEN_IPFS_API_URL, KRAKEN_RELAYS, KRAKEN_STREAMR_* (cli/README.md)`,
   async run(argv, out) {
     const { values } = parseArgs({
@@ -48,10 +56,12 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
         price: { type: "string", default: "0" }, modality: { type: "string", default: "encrypted" }, policy: { type: "string" },
         agents: { type: "string" }, threshold: { type: "string" }, link: { type: "string" }, stream: { type: "string", multiple: true },
         unit: { type: "string", default: "hour" }, "timeout": { type: "string", default: "60" },
+        csv: { type: "string" }, schema: { type: "string" }, k: { type: "string", default: "10" }, epsilon: { type: "string", default: "0" }, budget: { type: "string", default: "0" },
+        "allow-columns": { type: "string" }, "allow-ops": { type: "string" }, "group-by": { type: "string" }, "job-timeout": { type: "string", default: "600" },
       },
     });
-    const type = values.type === "batch" ? ProductType.Batch : values.type === "stream" ? ProductType.Stream : undefined;
-    if (type === undefined) throw new CliError(EXIT.usage, "--type must be batch or stream");
+    const type = values.type === "batch" ? ProductType.Batch : values.type === "stream" ? ProductType.Stream : values.type === "analytics" ? ProductType.Analytics : undefined;
+    if (type === undefined) throw new CliError(EXIT.usage, "--type must be batch, stream or analytics");
     if (!values.title) throw new CliError(EXIT.usage, "--title is required");
     if (!values.policy) throw new CliError(EXIT.usage, "--policy <file> is required (a JSON consent policy, see --help)");
     const policy = loadPolicyFile(values.policy);
@@ -63,6 +73,9 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
       if (!values.file) throw new CliError(EXIT.usage, "--file is required for a batch product");
       if (!existsSync(values.file) || !statSync(values.file).isFile()) throw new CliError(EXIT.config, `no such file: ${values.file}`);
       if (values.link && !/^https:\/\/\S+$/.test(values.link)) throw new CliError(EXIT.usage, "--link must be an https:// URL");
+    } else if (type === ProductType.Analytics) {
+      if (!values.csv || !values.schema) throw new CliError(EXIT.usage, "--csv FILE and --schema FILE are required for an analytics product");
+      for (const f of [values.csv, values.schema]) if (!existsSync(f) || !statSync(f).isFile()) throw new CliError(EXIT.config, `no such file: ${f}`);
     } else if (!values.stream?.length) throw new CliError(EXIT.usage, "--stream is required for a stream product (a path like /kraken/heart-rate or a stream id)");
 
     const { deployment, deploymentFile, rpcUrl, account, wallet, publicClient } = connect(values);
@@ -75,6 +88,18 @@ kraken publish --type stream --stream PATH-OR-ID [--stream …] --title T --poli
       out.progress(`  ${label}: mined in block ${receipt.blockNumber}`);
       return receipt;
     };
+    if (type === ProductType.Analytics) {
+      const number = (v: string, flag: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new CliError(EXIT.usage, `${flag} must be a number ≥ 0`);
+        return n;
+      };
+      return publishAnalytics({
+        csv: values.csv!, schemaFile: values.schema!, title: values.title, summary: values.summary!, description: values.description!, category: values.category!, tags, price, policy,
+        allowColumns: values["allow-columns"], allowOps: values["allow-ops"], groupBy: values["group-by"],
+        k: number(values.k!, "--k"), epsilon: number(values.epsilon!, "--epsilon"), budget: number(values.budget!, "--budget"), jobTimeout: number(values["job-timeout"]!, "--job-timeout"),
+      }, { deployment, deploymentFile, publicClient, wallet, account, out, send });
+    }
 
     // Delivery agents (batch): from --agents or every configured relay; their keys must be on chain.
     const directory = type === ProductType.Batch ? relayDirectory(deployment, deploymentFile) : [];

@@ -11,7 +11,8 @@ import { KrakenError } from "../errors.ts";
 export type TxName =
   | "approve" | "requestAccess" | "requestAccessWithPermit" | "renew" | "cancel" | "terminate"
   | "createUnion" | "join" | "part" | "withdraw" | "approveJoin" | "rejectJoin" | "removeMember"
-  | "scheduleFeeChange" | "applyFeeChange" | "setListed" | "withdrawFees";
+  | "scheduleFeeChange" | "applyFeeChange" | "setListed" | "withdrawFees"
+  | "requestQuery" | "requestQueryWithPermit" | "refund" | "commitDataset";
 
 /**
  * The steps an action reports, in order:
@@ -99,21 +100,21 @@ export async function send(c: TxClients, tx: TxName, request: Parameters<WalletC
 }
 
 /** Throws BalanceTooLowError when the account holds less than `needed` DATA. */
-export async function checkBalance(c: ActionClients, needed: bigint): Promise<void> {
+export async function checkBalance(c: TxClients & { contracts: { token: Address } }, needed: bigint): Promise<void> {
   const balance = await c.publicClient.readContract({ address: c.contracts.token, abi: dataTokenAbi, functionName: "balanceOf", args: [toAccount(c.account).address] });
   if (balance < needed) throw new BalanceTooLowError(balance, needed);
 }
 
-/** Approves the Agreements contract to take exactly `amount` (reporting `approve`, then the send). */
-export async function approve(c: ActionClients, amount: bigint): Promise<TransactionReceipt> {
+/** Approves `spender` (default: the Agreements contract) to take exactly `amount` (reporting `approve`, then the send). */
+export async function approve(c: TxClients & { contracts: { token: Address; agreements?: Address } }, amount: bigint, spender = c.contracts.agreements!): Promise<TransactionReceipt> {
   report(c, "approve", { tx: "approve", amount });
-  const { request } = await simulate(c, "approve", { address: c.contracts.token, abi: dataTokenAbi, functionName: "approve", args: [c.contracts.agreements, amount] });
+  const { request } = await simulate(c, "approve", { address: c.contracts.token, abi: dataTokenAbi, functionName: "approve", args: [spender, amount] });
   return send(c, "approve", request);
 }
 
-/** Approves `amount` unless the allowance to the Agreements contract already covers it. */
-export async function approveIfShort(c: ActionClients, amount: bigint): Promise<void> {
-  const allowance = await c.publicClient.readContract({ address: c.contracts.token, abi: dataTokenAbi, functionName: "allowance", args: [toAccount(c.account).address, c.contracts.agreements] });
+/** Approves `amount` unless the allowance to `spender` (default: the Agreements contract) already covers it. */
+export async function approveIfShort(c: TxClients & { contracts: { token: Address; agreements?: Address } }, amount: bigint, spender = c.contracts.agreements!): Promise<void> {
+  const allowance = await c.publicClient.readContract({ address: c.contracts.token, abi: dataTokenAbi, functionName: "allowance", args: [toAccount(c.account).address, spender] });
   report(c, "allowance", { amount, enough: allowance >= amount });
-  if (allowance < amount) await approve(c, amount);
+  if (allowance < amount) await approve(c, amount, spender);
 }

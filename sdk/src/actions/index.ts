@@ -10,3 +10,4 @@ export {
   signWithdrawal, submitWithdrawal, withdrawEarnings, withdrawTypes, withdrawUnionFees,
   type CreateUnionResult, type JoinUnionResult, type SignedWithdrawal, type UnionClients,
 } from "./union.ts";
+export { commitDataset, refundQuery, requestQuery, type AnalyticsClients, type DatasetInput, type RefundQueryResult, type RequestQueryParameters, type RequestQueryResult } from "./analytics.ts";

@@ -382,6 +382,11 @@ export const VARIABLES = {
     description: "the relays' HTTP endpoints, `[{\"address\":\"0x…\",\"url\":\"http://…\"}]`",
     usedBy: ["cli", "sdk"],
   }),
+  KRAKEN_SMPC_NODES: json({
+    defaultDoc: "(unset: `deployments/<network>.smpc.json`)",
+    description: "the SMPC computation nodes' HTTP endpoints, `[{\"address\":\"0x…\",\"url\":\"http://…\"}]`",
+    usedBy: ["cli", "sdk"],
+  }),
   KRAKEN_RELAY_CONFIG: json({
     description: "options of a relay run as its own process (`relay/src/relay-main.ts`)",
     usedBy: ["relay"],

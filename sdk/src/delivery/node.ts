@@ -44,6 +44,24 @@ export function loadRelayDirectory(o: { network?: string; deploymentsDir?: strin
   return parseRelayDirectory(JSON.parse(readFileSync(file, "utf8")), file);
 }
 
+/**
+ * The SMPC computation nodes' HTTP endpoints: KRAKEN_SMPC_NODES (JSON) when set, else
+ * `<deploymentsDir>/<network>.smpc.json` (same shape as the relay directory).
+ */
+export function loadSmpcDirectory(o: { network?: string; deploymentsDir?: string; env?: Env } = {}): RelayEndpoint[] {
+  let nodes: unknown;
+  try {
+    nodes = configValue("KRAKEN_SMPC_NODES", o.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new DeliveryError("no-relays", "KRAKEN_SMPC_NODES is not JSON: expected [{ \"address\": \"0x…\", \"url\": \"http://…\" }]");
+  }
+  if (nodes !== undefined) return parseRelayDirectory(nodes, "KRAKEN_SMPC_NODES");
+  const file = resolve(o.deploymentsDir ?? configValue("KRAKEN_DEPLOYMENTS_DIR", o.env), `${o.network ?? configValue("KRAKEN_NETWORK", o.env) ?? "localhost"}.smpc.json`);
+  if (!existsSync(file)) throw new DeliveryError("no-relays", `no computation node directory: ${file} does not exist (\`npm start\` writes it) and KRAKEN_SMPC_NODES is not set`);
+  return parseRelayDirectory(JSON.parse(readFileSync(file, "utf8")), file);
+}
+
 /** Default relay directory path for a deployment file (next to it). */
 export const relayDirectoryFile = (deploymentsDir: string, network: string) => join(deploymentsDir, `${network}.relays.json`);
 
