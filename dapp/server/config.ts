@@ -23,6 +23,8 @@ export function dappConfigFrom(o: {
   streamRegistry?: `0x${string}`;
   streamr?: DappConfig["streamr"];
   relays?: DappConfig["relays"];
+  /** the SMPC nodes' directory (deployments/<network>.smpc.json); analytics queries and dataset uploads */
+  smpcNodes?: DappConfig["smpcNodes"];
   walletConnectProjectId?: string;
 }): DappConfig {
   const c = o.deployment.contracts;
@@ -47,10 +49,12 @@ export function dappConfigFrom(o: {
       Policies: c.Policies.address,
       Agreements: c.Agreements.address,
       ...(c.DataUnionFactory ? { DataUnionFactory: c.DataUnionFactory.address } : {}),
+      ...(c.Analytics ? { Analytics: c.Analytics.address } : {}),
       ...(o.streamRegistry ? { streamRegistry: o.streamRegistry } : {}),
     },
     ...(o.streamr ? { streamr: o.streamr } : {}),
     ...(o.relays ? { relays: o.relays } : {}),
+    ...(o.smpcNodes ? { smpcNodes: o.smpcNodes } : {}),
     ...(o.walletConnectProjectId ? { walletConnectProjectId: o.walletConnectProjectId } : {}),
     ...(o.faucetUrl ? { faucetUrl: o.faucetUrl } : {}),
     ...(personas ? { demo: { personas } } : {}),

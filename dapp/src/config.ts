@@ -20,10 +20,13 @@ export interface DappConfig {
   ipfsApiUrl: string;
   ipfsGatewayUrl: string;
   issuerUrl: string;
-  /** `DataUnionFactory` only when the deployment has data unions (it needs a StreamRegistry). */
-  contracts: Record<ContractName, Address> & { streamRegistry?: Address; DataUnionFactory?: Address };
+  /** `DataUnionFactory` only when the deployment has data unions (it needs a StreamRegistry);
+   *  `Analytics` only when it has analytics products (SMPC query jobs). */
+  contracts: Record<ContractName, Address> & { streamRegistry?: Address; DataUnionFactory?: Address; Analytics?: Address };
   streamr?: { entryPoints: unknown[]; [key: string]: unknown };
   relays?: { address: Address; url: string }[];
+  /** The SMPC computation nodes of analytics products (`deployments/<network>.smpc.json`): `[{ address, url }]`. */
+  smpcNodes?: { address: Address; url: string }[];
   walletConnectProjectId?: string;
   /** The local demo's DATA faucet; its button exists only in demo builds. */
   faucetUrl?: string;

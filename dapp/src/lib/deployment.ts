@@ -18,6 +18,7 @@ export function deploymentOf(config: DappConfig): Deployment {
       Catalogue: c(config.contracts.Catalogue),
       Policies: c(config.contracts.Policies),
       Agreements: c(config.contracts.Agreements),
+      ...(config.contracts.Analytics ? { Analytics: c(config.contracts.Analytics) } : {}),
     },
   };
 }

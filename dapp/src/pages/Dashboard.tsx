@@ -2,7 +2,8 @@
 // spend over time, downloads of delivered batch data and live views of streams; as a seller,
 // who accesses my data now, sales history and revenue over time; as a data union member or
 // admin, the union tabs (union/UnionDashboards.tsx). Subscriptions are renewed and
-// pending requests cancelled from here (DashboardActions.tsx). Refreshes whenever the
+// pending requests cancelled from here (DashboardActions.tsx). My queries lists the analytics
+// query jobs (analytics/MyQueries.tsx). Refreshes whenever the
 // indexer reaches a new block (all subgraph queries do, see hooks/indexer.ts).
 import { lazy, Suspense, useRef, useState } from "react";
 import { useAccount } from "wagmi";
@@ -15,6 +16,7 @@ import { categoryWords, countryCode, data, date, orgTypeWords, productTypeWords,
 import { Link, navigate, useRoute, href } from "../router.tsx";
 import { CancelPanel, RenewPanel, isRenewable, latestByProduct } from "./DashboardActions.tsx";
 import { AdminUnionsView, MyUnionsView } from "./union/UnionDashboards.tsx";
+import { MyQueries } from "./analytics/MyQueries.tsx";
 
 const DownloadButton = lazy(() => import("../components/DownloadButton.tsx"));
 const StreamView = lazy(() => import("../components/StreamView.tsx"));
@@ -49,9 +51,10 @@ function expiry(a: GraphAgreement) {
   );
 }
 
-type Tab = "consumer" | "seller" | "unions" | "admin";
+type Tab = "consumer" | "queries" | "seller" | "unions" | "admin";
 const TABS: [Tab, string][] = [
   ["consumer", "My purchases"],
+  ["queries", "My queries"],
   ["seller", "My sales"],
   ["unions", "My data unions"],
   ["admin", "Unions I run"],
@@ -62,7 +65,7 @@ export default function Dashboard() {
   const { openConnectModal } = useConnectModal();
   const route = useRoute();
   const view = route.query.get("view");
-  const tab: Tab = view === "seller" || view === "unions" || view === "admin" ? view : "consumer";
+  const tab: Tab = view === "seller" || view === "unions" || view === "admin" || view === "queries" ? view : "consumer";
   if (!address) {
     return (
       <section>
@@ -84,7 +87,7 @@ export default function Dashboard() {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "consumer" ? <ConsumerView me={me} /> : tab === "seller" ? <SellerView me={me} /> : tab === "unions" ? <MyUnionsView me={me} /> : <AdminUnionsView me={me} />}
+        {tab === "consumer" ? <ConsumerView me={me} /> : tab === "queries" ? <MyQueries me={me} /> : tab === "seller" ? <SellerView me={me} /> : tab === "unions" ? <MyUnionsView me={me} /> : <AdminUnionsView me={me} />}
       </div>
     </section>
   );

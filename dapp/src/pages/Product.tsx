@@ -2,22 +2,25 @@
 // policy in plain language, an eligibility panel (yes, or exactly why not), period chooser for
 // subscriptions and the Buy / Subscribe / Request access flow with its progress.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useAccount, useReadContract } from "wagmi";
 import { agreementsAbi, catalogueAbi, fromMask, policiesAbi, AgreementStatusNames, ProductTypeNames, ModalityNames, PricingUnitNames, PurposeNames, CategoryNames, OrganisationTypeNames, CountryNames } from "@kraken/sdk";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
 import { TxSteps } from "../components/TxSteps.tsx";
-import { useCredentialStatus, useDataBalance } from "../hooks/chain.ts";
+import { EligibilitySection, PurposeSelect, useEligibility } from "../components/Eligibility.tsx";
+import { useDataBalance } from "../hooks/chain.ts";
 import { useDapp } from "../hooks/dapp.ts";
 import { useGraph } from "../hooks/graph.ts";
 import { usePurchase, type PaymentMethod } from "../hooks/purchase.ts";
-import { explainVerdict } from "../lib/eligibility.ts";
 import { fetchMetadata, gatewayUrl } from "../lib/ipfs.ts";
 import { policyRules, type PolicyVersion } from "../lib/policy.ts";
 import { PRODUCT_FIELDS, type GraphProduct } from "../lib/subgraph.ts";
-import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, purposeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
+import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
 import { Link } from "../router.tsx";
 import { ProductUnionPanel } from "./union/ProductUnionPanel.tsx";
+
+// Analytics products are sold one query at a time: their panel loads with them only.
+const AnalyticsPanel = lazy(() => import("./analytics/AnalyticsPanel.tsx"));
 
 /** The product as the page needs it: from the subgraph, or straight from the chain while the indexer catches up. */
 function useProduct(id: string) {
@@ -134,7 +137,7 @@ export default function Product({ params }: { params: Record<string, string> }) 
           {product.tags.length ? <><dt>Tags</dt><dd>{product.tags.join(", ")}</dd></> : null}
           {meta.data?.sampleFields?.length ? <><dt>Fields</dt><dd>{meta.data.sampleFields.join(", ")}</dd></> : null}
           <dt>Seller</dt><dd className="address">{product.seller.id}</dd>
-          <dt>Delivery</dt><dd>{product.deliveryAgents.length ? `${product.threshold} of ${product.deliveryAgents.length} relays hand over the key, sealed to your registered key` : product.productType === "STREAM" || product.productType === "DATA_UNION" ? "stream subscription on the Streamr network" : "directly by the seller"}</dd>
+          <dt>Delivery</dt><dd>{product.productType === "ANALYTICS" ? (product.deliveryAgents.length ? `each query is computed by ${product.deliveryAgents.length} independent computation nodes on secret-shared data (any ${product.threshold} rebuild the result); the result is sealed to your registered key` : "no computation nodes yet") : product.deliveryAgents.length ? `${product.threshold} of ${product.deliveryAgents.length} relays hand over the key, sealed to your registered key` : product.productType === "STREAM" || product.productType === "DATA_UNION" ? "stream subscription on the Streamr network" : "directly by the seller"}</dd>
           <dt>Published</dt><dd>{date(product.createdAt)}</dd>
           <dt>Sold</dt><dd>{product.salesCount} times</dd>
         </dl>
@@ -150,9 +153,17 @@ export default function Product({ params }: { params: Record<string, string> }) 
           <p className="notice warn">The seller has not set a consent policy yet, so nobody can buy this product.</p>
         )}
       </div>
-      <aside aria-label="Get access">
-        <BuyPanel product={product} />
-      </aside>
+      {product.productType === "ANALYTICS" ? (
+        <aside aria-label="Query the data">
+          <Suspense fallback={<p role="status" className="muted">Loading the query builder…</p>}>
+            <AnalyticsPanel product={product} />
+          </Suspense>
+        </aside>
+      ) : (
+        <aside aria-label="Get access">
+          <BuyPanel product={product} />
+        </aside>
+      )}
     </article>
   );
 }
@@ -172,9 +183,8 @@ function BuyPanel({ product }: { product: GraphProduct }) {
   const { openConnectModal } = useConnectModal();
   const productId = BigInt(product.productId);
   const allowed = product.policy?.purposes ?? [];
-  const firstAllowed = allowed.length ? enumIndex(PurposeNames, allowed[0]) : 0;
-  const [purpose, setPurpose] = useState(firstAllowed);
-  useEffect(() => setPurpose(firstAllowed), [firstAllowed]);
+  const elig = useEligibility(productId, address, allowed);
+  const { purpose, eligibility, credential, explained } = elig;
   const timeBased = isTimeBased(product.pricingUnit);
   const MAX_PERIODS = maxPeriods(product.pricingUnit);
   const [periodsText, setPeriodsText] = useState("1");
@@ -184,14 +194,6 @@ function BuyPanel({ product }: { product: GraphProduct }) {
   const price = BigInt(product.price);
   const total = price * BigInt(periodsValid ? periods : 1);
 
-  const eligibility = useReadContract({
-    address: config.contracts.Agreements,
-    abi: agreementsAbi,
-    functionName: "eligibility",
-    args: address ? [productId, address, purpose] : undefined,
-    query: { enabled: !!address },
-  });
-  const credential = useCredentialStatus(address);
   const balance = useDataBalance(address);
   const access = useReadContract({
     address: config.contracts.Agreements,
@@ -218,10 +220,6 @@ function BuyPanel({ product }: { product: GraphProduct }) {
   }, [result?.agreementId, result?.indexed]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(reset, [address, reset]);
 
-  const explained = useMemo(
-    () => (eligibility.data === undefined ? undefined : explainVerdict(Number(eligibility.data), { purpose, credential: credential.data, allowedPurposes: allowed })),
-    [eligibility.data, purpose, credential.data, allowed],
-  );
   const now = BigInt(Math.floor(Date.now() / 1000));
   const current = latest.data;
   const currentStatus = current ? AgreementStatusNames[Number(current.status)] : undefined;
@@ -240,25 +238,8 @@ function BuyPanel({ product }: { product: GraphProduct }) {
         </>
       ) : (
         <>
-          <div className="field">
-            <label htmlFor="purpose">Purpose of use</label>
-            <select id="purpose" value={purpose} onChange={(e) => { setPurpose(Number(e.target.value)); reset(); }}>
-              {PurposeNames.map((n, i) => (
-                <option key={n} value={i}>{purposeWords(n)}{allowed.some((a) => enumIndex(PurposeNames, a) === i) ? "" : " (not allowed by the policy)"}</option>
-              ))}
-            </select>
-          </div>
-          <section aria-label="Eligibility" aria-live="polite" className={`notice ${explained ? (explained.eligible ? "ok" : "error") : ""}`}>
-            <h3>Can I buy it?</h3>
-            {eligibility.isLoading ? <p role="status">Checking your credential against the policy…</p> : null}
-            {eligibility.error ? <p role="alert">The eligibility check failed: {eligibility.error.message}</p> : null}
-            {explained ? (
-              <p data-verdict={explained.verdict}>
-                <strong>{explained.eligible ? "Yes." : "No."}</strong> {explained.reason}
-                {explained.action === "register" ? <> <Link to="/register">Register now</Link>.</> : null}
-              </p>
-            ) : null}
-          </section>
+          <PurposeSelect state={elig} onChange={reset} />
+          <EligibilitySection state={elig} />
           {hasAccess ? (
             <p className="notice ok" role="status">
               You have access (agreement #{String(access.data)}){current!.endsAt ? ` until ${date(current!.endsAt)}` : ""}. See your <Link to="/dashboard">dashboard</Link>.

@@ -31,6 +31,8 @@ import { PolicyFields, countryLabel } from "./PolicyFields.tsx";
 import { modalityWords, orgTypeWords, productTypeWords, purposeWords } from "../../lib/words.ts";
 import { formatBytes, runPublish, tasksFor, type PublishResults, type Task, type TaskKey } from "./publish.ts";
 import { StreamFields } from "./StreamFields.tsx";
+import { AnalyticsDataFields } from "./analytics/AnalyticsDataFields.tsx";
+import { AnalyticsReview } from "./analytics/AnalyticsReview.tsx";
 import { TaskList } from "./TaskList.tsx";
 import { useSellerActions } from "./useSellerActions.ts";
 import { WizardSteps } from "./WizardSteps.tsx";
@@ -142,6 +144,7 @@ export default function CreateProduct() {
           <li>On chain (public): type, price, your address, name, summary, category, tags and the consent policy.</li>
           <li>On IPFS (public): the description and cover image.</li>
           <li>A dataset file is encrypted in this browser; only ciphertext leaves it. The key is split between the relays, which hand it only to buyers with an active agreement.</li>
+          <li>An analytics table never leaves this browser either: every value is split into secret shares, and each computation node receives only its own, encrypted. Buyers get aggregate results under your privacy rules, never rows. The schema and rules are published (IPFS), the data is not.</li>
         </ul>
       </aside>
     </section>
@@ -197,11 +200,8 @@ function StepBody({
             </div>
           ) : null}
           {draft.productType === ProductType.Stream ? <StreamFields draft={draft} update={update} /> : null}
-          {draft.productType === ProductType.DataUnion || draft.productType === ProductType.Analytics ? (
-            <p className="notice">
-              {draft.productType === ProductType.DataUnion ? "Members' streams join the union after publishing." : "Analytics results are computed by the SMPC network on request."} Nothing to upload now.
-            </p>
-          ) : null}
+          {draft.productType === ProductType.Analytics ? <AnalyticsDataFields draft={draft.analytics} update={(patch) => update({ analytics: { ...draft.analytics, ...patch } })} /> : null}
+          {draft.productType === ProductType.DataUnion ? <p className="notice">Members' streams join the union after publishing. Nothing to upload now.</p> : null}
           <fieldset>
             <legend>Data exchange modality</legend>
             {ModalityNames.map((n, m) => (
@@ -263,8 +263,10 @@ function Review({ draft }: { draft: ProductDraft }) {
       <dd>
         {draft.productType === ProductType.Batch ? (draft.file ? `${draft.file.name} (${formatBytes(draft.file.size)}), encrypted before upload` : "no file") : null}
         {draft.productType === ProductType.Stream ? list(draft.streams) : null}
-        {draft.productType === ProductType.DataUnion || draft.productType === ProductType.Analytics ? "nothing to upload" : null}
+        {draft.productType === ProductType.DataUnion ? "nothing to upload" : null}
+        {draft.productType === ProductType.Analytics ? (draft.analytics.csv ? `${draft.analytics.csv.name} (${formatBytes(draft.analytics.csv.size)}), split into secret shares for the computation nodes before upload` : "no file") : null}
       </dd>
+      {draft.productType === ProductType.Analytics ? <AnalyticsReview draft={draft.analytics} /> : null}
       <dt>Modality</dt>
       <dd>{modalityWords(draft.modality)}</dd>
       <dt>Category and tags</dt>

@@ -14,6 +14,7 @@ import {
   type Policy,
   type ProductMetadata,
 } from "@kraken/sdk";
+import { emptyAnalyticsDraft, rulesProblems, schemaProblems, type AnalyticsDraft } from "./analytics/analyticsDraft.ts";
 
 export interface ProductDraft {
   productType: ProductType;
@@ -25,6 +26,8 @@ export interface ProductDraft {
   file: File | null;
   /** Stream products: Streamr stream ids the seller holds GRANT on. */
   streams: string[];
+  /** Analytics products: the CSV, its schema and the query rules (shared to the SMPC nodes in this browser). */
+  analytics: AnalyticsDraft;
   category: string;
   tags: string[];
   modality: Modality;
@@ -59,7 +62,7 @@ export const TYPE_HELP: Record<ProductType, string> = {
   [ProductType.Stream]: "A live data stream (Streamr), sold by time: per hour, day, week or month.",
   [ProductType.Batch]: "A dataset file, encrypted in your browser; buyers get the key through the relays. Sold once.",
   [ProductType.DataUnion]: "Many members pool their data in one stream, sold by time; the revenue is shared. Has its own wizard.",
-  [ProductType.Analytics]: "Privacy-preserving analytics results (SMPC). Sold once.",
+  [ProductType.Analytics]: "A table buyers query without seeing it: you share it (in your browser) to the SMPC computation nodes, buyers pay per query and get aggregate results only.",
 };
 
 export const isTimeBased = (t: ProductType) => t === ProductType.Stream || t === ProductType.DataUnion;
@@ -73,6 +76,7 @@ export function emptyDraft(): ProductDraft {
     cover: null,
     file: null,
     streams: [],
+    analytics: emptyAnalyticsDraft(),
     category: "",
     tags: [],
     modality: Modality.Anonymised,
@@ -91,7 +95,9 @@ export function emptyDraft(): ProductDraft {
 export function withType(d: ProductDraft, productType: ProductType): ProductDraft {
   const timeBased = isTimeBased(productType);
   const unitOk = timeBased !== (d.pricingUnit === PricingUnit.OneTime);
-  return { ...d, productType, pricingUnit: unitOk ? d.pricingUnit : timeBased ? PricingUnit.Day : PricingUnit.OneTime };
+  // Analytics products are computed by secure multi-party computation: that is their modality.
+  const modality = productType === ProductType.Analytics ? Modality.Smpc : d.productType === ProductType.Analytics ? Modality.Anonymised : d.modality;
+  return { ...d, productType, modality, pricingUnit: unitOk ? d.pricingUnit : timeBased ? PricingUnit.Day : PricingUnit.OneTime };
 }
 
 /** "a, b  ,c" → ["a","b","c"]: trimmed, lower-cased, de-duplicated. */
@@ -143,6 +149,7 @@ export function checkStep(step: StepKey, d: ProductDraft): string[] {
     }
     case "data":
       if (d.productType === ProductType.Batch && !d.file) errors.push("Pick the dataset file to sell.");
+      if (d.productType === ProductType.Analytics) errors.push(...schemaProblems(d.analytics), ...rulesProblems(d.analytics));
       if (d.productType === ProductType.Stream) {
         if (d.streams.length === 0) errors.push("Add at least one stream id.");
         if (d.streams.length > MAX_STREAMS) errors.push(`At most ${MAX_STREAMS} streams per product.`);
@@ -225,8 +232,15 @@ export function descriptionArg(d: ProductDraft, metadataURI: string) {
   return { metadataURI, title: d.title.trim(), summary: d.summary.trim(), category: d.category.trim(), tags: d.tags };
 }
 
-/** Delivery agents: batch products go through the relays (2 of 3 in the demo); others need none. */
-export function deliveryAgents(d: ProductDraft, relays: Address[]): { agents: Address[]; threshold: number } {
+/**
+ * Delivery agents: batch products go through the relays (2 of 3 in the demo); analytics products
+ * are computed by the SMPC nodes (3, any 2 rebuild a result); others need none.
+ */
+export function deliveryAgents(d: ProductDraft, relays: Address[], smpcNodes: Address[] = []): { agents: Address[]; threshold: number } {
+  if (d.productType === ProductType.Analytics) {
+    if (smpcNodes.length !== 3) throw new Error(`Analytics products need the 3 SMPC computation nodes; this marketplace has ${smpcNodes.length} configured (config.json: smpcNodes).`);
+    return { agents: smpcNodes, threshold: 2 };
+  }
   if (d.productType !== ProductType.Batch) return { agents: [], threshold: 0 };
   if (relays.length === 0) throw new Error("No key relays are configured: batch products cannot be delivered.");
   return { agents: relays, threshold: Math.min(relays.length, Math.max(1, Math.ceil((relays.length + 1) / 2))) };

@@ -6,6 +6,15 @@ import { BaseError, ContractFunctionRevertedError } from "viem";
 import { decodeMarketError } from "@kraken/sdk";
 import { explainError as explainTxError } from "../../lib/errors.ts";
 import { data } from "../../lib/words.ts";
+import { explainAnalyticsError } from "../analytics/errors.ts";
+
+/** Errors of the analytics seller flow that carry their own words (a bad CSV value names its row and column). */
+const OWN_WORDS: Record<string, string> = {
+  DatasetError: "The CSV does not match the schema:",
+  SchemaError: "The schema is not valid:",
+  ManifestError: "The manifest is not valid:",
+  BundleError: "A bundle could not be built:",
+};
 
 const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   NotSeller: () => "Only the seller of this product can do that: switch to the account that published it.",
@@ -14,7 +23,7 @@ const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   InvalidTitle: () => "The name must be 1–200 bytes long.",
   TooManyTags: (a) => `Too many tags (${a[0]}); at most 16.`,
   InvalidPricing: () => "Streams and data unions are sold per hour/day/week/month; batch and analytics products once.",
-  InvalidDeliveryAgents: () => "Batch products need at least one key relay, each listed once.",
+  InvalidDeliveryAgents: () => "Batch products need at least one key relay and analytics products their computation nodes, each listed once.",
   InvalidThreshold: (a) => `The key threshold ${a[0]} does not fit ${a[1]} relays.`,
   AlreadyActive: () => "The product is already active.",
   AlreadyInactive: () => "The product is already deactivated.",
@@ -51,11 +60,18 @@ const REGISTRY_REASONS: Record<string, string> = {
 };
 
 export function explainError(err: unknown): string {
+  const own = err instanceof Error ? OWN_WORDS[err.name] : undefined;
+  if (own) return `${own} ${err instanceof Error ? err.message : ""}`;
+  if (err instanceof Error && err.name === "NodeApiError") return explainAnalyticsError(err).message;
   // The registry's string reasons are not custom errors: viem puts them on the revert itself.
   const revert = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
   const reason = revert?.reason;
   if (reason && REGISTRY_REASONS[reason]) return `${REGISTRY_REASONS[reason]} (${reason})`;
   const { name, args } = decodeMarketError(err);
   if (name && REVERTS[name]) return `${REVERTS[name](args)} (${name})`;
+  if (name) {
+    const analytics = explainAnalyticsError(err);
+    if (analytics.name === name && !analytics.message.startsWith("The contract refused")) return `${analytics.message} (${name})`;
+  }
   return explainTxError(err).message;
 }

@@ -21,9 +21,11 @@ import {
 import type { DappConfig } from "../../config.ts";
 import { prepareDataset, type PreparedDataset } from "./batchDataset.ts";
 import { deliveryAgents, descriptionArg, metadataDocument, policyTerms, priceWei, type ProductDraft } from "./draft.ts";
+import { rulesOf, schemaOf } from "./analytics/analyticsDraft.ts";
+import type { AnalyticsManifest } from "../analytics/sdk.ts";
 import { addToIpfs } from "./ipfsUpload.ts";
 
-export type TaskKey = "cover" | "dataset" | "metadata" | "publish" | "policy" | "shares" | "indexed";
+export type TaskKey = "cover" | "dataset" | "check" | "metadata" | "publish" | "policy" | "shares" | "upload" | "manifest" | "commit" | "indexed";
 export type TaskStatus = "waiting" | "active" | "done" | "failed";
 
 export interface Task {
@@ -44,6 +46,14 @@ export interface PublishResults {
   policyTx?: Hex;
   policyBlock?: bigint;
   sharesConfirmed?: number;
+  /** analytics: the CSV checked against the schema (rows) */
+  checkedRows?: number;
+  /** analytics: the manifest, once every node holds its bundle (its bundle hashes in node order) */
+  manifest?: AnalyticsManifest;
+  manifestUri?: string;
+  commitTx?: Hex;
+  /** the last transaction's block (what the catalogue must index) */
+  lastBlock?: bigint;
   indexed?: boolean;
 }
 
@@ -56,6 +66,8 @@ export interface PublishContext {
   readContract: Parameters<typeof relayEncryptionKeys>[0]["readContract"];
   /** A Streamr client signing as the seller (loaded only for batch products). */
   streamPublisher(): Promise<StreamPublisher & { close(): Promise<void> }>;
+  /** Signs a text with the seller's wallet (EIP-191): the upload requests to the SMPC nodes. */
+  signMessage(message: string): Promise<Hex>;
   /** Resolves once the subgraph has indexed `block`; `onBehind` while it catches up. */
   waitIndexed(block: bigint, onBehind?: (behind: number) => void): Promise<void>;
 }
@@ -64,10 +76,16 @@ export function tasksFor(d: ProductDraft): Task[] {
   const t: Task[] = [];
   if (d.cover) t.push({ key: "cover", label: "Upload the cover image to IPFS", status: "waiting" });
   if (d.productType === ProductType.Batch) t.push({ key: "dataset", label: "Encrypt the dataset in this browser and upload the ciphertext", status: "waiting" });
+  if (d.productType === ProductType.Analytics) t.push({ key: "check", label: "Check every row of the CSV against the schema (in this browser)", status: "waiting" });
   t.push({ key: "metadata", label: "Upload the metadata document to IPFS", status: "waiting" });
   t.push({ key: "publish", label: "Sign: publish the product in the catalogue", status: "waiting" });
   t.push({ key: "policy", label: "Sign: set the consent policy", status: "waiting" });
   if (d.productType === ProductType.Batch) t.push({ key: "shares", label: "Send the key shares to the relays", status: "waiting" });
+  if (d.productType === ProductType.Analytics) {
+    t.push({ key: "upload", label: "Split the dataset into secret shares here and upload each node's encrypted bundle", status: "waiting" });
+    t.push({ key: "manifest", label: "Publish the dataset's manifest (schema, rules, bundle hashes) on IPFS", status: "waiting" });
+    t.push({ key: "commit", label: "Sign: commit the dataset on chain", status: "waiting" });
+  }
   t.push({ key: "indexed", label: "Wait until the catalogue lists it", status: "waiting" });
   return t;
 }
@@ -99,8 +117,12 @@ export async function runPublish(
     }
   };
   const relays: RelayEndpoint[] = ctx.config.relays ?? [];
-  const { agents, threshold } = deliveryAgents(d, relays.map((x) => x.address));
+  const { agents, threshold } = deliveryAgents(d, relays.map((x) => x.address), (ctx.config.smpcNodes ?? []).map((x) => x.address));
   const batch = d.productType === ProductType.Batch;
+  const analytics = d.productType === ProductType.Analytics;
+  // The analytics seller flow (CSV parsing, sharing, uploads) loads only for analytics products.
+  const seller = analytics ? await import("./analytics/sellerFlow.ts") : undefined;
+  const schema = analytics ? schemaOf(d.analytics) : undefined;
 
   await step("cover", !!d.cover && !r.coverUri, async () => {
     const added = await addToIpfs(ctx.config.ipfsApiUrl, d.cover!, d.cover!.name, { onProgress: (s, t) => report("cover", { progress: s / Math.max(1, t) }) });
@@ -114,6 +136,12 @@ export async function runPublish(
       onProgress: (p) => report("dataset", { progress: p.fraction, detail: p.phase === "encrypting" ? "encrypting…" : p.phase === "uploading" ? "uploading the ciphertext…" : undefined }),
     });
     return `${formatBytes(r.dataset.hashes.plaintextBytes)} encrypted → ${r.dataset.link}`;
+  });
+  await step("check", analytics && r.checkedRows === undefined, async () => {
+    // Before anything is published: a bad value stops here, naming its row and column.
+    const { rows, extraColumns } = await seller!.checkCsv({ file: d.analytics.csv!, schema: schema!, onProgress: (p) => report("check", { progress: p.fraction, detail: `${p.rows.toLocaleString("en")} rows checked…` }) });
+    r.checkedRows = rows;
+    return `${rows.toLocaleString("en")} rows match the schema${extraColumns.length ? `; left out: ${extraColumns.join(", ")}` : ""}`;
   });
   await step("metadata", !r.metadataUri, async () => {
     const bytes = encodeMetadata(metadataDocument(d, r.coverUri));
@@ -145,6 +173,7 @@ export async function runPublish(
     );
     r.policyTx = receipt.transactionHash;
     r.policyBlock = receipt.blockNumber;
+    r.lastBlock = receipt.blockNumber;
     return `policy version 1 in block ${receipt.blockNumber}`;
   });
   await step("shares", batch && r.sharesConfirmed === undefined, async () => {
@@ -173,9 +202,38 @@ export async function runPublish(
     r.sharesConfirmed = confirmed.length;
     return `${confirmed.length} of ${agents.length} relays hold a share (any ${threshold} rebuild the key)`;
   });
+  await step("upload", analytics && !r.manifest, async () => {
+    const shared = await seller!.shareAndUpload({
+      ctx,
+      file: d.analytics.csv!,
+      schema: schema!,
+      rules: rulesOf(d.analytics),
+      productId: r.productId!,
+      nodes: agents,
+      onProgress: (p) => report("upload", { progress: p.fraction, detail: p.detail }),
+    });
+    r.manifest = shared.manifest;
+    return `${shared.rows.toLocaleString("en")} rows → ${agents.length} encrypted bundles of ${formatBytes(shared.bytes)}, each stored by its node`;
+  });
+  await step("manifest", analytics && !r.manifestUri, async () => {
+    const file = seller!.manifestFile(r.manifest!);
+    // CIDv1 raw, canonical JSON: anyone can check the document against the hash on chain.
+    const added = await addToIpfs(ctx.config.ipfsApiUrl, new Blob([file.json], { type: "application/json" }), "manifest.json", { cidV1: true });
+    r.manifestUri = added.uri;
+    return added.uri;
+  });
+  await step("commit", analytics && !r.commitTx, async () => {
+    const receipt = await ctx.write(
+      seller!.commitCall({ analytics: ctx.config.contracts.Analytics, productId: r.productId!, manifest: r.manifest!, manifestUri: r.manifestUri! }),
+      (hash) => report("commit", { detail: `signed; waiting to be mined (${hash.slice(0, 10)}…)` }),
+    );
+    r.commitTx = receipt.transactionHash;
+    r.lastBlock = receipt.blockNumber;
+    return `dataset committed in block ${receipt.blockNumber}; buyers can query it now`;
+  });
   await step("indexed", !r.indexed, async () => {
-    // The policy transaction is the last one; once its block is indexed the product is searchable.
-    await ctx.waitIndexed(r.policyBlock!, (behind) => report("indexed", { detail: `the catalogue is ${behind} block${behind === 1 ? "" : "s"} behind…` }));
+    // The last transaction (policy, or the dataset commitment); once its block is indexed the product is searchable.
+    await ctx.waitIndexed(r.lastBlock ?? r.policyBlock!, (behind) => report("indexed", { detail: `the catalogue is ${behind} block${behind === 1 ? "" : "s"} behind…` }));
     r.indexed = true;
   });
   return r;

@@ -1,10 +1,11 @@
 // What the seller pages need from the wallet and the indexer: a `write` that simulates first
 // (so a revert is decoded into words before the wallet is asked), signs, and waits until mined;
-// a reader; waiting until the subgraph has indexed a block; and a Streamr client signing as the
-// seller, loaded only when a batch product's key shares are sent.
+// a reader; waiting until the subgraph has indexed a block; message signatures (uploads to the
+// SMPC nodes); and a Streamr client signing as the seller, loaded only when a batch product's
+// key shares are sent.
 import { useCallback, useMemo } from "react";
 import { useAccount, useConfig } from "wagmi";
-import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { readContract, signMessage as wagmiSignMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import type { Address, EIP1193Provider, Hex, TransactionReceipt } from "viem";
 import type { StreamPublisher } from "@kraken/sdk";
 import { useDapp } from "../../hooks/dapp.ts";
@@ -56,6 +57,14 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
     [config.subgraphUrl, wagmi],
   );
 
+  const signMessage = useCallback(
+    async (message: string): Promise<Hex> => {
+      if (!address) throw new NotConnectedError();
+      return wagmiSignMessage(wagmi, { account: address, message });
+    },
+    [wagmi, address],
+  );
+
   const streamPublisher = useCallback(async (): Promise<StreamPublisher & { close(): Promise<void> }> => {
     if (!connector) throw new NotConnectedError();
     if (!config.streamr) throw new Error("This marketplace has no Streamr network configured (config.json: streamr), so key shares cannot reach the relays.");
@@ -70,7 +79,7 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
   }, [connector, config.streamr]);
 
   return useMemo(
-    () => ({ config, account: address as Address, connected: !!address, write, readContract: read, waitIndexed, streamPublisher }),
-    [config, address, write, read, waitIndexed, streamPublisher],
+    () => ({ config, account: address as Address, connected: !!address, write, readContract: read, waitIndexed, signMessage, streamPublisher }),
+    [config, address, write, read, waitIndexed, signMessage, streamPublisher],
   );
 }
