@@ -12,6 +12,7 @@ import { browserClientConfig, startStreamrNetwork, streamrEnv, type RunningStrea
 import {
   devRelayKeys, seedDemoBatchFiles, startRelays, startUnionDevices, startWearablePublisher, type RunningRelays, type RunningUnionDevices, type RunningWearablePublisher,
 } from "../relay/src/index.ts";
+import { seedDemoAnalytics, startSmpcNodes, type RunningSmpcNodes } from "../smpc/src/index.ts";
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
   let relays: RunningRelays | undefined;
   let wearable: RunningWearablePublisher | undefined;
   let unionDevices: RunningUnionDevices | undefined;
+  let smpc: RunningSmpcNodes | undefined;
   if (streamr && demo) {
     relays = await startRelays({
       keys: devRelayKeys(),
@@ -152,6 +154,16 @@ async function main(): Promise<void> {
       log: (line) => log(`demo files: ${line}`),
     });
     if (batch.seeded.length) log(`demo files: ${batch.seeded.length} batch files encrypted and their key shares delivered to the relays`);
+    // The SMPC nodes computing analytics products; the demo hospital shares its admissions table
+    // to them and the research institute's seeded query runs (first start only).
+    if (deployment.contracts.Analytics) {
+      smpc = await startSmpcNodes({
+        rpcUrl, deployment, streamr: streamr.settings, ipfs: { apiUrl: ipfsApiUrl, gatewayUrl: ipfsGatewayUrl },
+        dataDir: join(dataDir, "smpc"), deploymentsDir,
+        log: (line) => log(`smpc: ${line}`),
+      });
+      await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, log: (line) => log(`demo analytics: ${line}`) });
+    }
     // Anna's watch publishing to her seeded stream product.
     const wearableProduct = demo.products.find((p) => p.key === "anna-heart-rate");
     if (wearableProduct?.streams?.length) {
@@ -194,6 +206,7 @@ async function main(): Promise<void> {
       streamRegistry: deployment.streamRegistry,
       streamr: streamr ? (browserClientConfig(streamr.settings) as { entryPoints: unknown[] }) : undefined,
       relays: relays?.directory,
+      smpcNodes: smpc?.directory,
     }),
   });
 
@@ -209,6 +222,7 @@ async function main(): Promise<void> {
     ...(faucet ? [`  Faucet (demo)    ${faucet.url}/drip  (gas is free; ${BigInt(faucet.info.amount) / 10n ** 18n} DATA per address per ${faucet.info.cooldownSeconds / 60} min: npx kraken faucet)`] : []),
     streamr ? `  Streamr entry    ws://${streamr.entryPoint.websocket!.host}:${streamr.entryPoint.websocket!.port}  (registry ${deployment.streamRegistry})` : `  Streamr          ${streamrCfg.environment === "local" ? "off" : streamrCfg.environment}`,
     ...(relays ? [`  Relays           ${relays.directory.map((r) => r.url).join("  ")}  (/health)`] : []),
+    ...(smpc ? [`  SMPC nodes       ${smpc.directory.map((r) => r.url).join("  ")}  (/health)`] : []),
     ...(wearable ? [`  Demo wearable    publishing to ${wearable.streamId}`] : []),
     ...(unionDevices ? [`  Data union       ${unionDevices.running()} member devices publishing to ${unionDevices.streamId}`] : []),
     `  dApp             ${dapp.url}`,
@@ -224,6 +238,7 @@ async function main(): Promise<void> {
     await dapp.stop();
     await wearable?.stop();
     await unionDevices?.stop();
+    await smpc?.stop();
     await relays?.stop();
     await streamr?.stop();
     await indexer?.stop();

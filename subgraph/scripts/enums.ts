@@ -41,6 +41,8 @@ const SUBGRAPH_ENUMS: SubgraphEnum[] = [
   { solidity: "AgreementStatus", list: "AGREEMENT_STATUSES", graphql: true, unsetNone: true },
   { solidity: "MemberStatus", list: "MEMBER_STATUSES", graphql: true }, // NONE: a turned-down first request
   { solidity: "RemovalReason", list: "REMOVAL_REASONS", graphql: true },
+  { solidity: "JobStatus", list: "JOB_STATUSES", graphql: true, unsetNone: true },
+  { solidity: "RefusalReason", list: "REFUSAL_REASONS", graphql: true },
 ];
 
 /** GraphQL spelling of a Solidity member: ResearchUniversity → RESEARCH_UNIVERSITY, DE → DE. */
