@@ -19,13 +19,12 @@ import { BundleWriter, encodeBundleHeader, type BundleHeader } from "./bundle.ts
 import { readCsv, type CsvSource } from "./csv.ts";
 import { RowEncoder, type EncodedRow } from "./encode.ts";
 import { BundleError, DatasetError, SchemaError } from "./errors.ts";
-import { ELEMENT_BYTES, fromSigned, randomBytes } from "./field.ts";
+import { addWordsMod, ELEMENT_BYTES, fromSigned, LITTLE_ENDIAN, RandomWords } from "./field.ts";
 import { checkHeadroom, schemaHash, type Schema } from "./schema.ts";
 
 export const SHARE_NODES = 3;
 /** Bytes queued per node before the reader waits for the upload. */
 const QUEUE_BYTES = 4 * 2 ** 20;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface ShareProgress {
   /** data rows read so far */
@@ -212,67 +211,6 @@ class Pipe implements AsyncIterable<Uint8Array> {
   }
 }
 
-/** Random 32-bit words from the crypto RNG, drawn 64 KiB at a time. */
-class RandomPool {
-  private words: Uint32Array = new Uint32Array(0);
-  private at = 0;
-
-  /** Index of 4 fresh words in `this.buf` forming a uniform element below p (rejection sampling). */
-  next(): number {
-    for (;;) {
-      if (this.at + 4 > this.words.length) {
-        const b = randomBytes(65536);
-        this.words = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
-        this.at = 0;
-      }
-      const i = this.at;
-      this.at += 4;
-      const w = this.words;
-      w[i + 3] &= 0x7fffffff;
-      if (w[i + 3] === 0x7fffffff && w[i] === 0xffffffff && w[i + 1] === 0xffffffff && w[i + 2] === 0xffffffff) continue; // = p
-      return i;
-    }
-  }
-
-  get buf(): Uint32Array {
-    return this.words;
-  }
-}
-
-/** dst[d..d+4) = src[s..s+4) + (a0..a3) mod p, all as 32-bit limbs (little-endian). */
-function addLimbs(src: Uint32Array, s: number, a0: number, a1: number, a2: number, a3: number, dst: Uint32Array, d: number): void {
-  let t0 = src[s] + a0;
-  let c = t0 > 0xffffffff ? 1 : 0;
-  let t1 = src[s + 1] + a1 + c;
-  c = t1 > 0xffffffff ? 1 : 0;
-  let t2 = src[s + 2] + a2 + c;
-  c = t2 > 0xffffffff ? 1 : 0;
-  let t3 = src[s + 3] + a3 + c; // < 2^32: both operands are below 2^127
-  t0 >>>= 0;
-  t1 >>>= 0;
-  t2 >>>= 0;
-  if (t3 >= 0x80000000) {
-    // x ≥ 2^127: x − p = (x − 2^127) + 1
-    t3 -= 0x80000000;
-    if (++t0 > 0xffffffff) {
-      t0 = 0;
-      if (++t1 > 0xffffffff) {
-        t1 = 0;
-        if (++t2 > 0xffffffff) {
-          t2 = 0;
-          t3++;
-        }
-      }
-    }
-  } else if (t3 === 0x7fffffff && t2 === 0xffffffff && t1 === 0xffffffff && t0 === 0xffffffff) {
-    t0 = t1 = t2 = t3 = 0; // x = p
-  }
-  dst[d] = t0;
-  dst[d + 1] = t1;
-  dst[d + 2] = t2;
-  dst[d + 3] = t3;
-}
-
 /** Writes the element of a signed integer as 4 limbs. */
 function signedToLimbs(v: number | bigint, dst: Uint32Array, d: number): void {
   if (typeof v === "number" && Number.isSafeInteger(v)) {
@@ -308,7 +246,7 @@ const swap32 = (bytes: Uint8Array) => {
  * Shamir-shares encoded rows: returns one row-major byte array per node (16-byte LE elements),
  * node i holding f(i + 1) = v + a·(i + 1) of every value v with a fresh random a.
  */
-export function shareRows(rows: readonly EncodedRow[], width: number, pool = new RandomPool()): Uint8Array[] {
+export function shareRows(rows: readonly EncodedRow[], width: number, pool = new RandomWords()): Uint8Array[] {
   const n = rows.length * width;
   const outs = [0, 1, 2].map(() => new Uint32Array(n * 4));
   const s = new Uint32Array(4);
@@ -320,9 +258,9 @@ export function shareRows(rows: readonly EncodedRow[], width: number, pool = new
       const r = pool.next();
       const w = pool.buf;
       const a0 = w[r], a1 = w[r + 1], a2 = w[r + 2], a3 = w[r + 3];
-      addLimbs(s, 0, a0, a1, a2, a3, o1, d);
-      addLimbs(o1, d, a0, a1, a2, a3, o2, d);
-      addLimbs(o2, d, a0, a1, a2, a3, o3, d);
+      addWordsMod(s, 0, a0, a1, a2, a3, o1, d);
+      addWordsMod(o1, d, a0, a1, a2, a3, o2, d);
+      addWordsMod(o2, d, a0, a1, a2, a3, o3, d);
     }
   }
   return outs.map((o) => {
@@ -360,7 +298,7 @@ export async function shareDataset(o: ShareDatasetOptions): Promise<ShareDataset
 
   async function produce(): Promise<number> {
     for (let i = 0; i < SHARE_NODES; i++) await pipes[i].push(writers[i].start());
-    const pool = new RandomPool();
+    const pool = new RandomWords();
     let done = 0;
     for await (const b of encodedBatches(open(), o.schema, encoder, (x) => (extraColumns = x))) {
       if (done + b.rows.length > rows!) throw new DatasetError("row-count", `the CSV has more than the ${rows} rows announced`, rows! + 1);

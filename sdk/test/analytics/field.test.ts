@@ -1,7 +1,7 @@
 // The field modulo p = 2^127 − 1: reduction, signed values, randomness, encoding.
 import { describe, expect, it } from "vitest";
 import {
-  add, decodeElement, decodeElements, elementFromHex, elementToHex, encodeElement, encodeElements, FieldError, fromSigned, HALF, inv, mod, mul, neg, P, randomBelow,
+  add, addWordsMod, decodeElement, dotWords, mulWordsMod, negWordsMod, randomElementWords, sumWords, decodeElements, elementFromHex, elementToHex, encodeElement, encodeElements, FieldError, fromSigned, HALF, inv, mod, mul, neg, P, randomBelow,
   randomElement, randomElements, reduce, sub, toSigned,
 } from "../../src/analytics/index.ts";
 
@@ -67,5 +67,50 @@ describe("field", () => {
     expect(elementFromHex(elementToHex(e))).toBe(e);
     expect(() => elementFromHex("0x" + P.toString(16))).toThrow(FieldError);
     expect(() => elementFromHex("0xABC")).toThrow(FieldError);
+  });
+});
+
+describe("field on 32-bit limbs (the engine's hot loops)", () => {
+  const toWords = (xs: bigint[]) => new Uint32Array(encodeElements(xs).buffer);
+  const get = (w: Uint32Array, i: number) => BigInt(w[4 * i]) | (BigInt(w[4 * i + 1]) << 32n) | (BigInt(w[4 * i + 2]) << 64n) | (BigInt(w[4 * i + 3]) << 96n);
+  const edge = [0n, 1n, 2n, P - 1n, P - 2n, HALF, HALF + 1n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 96n + 7n, 2n ** 126n, (1n << 127n) - 2n];
+  const xs = [...edge, ...randomElements(500)];
+  const ys = [...edge.slice().reverse(), ...randomElements(500)];
+
+  it("add, neg, mul agree with bigint arithmetic", () => {
+    const a = toWords(xs);
+    const b = toWords(ys);
+    const out = new Uint32Array(a.length);
+    for (let i = 0; i < xs.length; i++) {
+      addWordsMod(a, 4 * i, b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3], out, 4 * i);
+      expect(get(out, i)).toBe(add(xs[i], ys[i]));
+      negWordsMod(a, 4 * i, out, 4 * i);
+      expect(get(out, i)).toBe(neg(xs[i]));
+      mulWordsMod(a, 4 * i, b, 4 * i, out, 4 * i);
+      expect(get(out, i), `${xs[i]} · ${ys[i]}`).toBe(mul(xs[i], ys[i]));
+    }
+    for (const x of edge) for (const y of edge) {
+      const o = new Uint32Array(4);
+      mulWordsMod(toWords([x]), 0, toWords([y]), 0, o, 0);
+      expect(get(o, 0)).toBe(mul(x, y));
+    }
+  });
+
+  it("sums and dot products agree with bigint arithmetic", () => {
+    const a = toWords(xs);
+    const b = toWords(ys);
+    const n = xs.length;
+    expect(sumWords(a, n)).toBe(mod(xs.reduce((s, x) => s + x, 0n)));
+    const [d1, d2] = dotWords(a, [b, a], n);
+    expect(d1).toBe(mod(xs.reduce((s, x, i) => s + x * ys[i], 0n)));
+    expect(d2).toBe(mod(xs.reduce((s, x) => s + x * x, 0n)));
+    // 300,000 rows of p − 1: column sums cross the 2^17-row flush
+    const big = 300_000;
+    const w = new Uint32Array(4 * big);
+    for (let i = 0; i < big; i++) w.set([0xfffffffe, 0xffffffff, 0xffffffff, 0x7fffffff], 4 * i);
+    expect(dotWords(w, [w], big)[0]).toBe(mod(BigInt(big)));
+    expect(sumWords(w, big)).toBe(mod(-BigInt(big)));
+    const words = randomElementWords(1000);
+    for (let i = 0; i < 1000; i++) expect(get(words, i) < P).toBe(true);
   });
 });

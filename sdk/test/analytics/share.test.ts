@@ -32,7 +32,7 @@ describe("sharing a dataset", () => {
     expect(result.extraColumns).toEqual(["note"]);
     expect(result.schemaHash).toBe(schemaHash(SCHEMA));
     expect(progress.at(-1)).toBe(700);
-    const bundles = [];
+    const bundles: bigint[][][] = [];
     for (const b of result.bundles) {
       const cipher = await collect((async function* () { yield* chunks[b.index]; })());
       expect(cipher.length).toBe(b.size);
