@@ -134,6 +134,24 @@ export async function explainRevert(err: unknown, ctx: { client: Reader; deploym
       return new CliError(EXIT.payment, `the Agreements contract may spend only ${data(args[1] as bigint)} of your DATA, the purchase needs ${data(args[2] as bigint)}; run buy again (without --permit if the permit was not accepted)`, name);
     case "AgreementNotFound":
       return new CliError(EXIT.notFound, `agreement ${args[0]} does not exist`, name);
+    case "SoldPerQuery":
+      return new CliError(EXIT.usage, `product ${ctx.productId} is an analytics product, sold one query at a time: \`kraken query ${ctx.productId} --describe\` shows what you may ask`, name);
+    case "DatasetChanged":
+      return new CliError(EXIT.conflict, `the seller committed a new dataset just before your transaction; nothing was charged: run the query again`, name);
+    case "AgentsChanged":
+      return new CliError(EXIT.conflict, `the seller changed the product's computation nodes since the dataset was shared; no query can be answered until the seller shares it again`, name);
+    case "PrivacyBudgetExhausted":
+      return new CliError(EXIT.conflict, `the dataset's privacy budget is spent (ε ${Number(args[1]) / 1000} left, less than a query costs): it answers no more queries`, name);
+    case "QueryNeedsApproval":
+      return new CliError(EXIT.notEligible, `the seller's policy requires approving each request, which queries do not support: ask the seller`, name);
+    case "NoDataset":
+      return new CliError(EXIT.notFound, `product ${args[0]} has no dataset yet (its seller has not shared one with the computation nodes)`, name);
+    case "JobNotFound":
+      return new CliError(EXIT.notFound, `query job ${args[0]} does not exist`, name);
+    case "JobNotExpired":
+      return new CliError(EXIT.conflict, `query job ${args[0]} is still within its deadline (${new Date(Number(args[1]) * 1000).toISOString()}): the nodes may still answer; refund after it`, name);
+    case "JobNotOpen":
+      return new CliError(EXIT.conflict, `query job ${args[0]} is closed already (answered, refused or refunded)`, name);
     default:
       return new CliError(EXIT.chain, `the chain refused: ${name}(${args.map(String).join(", ")})`, name);
   }
