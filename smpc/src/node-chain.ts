@@ -111,6 +111,11 @@ export class TxSender {
     return run;
   }
 
+  /** Runs `job` alone among the node's transactions (e.g. creating a Streamr inbox: same account, same nonces). */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return this.serial(job);
+  }
+
   /** recordResult(jobId, keccak256(envelope)) */
   recordResult(jobId: bigint, envelope: Hex): Promise<TxOutcome> {
     const data = encodeFunctionData({ abi: analyticsAbi, functionName: "recordResult", args: [jobId, keccak256(envelope)] });
@@ -143,7 +148,10 @@ export class TxSender {
       if (reason) return { ok: false, reason };
       throw err;
     }
-    const request = await wallet.prepareTransactionRequest({ account, to: analytics, data, chain });
+    // Gas with headroom: the receipt (or refusal) that completes the job also pays the seller
+    // (or refunds the buyer), which the estimate misses when another agent's answer lands first.
+    const estimate = await publicClient.estimateGas({ account, to: analytics, data });
+    const request = await wallet.prepareTransactionRequest({ account, to: analytics, data, chain, gas: (estimate * 3n) / 2n + 100_000n });
     const raw = await wallet.signTransaction(request as Parameters<WalletClient["signTransaction"]>[0]);
     const p: PendingTx = { key, jobId, txHash: keccak256(raw), raw };
     store.state.pendingTxs[key] = p;
@@ -162,8 +170,14 @@ export class TxSender {
     let outcome: TxOutcome;
     const receipt = await publicClient.waitForTransactionReceipt({ hash: p.txHash, timeout: 30_000 }).catch(() => null);
     if (receipt) {
-      outcome = receipt.status === "success" ? { ok: true, txHash: p.txHash } : { ok: false, reason: "reverted" };
-      if (!outcome.ok) log.warn(`transaction ${p.txHash} (${p.key}) reverted`);
+      if (receipt.status === "success") outcome = { ok: true, txHash: p.txHash };
+      else {
+        // Why: the same call now names the error (e.g. JobNotOpen: the other agents completed the job first).
+        const tx = parseTransaction(p.raw);
+        const reason = await publicClient.call({ account: account.address, to: tx.to!, data: tx.data }).then(() => "reverted", (err) => revertName(err) ?? "reverted");
+        outcome = { ok: false, reason };
+        if (reason !== "JobNotOpen") log.warn(`transaction ${p.txHash} (${p.key}) reverted (${reason})`);
+      }
     } else {
       // Not mined yet: forget it only once its nonce is taken by another transaction.
       const used = await publicClient.getTransactionCount({ address: account.address, blockTag: "latest" });

@@ -34,7 +34,7 @@ export class InboxPublisher {
         const stream = await this.client.getOrCreateStream({ id });
         if (!(await stream.hasPermission({ userId: consumer, permission: StreamPermission.SUBSCRIBE, allowPublic: false }))) {
           await stream.grantPermissions({ userId: consumer, permissions: [StreamPermission.SUBSCRIBE] });
-          this.log.debug(`created inbox ${id}`);
+          this.log.debug("created a buyer's inbox"); // the stream id names the buyer: not logged
         }
         return id;
       })();

@@ -250,19 +250,17 @@ export class NodeStore {
     return [...this.bundles.keys()].filter((p) => (this.bundles.get(p)?.size ?? 0) > 0);
   }
 
-  /** Deletes the bundles of a product other than `keep` (an older version once a new one is active). */
-  dropBundlesExcept(productId: string, keep: Hex): number {
-    const m = this.bundles.get(productId);
-    if (!m) return 0;
-    let n = 0;
-    for (const hash of [...m.keys()]) {
-      if (hash === keep.toLowerCase()) continue;
-      rmSync(this.bundleFile(productId, hash as Hex), { force: true });
-      rmSync(join(this.bundleDir, productId, `${hash.slice(2)}.json`), { force: true });
-      m.delete(hash);
-      n++;
-    }
-    return n;
+  /** Deletes a bundle (its file and metadata). */
+  dropBundle(productId: string, bundleHash: Hex): void {
+    rmSync(this.bundleFile(productId, bundleHash), { force: true });
+    rmSync(join(this.bundleDir, productId, `${bundleHash.slice(2)}.json`), { force: true });
+    this.bundles.get(productId)?.delete(bundleHash.toLowerCase());
+  }
+
+  /** Bundles of a product that no kept commitment names, oldest first. */
+  unreferencedBundles(productId: string): BundleMeta[] {
+    const named = new Set((this.state.commits[productId] ?? []).map((c) => c.bundleHash.toLowerCase()));
+    return this.bundlesOf(productId).filter((b) => !named.has(b.bundleHash.toLowerCase())).sort((a, b) => a.storedAt.localeCompare(b.storedAt));
   }
 
   // --- queries ---
@@ -339,12 +337,18 @@ export class NodeStore {
     return this.state.commits[productId]?.find((c) => c.version === version);
   }
 
-  /** Records (or replaces) a commitment; keeps the last MAX_VERSIONS versions. */
+  /**
+   * Records (or replaces) a commitment; keeps the last MAX_VERSIONS versions and deletes the
+   * bundles only the versions let go of named (jobs can no longer pin those).
+   */
   putCommit(c: CommitRecord): void {
     const list = (this.state.commits[c.productId] ?? []).filter((x) => x.version !== c.version);
     list.push(c);
     list.sort((a, b) => a.version - b.version);
-    this.state.commits[c.productId] = list.slice(-MAX_VERSIONS);
+    const kept = list.slice(-MAX_VERSIONS);
+    this.state.commits[c.productId] = kept;
+    const named = new Set(kept.map((x) => x.bundleHash.toLowerCase()));
+    for (const gone of list.slice(0, list.length - kept.length)) if (!named.has(gone.bundleHash.toLowerCase())) this.dropBundle(c.productId, gone.bundleHash);
   }
 
   /** The latest active version of a product. */

@@ -43,6 +43,7 @@ import { ApiError, startHttp, type HttpLimits, type NodeApi } from "./node-http.
 import { NodeStore, type BundleMeta, type CommitRecord, type JobRecord, type QueryBounds } from "./node-store.ts";
 import { PeerError, PeerNetwork, type PeerEndpoint, type PeerLimits } from "./peers.ts";
 import { ShareTable } from "./share-table.ts";
+import { ON_CHAIN_REFUSAL, recordCohort, runJob, type CohortRecord } from "./engine.ts";
 
 // --- logging (the relays' style: levelled lines with a component name; facts, never data) ---
 
@@ -164,6 +165,8 @@ interface Upload {
 }
 
 const MAX_MANIFEST_BYTES = 1 << 20;
+/** Uploaded bundles no commitment names yet, kept per product (the oldest go first). */
+const MAX_LOOSE_BUNDLES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const short = (err: unknown) => ((err as Error)?.message ?? String(err)).split("\n")[0].slice(0, 300);
 
@@ -307,6 +310,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
         if (bundle.columns !== encodedColumns(m.schema).length) problems.push(`the bundle has ${bundle.columns} encoded columns, the schema ${encodedColumns(m.schema).length}`);
         if (bundle.schemaHash !== schemaHash(m.schema)) problems.push("the bundle's schema hash is not the manifest's");
         if (bundle.index !== rec.index) problems.push(`the bundle is for node index ${bundle.index}, this node is ${rec.index}`);
+        if (m.privacy.minCohort !== rec.minCohort) problems.push(`minCohort differs (chain ${rec.minCohort}, manifest ${m.privacy.minCohort})`);
+        if (Math.round(m.privacy.epsilonPerQuery * 1000) !== rec.epsilonPerQuery) problems.push("ε per query differs between the chain and the manifest");
         if (problems.length) {
           next.status = "invalid";
           next.reason = problems.join("; ");
@@ -338,8 +343,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
   }
 
   // --- share tables (decrypted into memory on first use; least recently used unloaded) ---
-  const tables = new Map<string, { loaded: Promise<LoadedTable>; bytes: number; used: number }>();
-  async function tableFor(rec: CommitRecord, manifest: AnalyticsManifest): Promise<LoadedTable> {
+  const tables = new Map<string, { loaded: Promise<ShareTable>; bytes: number; used: number }>();
+  async function tableFor(rec: CommitRecord): Promise<ShareTable> {
     const key = rec.bundleHash;
     let t = tables.get(key);
     if (!t) {
@@ -347,11 +352,11 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       const fileKey = openEnvelope(meta.sealedKey, secretKey);
       const loaded = (async () => {
         const reader = await BundleReader.open(decryptStream(fileChunks(store.bundleFile(rec.productId, rec.bundleHash)), fileKey), { productId: rec.productId, node: me, index: rec.index, rows: rec.rows });
-        return loadShareTable(reader, manifest, rec.index);
+        return ShareTable.fromBundle(reader);
       })();
       t = { loaded, bytes: meta.rows * meta.columns * 16, used: Date.now() };
       tables.set(key, t);
-      loaded.then((l) => { t!.bytes = l.bytes; }, () => tables.delete(key));
+      loaded.then((l) => { t!.bytes = l.byteLength; }, () => tables.delete(key));
       // Unload the least recently used tables beyond the budget (not the one just asked for).
       let total = [...tables.values()].reduce((s, x) => s + x.bytes, 0);
       for (const [k, x] of [...tables.entries()].sort((a, b) => a[1].used - b[1].used)) {
@@ -434,18 +439,16 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     return u;
   }
 
+  // A refused part is answered without reading its body; the connection is closed after the answer.
+  const closing = (err: ApiError) => new ApiError(err.status, err.code, err.message, { ...err.headers, connection: "close" });
   async function putPart(id: string, n: number, body: Readable) {
     let u: Upload;
     try {
       u = uploadOf(id);
     } catch (err) {
-      body.destroy();
-      throw err;
+      throw err instanceof ApiError ? closing(err) : err;
     }
-    if (n !== u.nextPart) {
-      body.destroy();
-      throw new ApiError(409, "out-of-order", `expected part ${u.nextPart}, got part ${n}`);
-    }
+    if (n !== u.nextPart) throw closing(new ApiError(409, "out-of-order", `expected part ${u.nextPart}, got part ${n}`));
     u.busy = true;
     try {
       let partBytes = 0;
@@ -463,9 +466,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       u.touched = Date.now();
       return { uploadId: id, part: n, received: u.received };
     } catch (err) {
-      body.destroy();
       dropUpload(u, short(err));
-      throw err instanceof ApiError ? new ApiError(err.status, err.code, `${err.message}; the upload is abandoned: start again`) : err;
+      throw err instanceof ApiError ? closing(new ApiError(err.status, err.code, `${err.message}; the upload is abandoned: start again`)) : err;
     } finally {
       u.busy = false;
     }
@@ -502,6 +504,9 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       };
       uploads.delete(u.id);
       store.putBundle(meta, u.file);
+      // Bundles no commitment names (uploaded, never committed) are bounded per product.
+      const loose = store.unreferencedBundles(u.productId);
+      for (const b of loose.slice(0, Math.max(0, loose.length - MAX_LOOSE_BUNDLES))) store.dropBundle(u.productId, b.bundleHash);
       store.state.counters.uploadsStored++;
       await store.commit();
       log.info(`product ${u.productId}: bundle ${bundleHash.slice(0, 10)} stored (${header.rows} rows × ${header.columns} columns)`);
@@ -620,7 +625,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     const name = RefusalReasonNames[reason];
     const out = await tx.recordRefusal(BigInt(rec.jobId), reason);
     if (out.ok) log.info(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why}`);
-    else log.info(`job ${rec.jobId} (product ${rec.productId}): would refuse (${name}: ${why}) but the refusal was not recorded (${out.reason})`);
+    else if (out.reason === "JobNotOpen") log.info(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why} — not recorded: the other agents' answers closed the job first`);
+    else log.warn(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why} — the refusal was NOT recorded (${out.reason})`);
     await finishJob(rec, "refused", `${name}: ${why}`);
   }
 
@@ -649,9 +655,9 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     const leader = Math.min(...heard);
     if (leader === myIndex) {
       const roster = heard.size >= needed ? [...heard].sort((x, y) => x - y) : [];
-      await Promise.all(others.map((p) => peers.post(p.a, jobId, "roster", roster, heard.has(p.i) ? 10_000 : 1000).catch((err) => {
-        if (heard.has(p.i)) log.warn(`job ${jobId}: roster to agent ${p.i} not delivered: ${short(err)}`);
-      })));
+      // Members must have it before the engine's first round; the others are told in passing.
+      for (const p of others.filter((x) => !heard.has(x.i))) void peers.post(p.a, jobId, "roster", roster, 1000).catch(() => {});
+      await Promise.all(others.filter((x) => heard.has(x.i)).map((p) => peers.post(p.a, jobId, "roster", roster, 10_000).catch((err) => log.warn(`job ${jobId}: roster to agent ${p.i} not delivered: ${short(err)}`))));
       log.debug(`job ${jobId}: participants ${roster.join(", ") || "none"} (waited ${Date.now() - start} ms)`);
       return roster.length ? roster : undefined;
     }
@@ -683,15 +689,10 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     const deadlineMs = Number(job.deadline) * 1000;
     if (Date.now() > deadlineMs) return finishJob(rec, "skipped", "past its deadline");
     const started = Date.now();
+    log.debug(`job ${jobId} (product ${rec.productId}): checking`);
     const [agents, threshold] = await read.catalogue.agentsOf([job.productId]);
     const myIndex = indexIn(agents);
     if (myIndex < 0) return finishJob(rec, "skipped", "this node is no longer a computation agent of the product");
-
-    // The buyer: eligible now (credential valid, consent not retracted, policy) and reachable.
-    const verdict = await read.agreements.eligibility([job.productId, consumer, job.purpose]);
-    if (verdict !== Verdict.Eligible) return refuse(rec, RefusalReason.NotEligible, `the buyer is not eligible now (${VerdictNames[verdict]})`);
-    const consumerKey = await read.credentials.encryptionKeyOf([consumer]);
-    if (consumerKey === zeroHash) return refuse(rec, RefusalReason.NotEligible, "the buyer has no encryption key registered");
 
     // The dataset version the job pinned: held here, manifest checked.
     let commit = store.commitOf(rec.productId, job.datasetVersion);
@@ -713,6 +714,13 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     }
     if (queryHash(query) !== job.queryHash.toLowerCase()) return refuse(rec, RefusalReason.QueryMalformed, "the query text does not hash to the job's query hash");
 
+    // The buyer, right before computing: eligible now (credential valid, consent not retracted,
+    // the policy) and reachable (a registered key to seal to).
+    const verdict = await read.agreements.eligibility([job.productId, consumer, job.purpose]);
+    if (verdict !== Verdict.Eligible) return refuse(rec, RefusalReason.NotEligible, `the buyer is not eligible now (${VerdictNames[verdict]})`);
+    const consumerKey = await read.credentials.encryptionKeyOf([consumer]);
+    if (consumerKey === zeroHash) return refuse(rec, RefusalReason.NotEligible, "the buyer has no encryption key registered");
+
     // Who takes part: linear queries need the threshold, others every agent.
     const needed = isLinear(query) ? threshold : agents.length;
     const capAt = Math.min(deadlineMs - margin, Date.now() + (o.helloMaxMs ?? 60_000));
@@ -721,28 +729,25 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     if (!roster) return refuse(rec, RefusalReason.ComputeFailed, `fewer than the ${needed} agents this query needs took part`);
     peers.narrowJob(jobId, roster.map((i) => agents[i]));
 
-    // Compute with the peers.
-    const table = await tableFor(commit, manifest);
-    const history = store.cohortHistory(rec.productId, consumer);
-    const outcome = await runEngine({
-      jobId, query, manifest, table, index: myIndex, participants: roster, minCohort: commit.minCohort,
-      epsilonPerQuery: commit.epsilonPerQuery / 1000, history,
-      channel: peers.channel(jobId, roster.map((i) => agents[i])), agents: roster.map((i) => agents[i]),
-    }).catch((err: Error) => ({ kind: "failed" as const, error: err }));
-    if (outcome.kind === "failed") return refuse(rec, RefusalReason.ComputeFailed, `the computation with the other agents failed: ${short(outcome.error)}`);
-    if (outcome.history) store.setCohortHistory(rec.productId, consumer, outcome.history);
-    if (outcome.kind === "refused") {
-      await store.commit();
-      return refuse(rec, outcome.reason === "differencing" ? RefusalReason.Differencing : RefusalReason.QueryNotAllowed, outcome.message);
+    // Compute with the peers (the engine's parties are the agent indexes).
+    const table = await tableFor(commit);
+    const history = store.cohortHistory(rec.productId, consumer) as CohortRecord[];
+    let outcome;
+    try {
+      outcome = await runJob({ jobId, query, manifest, table, me: myIndex, participants: roster, history }, peers.channel(jobId, agents));
+    } catch (err) {
+      return refuse(rec, RefusalReason.ComputeFailed, `the computation with agents ${roster.join(", ")} failed: ${short(err)}`);
     }
+    if (outcome.kind === "refused") return refuse(rec, RefusalReason[ON_CHAIN_REFUSAL[outcome.reason]], `${outcome.reason}: ${outcome.detail}`);
+    store.setCohortHistory(rec.productId, consumer, recordCohort(history, outcome.cohort));
 
     // Seal to the buyer, save, publish, record.
-    const envelope = bytesToHex(sealEnvelope(stringToBytes(outcome.payloadJson), consumerKey));
+    const envelope = bytesToHex(sealEnvelope(stringToBytes(JSON.stringify(outcome.payload)), consumerKey));
     store.putResult(jobId, envelope);
     const sealed = store.setJob({ ...rec, status: "sealed", consumer, deadline: Number(job.deadline), latencyMs: Date.now() - started });
     await store.commit(); // the history and the sealed result survive a crash from here on
     crash("after-seal");
-    log.info(`job ${jobId} (product ${rec.productId}): computed with agents ${roster.join(", ")} in ${Date.now() - started} ms`);
+    log.info(`job ${jobId} (product ${rec.productId}): computed with agents ${roster.join(", ")} in ${Date.now() - started} ms (engine ${Math.round(outcome.stats.ms)} ms, ${outcome.stats.rounds} rounds)`);
     return deliver(sealed, consumer);
   }
 
@@ -753,6 +758,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     const recorded = await read.analytics.resultOf([BigInt(rec.jobId), me]);
     if (recorded === zeroHash) {
       const t = Date.now();
+      await tx.exclusive(() => inbox.ensureInbox(consumer)); // creating it sends transactions from this node's account
       await inbox.publishResult(consumer, rec.jobId, envelope);
       crash("after-publish");
       log.debug(`job ${rec.jobId}: published to the buyer's inbox in ${Date.now() - t} ms`);
@@ -780,12 +786,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       if (store.commitOf(productId, rec.version)) return;
       store.putCommit(rec);
       await store.commit();
-      const now = await activate(rec);
-      if (now.status === "active") {
-        // Older versions' bundles stay while jobs may still pin them (they are dropped with the version).
-        const keep = new Set((store.state.commits[productId] ?? []).map((x) => x.bundleHash));
-        for (const b of store.bundlesOf(productId)) if (!keep.has(b.bundleHash) && b.storedAt < rec.seenAt) store.dropBundlesExcept(productId, now.bundleHash);
-      }
+      await activate(rec); // older versions' bundles stay while jobs may pin them (dropped with the version, node-store.ts)
     },
     async requested(a: RequestedArgs) {
       const jobId = a.jobId.toString();
@@ -795,6 +796,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       store.setJob({ jobId, productId, status: "queued", deadline: Number(a.deadline) });
       await store.commit();
       enqueue(jobId);
+      // The buyer's inbox now, while the job is checked and computed (it takes a transaction or two).
+      void tx.exclusive(() => inbox.ensureInbox(a.consumer)).catch((err) => log.warn(`job ${jobId}: could not create the buyer's inbox yet: ${short(err)}`));
     },
   });
 
@@ -914,38 +917,4 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       await inbox.destroy().catch(() => {});
     },
   };
-}
-
-// --- the engine (smpc/src/engine.ts) ---
-
-interface LoadedTable {
-  table: ShareTable;
-  bytes: number;
-}
-
-async function loadShareTable(reader: BundleReader, _manifest: AnalyticsManifest, _index: number): Promise<LoadedTable> {
-  const table = await ShareTable.fromBundle(reader);
-  return { table, bytes: table.byteLength };
-}
-
-interface EngineRun {
-  jobId: string;
-  query: Query;
-  manifest: AnalyticsManifest;
-  table: LoadedTable;
-  index: number;
-  participants: number[];
-  minCohort: number;
-  epsilonPerQuery: number;
-  history: unknown[];
-  channel: import("./peers.ts").PeerChannel;
-  agents: Address[];
-}
-
-type EngineOutcome =
-  | { kind: "result"; payloadJson: string; history?: unknown[] }
-  | { kind: "refused"; reason: "differencing" | "other"; message: string; history?: unknown[] };
-
-async function runEngine(_r: EngineRun): Promise<EngineOutcome> {
-  throw new Error("the SMPC engine is not available yet");
 }

@@ -16,13 +16,10 @@
 // (field elements) | 0x03 JSON (bigints as {"$bigint": "…"}).
 import nacl from "tweetnacl";
 import { getAddress, hexToBytes, type Address, type Hex } from "viem";
+import type { PeerChannel } from "./engine.ts";
 import { fromJson, toJson } from "./node-store.ts";
 
-/** What the engine exchanges with the other parties of one job (smpc/src/engine.ts). */
-export interface PeerChannel {
-  send(to: number, round: string, data: unknown): Promise<void>;
-  receive(from: number, round: string): Promise<unknown>;
-}
+export type { PeerChannel };
 
 export interface PeerEndpoint {
   address: Address;
@@ -221,6 +218,7 @@ export class PeerNetwork {
       if (body.length > this.limits.maxMessageBytes) throw new PeerError(413, "too-large", `a peer message has at most ${this.limits.maxMessageBytes} bytes`);
       const from = getAddress(senderHeader);
       const f = from.toLowerCase();
+      this.prune();
       if (this.closed.has(jobId)) throw new PeerError(409, "replayed", `job ${jobId} is finished on this node`);
       const parties = this.open.get(jobId);
       if (parties && !parties.has(f)) throw new PeerError(403, "unknown-peer", `${from} is not a party of job ${jobId}`);
@@ -238,7 +236,6 @@ export class PeerNetwork {
         clearTimeout(w.timer);
         w.resolve(value);
       } else {
-        this.prune();
         if (this.buffered.size >= this.limits.maxBuffered || this.bufferedBytes + body.length > this.limits.maxBufferedBytes) {
           this.stats.dropped++;
           throw new PeerError(503, "busy", "too many early peer messages waiting; try again");
@@ -263,7 +260,10 @@ export class PeerNetwork {
     }
     for (const [j, at] of this.closed) if (now - at > 10 * this.limits.bufferTtlMs) this.closed.delete(j);
     while (this.closed.size > 10_000) this.closed.delete(this.closed.keys().next().value!);
-    for (const j of this.seen.keys()) if (!this.open.has(j) && ![...this.buffered.values()].some((b) => b.job === j) && !this.closed.has(j)) this.seen.delete(j);
+    if (this.seen.size > this.open.size + this.closed.size) {
+      const waiting = new Set([...this.buffered.values()].map((b) => b.job));
+      for (const j of this.seen.keys()) if (!this.open.has(j) && !waiting.has(j) && !this.closed.has(j)) this.seen.delete(j);
+    }
   }
 
   /** Sends one message, retrying briefly while the peer cannot be reached; a "replayed" answer means it arrived. */
@@ -347,18 +347,22 @@ export class PeerNetwork {
   }
 
   /**
-   * The engine's channel for one job: party i is `parties[i]` (the job's participants in the
-   * product's agent order). Rounds are namespaced ("e:<round>") apart from the node's own.
+   * The engine's channel for one job: node i is `agents[i]` (the product's agents in order).
+   * Rounds are namespaced ("e:<round>") apart from the node's own ("hello", "roster").
    */
-  channel(jobId: string, parties: readonly Address[], roundTimeoutMs = this.limits.roundTimeoutMs): PeerChannel {
+  channel(jobId: string, agents: readonly Address[], roundTimeoutMs = this.limits.roundTimeoutMs): PeerChannel {
     const at = (i: number): Address => {
-      const a = parties[i];
-      if (!a) throw new Error(`job ${jobId}: no party ${i}`);
+      const a = agents[i];
+      if (!a) throw new Error(`job ${jobId}: no node ${i}`);
       return a;
     };
     return {
       send: (to, round, data) => this.post(at(to), jobId, `e:${round}`, data, roundTimeoutMs),
-      receive: (from, round) => this.receive(jobId, `e:${round}`, at(from), roundTimeoutMs),
+      receive: async (from, round) => {
+        const v = await this.receive(jobId, `e:${round}`, at(from), roundTimeoutMs);
+        if (!(v instanceof Uint8Array)) throw new PeerError(400, "malformed", `job ${jobId}: round ${round} from node ${from} is not bytes`);
+        return v;
+      },
     };
   }
 

@@ -6,7 +6,7 @@
 /** Every service of the local stack listens on loopback. */
 export const LOCAL_HOST: string = "127.0.0.1";
 
-export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "indexer" | "ipfsApi" | "ipfsGateway" | "dapp" | "streamr" | "relayBase", number>> = Object.freeze({
+export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "indexer" | "ipfsApi" | "ipfsGateway" | "dapp" | "streamr" | "relayBase" | "smpcBase", number>> = Object.freeze({
   /** Local chain JSON-RPC (HTTP and WebSocket), as Hardhat/Anvil. */
   chain: 8545,
   /** Demo credential issuer. */
@@ -22,10 +22,12 @@ export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "ind
   /** dApp web server. */
   dapp: 5173,
   /** Streamr entry node websocket; relay i uses streamr + i, the demo publisher streamr + 10,
-   *  the demo data union's member devices streamr + 11, + 12, … */
+   *  the demo data union's member devices streamr + 11, + 12, …, SMPC node i streamr + 20 + i */
   streamr: 40500,
   /** Relay i (1-based) serves HTTP on relayBase + i: 8791, 8792, 8793. */
   relayBase: 8790,
+  /** SMPC computation node i (1-based) serves HTTP on smpcBase + i: 8796, 8797, 8798. */
+  smpcBase: 8795,
 });
 
 /** Number of demo relays `npm start` runs (2-of-3 key shares). */
@@ -34,6 +36,11 @@ export const DEMO_RELAY_COUNT: number = 3;
 export const PUBLISHER_STREAMR_OFFSET: number = 10;
 /** Offset of the first demo data union device's Streamr port from the entry node's. */
 export const UNION_DEVICES_STREAMR_OFFSET: number = 11;
+
+/** Number of demo SMPC nodes `npm start` runs (analytics products, 2-of-3 Shamir shares). */
+export const DEMO_SMPC_COUNT: number = 3;
+/** Offset of the SMPC nodes' Streamr ports from the entry node's: node i (1-based) uses streamr + offset + i. */
+export const SMPC_STREAMR_OFFSET: number = 20;
 
 /** `http://127.0.0.1:<port>` */
 export const localUrl = (port: number, scheme = "http") => `${scheme}://${LOCAL_HOST}:${port}`;

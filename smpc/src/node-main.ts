@@ -1,0 +1,44 @@
+// One SMPC node as its own process: `node --import tsx smpc/src/node-main.ts` with its options
+// as JSON in KRAKEN_SMPC_CONFIG (SmpcNodeOptions without `log`; the deployment inline or as
+// `deploymentFile`; the other nodes in `directory` or `directoryFile`). Prints
+// `{"ready":…,"address":…}` on stdout once serving; stops on SIGINT/SIGTERM.
+// KRAKEN_SMPC_CRASH_AT=after-seal|after-publish|after-sign kills it mid-job (crash tests).
+import { readFileSync } from "node:fs";
+import { SmpcConfigError, startSmpcNode, type SmpcNodeOptions } from "./node.ts";
+
+const CRASH_POINTS = ["after-seal", "after-publish", "after-sign"] as const;
+
+function fail(message: string): never {
+  process.stderr.write(`smpc: ${message}\n`);
+  process.exit(2);
+}
+
+let cfg: SmpcNodeOptions & { deploymentFile?: string };
+const raw = process.env.KRAKEN_SMPC_CONFIG;
+if (!raw || !raw.trim()) fail("set KRAKEN_SMPC_CONFIG to the node's options as JSON (see smpc/README.md)");
+try {
+  cfg = JSON.parse(raw);
+} catch {
+  fail("KRAKEN_SMPC_CONFIG is not JSON");
+}
+if (typeof cfg !== "object" || cfg === null || typeof cfg.key !== "string") fail("KRAKEN_SMPC_CONFIG needs at least key, rpcUrl, deployment (or deploymentFile), streamr, port and dataDir");
+const crashAt = process.env.KRAKEN_SMPC_CRASH_AT || undefined;
+if (crashAt && !(CRASH_POINTS as readonly string[]).includes(crashAt)) fail(`KRAKEN_SMPC_CRASH_AT must be one of ${CRASH_POINTS.join(", ")}`);
+if (!cfg.deployment && cfg.deploymentFile) cfg.deployment = JSON.parse(readFileSync(cfg.deploymentFile, "utf8"));
+
+let node;
+try {
+  node = await startSmpcNode({ ...cfg, crashAt: (crashAt as SmpcNodeOptions["crashAt"]) || cfg.crashAt });
+} catch (err) {
+  if (err instanceof SmpcConfigError) fail(err.message);
+  throw err;
+}
+process.stdout.write(`${JSON.stringify({ ready: node.url, address: node.address })}\n`);
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    void node.stop().finally(() => process.exit(0));
+  });
+}
