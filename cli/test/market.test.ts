@@ -305,24 +305,24 @@ describe("kraken agreements terminate", () => {
   };
 
   it("a one-time product not delivered yet: approves the refund, terminates, refunds everything; again is refused", async () => {
-    const a = await runningOn("hospital", idOf("readmission-analytics"));
+    const a = await runningOn("anna", idOf("anna-sleep"));
     const consumerBefore = await balanceOf("researchInstitute");
-    expect(await allowanceOf("hospital")).toBe(0n);
-    const r = await kraken(["agreements", "terminate", a.id], env("hospital"));
+    expect(await allowanceOf("anna")).toBe(0n);
+    const r = await kraken(["agreements", "terminate", a.id], env("anna"));
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stderr).toContain(`agreement ${a.id} on product ${idOf("readmission-analytics")}`);
-    expect(r.stderr).toContain("one-time, not delivered yet): refund about 100 DATA");
-    expect(r.stderr).toContain("approving the Agreements contract to take the refund of 100 DATA");
+    expect(r.stderr).toContain(`agreement ${a.id} on product ${idOf("anna-sleep")}`);
+    expect(r.stderr).toContain("one-time, not delivered yet): refund about 20 DATA");
+    expect(r.stderr).toContain("approving the Agreements contract to take the refund of 20 DATA");
     expect(r.stderr).toMatch(/terminate: mined in block \d+/);
-    expect(r.stdout).toContain(`Agreement ${a.id} on product ${idOf("readmission-analytics")} terminated`);
-    expect(r.stdout).toMatch(/refunded\s+100 DATA to 0x/);
-    expect(r.stdout).toContain("approved       100 DATA for the refund first");
+    expect(r.stdout).toContain(`Agreement ${a.id} on product ${idOf("anna-sleep")} terminated`);
+    expect(r.stdout).toMatch(/refunded\s+20 DATA to 0x/);
+    expect(r.stdout).toContain("approved       20 DATA for the refund first");
     const after = await agreement(a.id);
     expect([after.status, after.amount]).toEqual([AgreementStatus.Terminated, 0n]);
-    expect((await balanceOf("researchInstitute")) - consumerBefore).toBe(100n * 10n ** 18n);
-    expect(await allowanceOf("hospital")).toBe(0n); // approved exactly the refund
+    expect((await balanceOf("researchInstitute")) - consumerBefore).toBe(20n * 10n ** 18n);
+    expect(await allowanceOf("anna")).toBe(0n); // approved exactly the refund
 
-    const again = await kraken(["agreements", "terminate", a.id, "--json"], env("hospital"));
+    const again = await kraken(["agreements", "terminate", a.id, "--json"], env("anna"));
     expect(again.code).toBe(EXIT.conflict);
     expect(JSON.parse(again.stdout)).toMatchObject({ error: "NotActive", message: expect.stringContaining("is not running (it is terminated)"), exitCode: EXIT.conflict });
     await indexer.waitFor(await s.clients(0).publicClient.getBlockNumber());
