@@ -18,7 +18,7 @@ import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log } from "./lib/proc.ts";
 import { createPublicClient, http } from "viem";
-import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf } from "@kraken/sdk/config";
+import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, SMPC_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf } from "@kraken/sdk/config";
 
 // Every variable the stack reads is validated up front: a typo fails here, naming the variable
 // and the value (the CLI's PRIVATE_KEY and the like are not ours to refuse).
@@ -160,6 +160,7 @@ async function main(): Promise<void> {
       smpc = await startSmpcNodes({
         rpcUrl, deployment, streamr: streamr.settings, ipfs: { apiUrl: ipfsApiUrl, gatewayUrl: ipfsGatewayUrl },
         dataDir: join(dataDir, "smpc"), deploymentsDir,
+        httpPorts: cfg.KRAKEN_SMPC_PORTS, streamrPorts: cfg.KRAKEN_SMPC_STREAMR_PORTS ?? [1, 2, 3].map((i) => streamrPort + SMPC_STREAMR_OFFSET + i),
         log: (line) => log(`smpc: ${line}`),
       });
       await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, log: (line) => log(`demo analytics: ${line}`) });

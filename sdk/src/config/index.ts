@@ -367,6 +367,16 @@ export const VARIABLES = {
     description: "websocket ports of the relays' Streamr nodes",
     usedBy: ["start"],
   }),
+  KRAKEN_SMPC_PORTS: ports({
+    defaultDoc: "8796,8797,8798",
+    description: "HTTP ports of the three demo SMPC computation nodes",
+    usedBy: ["start"],
+  }),
+  KRAKEN_SMPC_STREAMR_PORTS: ports({
+    defaultDoc: "entry port + 21..23",
+    description: "websocket ports of the SMPC nodes' Streamr nodes",
+    usedBy: ["start"],
+  }),
   KRAKEN_PUBLISHER_STREAMR_PORT: port({
     defaultDoc: "entry port + 10",
     description: "websocket port of the demo publisher's Streamr node",

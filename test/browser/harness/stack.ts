@@ -23,6 +23,7 @@ export interface Marketplace {
     issuer: string;
     streamr: string;
     relays: string[];
+    smpcNodes: string[];
     faucet: string;
   };
   /** Origins (http://127.0.0.1:<port>) of every port the stack was given. */
@@ -66,7 +67,8 @@ async function answers(url: string): Promise<boolean> {
 
 export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
-  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, ...nodes] = await freePorts(20);
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, smpc1, smpc2, smpc3, smpcNode1, smpcNode2, smpcNode3, ...nodes] = await freePorts(26);
+  const smpc = [smpc1, smpc2, smpc3];
   const relays = [relay1, relay2, relay3];
   // Websocket ports of the relays' Streamr nodes and the demo publisher's: given explicitly, as
   // the defaults (entry port + 1..3, + 10) may be among the free ports handed out above.
@@ -85,6 +87,8 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     KRAKEN_RELAY_STREAMR_PORTS: [relayNode1, relayNode2, relayNode3].join(","),
     KRAKEN_PUBLISHER_STREAMR_PORT: String(publisherNode),
     KRAKEN_UNION_DEVICES_STREAMR_PORTS: unionDeviceNodes.join(","),
+    KRAKEN_SMPC_PORTS: smpc.join(","),
+    KRAKEN_SMPC_STREAMR_PORTS: [smpcNode1, smpcNode2, smpcNode3].join(","),
     KRAKEN_DATA_DIR: join(dir, "data"),
     KRAKEN_DEPLOYMENTS_DIR: join(dir, "deployments"),
   };
@@ -166,10 +170,11 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
       issuer: loopback(issuer),
       streamr: `ws://127.0.0.1:${streamr}`,
       relays: relays.map(loopback),
+      smpcNodes: smpc.map(loopback),
       faucet: loopback(faucet),
     },
-    // The Streamr nodes of the stack (entry node, relays' nodes, demo publisher, union devices), which browsers dial directly.
-    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, ...nodes, ...relays].map(loopback),
+    // The Streamr nodes of the stack (entry node, relays' and SMPC nodes' nodes, demo publisher, union devices), which browsers dial directly.
+    origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, ...nodes, ...relays, ...smpc, smpcNode1, smpcNode2, smpcNode3].map(loopback),
     deployment,
     demo,
     output: () => out,
