@@ -1,17 +1,19 @@
-// CSV reading for the seller's tools, browser- and Node-safe: the text is cut at record
-// boundaries (a newline outside double quotes) into pieces of about PIECE_CHARS characters and
-// each piece is parsed by csv-parse's synchronous parser ("csv-parse/browser/esm/sync", which
-// needs neither node:stream nor node:buffer). Synchronous parsing reports every error where it
-// happens (the streaming browser build can drop an error); cutting keeps memory bounded to one
-// piece whatever the file size. Records end with LF or CRLF (mixed too; a lone CR is not a
-// record end).
+// CSV reading for the seller's tools, browser- and Node-safe: the bytes are cut at record
+// boundaries (a newline outside double quotes; both are ASCII, so never inside a UTF-8
+// character) into pieces of about PIECE_BYTES and each piece is parsed by csv-parse's
+// synchronous parser ("csv-parse/browser/esm/sync", which needs neither node:stream nor
+// node:buffer). Synchronous parsing reports every error where it happens (the streaming browser
+// build can drop an error); cutting keeps memory bounded to one piece whatever the file size.
+// Pieces are handed over as bytes (csv-parse's browser Buffer encodes strings slowly in JS); a
+// leading byte order mark is dropped.
+// Records end with LF or CRLF (mixed too; a lone CR is not a record end).
 import { CsvError, parse } from "csv-parse/browser/esm/sync";
 import { DatasetError } from "./errors.ts";
 
-/** Characters of CSV text parsed at once. */
-export const PIECE_CHARS = 128 * 1024;
+/** Bytes of CSV parsed at once. */
+export const PIECE_BYTES = 256 * 1024;
 /** Longest record accepted (an unbalanced quote would otherwise swallow the rest of the file). */
-export const MAX_RECORD_CHARS = 1 << 20;
+export const MAX_RECORD_BYTES = 1 << 20;
 
 export type CsvSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
 
@@ -21,17 +23,25 @@ export interface CsvBatch {
   records: string[][];
 }
 
+const utf8 = new TextEncoder();
+
 /** Parses a CSV stream into batches of records (empty lines skipped). */
-export async function* readCsv(source: CsvSource, pieceChars = PIECE_CHARS): AsyncGenerator<CsvBatch> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let text = "";
-  let scan = 0; // text[0, scan) has been scanned
+export async function* readCsv(source: CsvSource, pieceBytes = PIECE_BYTES): AsyncGenerator<CsvBatch> {
+  const validator = new TextDecoder("utf-8", { fatal: true });
+  let buf = new Uint8Array(Math.max(1024, 2 * pieceBytes));
+  let len = 0;
+  let scan = 0; // buf[0, scan) has been scanned
   let inQuote = false;
-  let cut = -1; // end of the last complete record in text[0, scan)
+  let cut = 0; // end of the last complete record in buf[0, scan)
   let records = 0;
   let start = true;
 
-  const parsePiece = (piece: string): CsvBatch | undefined => {
+  const parsePiece = (piece: Uint8Array): CsvBatch | undefined => {
+    try {
+      validator.decode(piece);
+    } catch {
+      throw new DatasetError("bad-csv", `the CSV is not UTF-8 text (after row ${records > 0 ? records - 1 : 0})`, records);
+    }
     let out: string[][];
     try {
       out = parse(piece, { relax_column_count: true, skip_empty_lines: true, record_delimiter: ["\r\n", "\n"] });
@@ -47,48 +57,48 @@ export async function* readCsv(source: CsvSource, pieceChars = PIECE_CHARS): Asy
     records += out.length;
     return batch;
   };
-
-  const decode = (chunk: Uint8Array | string): string => {
-    try {
-      return typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new DatasetError("bad-csv", `the CSV is not UTF-8 text (after record ${records})`);
-    }
+  const take = (end: number): Uint8Array => {
+    const piece = buf.slice(0, end);
+    buf.copyWithin(0, end, len);
+    len -= end;
+    scan -= end;
+    cut -= end;
+    return piece;
   };
 
   for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    text += decode(chunk);
-    if (start && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const bytes = typeof chunk === "string" ? utf8.encode(chunk) : chunk;
+    if (len + bytes.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(2 * buf.length, len + bytes.length));
+      bigger.set(buf.subarray(0, len));
+      buf = bigger;
+    }
+    buf.set(bytes, len);
+    len += bytes.length;
+    if (start) {
+      if (len < 3) continue;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf.copyWithin(0, 3, len); // a byte order mark
+        len -= 3;
+      }
       start = false;
     }
-    for (let i = scan; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    for (; scan < len; scan++) {
+      const c = buf[scan];
       if (c === 34) inQuote = !inQuote;
       else if (c === 10 && !inQuote) {
-        cut = i + 1;
-        if (cut >= pieceChars) {
-          const piece = text.slice(0, cut);
-          text = text.slice(cut);
-          i = -1;
-          cut = -1;
-          const b = parsePiece(piece);
+        cut = scan + 1;
+        if (cut >= pieceBytes) {
+          const b = parsePiece(take(cut));
           if (b) yield b;
         }
       }
     }
-    scan = text.length;
-    if (scan - Math.max(cut, 0) > MAX_RECORD_CHARS)
-      throw new DatasetError("bad-csv", `a record after row ${records} is longer than ${MAX_RECORD_CHARS} characters (an unbalanced quote?)`, records + 1);
+    if (len - cut > MAX_RECORD_BYTES)
+      throw new DatasetError("bad-csv", `a record after row ${Math.max(0, records - 1)} is longer than ${MAX_RECORD_BYTES} bytes (an unbalanced quote?)`, records);
   }
-  try {
-    text += decoder.decode();
-  } catch {
-    throw new DatasetError("bad-csv", "the CSV ends inside a UTF-8 character");
-  }
-  if (start && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.length > 0) {
-    const b = parsePiece(text);
+  if (len > 0) {
+    const b = parsePiece(take(len));
     if (b) yield b;
   }
 }

@@ -104,6 +104,11 @@ describe("CSV reading", () => {
       for (const b of bytes) yield new Uint8Array([b]); // UTF-8 split inside characters
     };
     expect(await read(split())).toEqual([["é", "ü"], ["ñ", "ø"]]);
+    const bom = async function* () {
+      for (const b of [0xef, 0xbb, 0xbf, ...new TextEncoder().encode("a,b\n")]) yield new Uint8Array([b]); // a BOM split over chunks
+    };
+    expect(await read(bom())).toEqual([["a", "b"]]);
+    await expect(read((async function* () { yield new Uint8Array([0x61, 0xff, 0x0a]); })())).rejects.toThrow(/not UTF-8/);
   });
 
   it("reports a CSV error with the row", async () => {
