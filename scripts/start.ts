@@ -163,7 +163,7 @@ async function main(): Promise<void> {
         httpPorts: cfg.KRAKEN_SMPC_PORTS, streamrPorts: cfg.KRAKEN_SMPC_STREAMR_PORTS ?? [1, 2, 3].map((i) => streamrPort + SMPC_STREAMR_OFFSET + i),
         log: (line) => log(`smpc: ${line}`),
       });
-      await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, log: (line) => log(`demo analytics: ${line}`) });
+      await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, ipfsGatewayUrl, log: (line) => log(`demo analytics: ${line}`) });
     }
     // Anna's watch publishing to her seeded stream product.
     const wearableProduct = demo.products.find((p) => p.key === "anna-heart-rate");

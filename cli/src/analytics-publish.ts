@@ -10,7 +10,7 @@ import {
   type Deployment, type Policy, type ProductMetadata,
 } from "@kraken/sdk";
 import {
-  DatasetError, epsilonThousandths, ManifestError, nodeEndpointsFor, OPERATIONS, parseSchema, SchemaError, shareAndUpload, toDatasetInput,
+  DatasetError, epsilonThousandths, ManifestError, OPERATIONS, parseSchema, SchemaError, shareAndUpload, toDatasetInput, waitForActiveDataset,
   type AnalyticsRules, type Operation, type Schema,
 } from "@kraken/sdk/analytics";
 import { fileChunks, ipfsAdd, loadSmpcDirectory, nodeSha256 } from "@kraken/sdk/delivery/node";
@@ -125,9 +125,11 @@ export async function publishAnalytics(
   const manifestURI = `ipfs://${await ipfsAdd(ipfsApiUrl(), (async function* () { yield new TextEncoder().encode(JSON.stringify(shared.manifest)); })(), "manifest.json").catch((e) => { throw toCliError(e); })}`;
   let version;
   try {
-    ({ version } = await commitDataset({ publicClient, wallet, account, analytics, productId, input: toDatasetInput(shared.manifest, manifestURI) }));
+    const input = toDatasetInput(shared.manifest, manifestURI);
+    ({ version } = await commitDataset({ publicClient, wallet, account, analytics, productId, input }));
+    await waitForActiveDataset(nodes, productId, { manifestHash: input.manifestHash });
   } catch (err) {
-    if (err instanceof ManifestError) throw new CliError(EXIT.usage, err.message, err.code);
+    if (err instanceof ManifestError || err instanceof DatasetError) throw new CliError(err instanceof DatasetError ? EXIT.delivery : EXIT.usage, err.message, err.code);
     throw await explainRevert(err, { client: publicClient, deployment, productId, consumer: account.address, purpose: 0 });
   }
   const result = { productId: productId.toString(), seller: account.address, type: "Analytics", title: i.title, metadataURI, manifestURI, rows: shared.rows, datasetVersion: version, nodes: agents, bundleHashes: shared.manifest.bundleHashes, transactionHash: receipt.transactionHash };

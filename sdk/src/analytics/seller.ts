@@ -135,3 +135,21 @@ export async function shareAndUpload(o: ShareAndUploadOptions): Promise<ShareAnd
 /** The encoded columns a schema produces (what every row costs each node: 16 bytes each). */
 export const bytesPerRow = (schema: Schema): number => encodedColumns(schema).length * 16;
 
+
+/**
+ * Resolves once every node serves the committed dataset of `productId` (they activate it when
+ * their chain watcher sees the commitment); throws naming the nodes that did not in time.
+ */
+export async function waitForActiveDataset(nodes: readonly SmpcNodeEndpoint[], productId: bigint, o: { timeoutMs?: number; manifestHash?: Hex; fetch?: NodeClientOptions["fetch"] } = {}): Promise<void> {
+  const until = Date.now() + (o.timeoutMs ?? 60_000);
+  const pending = new Set(nodes.map((n) => n.url));
+  while (pending.size) {
+    for (const n of nodes.filter((x) => pending.has(x.url))) {
+      const s = await createNodeClient(n.url, { fetch: o.fetch, timeoutMs: 5_000 }).datasetStatus(productId).catch(() => undefined);
+      if (s?.status === "active" && (!o.manifestHash || s.active?.manifestHash.toLowerCase() === o.manifestHash.toLowerCase())) pending.delete(n.url);
+    }
+    if (!pending.size) return;
+    if (Date.now() > until) throw new DatasetError("bad-csv", `the computation node${pending.size > 1 ? "s" : ""} ${[...pending].join(", ")} did not activate the committed dataset of product ${productId} in time`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
