@@ -8,7 +8,7 @@
 //               state before it is sent, re-broadcast after a restart (same hash, so at most
 //               once), one at a time (the node's account nonce).
 import {
-  BaseError, ContractFunctionRevertedError, encodeFunctionData, getAbiItem, keccak256, parseTransaction,
+  BaseError, ContractFunctionRevertedError, decodeErrorResult, encodeFunctionData, ExecutionRevertedError, getAbiItem, keccak256, parseTransaction,
   type Account, type Address, type Chain, type Hex, type PublicClient, type WalletClient,
 } from "viem";
 import { analyticsAbi } from "@kraken/sdk";
@@ -82,7 +82,19 @@ export class LogWatcher {
 export function revertName(err: unknown): string | undefined {
   if (!(err instanceof BaseError)) return undefined;
   const r = err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-  return r?.data?.errorName ?? (r ? "reverted" : undefined);
+  if (r?.data?.errorName) return r.data.errorName;
+  // A raw eth_call (no ABI attached): decode the revert data with the Analytics ABI.
+  const isData = (x: unknown): x is Hex => typeof x === "string" && /^0x[0-9a-fA-F]{8}/.test(x);
+  const holder = err.walk((e) => isData((e as { data?: unknown }).data) || isData((e as { raw?: unknown }).raw)) as { data?: unknown; raw?: unknown } | null;
+  const data = holder && (isData(holder.data) ? holder.data : isData(holder.raw) ? holder.raw : undefined);
+  if (data) {
+    try {
+      return decodeErrorResult({ abi: analyticsAbi, data }).errorName;
+    } catch {
+      return "reverted";
+    }
+  }
+  return r || err.walk((e) => e instanceof ExecutionRevertedError) ? "reverted" : undefined;
 }
 
 export type TxOutcome = { ok: true; txHash: Hex } | { ok: false; reason: string };

@@ -7,6 +7,7 @@
 //   PUT  /uploads/:uploadId/parts/:n          raw ciphertext part (application/octet-stream, ≤ 8 MiB, in order)
 //   POST /uploads/:uploadId/complete          checks the bundle, stores it → { bundleHash, … }
 //   POST /queries                             { productId, query } → { queryHash }
+//   POST /jobs/:jobId/republish               buyer-signed request to publish a result share again
 //   POST /peer/:jobId/:round                  node-to-node round message (peers.ts)
 // JSON bodies are small (bodyLimit); raw bodies are streamed by the handlers, which enforce
 // their own limits. Per-IP sliding-window limits apply before a body is read (the client's
@@ -14,7 +15,7 @@
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
-import type { DatasetStatus, NodeHealth, PartAccepted, QueryAccepted, UploadCompleted, UploadStarted } from "@kraken/sdk/analytics";
+import type { DatasetStatus, NodeHealth, PartAccepted, QueryAccepted, RepublishAnswer, UploadCompleted, UploadStarted } from "@kraken/sdk/analytics";
 
 export class ApiError extends Error {
   override name = "ApiError";
@@ -69,6 +70,8 @@ export interface HttpLimits {
   partsPerIp: RateLimit;
   /** Query submissions per client IP. */
   queriesPerIp: RateLimit;
+  /** Re-publish requests per client IP. */
+  republishPerIp: RateLimit;
   /** Peer messages per client IP. */
   peerPerIp: RateLimit;
   /** GET requests per client IP. */
@@ -81,6 +84,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   uploadsPerIp: { max: 30, windowMs: 60_000 },
   partsPerIp: { max: 1200, windowMs: 60_000 },
   queriesPerIp: { max: 60, windowMs: 60_000 },
+  republishPerIp: { max: 60, windowMs: 60_000 },
   peerPerIp: { max: 6000, windowMs: 60_000 },
   readsPerIp: { max: 600, windowMs: 60_000 },
   jsonBodyBytes: 16 * 1024,
@@ -94,6 +98,7 @@ export interface NodeApi {
   putPart(uploadId: string, n: number, body: Readable): Promise<PartAccepted>;
   completeUpload(uploadId: string): Promise<UploadCompleted>;
   submitQuery(body: unknown): Promise<QueryAccepted>;
+  republish(jobId: string, body: unknown): Promise<RepublishAnswer>;
   /** Largest peer message, checked before the body is read. */
   peerMaxBytes: number;
   peer(sender: string | undefined, jobId: string, round: string, body: Uint8Array): Promise<void>;
@@ -129,6 +134,7 @@ export async function startHttp(api: NodeApi, o: { port: number; host: string; l
     uploads: new RateLimiter(limits.uploadsPerIp),
     parts: new RateLimiter(limits.partsPerIp),
     queries: new RateLimiter(limits.queriesPerIp),
+    republish: new RateLimiter(limits.republishPerIp),
     peer: new RateLimiter(limits.peerPerIp),
     reads: new RateLimiter(limits.readsPerIp),
   };
@@ -138,6 +144,7 @@ export async function startHttp(api: NodeApi, o: { port: number; host: string; l
     if (req.method === "POST" && /^\/datasets\/[^/]+\/uploads$/.test(path)) return "uploads";
     if (/^\/uploads\//.test(path)) return "parts";
     if (path === "/queries") return "queries";
+    if (path.startsWith("/jobs/")) return "republish";
     if (path.startsWith("/peer/")) return "peer";
     return undefined;
   };
@@ -189,6 +196,7 @@ export async function startHttp(api: NodeApi, o: { port: number; host: string; l
   });
   app.post<{ Params: { uploadId: string } }>("/uploads/:uploadId/complete", (req) => api.completeUpload(req.params.uploadId));
   app.post("/queries", (req) => api.submitQuery(req.body));
+  app.post<{ Params: { jobId: string } }>("/jobs/:jobId/republish", { schema: { params: idParam("jobId") } }, (req) => api.republish(req.params.jobId, req.body));
   app.post<{ Params: { jobId: string; round: string } }>("/peer/:jobId/:round", async (req, reply) => {
     octet(req);
     if (!new RegExp(ID).test(req.params.jobId)) throw new ApiError(400, "malformed", "the job id must be a decimal id");

@@ -32,14 +32,14 @@ import {
 import { fileChunks } from "@kraken/sdk/delivery/node";
 import { configValue, type Env, type LOG_LEVELS } from "@kraken/sdk/config";
 import {
-  BundleReader, canonicalHash, encodedColumns, isLinear, MAX_UPLOAD_PART_BYTES, parseManifest, parseQuerySubmission, parseUploadRequest,
+  BundleReader, canonicalHash, encodedColumns, isLinear, MAX_UPLOAD_PART_BYTES, parseManifest, parseQuerySubmission, parseRepublishRequest, parseUploadRequest, republishMessage,
   QueryError, queryHash, schemaHash, UPLOAD_REQUEST_WINDOW_SECONDS, DEFAULT_MAX_BUNDLE_BYTES, uploadRequestMessage, validateQuery,
   type AnalyticsManifest, type DatasetStatus, type NodeHealth, type Query, type SmpcNodeEndpoint,
 } from "@kraken/sdk/analytics";
 import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
 import { LogWatcher, revertName, TxSender, type CommittedArgs, type RequestedArgs } from "./node-chain.ts";
 import { InboxPublisher } from "./node-delivery.ts";
-import { ApiError, startHttp, type HttpLimits, type NodeApi } from "./node-http.ts";
+import { ApiError, RateLimiter, startHttp, type HttpLimits, type NodeApi } from "./node-http.ts";
 import { NodeStore, type BundleMeta, type CommitRecord, type JobRecord, type QueryBounds } from "./node-store.ts";
 import { PeerError, PeerNetwork, type PeerEndpoint, type PeerLimits } from "./peers.ts";
 import { ShareTable } from "./share-table.ts";
@@ -709,7 +709,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     try {
       query = validateQuery(text, manifest);
     } catch (err) {
-      if (err instanceof QueryError) return refuse(rec, err.code === "malformed" ? RefusalReason.QueryMalformed : RefusalReason.QueryNotAllowed, `${err.code}: ${err.message}`);
+      // The code only: the message may quote the query's values, which stay out of the logs.
+      if (err instanceof QueryError) return refuse(rec, err.code === "malformed" ? RefusalReason.QueryMalformed : RefusalReason.QueryNotAllowed, `the query breaks the dataset version's rules (${err.code})`);
       throw err;
     }
     if (queryHash(query) !== job.queryHash.toLowerCase()) return refuse(rec, RefusalReason.QueryMalformed, "the query text does not hash to the job's query hash");
@@ -738,7 +739,11 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     } catch (err) {
       return refuse(rec, RefusalReason.ComputeFailed, `the computation with agents ${roster.join(", ")} failed: ${short(err)}`);
     }
-    if (outcome.kind === "refused") return refuse(rec, RefusalReason[ON_CHAIN_REFUSAL[outcome.reason]], `${outcome.reason}: ${outcome.detail}`);
+    if (outcome.kind === "refused") {
+      // Query refusals are logged by reason only (their detail may quote the query's values).
+      const detail = outcome.reason === "QueryMalformed" || outcome.reason === "QueryNotAllowed" ? "the query breaks the dataset's rules" : outcome.detail;
+      return refuse(rec, RefusalReason[ON_CHAIN_REFUSAL[outcome.reason]], `${outcome.reason}: ${detail}`);
+    }
     store.setCohortHistory(rec.productId, consumer, recordCohort(history, outcome.cohort));
 
     // Seal to the buyer, save, publish, record.
@@ -768,6 +773,45 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     else if (out.reason === "JobNotOpen") log.info(`job ${rec.jobId} (product ${rec.productId}): result delivered; the job was already completed by the other agents' receipts`);
     else log.warn(`job ${rec.jobId} (product ${rec.productId}): result delivered, receipt NOT recorded (${out.reason})`);
     await finishJob(rec, "done", out.ok ? undefined : `receipt: ${out.reason}`);
+  }
+
+  // --- re-publishing on the buyer's request ---
+  const republishPerBuyer = new RateLimiter({ max: 20, windowMs: 60_000 });
+  const usedNonces = new Map<string, number>(); // nonce -> expiry (ms); in memory: a restart only allows one more copy of the same envelope
+  async function republish(jobId: string, body: unknown) {
+    let r;
+    try {
+      r = parseRepublishRequest(body);
+    } catch (err) {
+      throw new ApiError(400, "malformed", short(err));
+    }
+    if (r.jobId !== jobId) throw new ApiError(400, "malformed", `the signed request is for job ${r.jobId}, the path names ${jobId}`);
+    if (r.node.toLowerCase() !== me.toLowerCase()) throw new ApiError(400, "wrong-node", `the signed request is for node ${r.node}, not this node ${me}`);
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - r.timestamp) > UPLOAD_REQUEST_WINDOW_SECONDS) throw new ApiError(401, "stale-request", `the request was signed at ${r.timestamp}, more than ${UPLOAD_REQUEST_WINDOW_SECONDS} s from this node's clock (${now}); sign a new one`);
+    for (const [k, exp] of usedNonces) if (exp < Date.now()) usedNonces.delete(k);
+    if (usedNonces.has(r.nonce)) throw new ApiError(409, "replayed", "this signed request was already used; sign a new one");
+    let signer: Address;
+    try {
+      signer = await recoverMessageAddress({ message: republishMessage(r), signature: r.signature });
+    } catch {
+      throw new ApiError(401, "bad-signature", "the signature cannot be verified");
+    }
+    const limited = republishPerBuyer.take(signer.toLowerCase());
+    if (!limited.ok) throw new ApiError(429, "rate-limited", "too many re-publish requests from this buyer; try again in a minute", { "retry-after": String(Math.ceil(limited.retryAfterMs / 1000)) });
+    const rec = store.state.jobs[jobId];
+    const envelope = store.result(jobId);
+    if (!rec || !envelope || (rec.status !== "done" && rec.status !== "sealed")) throw new ApiError(404, "not-found", `this node holds no result of job ${jobId}`);
+    const job = await read.analytics.getJob([BigInt(jobId)]);
+    if (signer.toLowerCase() !== job.consumer.toLowerCase()) throw new ApiError(403, "not-buyer", `signed by ${signer}, who is not the buyer of job ${jobId}`);
+    const verdict = await read.agreements.eligibility([job.productId, job.consumer, job.purpose]);
+    if (verdict !== Verdict.Eligible) throw new ApiError(409, "not-eligible", `the buyer is not eligible now (${VerdictNames[verdict]}): nothing is published`);
+    if (usedNonces.has(r.nonce)) throw new ApiError(409, "replayed", "this signed request was already used; sign a new one");
+    usedNonces.set(r.nonce, Date.now() + 2 * UPLOAD_REQUEST_WINDOW_SECONDS * 1000);
+    await tx.exclusive(() => inbox.ensureInbox(job.consumer));
+    const stream = await inbox.publishResult(job.consumer, jobId, envelope);
+    log.info(`job ${jobId}: result published again on the buyer's request`);
+    return { jobId, node: me, status: "published" as const, inbox: stream };
   }
 
   // --- chain watcher ---
@@ -810,6 +854,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     putPart,
     completeUpload,
     submitQuery,
+    republish,
     peerMaxBytes: peers.limits.maxMessageBytes,
     async peer(sender, jobId, round, body) {
       try {

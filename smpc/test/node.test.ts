@@ -21,14 +21,14 @@ import {
 } from "@kraken/sdk";
 import {
   ANALYTICS_RESULT_TYPE, canonicalJson, combineResults, createNodeClient, evaluatePlaintext, MANIFEST_KIND, manifestHash, NodeApiError, parseAnalyticsResultMessage,
-  parseManifest, parseUploadRequest, planQuery, queryHash, shareDataset, signUploadRequest, toDatasetInput, uploadRequestMessage, validateQuery,
+  parseManifest, parseUploadRequest, planQuery, queryHash, shareDataset, signRepublishRequest, signUploadRequest, toDatasetInput, uploadRequestMessage, validateQuery,
   type AnalyticsManifest, type Query, type Schema, type SmpcNodeEndpoint,
 } from "@kraken/sdk/analytics";
 import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { deployStreamRegistry, freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startIpfs, type RunningIpfs } from "../../ipfs/src/index.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
-import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
+import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNode, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
 import { startHttp, type NodeApi } from "../src/node-http.ts";
 
 // --- without a chain ---
@@ -446,7 +446,26 @@ describe("SMPC nodes", () => {
       expect(mine).toBeDefined();
     }
     expect(await balanceOf(seller().account.address)).toBe(sellerBefore + PRICE);
+    await waitFor(async () => logs.some((l) => l.includes(`job ${jobId} `) && l.includes("already completed by the other agents' receipts")), 20_000, "the third receipt's log line");
     await waitFor(async () => (await Promise.all(nodes.nodes.map((n) => n.health()))).every((h) => h.jobs.done >= 1 && h.jobs.running === 0), 20_000, "all nodes done");
+  });
+
+  it("a buyer who missed a share asks a node to publish it again (signed; replays and other signers refused)", async () => {
+    const jobId = 1n;
+    const node = directory[0];
+    const client = createNodeClient(node.url);
+    const before = buyer.got.get("1")!.length;
+    const signed = await signRepublishRequest(signAs(ACCOUNTS.buyer), jobId, node.address);
+    expect(await client.republish(signed)).toMatchObject({ jobId: "1", node: node.address, status: "published", inbox: inboxStreamId(node.address, buyer.address) });
+    await waitFor(async () => buyer.got.get("1")!.length > before, 20_000, "the share again");
+    const again = buyer.got.get("1")!.at(-1)!;
+    expect(again.node).toBe(node.address);
+    expect(JSON.stringify(again.payload)).toBe(JSON.stringify(buyer.got.get("1")!.find((g) => g.node === node.address)!.payload)); // the same sealed share
+    const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: NodeApiError) => ({ status: e.status, code: e.code }));
+    expect(await refusal(client.republish(signed))).toMatchObject({ status: 409, code: "replayed" });
+    expect(await refusal(client.republish(await signRepublishRequest(signAs(ACCOUNTS.other), jobId, node.address)))).toMatchObject({ status: 403, code: "not-buyer" });
+    expect(await refusal(client.republish(await signRepublishRequest(signAs(ACCOUNTS.buyer), jobId, directory[1].address)))).toMatchObject({ status: 400, code: "wrong-node" });
+    expect(await refusal(client.republish(await signRepublishRequest(signAs(ACCOUNTS.buyer), 999n, node.address)))).toMatchObject({ status: 404, code: "not-found" });
   });
 
   it("a grouped histogram (several products per row) matches the plaintext too, including suppressed cells", async () => {
@@ -514,5 +533,27 @@ describe("SMPC nodes", () => {
     expect(result.consistent).toBe(false); // two shares: reconstructed, not cross-checked
     expect(result.cells).toEqual(evaluatePlaintext(query, manifest.schema, ROWS, { minCohort: MIN_COHORT }).cells);
     await waitFor(async () => (await jobOf(jobId)).status === JobStatus.Completed, 20_000, "job completed");
+  });
+
+  it("the stopped node restarts from its checkpoint: it answers nothing twice and skips the job the others completed", async () => {
+    const keys = devSmpcKeys();
+    const before = logs.length;
+    const again = await startSmpcNode({
+      key: keys[2], rpcUrl: s.rpcUrl, deployment: s.deployment, streamr: { network: net.settings, port: await freePort() }, ipfs: { gatewayUrl: ipfs.gatewayUrl },
+      port: 0, dataDir: join(dir, "smpc", "3"), directory, log: (l) => logs.push(l), logLevel: "debug", pollMs: 100,
+    });
+    nodes.nodes[2] = again;
+    await waitFor(async () => {
+      const h = await again.health();
+      return h.head !== null && h.checkpointBlock >= h.head && h.jobs.running === 0;
+    }, 20_000, "caught up");
+    const h = await again.health();
+    expect(h.datasets).toMatchObject({ stored: 1, active: 1 });
+    const mine = logs.slice(before).filter((l) => l.includes(again.address.slice(0, 10)));
+    expect(mine.some((l) => l.includes("job 5") && l.includes("checking"))).toBe(false); // closed on chain before it was looked at
+    expect(mine.some((l) => /computed|refused|delivered/.test(l))).toBe(false);
+    const state = JSON.parse(readFileSync(join(dir, "smpc", "3", "state.json"), "utf8")) as { jobs: Record<string, { status: string }> };
+    expect(state.jobs["5"]).toMatchObject({ status: "skipped" });
+    expect(state.jobs["1"]).toMatchObject({ status: "done" });
   });
 });

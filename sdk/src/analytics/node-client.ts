@@ -3,8 +3,8 @@
 // with the node's code and message, its HTTP status and Retry-After.
 import {
   MAX_UPLOAD_PART_BYTES, NodeApiError, parseDatasetStatus, parseNodeErrorBody, parseNodeHealth, parsePartAccepted, parseQueryAccepted,
-  parseUploadCompleted, parseUploadStarted, type DatasetStatus, type NodeHealth, type PartAccepted, type QueryAccepted,
-  type SignedUploadRequest, type UploadCompleted, type UploadStarted,
+  parseRepublishAnswer, parseUploadCompleted, parseUploadStarted, type DatasetStatus, type NodeHealth, type PartAccepted, type QueryAccepted,
+  type RepublishAnswer, type RepublishRequest, type SignedUploadRequest, type UploadCompleted, type UploadStarted,
 } from "./protocol.ts";
 
 export interface NodeClientOptions {
@@ -27,6 +27,8 @@ export interface NodeClient {
   completeUpload(uploadId: string): Promise<UploadCompleted>;
   /** Posts the query text a requestQuery transaction will name by hash. */
   submitQuery(productId: bigint | string, query: unknown): Promise<QueryAccepted>;
+  /** Asks the node to publish its sealed result share of a job again (buyer-signed: signRepublishRequest). */
+  republish(request: RepublishRequest & { signature: `0x${string}` }): Promise<RepublishAnswer>;
 }
 
 export function createNodeClient(url: string, o: NodeClientOptions = {}): NodeClient {
@@ -98,6 +100,7 @@ export function createNodeClient(url: string, o: NodeClientOptions = {}): NodeCl
     },
     completeUpload: (uploadId) => call("POST", `/uploads/${uploadId}/complete`, parseUploadCompleted, { json: {} }, 300_000),
     submitQuery: (productId, query) => call("POST", "/queries", parseQueryAccepted, { json: { productId: String(productId), query } }),
+    republish: (request) => call("POST", `/jobs/${request.jobId}/republish`, parseRepublishAnswer, { json: request }),
   };
   return client;
 }

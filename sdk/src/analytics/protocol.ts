@@ -333,6 +333,64 @@ export function parseAnalyticsResultMessage(content: unknown): AnalyticsResultMe
   return { type: ANALYTICS_RESULT_TYPE, v: ANALYTICS_PROTOCOL_VERSION, jobId: parseId(content.jobId, "jobId"), envelope: hexBytes(content.envelope, "envelope", 72, MAX_RESULT_ENVELOPE_BYTES) };
 }
 
+// --- re-publishing a result ---
+
+/** What a buyer signs (EIP-191) to have a node publish its sealed result share of a job again (e.g. it missed it). */
+export interface RepublishRequest {
+  jobId: string;
+  node: Address;
+  timestamp: number; // unix s
+  nonce: Hex; // 16 random bytes
+}
+
+export function republishMessage(r: RepublishRequest): string {
+  return [
+    "Kraken marketplace: publish my analytics result share again.",
+    `job: ${r.jobId}`,
+    `node: ${r.node.toLowerCase()}`,
+    `timestamp: ${r.timestamp}`,
+    `nonce: ${r.nonce.toLowerCase()}`,
+  ].join("\n");
+}
+
+export async function signRepublishRequest(
+  signMessage: (message: string) => Promise<Hex>,
+  jobId: bigint | string,
+  node: Address,
+  now = Date.now(),
+): Promise<RepublishRequest & { signature: Hex }> {
+  const nonce = new Uint8Array(16);
+  crypto.getRandomValues(nonce);
+  const r: RepublishRequest = { jobId: String(jobId), node: getAddress(node), timestamp: Math.floor(now / 1000), nonce: `0x${Array.from(nonce, (b) => b.toString(16).padStart(2, "0")).join("")}` };
+  return { ...r, signature: await signMessage(republishMessage(r)) };
+}
+
+export function parseRepublishRequest(json: unknown): RepublishRequest & { signature: Hex } {
+  const c = obj(json, "re-publish request");
+  only(c, ["jobId", "node", "timestamp", "nonce", "signature"], "re-publish request");
+  return {
+    jobId: parseId(c.jobId, "jobId"),
+    node: address(c.node, "node"),
+    timestamp: int(c.timestamp, "timestamp", 0, 2 ** 40),
+    nonce: typeof c.nonce === "string" && /^0x[0-9a-fA-F]{32}$/.test(c.nonce) ? (c.nonce.toLowerCase() as Hex) : bad("nonce must be 16 bytes of hex"),
+    signature: signature(c.signature),
+  };
+}
+
+/** POST /jobs/:jobId/republish → */
+export interface RepublishAnswer {
+  jobId: string;
+  node: Address;
+  status: "published";
+  inbox: string;
+}
+
+export function parseRepublishAnswer(json: unknown): RepublishAnswer {
+  const c = obj(json, "answer");
+  if (c.status !== "published") bad("status");
+  return { jobId: parseId(c.jobId, "jobId"), node: address(c.node, "node"), status: "published", inbox: typeof c.inbox === "string" ? c.inbox.slice(0, 200) : bad("inbox") };
+}
+
 /** The SMPC node directory `deployments/<network>.smpc.json`: `[{ address, url }]` (same shape as the relays'). */
 export interface SmpcNodeEndpoint {
   address: Address;
