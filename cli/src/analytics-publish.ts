@@ -10,7 +10,7 @@ import {
   type Deployment, type Policy, type ProductMetadata,
 } from "@kraken/sdk";
 import {
-  DatasetError, epsilonThousandths, ManifestError, OPERATIONS, parseSchema, SchemaError, shareAndUpload, toDatasetInput, waitForActiveDataset,
+  checkDataset, DatasetError, epsilonThousandths, ManifestError, OPERATIONS, parseSchema, SchemaError, shareAndUpload, toDatasetInput, waitForActiveDataset,
   type AnalyticsRules, type Operation, type Schema,
 } from "@kraken/sdk/analytics";
 import { fileChunks, ipfsAdd, loadSmpcDirectory, nodeSha256 } from "@kraken/sdk/delivery/node";
@@ -76,6 +76,15 @@ export async function publishAnalytics(
     throw new CliError(EXIT.config, `cannot read the schema ${i.schemaFile}: ${(err as Error).message}`);
   }
   const rules = analyticsRules(schema, i);
+  // The whole file is checked against the schema before anything is published or uploaded.
+  let checked;
+  try {
+    checked = await checkDataset(fileChunks(i.csv), schema);
+  } catch (err) {
+    if (err instanceof DatasetError) throw new CliError(EXIT.usage, `${i.csv}: ${err.message}; nothing was published`, err.code);
+    throw err;
+  }
+  out.progress(`${i.csv}: ${checked.rows.toLocaleString("en")} rows match the schema${checked.extraColumns.length ? ` (ignored columns: ${checked.extraColumns.join(", ")})` : ""}`);
   let nodes;
   try {
     nodes = loadSmpcDirectory({ network: deployment.network, deploymentsDir: dirname(c.deploymentFile) });
@@ -104,7 +113,7 @@ export async function publishAnalytics(
   let shared;
   try {
     shared = await shareAndUpload({
-      csv: () => fileChunks(i.csv), schema, rules, productId, nodes, nodeKeys, createHash: nodeSha256,
+      csv: () => fileChunks(i.csv), checked, schema, rules, productId, nodes, nodeKeys, createHash: nodeSha256,
       signMessage: (message) => account.signMessage!({ message }),
       onProgress: (p) => {
         if (p.phase !== "share") return;
@@ -116,7 +125,7 @@ export async function publishAnalytics(
       },
     });
   } catch (err) {
-    if (err instanceof DatasetError) throw new CliError(EXIT.usage, `${i.csv}: ${err.message} (product ${productId} is published without a dataset; fix the file and publish the dataset again)`, err.code);
+    if (err instanceof DatasetError) throw new CliError(EXIT.delivery, `${i.csv}: ${err.message} (product ${productId} is published without a dataset)`, err.code);
     throw toCliError(err);
   }
   const s = (performance.now() - t0) / 1000;

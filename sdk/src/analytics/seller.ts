@@ -30,6 +30,8 @@ export type UploadProgress =
 export interface ShareAndUploadOptions {
   /** The CSV: a function opening it anew (read twice: once to check and count, once to share). */
   csv: () => CsvSource;
+  /** The row count when the caller checked the CSV already (checkDataset): skips the first pass. */
+  checked?: { rows: number; extraColumns: string[] };
   schema: Schema;
   rules: AnalyticsRules;
   productId: bigint;
@@ -59,7 +61,7 @@ export async function shareAndUpload(o: ShareAndUploadOptions): Promise<ShareAnd
   if (o.nodes.length !== SHARE_NODES || o.nodeKeys.length !== SHARE_NODES) {
     throw new DatasetError("bad-csv", `an analytics product is computed by ${SHARE_NODES} nodes; it names ${o.nodes.length}`);
   }
-  const { rows, extraColumns } = await checkDataset(o.csv(), o.schema, (p) => o.onProgress?.({ phase: "check", rows: p.rows }));
+  const { rows, extraColumns } = o.checked ?? (await checkDataset(o.csv(), o.schema, (p) => o.onProgress?.({ phase: "check", rows: p.rows })));
   const columns = encodedColumns(o.schema).length;
   const hash = schemaHash(o.schema);
   const productId = o.productId.toString();
