@@ -554,29 +554,25 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     queryArrived(hash);
     return { productId: s.productId, queryHash: hash, expiresAt: stored.expiresAt };
   }
-  const queryWaiters = new Map<string, Set<() => void>>();
-  function queryArrived(hash: string) {
-    for (const w of queryWaiters.get(hash) ?? []) w();
-    queryWaiters.delete(hash);
+  // Jobs whose query text has not arrived yet are parked (they hold no job slot) and queued
+  // again when it arrives, or when their wait is over (then they are refused).
+  const parked = new Map<string, { hash: string; timer: ReturnType<typeof setTimeout> }>();
+  function park(jobId: string, hash: Hex, until: number) {
+    if (parked.has(jobId)) return;
+    const timer = setTimeout(() => {
+      parked.delete(jobId);
+      enqueue(jobId);
+    }, Math.max(0, until - Date.now()) + 50);
+    timer.unref?.();
+    parked.set(jobId, { hash: hash.toLowerCase(), timer });
+    log.debug(`job ${jobId}: waiting for its query text`);
   }
-  /** The query text of `hash`, waiting for it until `until` (ms). */
-  async function waitForQuery(hash: Hex, until: number): Promise<Query | undefined> {
-    for (;;) {
-      const q = store.query(hash);
-      if (q) return q.query as Query;
-      const left = until - Date.now();
-      if (left <= 0 || stopped) return undefined;
-      await new Promise<void>((resolve) => {
-        let set = queryWaiters.get(hash);
-        if (!set) queryWaiters.set(hash, (set = new Set()));
-        const done = () => {
-          clearTimeout(timer);
-          set!.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, 1000));
-        set.add(done);
-      });
+  function queryArrived(hash: string) {
+    for (const [jobId, p] of parked) {
+      if (p.hash !== hash.toLowerCase()) continue;
+      clearTimeout(p.timer);
+      parked.delete(jobId);
+      enqueue(jobId);
     }
   }
 
@@ -596,9 +592,10 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       running.add(id);
       void processJob(id)
         .catch((err) => {
+          if (stopped) return log.debug(`job ${id}: interrupted by the stop: ${short(err)}`);
           log.error(`job ${id} failed: ${short(err)}`);
           const rec = store.state.jobs[id];
-          if (rec && rec.status === "queued") {
+          if (rec && rec.status === "queued" && !stopped) {
             store.setJob({ ...rec, status: "failed", reason: short(err) });
             store.state.counters.jobsFailed++;
             void store.commit().catch(() => {});
@@ -607,7 +604,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
         .finally(() => {
           active--;
           running.delete(id);
-          peers.closeJob(id);
+          if (store.state.jobs[id]?.status !== "queued") peers.closeJob(id); // a parked job's peers may still say hello
           pump();
         });
     }
@@ -623,6 +620,11 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
 
   async function refuse(rec: JobRecord, reason: RefusalReason, why: string): Promise<void> {
     const name = RefusalReasonNames[reason];
+    if (stopped) {
+      // Stopping interrupts jobs (their rounds fail): leave them queued for the next start.
+      log.debug(`job ${rec.jobId}: interrupted by the stop (${name}: ${why}); checked again at the next start`);
+      return;
+    }
     const out = await tx.recordRefusal(BigInt(rec.jobId), reason);
     if (out.ok) log.info(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why}`);
     else if (out.reason === "JobNotOpen") log.info(`job ${rec.jobId} (product ${rec.productId}): refused (${name}): ${why} — not recorded: the other agents' answers closed the job first`);
@@ -677,10 +679,9 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     const rec = store.state.jobs[jobId];
     if (!rec || (rec.status !== "queued" && rec.status !== "sealed")) return;
     const id = BigInt(jobId);
-    const job = await read.analytics.getJob([id]);
+    const [job, answered, [agents, threshold]] = await Promise.all([read.analytics.getJob([id]), read.analytics.answered([id, me]), read.catalogue.agentsOf([BigInt(rec.productId)])]);
     const consumer = job.consumer;
     if (rec.status === "sealed") return deliver(rec, consumer);
-    const answered = await read.analytics.answered([id, me]);
     if (answered) {
       const refusal = await read.analytics.refusalOf([id, me]);
       return finishJob(rec, refusal[0] ? "refused" : "done", "answered before (found on chain)");
@@ -690,7 +691,6 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     if (Date.now() > deadlineMs) return finishJob(rec, "skipped", "past its deadline");
     const started = Date.now();
     log.debug(`job ${jobId} (product ${rec.productId}): checking`);
-    const [agents, threshold] = await read.catalogue.agentsOf([job.productId]);
     const myIndex = indexIn(agents);
     if (myIndex < 0) return finishJob(rec, "skipped", "this node is no longer a computation agent of the product");
 
@@ -701,10 +701,13 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     if (commit.index !== myIndex) return refuse(rec, RefusalReason.DatasetMismatch, `the agents changed since version ${job.datasetVersion} was committed`);
     const manifest = await manifestFor(commit.manifestHash, commit.manifestURI);
 
-    // The query text, posted by the buyer (wait for it until shortly before the deadline).
+    // The query text, posted by the buyer (the job waits for it, parked, until shortly before the deadline).
     const margin = (o.queryWaitMarginSeconds ?? 30) * 1000;
-    const text = await waitForQuery(job.queryHash, deadlineMs - margin);
-    if (!text) return refuse(rec, RefusalReason.QueryMalformed, "the query text with the job's hash never reached this node");
+    const text = store.query(job.queryHash)?.query as Query | undefined;
+    if (!text) {
+      if (Date.now() < deadlineMs - margin) return park(jobId, job.queryHash, deadlineMs - margin);
+      return refuse(rec, RefusalReason.QueryMalformed, "the query text with the job's hash never reached this node");
+    }
     let query: Query;
     try {
       query = validateQuery(text, manifest);
@@ -717,9 +720,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
 
     // The buyer, right before computing: eligible now (credential valid, consent not retracted,
     // the policy) and reachable (a registered key to seal to).
-    const verdict = await read.agreements.eligibility([job.productId, consumer, job.purpose]);
+    const [verdict, consumerKey] = await Promise.all([read.agreements.eligibility([job.productId, consumer, job.purpose]), read.credentials.encryptionKeyOf([consumer])]);
     if (verdict !== Verdict.Eligible) return refuse(rec, RefusalReason.NotEligible, `the buyer is not eligible now (${VerdictNames[verdict]})`);
-    const consumerKey = await read.credentials.encryptionKeyOf([consumer]);
     if (consumerKey === zeroHash) return refuse(rec, RefusalReason.NotEligible, "the buyer has no encryption key registered");
 
     // Who takes part: linear queries need the threshold, others every agent.
@@ -952,7 +954,8 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       await scanning.catch(() => {});
       queue.length = 0;
       peers.stop();
-      for (const w of queryWaiters.values()) for (const f of w) f();
+      for (const p of parked.values()) clearTimeout(p.timer);
+      parked.clear();
       const until = Date.now() + 15_000;
       while (active > 0 && Date.now() < until) await sleep(50);
       await tx.idle().catch(() => {});

@@ -5,11 +5,13 @@
 // result from the sealed shares on their inboxes; the refusals (ineligible buyer, disallowed
 // query) and a node down are covered. The peer transport and the wire parsers are tested first,
 // without a chain.
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nacl from "tweetnacl";
 import { bytesToHex, getAbiItem, hexToBytes, keccak256, parseEventLogs, parseUnits, recoverMessageAddress, toHex, type Address, type Hex } from "viem";
@@ -28,7 +30,7 @@ import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { deployStreamRegistry, freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startIpfs, type RunningIpfs } from "../../ipfs/src/index.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
-import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNode, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
+import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
 import { startHttp, type NodeApi } from "../src/node-http.ts";
 
 // --- without a chain ---
@@ -198,6 +200,7 @@ let directory: SmpcNodeEndpoint[];
 const logs: string[] = [];
 const streamrClients: StreamrClient[] = [];
 let analytics: Address;
+let child: ChildProcess | undefined;
 
 const clients = (i: number) => s.clients(i);
 const wait = async (hash: Hex) => {
@@ -317,6 +320,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await Promise.all(streamrClients.map((c) => c.destroy().catch(() => {})));
   await nodes?.stop();
   await net?.stop().catch(() => {});
@@ -535,25 +539,38 @@ describe("SMPC nodes", () => {
     await waitFor(async () => (await jobOf(jobId)).status === JobStatus.Completed, 20_000, "job completed");
   });
 
-  it("the stopped node restarts from its checkpoint: it answers nothing twice and skips the job the others completed", async () => {
+  it("the stopped node restarts as its own process (node-main) from its checkpoint: it answers nothing twice and skips the job the others completed", async () => {
     const keys = devSmpcKeys();
-    const before = logs.length;
-    const again = await startSmpcNode({
+    const config = {
       key: keys[2], rpcUrl: s.rpcUrl, deployment: s.deployment, streamr: { network: net.settings, port: await freePort() }, ipfs: { gatewayUrl: ipfs.gatewayUrl },
-      port: 0, dataDir: join(dir, "smpc", "3"), directory, log: (l) => logs.push(l), logLevel: "debug", pollMs: 100,
+      port: 0, dataDir: join(dir, "smpc", "3"), directory, logLevel: "debug", pollMs: 100,
+    };
+    const p = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../src/node-main.ts", import.meta.url))], {
+      env: { ...process.env, KRAKEN_SMPC_CONFIG: JSON.stringify(config) },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    nodes.nodes[2] = again;
+    child = p;
+    const stderr: string[] = [];
+    p.stderr!.on("data", (b) => stderr.push(String(b)));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((r) => p.on("exit", (code, signal) => r({ code, signal })));
+    const ready = await new Promise<{ ready: string; address: string }>((res, rej) => {
+      createInterface({ input: p.stdout! }).on("line", (l) => { try { const m = JSON.parse(l); if (m.ready) res(m); } catch { /* not ours */ } });
+      void exited.then((e) => rej(new Error(`node exited before ready (${JSON.stringify(e)}): ${stderr.join("")}`)));
+    });
+    expect(ready.address).toBe(directory[2].address);
+    const client = createNodeClient(ready.ready);
     await waitFor(async () => {
-      const h = await again.health();
+      const h = await client.health();
       return h.head !== null && h.checkpointBlock >= h.head && h.jobs.running === 0;
-    }, 20_000, "caught up");
-    const h = await again.health();
-    expect(h.datasets).toMatchObject({ stored: 1, active: 1 });
-    const mine = logs.slice(before).filter((l) => l.includes(again.address.slice(0, 10)));
-    expect(mine.some((l) => l.includes("job 5") && l.includes("checking"))).toBe(false); // closed on chain before it was looked at
-    expect(mine.some((l) => /computed|refused|delivered/.test(l))).toBe(false);
+    }, 30_000, "caught up");
+    expect((await client.health()).datasets).toMatchObject({ stored: 1, active: 1 });
+    const lines = stderr.join("").split("\n");
+    expect(lines.some((l) => l.includes("job 5") && l.includes("checking"))).toBe(false); // closed on chain before it was looked at
+    expect(lines.some((l) => /computed|refused|delivered/.test(l))).toBe(false);
     const state = JSON.parse(readFileSync(join(dir, "smpc", "3", "state.json"), "utf8")) as { jobs: Record<string, { status: string }> };
     expect(state.jobs["5"]).toMatchObject({ status: "skipped" });
     expect(state.jobs["1"]).toMatchObject({ status: "done" });
+    p.kill("SIGTERM");
+    expect(await exited).toMatchObject({ code: 0 });
   });
 });
