@@ -118,7 +118,7 @@ export default function Product({ params }: { params: Record<string, string> }) 
   const title = meta.data?.title ?? product.title;
   const cover = gatewayUrl(config.ipfsGatewayUrl, meta.data?.coverImage);
   return (
-    <article className="product-page" aria-labelledby="product-title">
+    <article className={`product-page${product.productType === "ANALYTICS" ? " analytics" : ""}`} aria-labelledby="product-title">
       <div>
         <p><Link to="/explore">← Back to the catalogue</Link></p>
         <h1 id="product-title">{title}</h1>

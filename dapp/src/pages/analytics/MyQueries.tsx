@@ -29,10 +29,11 @@ interface GraphQueryJob {
   deadline: string;
   results: number;
   receipts: { node: string; refusal: string | null }[];
+  dataset: { minCohort: number } | null;
 }
 
 const JOBS = `query MyJobs($me: Bytes!) { queryJobs(where: { consumer: $me }, orderBy: createdAt, orderDirection: desc, first: 200) {
-  id jobId product { id title } purpose queryHash amount status createdAt deadline results receipts { node refusal } } }`;
+  id jobId product { id title } purpose queryHash amount status createdAt deadline results receipts { node refusal } dataset { minCohort } } }`;
 
 export function MyQueries({ me }: { me: string }) {
   const { config } = useDapp();
@@ -66,7 +67,7 @@ export function MyQueries({ me }: { me: string }) {
                     <td>
                       <span className={`badge ${j.status === "COMPLETED" ? "ok" : j.status === "OPEN" ? "warn" : "bad"}`}>{due ? "No answer by the deadline" : jobStatusWords(j.status)}</span>
                       {j.status === "OPEN" && !due ? <div className="muted">{j.results} result{j.results === 1 ? "" : "s"}; due {date(j.deadline)}</div> : null}
-                      {refusals.length ? <div className="muted">{[...new Set(refusals)].map((r) => refusalWords(r)).join(" ")}</div> : null}
+                      {refusals.length ? <div className="muted">{[...new Set(refusals)].map((r) => refusalWords(r, j.dataset?.minCohort)).join(" ")}</div> : null}
                     </td>
                     <td>{data(j.amount)}{j.status === "REFUSED" || j.status === "REFUNDED" ? " (refunded)" : ""}</td>
                     <td>{date(j.createdAt)}</td>

@@ -4,24 +4,28 @@
 import { shortAddress } from "../../lib/words.ts";
 import { HistogramChart } from "./HistogramChart.tsx";
 import { describeQuery } from "./queryDraft.ts";
-import type { AnalyticsManifest, NumericColumn, ResultCell, ShownResult } from "./sdk.ts";
+import type { AnalyticsManifest, NumericColumn, Operation, ResultCell, ShownResult } from "./sdk.ts";
 
-const VALUE_COLUMNS = [
-  ["count", "Count"],
-  ["sum", "Sum"],
-  ["mean", "Mean"],
-  ["variance", "Variance"],
-  ["stddev", "Std. deviation"],
-] as const;
+type ValueKey = "count" | "sum" | "mean" | "variance" | "stddev";
 
-type ValueKey = (typeof VALUE_COLUMNS)[number][0];
+const LABELS: Record<ValueKey, string> = { count: "Count", sum: "Sum", mean: "Mean", variance: "Variance", stddev: "Std. deviation" };
+
+/** What the table shows per operation (a cell may reveal more, e.g. the sum behind a mean). */
+const COLUMNS: Record<Operation, ValueKey[]> = {
+  count: ["count"],
+  histogram: ["count"],
+  sum: ["count", "sum"],
+  mean: ["count", "mean"],
+  variance: ["count", "mean", "variance"],
+  stddev: ["count", "mean", "stddev"],
+};
 
 export function ResultView({ shown, manifest }: { shown: ShownResult; manifest: AnalyticsManifest }) {
   const { query: q, result } = shown;
   const k = manifest.privacy.minCohort;
   const column = manifest.schema.columns.find((c): c is NumericColumn => c.name === q.column && c.kind === "numeric");
   const edges = q.op === "histogram" ? (column?.bins ?? []) : [];
-  const shownColumns = VALUE_COLUMNS.filter(([key]) => result.cells.some((c) => !c.suppressed && c[key] !== undefined));
+  const shownColumns = COLUMNS[q.op].filter((key) => result.cells.some((c) => !c.suppressed && c[key] !== undefined));
   const groups = q.groupBy ? [...new Set(result.cells.map((c) => c.group ?? ""))] : [""];
   const withheld = result.cells.filter((c) => c.suppressed).length;
   const nodes = result.nodes.map((i) => manifest.nodes[i]).filter(Boolean);
@@ -35,7 +39,7 @@ export function ResultView({ shown, manifest }: { shown: ShownResult; manifest: 
             <tr>
               {q.groupBy ? <th scope="col">{q.groupBy}</th> : null}
               {q.op === "histogram" ? <th scope="col">{q.column} (from–to under)</th> : null}
-              {shownColumns.map(([key, label]) => <th key={key} scope="col">{label}{key !== "count" && q.column ? ` of ${q.column}` : ""}</th>)}
+              {shownColumns.map((key) => <th key={key} scope="col">{LABELS[key]}</th>)}
             </tr>
           </thead>
           <tbody>
@@ -47,7 +51,7 @@ export function ResultView({ shown, manifest }: { shown: ShownResult; manifest: 
                 {c.suppressed ? (
                   <td colSpan={Math.max(1, shownColumns.length)} className="muted">withheld (fewer than {k})</td>
                 ) : (
-                  shownColumns.map(([key]) => <ValueCell key={key} cell={c} k={key} />)
+                  shownColumns.map((key) => <ValueCell key={key} cell={c} k={key} />)
                 )}
               </tr>
             ))}
