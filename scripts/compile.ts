@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { readMarketEnums } from "./lib/enums.ts";
 import { hardhat, log, root } from "./lib/proc.ts";
 
-export const CONTRACTS = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements", "DataUnion", "DataUnionFactory"] as const;
+export const CONTRACTS = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements", "DataUnion", "DataUnionFactory", "Analytics"] as const;
 
 /** Streamr's StreamRegistryV5 (deployed on our chain), from the artifact @kraken/streamr depends on. */
 export const STREAM_REGISTRY_ARTIFACT =

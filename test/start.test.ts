@@ -64,7 +64,7 @@ describe("npm start", () => {
 
     const deployment: Deployment = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.json"), "utf8"));
     expect(deployment.chainId).toBe(31337);
-    expect(Object.keys(deployment.contracts).sort()).toEqual(["Agreements", "Catalogue", "Credentials", "DataToken", "DataUnionFactory", "Policies"]);
+    expect(Object.keys(deployment.contracts).sort()).toEqual(["Agreements", "Analytics", "Catalogue", "Credentials", "DataToken", "DataUnionFactory", "Policies"]);
     expect(deployment.deploymentBlock).toBeGreaterThan(0);
 
     const demo = JSON.parse(readFileSync(join(dataDir, "deployments", "localhost.demo.json"), "utf8"));

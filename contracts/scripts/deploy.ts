@@ -1,5 +1,6 @@
-// Deploys the five marketplace contracts with plain viem (no Hardhat runtime), so the same code
-// deploys to the local chain or to a consortium chain such as Besu given an RPC URL and a key.
+// Deploys the marketplace contracts (the five core ones, the data union factory, Analytics) with
+// plain viem (no Hardhat runtime), so the same code deploys to the local chain or to a consortium
+// chain such as Besu given an RPC URL and a key.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -133,6 +134,9 @@ export async function deployMarketplace(o: DeployOptions): Promise<Deployment> {
     const receipt = await o.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`Catalogue.setUnionFactory reverted (${hash})`);
   }
+  // Dataset commitments and paid query jobs of analytics products; checks eligibility through
+  // Agreements (its constructor refuses a token, catalogue or policies Agreements does not use).
+  await deployOne("Analytics", [token, catalogue, policies, agreements]);
   if (streamRegistry) {
     // Agreements grants SUBSCRIBE on purchase through the registry's trusted path.
     try {

@@ -25,6 +25,8 @@ import {
 
 /// @title Agreements
 /// @notice Access requests, payments and the record of every agreement (MKT-FUN-16/17).
+/// Analytics products are not sold here but one query at a time by `Analytics`, which checks
+/// each request with `checkEligible`; requesting access to one reverts with `SoldPerQuery`.
 /// A request is checked against the product's current consent policy and the consumer's
 /// credential; a failed check reverts with an error naming the reason, and `eligibility`
 /// returns the same verdict without a transaction. Payment in DataToken goes straight to the
@@ -332,6 +334,17 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
         (verdict,,,,,) = _evaluate(productId, consumer, purpose, 0);
     }
 
+    /// @notice Reverts with the `IEligibilityErrors` error of the verdict unless `consumer` may
+    /// request `productId` for `purpose` now; the check of a purchase, for other contracts that
+    /// sell a product's data (Analytics checks each query request with it).
+    function checkEligible(uint256 productId, address consumer, Purpose purpose) external view {
+        (Verdict verdict,,, Category category, OrganisationType organisationType, Country country) =
+            _evaluate(productId, consumer, purpose, 0);
+        if (verdict != Verdict.Eligible) {
+            _revertWith(verdict, productId, consumer, purpose, category, organisationType, country);
+        }
+    }
+
     /// @notice `eligibility` for many products at once (the catalogue's "eligible for me" filter).
     function eligibilityMany(uint256[] calldata productIds, address consumer, Purpose purpose)
         external
@@ -383,6 +396,7 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
         if (verdict != Verdict.Eligible) {
             _revertWith(verdict, productId, msg.sender, purpose, category, organisationType, country);
         }
+        if (terms.productType == ProductType.Analytics) revert SoldPerQuery(productId);
         _checkPins(productId, policyVersion, pricingUnit, policy.version, terms.pricingUnit);
         uint256 previous = latestAgreementOf[productId][msg.sender];
         if (previous != 0) {

@@ -126,7 +126,8 @@ contract Catalogue is ICatalogueErrors {
 
     /// @notice Publishes a Data Product sold by the caller. It is active at once but can only be
     /// bought once its seller has set a consent policy in `Policies`.
-    /// @param agents Relays that deliver keys for this product; batch products need at least one.
+    /// @param agents Relays that deliver keys for this product (batch products need at least one),
+    /// or the computation agents that answer its queries (analytics products need at least one).
     /// @param threshold How many of `agents`' key shares reconstruct the key (0 when no agents).
     /// @param streamIds Streamr streams sold by a stream or data union product (the caller must
     /// hold GRANT on each); empty for other types. Can be changed later with `setStreams`.
@@ -282,6 +283,14 @@ contract Catalogue is ICatalogueErrors {
         return _streams[productId];
     }
 
+    /// @notice The product's delivery agents (for analytics products: its computation agents,
+    /// the SMPC nodes, in share order) and how many of them a delivery or result needs; empty
+    /// and 0 for an unknown id.
+    function agentsOf(uint256 productId) external view returns (address[] memory agents, uint8 threshold) {
+        Product storage p = _products[productId];
+        return (p.deliveryAgents, p.threshold);
+    }
+
     /// @notice Whether `agent` is one of the product's delivery agents.
     function isDeliveryAgent(uint256 productId, address agent) external view returns (bool) {
         address[] storage agents = _products[productId].deliveryAgents;
@@ -306,9 +315,12 @@ contract Catalogue is ICatalogueErrors {
         if (timeBased == oneTime) revert InvalidPricing(productType, unit);
     }
 
+    /// @dev Batch products need a relay to deliver the key; analytics products need their
+    /// computation agents (SMPC nodes), which hold the dataset's shares and answer queries.
     function _checkAgents(ProductType productType, address[] calldata agents, uint8 threshold) private pure {
         uint256 n = agents.length;
-        if (n > MAX_DELIVERY_AGENTS || (productType == ProductType.Batch && n == 0)) revert InvalidDeliveryAgents();
+        bool needsAgents = productType == ProductType.Batch || productType == ProductType.Analytics;
+        if (n > MAX_DELIVERY_AGENTS || (needsAgents && n == 0)) revert InvalidDeliveryAgents();
         for (uint256 i; i < n; ++i) {
             if (agents[i] == address(0)) revert InvalidDeliveryAgents();
             for (uint256 j; j < i; ++j) {

@@ -159,6 +159,35 @@ enum RemovalReason {
     Inactive
 }
 
+/// @notice Lifecycle of an analytics query job (`Analytics`). `Open`: paid into escrow, waiting
+/// for the computation agents' receipts until its deadline. `Completed`: a threshold of agents
+/// recorded a result and the seller was paid. `Refused`: so many agents refused that a threshold
+/// of results is no longer possible; the buyer was refunded. `Refunded`: no threshold of results
+/// by the deadline; the buyer was refunded and the privacy budget given back. The last three are
+/// final.
+enum JobStatus {
+    None,
+    Open,
+    Completed,
+    Refused,
+    Refunded
+}
+
+/// @notice Why a computation agent refused a query job (`Analytics.recordRefusal`).
+/// `QueryMalformed`: the query text does not parse or does not match the job's hash;
+/// `QueryNotAllowed`: the manifest's `allowed` lists forbid it; `Differencing`: its cohort differs
+/// from one of the buyer's earlier cohorts by fewer than `minCohort` rows; `NotEligible`: the
+/// buyer is no longer eligible; `DatasetMismatch`: the agent does not hold the job's dataset
+/// version; `ComputeFailed`: the computation with the other agents failed.
+enum RefusalReason {
+    QueryMalformed,
+    QueryNotAllowed,
+    Differencing,
+    NotEligible,
+    DatasetMismatch,
+    ComputeFailed
+}
+
 /// @dev Seconds in one period of each pricing unit; a month is 30 days.
 library Periods {
     function unitSeconds(PricingUnit unit) internal pure returns (uint256) {

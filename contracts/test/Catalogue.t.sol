@@ -10,7 +10,7 @@ import {ICatalogueErrors, IProductErrors} from "../src/interfaces/IMarketErrors.
 /// @dev State invariants:
 /// - product ids are 1..productCount; a product's seller is never zero and never changes;
 /// - Stream/DataUnion are priced per time unit, Batch/Analytics OneTime (after publish and setPrice);
-/// - deliveryAgents has ≤ 16 distinct non-zero entries, ≥ 1 for Batch, and
+/// - deliveryAgents has ≤ 16 distinct non-zero entries, ≥ 1 for Batch and Analytics, and
 ///   threshold == 0 iff no agents, else 1 ≤ threshold ≤ agents;
 /// - metadataURI starts with ipfs:// or https:// followed by something; title is 1..200 bytes;
 ///   at most 16 tags;
@@ -67,7 +67,7 @@ contract CatalogueTest is Fixture {
         vm.recordLogs();
         vm.prank(alice);
         uint256 id = catalogue.publish(
-            ProductType.Analytics, Modality.Smpc, 0, PricingUnit.OneTime, new address[](0), 0, _description("Stats"), _noStreams()
+            ProductType.Stream, Modality.Encrypted, 0, PricingUnit.Day, new address[](0), 0, _description("Live"), _noStreams()
         );
         assertEq(vm.getRecordedLogs().length, 1, "only ProductPublished");
         assertEq(catalogue.getProduct(id).deliveryAgents.length, 0, "no agents");
@@ -148,6 +148,15 @@ contract CatalogueTest is Fixture {
         vm.prank(alice);
         catalogue.publish(
             ProductType.Batch, Modality.Encrypted, 1, PricingUnit.OneTime, new address[](0), 0, _description("t"), _noStreams()
+        );
+    }
+
+    function test_publish_RevertIf_analyticsWithoutAgents() public {
+        // the computation agents (SMPC nodes) hold the shares and answer the queries
+        vm.expectRevert(abi.encodeWithSelector(ICatalogueErrors.InvalidDeliveryAgents.selector));
+        vm.prank(alice);
+        catalogue.publish(
+            ProductType.Analytics, Modality.Smpc, 1, PricingUnit.OneTime, new address[](0), 0, _description("t"), _noStreams()
         );
     }
 

@@ -4,7 +4,11 @@ import type { Address, Hex } from "viem";
 
 export const CONTRACT_NAMES = ["DataToken", "Credentials", "Catalogue", "Policies", "Agreements"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
-/** Deployed only with a StreamRegistry (a union owns its stream). */
+/**
+ * Absent from some deployment files: DataUnionFactory is deployed only with a StreamRegistry (a
+ * union owns its stream); Analytics (query jobs on analytics products) is always deployed, but
+ * files written before it existed do not list it.
+ */
 export const OPTIONAL_CONTRACT_NAMES = ["DataUnionFactory", "Analytics"] as const;
 export type OptionalContractName = (typeof OPTIONAL_CONTRACT_NAMES)[number];
 export interface DeployedContract {

@@ -2,7 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {
-    AgreementStatus, Category, Country, MemberStatus, OrganisationType, PricingUnit, ProductType, Purpose
+    AgreementStatus,
+    Category,
+    Country,
+    JobStatus,
+    MemberStatus,
+    OrganisationType,
+    PricingUnit,
+    ProductType,
+    Purpose
 } from "../MarketTypes.sol";
 
 // The marketplace's custom errors, each declared once (after OpenZeppelin's IERC6093). Each
@@ -49,7 +57,8 @@ interface ICatalogueErrors is IProductErrors {
     /// @notice The pricing unit does not fit the product type: streams and data unions are sold
     /// by time, batch files and analytics results once (`PricingUnit.OneTime`).
     error InvalidPricing(ProductType productType, PricingUnit pricingUnit);
-    /// @notice Too many delivery agents, none for a batch product, a zero address or a duplicate.
+    /// @notice Too many delivery agents, none for a batch or analytics product, a zero address or
+    /// a duplicate.
     error InvalidDeliveryAgents();
     /// @notice The share threshold is zero or above the number of agents (or non-zero without agents).
     error InvalidThreshold(uint8 threshold, uint256 agents);
@@ -177,8 +186,18 @@ interface IEligibilityErrors is IMarketErrors, IProductErrors {
     error ConsentRetracted(uint256 productId, address consumer);
 }
 
+/// @title Errors of a purchase refused for the terms the buyer saw
+/// @notice Raised by Agreements (access requests, renewals) and Analytics (query requests): the
+/// buyer pins the policy version and a maximum price, so a seller's change in between reverts.
+interface IPurchaseErrors is IEligibilityErrors {
+    /// @notice The price, `total`, is above the consumer's `maxTotalPrice`.
+    error PriceAboveMax(uint256 total, uint256 maxTotalPrice);
+    /// @notice The consumer agreed to policy version `expected`; the current one is `actual`.
+    error PolicyVersionChanged(uint256 productId, uint32 expected, uint32 actual);
+}
+
 /// @title Errors of Agreements
-interface IAgreementsErrors is IEligibilityErrors {
+interface IAgreementsErrors is IPurchaseErrors {
     /// @notice Zero periods, several periods of a one-time product, or an end beyond uint40.
     error InvalidPeriods(uint256 periods);
     /// @notice `periods` buys more than `MAX_TERM`; at most `maxPeriods` of this unit may be bought.
@@ -186,10 +205,9 @@ interface IAgreementsErrors is IEligibilityErrors {
     /// @notice Agreement `agreementId` cannot be renewed directly: the policy now requires the
     /// seller's approval.
     error RenewalNeedsApproval(uint256 agreementId);
-    /// @notice The price, `total`, is above the consumer's `maxTotalPrice`.
-    error PriceAboveMax(uint256 total, uint256 maxTotalPrice);
-    /// @notice The consumer agreed to policy version `expected`; the current one is `actual`.
-    error PolicyVersionChanged(uint256 productId, uint32 expected, uint32 actual);
+    /// @notice Product `productId` is an analytics product: it is sold one query at a time
+    /// (`Analytics.requestQuery`), access to it buys nothing.
+    error SoldPerQuery(uint256 productId);
     /// @notice The consumer agreed to pricing unit `expected`; the current one is `actual`.
     error PricingUnitChanged(uint256 productId, PricingUnit expected, PricingUnit actual);
     /// @notice The stream's owner no longer lets the seller of product `productId` grant
@@ -252,4 +270,61 @@ interface IDataUnionErrors is IEligibilityErrors {
     error InvalidStreamPath();
     /// @notice The account `member` still holds a valid credential (for `removeIneligible`).
     error StillEligible(address member);
+}
+
+/// @title Errors of Analytics (dataset commitments and paid query jobs)
+/// @notice A query request is checked like a purchase (`Agreements.checkEligible`): it reverts
+/// with the `IEligibilityErrors` error of the verdict, and with `PolicyVersionChanged` or
+/// `PriceAboveMax` (`IPurchaseErrors`) when the terms changed under the buyer.
+interface IAnalyticsErrors is IPurchaseErrors {
+    /// @notice The token, catalogue and policies given are not the ones `agreements` uses.
+    error DependencyMismatch();
+    /// @notice Product `productId` is a `productType` product, not an analytics product.
+    error NotAnalyticsProduct(uint256 productId, ProductType productType);
+    /// @notice The manifest hash is zero.
+    error InvalidManifestHash();
+    /// @notice The manifest URI starts with neither `ipfs://` nor `https://`.
+    error InvalidManifestURI();
+    /// @notice `count` bundle hashes for `agents` computation agents (one per agent, in the
+    /// Catalogue's agent order), or one of them is zero.
+    error InvalidBundleHashes(uint256 count, uint256 agents);
+    /// @notice The dataset has no rows.
+    error InvalidRows();
+    /// @notice The smallest cohort revealed must be at least `MIN_COHORT` (2).
+    error InvalidMinCohort(uint16 minCohort);
+    /// @notice The job timeout must lie in [`MIN_JOB_TIMEOUT`, `MAX_JOB_TIMEOUT`] seconds.
+    error InvalidJobTimeout(uint32 jobTimeout);
+    /// @notice The privacy cost of one query is above the budget.
+    error InvalidEpsilon(uint32 epsilonPerQuery, uint32 epsilonBudget);
+    /// @notice With noise on, a re-commit cannot set the budget below what buyers already spent.
+    error BudgetBelowSpent(uint32 epsilonBudget, uint32 epsilonSpent);
+    /// @notice Product `productId` has no committed dataset.
+    error NoDataset(uint256 productId);
+    /// @notice The buyer saw the dataset with manifest hash `expected`; the current one is `actual`.
+    error DatasetChanged(bytes32 expected, bytes32 actual);
+    /// @notice The computation agents or threshold of product `productId` changed since the
+    /// dataset (version) was committed: no node of the new list holds its shares.
+    error AgentsChanged(uint256 productId);
+    /// @notice The policy of product `productId` requires the seller's approval of each request,
+    /// which query jobs do not support (yet).
+    error QueryNeedsApproval(uint256 productId);
+    /// @notice The query hash is zero.
+    error InvalidQueryHash();
+    /// @notice The privacy budget of product `productId` has `left` thousandths of ε left, less
+    /// than one query costs.
+    error PrivacyBudgetExhausted(uint256 productId, uint32 left);
+    /// @notice No job has id `jobId`.
+    error JobNotFound(uint256 jobId);
+    /// @notice `caller` is not a computation agent of the product of job `jobId`.
+    error NotComputationAgent(uint256 jobId, address caller);
+    /// @notice Job `jobId` is not open (it is `status`).
+    error JobNotOpen(uint256 jobId, JobStatus status);
+    /// @notice Job `jobId`'s deadline `deadline` has passed: it can only be refunded.
+    error JobExpired(uint256 jobId, uint40 deadline);
+    /// @notice Job `jobId` can be refunded only after its deadline `deadline`.
+    error JobNotExpired(uint256 jobId, uint40 deadline);
+    /// @notice `node` already recorded a result or a refusal for job `jobId`.
+    error AlreadyAnswered(uint256 jobId, address node);
+    /// @notice The result hash is zero.
+    error InvalidResultHash();
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Agreements} from "../../src/Agreements.sol";
 import {AgreementsBase} from "./AgreementsBase.sol";
 import {Country, OrganisationType, Periods, PricingUnit, Purpose} from "../../src/MarketTypes.sol";
-import {IAgreementsErrors} from "../../src/interfaces/IMarketErrors.sol";
+import {IAgreementsErrors, IPurchaseErrors} from "../../src/interfaces/IMarketErrors.sol";
 
 /// @dev Payments and periods, fuzzed. Invariants:
 /// - a time-based purchase, direct or through escrow, pays the seller exactly price × periods and
@@ -87,7 +87,7 @@ contract AgreementsPaymentsTest is AgreementsBase {
         _setOpenPolicy(p, false);
         _fund(pharma, total);
         (uint32 v35, PricingUnit u35) = _pins(p);
-        if (total > maxTotal) vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PriceAboveMax.selector, total, maxTotal));
+        if (total > maxTotal) vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PriceAboveMax.selector, total, maxTotal));
         vm.prank(pharma);
         agreements.requestAccess(p, Purpose.Research, v35, u35, periods, maxTotal);
         assertEq(token.balanceOf(alice), total > maxTotal ? 0 : total, "seller balance");

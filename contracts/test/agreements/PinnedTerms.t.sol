@@ -5,7 +5,7 @@ import {Agreements} from "../../src/Agreements.sol";
 import {Policies} from "../../src/Policies.sol";
 import {AgreementsBase} from "./AgreementsBase.sol";
 import {AgreementStatus, Country, Periods, PricingUnit, Purpose, Verdict} from "../../src/MarketTypes.sol";
-import {IAgreementsErrors, IEligibilityErrors} from "../../src/interfaces/IMarketErrors.sol";
+import {IAgreementsErrors, IEligibilityErrors, IPurchaseErrors} from "../../src/interfaces/IMarketErrors.sol";
 
 /// @dev What a running agreement keeps, and what a request or renewal pins. Invariants:
 /// - a policy change does not affect an existing agreement, which keeps its pinned version
@@ -124,7 +124,7 @@ contract AgreementsPinnedTermsTest is AgreementsBase {
     function test_request_RevertIf_policyChangedBeforeInclusion() public {
         (uint32 v, PricingUnit u) = _pins(stream);
         _setOpenPolicy(stream, true); // v2: now needs approval
-        vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PolicyVersionChanged.selector, stream, v, v + 1));
+        vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PolicyVersionChanged.selector, stream, v, v + 1));
         vm.prank(hospital);
         agreements.requestAccess(stream, Purpose.Research, v, u, 1, DAILY);
     }
@@ -154,7 +154,7 @@ contract AgreementsPinnedTermsTest is AgreementsBase {
         vm.prank(hospital);
         agreements.renew(id, v, u, 7, 7 * DAILY);
         _setOpenPolicy(stream, false);
-        vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PolicyVersionChanged.selector, stream, v, v + 1));
+        vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PolicyVersionChanged.selector, stream, v, v + 1));
         vm.prank(hospital);
         agreements.renew(id, v, PricingUnit.Hour, 7, 7 * DAILY);
     }

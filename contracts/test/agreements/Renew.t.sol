@@ -5,7 +5,7 @@ import {Agreements} from "../../src/Agreements.sol";
 import {Credentials} from "../../src/Credentials.sol";
 import {AgreementsBase} from "./AgreementsBase.sol";
 import {AgreementStatus, Category, Country, OrganisationType, PricingUnit, Purpose} from "../../src/MarketTypes.sol";
-import {IAgreementsErrors, IEligibilityErrors} from "../../src/interfaces/IMarketErrors.sol";
+import {IAgreementsErrors, IEligibilityErrors, IPurchaseErrors} from "../../src/interfaces/IMarketErrors.sol";
 
 /// @dev Renewal (`renew`) and expiry. Invariants:
 /// - renewal extends from max(now, endsAt) by periods × the current unit, at the current price,
@@ -228,7 +228,7 @@ contract AgreementsRenewTest is AgreementsBase {
     function test_renew_RevertIf_priceAboveMax() public {
         uint256 id = _request(hospital, stream, Purpose.Research, 1);
         (uint32 v31, PricingUnit u31) = _renewPins(id);
-        vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PriceAboveMax.selector, 4 * DAILY, 3 * DAILY));
+        vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PriceAboveMax.selector, 4 * DAILY, 3 * DAILY));
         vm.prank(hospital);
         agreements.renew(id, v31, u31, 4, 3 * DAILY);
     }

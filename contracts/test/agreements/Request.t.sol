@@ -9,7 +9,7 @@ import {Credentials} from "../../src/Credentials.sol";
 import {Policies} from "../../src/Policies.sol";
 import {AgreementsBase} from "./AgreementsBase.sol";
 import {AgreementStatus, Category, Country, OrganisationType, PricingUnit, Purpose} from "../../src/MarketTypes.sol";
-import {IAgreementsErrors, IEligibilityErrors, IMarketErrors} from "../../src/interfaces/IMarketErrors.sol";
+import {IAgreementsErrors, IEligibilityErrors, IMarketErrors, IPurchaseErrors} from "../../src/interfaces/IMarketErrors.sol";
 
 /// @dev Construction and requests (`requestAccess`, `requestAccessWithPermit`). Invariants:
 /// - the constructor refuses a zero dependency and wires token, catalogue, policies, credentials
@@ -164,7 +164,7 @@ contract AgreementsRequestTest is AgreementsBase {
 
     function test_request_RevertIf_priceAboveMax() public {
         (uint32 v3, PricingUnit u3) = _pins(stream);
-        vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PriceAboveMax.selector, 3 * DAILY, 3 * DAILY - 1));
+        vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PriceAboveMax.selector, 3 * DAILY, 3 * DAILY - 1));
         vm.prank(hospital);
         agreements.requestAccess(stream, Purpose.Research, v3, u3, 3, 3 * DAILY - 1);
     }
@@ -173,7 +173,7 @@ contract AgreementsRequestTest is AgreementsBase {
         vm.prank(alice); // the seller raises the price just before hospital's request lands
         catalogue.setPrice(stream, 5e18, PricingUnit.Day);
         (uint32 v4, PricingUnit u4) = _pins(stream);
-        vm.expectRevert(abi.encodeWithSelector(IAgreementsErrors.PriceAboveMax.selector, 5e18, DAILY));
+        vm.expectRevert(abi.encodeWithSelector(IPurchaseErrors.PriceAboveMax.selector, 5e18, DAILY));
         vm.prank(hospital);
         agreements.requestAccess(stream, Purpose.Research, v4, u4, 1, DAILY);
     }

@@ -53,7 +53,8 @@ contract MarketplaceInvariants is Fixture {
         uint256 p3 = _publishBatch(alice, 5e18);
         _setOpenPolicy(p3, true);
         // bob: a weekly stream for hospitals/universities doing research in DE/FR/NL, and a
-        // free analytics product open to all (data unions: DataUnion.invariants.t.sol)
+        // free batch file open to all (data unions: DataUnion.invariants.t.sol; analytics
+        // products are sold per query: Analytics.invariants.t.sol)
         uint256 p4 = _publish(bob, ProductType.Stream, 3e18, PricingUnit.Week);
         _setPolicy(
             p4,
@@ -63,7 +64,7 @@ contract MarketplaceInvariants is Fixture {
             uint64(_bit(uint8(Country.DE)) | _bit(uint8(Country.FR)) | _bit(uint8(Country.NL))),
             false
         );
-        uint256 p5 = _publish(bob, ProductType.Analytics, 0, PricingUnit.OneTime);
+        uint256 p5 = _publish(bob, ProductType.Batch, 0, PricingUnit.OneTime);
         _setOpenPolicy(p5, false);
         handler.addProduct(p1);
         handler.addProduct(p2);
