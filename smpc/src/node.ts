@@ -632,20 +632,27 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     await finishJob(rec, "refused", `${name}: ${why}`);
   }
 
-  /** Participants of a job: a hello round to the other agents, then the roster of the lowest-index agent heard from. */
-  async function agreeParticipants(jobId: string, agents: readonly Address[], myIndex: number, needed: number, info: { queryHash: Hex; bundleHashes: Hex }, capAt: number): Promise<number[] | "excluded" | undefined> {
+  /**
+   * Participants of a job and the buyer's cohort history they compute with: a hello round to the
+   * other agents (each sends the query hash and its history of this buyer on this dataset), then
+   * the lowest-index agent heard from decides: it sends the roster (the agents it heard from) and
+   * the union of their histories, which every participant then uses and keeps — so a node that
+   * missed a job (down) catches up, and the participants' differencing checks stay identical.
+   */
+  async function agreeParticipants(jobId: string, agents: readonly Address[], myIndex: number, needed: number, queryHashOfJob: Hex, own: CohortRecord[], capAt: number): Promise<{ participants: number[]; history: CohortRecord[] } | "excluded" | undefined> {
     const others = agents.map((a, i) => ({ a, i })).filter((x) => x.i !== myIndex);
     const helloMs = o.helloMs ?? 5000;
     peers.openJob(jobId, agents);
-    const hello = { queryHash: info.queryHash };
+    const hello = { queryHash: queryHashOfJob, history: own };
     for (const p of others) void peers.post(p.a, jobId, "hello", hello, helloMs).catch((err) => log.debug(`job ${jobId}: hello to ${p.a} not delivered: ${short(err)}`));
-    const heard = new Set<number>([myIndex]);
+    const heard = new Map<number, CohortRecord[]>([[myIndex, own]]);
     const start = Date.now();
     const waits = others.map((p) =>
       peers.receive(jobId, "hello", p.a, Math.max(0, capAt - Date.now())).then(
         (v) => {
-          if ((v as { queryHash?: string })?.queryHash === info.queryHash) heard.add(p.i);
-          else log.warn(`job ${jobId}: agent ${p.i} says hello for another query; leaving it out`);
+          const h = v as { queryHash?: unknown; history?: unknown };
+          if (h?.queryHash !== queryHashOfJob) log.warn(`job ${jobId}: agent ${p.i} says hello for another query; leaving it out`);
+          else heard.set(p.i, parseHistory(h.history) ?? []);
         },
         () => {},
       ),
@@ -654,25 +661,31 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     // Wait for every agent for helloMs; then go on as soon as enough answered (until capAt).
     await Promise.race([all, sleep(helloMs)]);
     while (heard.size < needed && Date.now() < capAt && heard.size < agents.length) await Promise.race([all, sleep(100)]);
-    const leader = Math.min(...heard);
+    const members = [...heard.keys()].sort((x, y) => x - y);
+    const leader = members[0];
     if (leader === myIndex) {
-      const roster = heard.size >= needed ? [...heard].sort((x, y) => x - y) : [];
+      const roster = heard.size >= needed ? { participants: members, history: mergeHistories(members.map((i) => heard.get(i)!)) } : { participants: [], history: [] };
       // Members must have it before the engine's first round; the others are told in passing.
       for (const p of others.filter((x) => !heard.has(x.i))) void peers.post(p.a, jobId, "roster", roster, 1000).catch(() => {});
       await Promise.all(others.filter((x) => heard.has(x.i)).map((p) => peers.post(p.a, jobId, "roster", roster, 10_000).catch((err) => log.warn(`job ${jobId}: roster to agent ${p.i} not delivered: ${short(err)}`))));
-      log.debug(`job ${jobId}: participants ${roster.join(", ") || "none"} (waited ${Date.now() - start} ms)`);
-      return roster.length ? roster : undefined;
+      log.debug(`job ${jobId}: participants ${roster.participants.join(", ") || "none"} (waited ${Date.now() - start} ms)`);
+      return roster.participants.length ? roster : undefined;
     }
-    let roster: number[];
+    let got: { participants?: unknown; history?: unknown };
     try {
-      roster = (await peers.receive(jobId, "roster", agents[leader], Math.max(1000, capAt - Date.now()))) as number[];
+      got = (await peers.receive(jobId, "roster", agents[leader], Math.max(1000, capAt - Date.now()))) as typeof got;
     } catch (err) {
       log.warn(`job ${jobId}: no participant list from agent ${leader}: ${short(err)}`);
       return undefined;
     }
-    if (!Array.isArray(roster) || roster.some((i) => !Number.isInteger(i) || i < 0 || i >= agents.length)) return undefined;
-    if (roster.length === 0) return undefined;
-    return roster.includes(myIndex) ? roster : "excluded";
+    const participants = got?.participants;
+    const history = parseHistory(got?.history);
+    if (!Array.isArray(participants) || !history || participants.some((i, k) => !Number.isInteger(i) || i < 0 || i >= agents.length || (k > 0 && i <= participants[k - 1]))) {
+      log.warn(`job ${jobId}: agent ${leader} sent a malformed participant list`);
+      return undefined;
+    }
+    if (participants.length === 0) return undefined;
+    return participants.includes(myIndex) ? { participants: participants as number[], history } : "excluded";
   }
 
   async function processJob(jobId: string): Promise<void> {
@@ -727,14 +740,15 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     // Who takes part: linear queries need the threshold, others every agent.
     const needed = isLinear(query) ? threshold : agents.length;
     const capAt = Math.min(deadlineMs - margin, Date.now() + (o.helloMaxMs ?? 60_000));
-    const roster = await agreeParticipants(jobId, agents, myIndex, needed, { queryHash: job.queryHash, bundleHashes: commit.bundleHash }, capAt);
-    if (roster === "excluded") return finishJob(rec, "skipped", "left out of the participants (answered too late)");
-    if (!roster) return refuse(rec, RefusalReason.ComputeFailed, `fewer than the ${needed} agents this query needs took part`);
+    const own = store.cohortHistory(rec.productId, consumer) as CohortRecord[];
+    const agreed = await agreeParticipants(jobId, agents, myIndex, needed, job.queryHash.toLowerCase() as Hex, own, capAt);
+    if (agreed === "excluded") return finishJob(rec, "skipped", "left out of the participants (answered too late)");
+    if (!agreed) return refuse(rec, RefusalReason.ComputeFailed, `fewer than the ${needed} agents this query needs took part`);
+    const { participants: roster, history } = agreed;
     peers.narrowJob(jobId, roster.map((i) => agents[i]));
 
     // Compute with the peers (the engine's parties are the agent indexes).
     const table = await tableFor(commit);
-    const history = store.cohortHistory(rec.productId, consumer) as CohortRecord[];
     let outcome;
     try {
       outcome = await runJob({ jobId, query, manifest, table, me: myIndex, participants: roster, history }, peers.channel(jobId, agents));
@@ -742,6 +756,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       return refuse(rec, RefusalReason.ComputeFailed, `the computation with agents ${roster.join(", ")} failed: ${short(err)}`);
     }
     if (outcome.kind === "refused") {
+      store.setCohortHistory(rec.productId, consumer, history); // what the participants agreed on (written with the refusal)
       // Query refusals are logged by reason only (their detail may quote the query's values).
       const detail = outcome.reason === "QueryMalformed" || outcome.reason === "QueryNotAllowed" ? "the query breaks the dataset's rules" : outcome.detail;
       return refuse(rec, RefusalReason[ON_CHAIN_REFUSAL[outcome.reason]], `${outcome.reason}: ${detail}`);
@@ -965,4 +980,33 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       await inbox.destroy().catch(() => {});
     },
   };
+}
+
+/** A cohort history from a peer (JSON): undefined when malformed. */
+function parseHistory(x: unknown): CohortRecord[] | undefined {
+  if (!Array.isArray(x) || x.length > MAX_HISTORY_IN_MESSAGE) return undefined;
+  const ok = x.every((r) => {
+    const c = r as Partial<CohortRecord>;
+    return c && typeof c === "object" && Number.isSafeInteger(c.size) && (c.size as number) >= 0 && (c.jobId === undefined || (typeof c.jobId === "string" && /^[0-9]{1,78}$/.test(c.jobId)))
+      && Array.isArray(c.filter) && c.filter.every((f) => f && typeof f.column === "string" && Array.isArray(f.indexes) && f.indexes.every((i) => Number.isInteger(i) && i >= 0));
+  });
+  return ok ? (x as CohortRecord[]) : undefined;
+}
+const MAX_HISTORY_IN_MESSAGE = 256;
+
+/** The union of several nodes' histories of one buyer, in job order, distinct cohorts, at most the engine's bound. */
+function mergeHistories(lists: readonly CohortRecord[][]): CohortRecord[] {
+  const all = lists.flat();
+  const jobOf = (r: CohortRecord) => (r.jobId ? BigInt(r.jobId) : 0n);
+  all.sort((a, b) => (jobOf(a) < jobOf(b) ? -1 : jobOf(a) > jobOf(b) ? 1 : 0));
+  let out: CohortRecord[] = [];
+  const seen = new Set<string>();
+  for (const r of all) {
+    if (r.jobId) {
+      if (seen.has(r.jobId)) continue;
+      seen.add(r.jobId);
+    }
+    out = recordCohort(out, r);
+  }
+  return out;
 }
