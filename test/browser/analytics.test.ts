@@ -311,8 +311,8 @@ describe("analytics products (SMPC) in the browser", () => {
     expect(JSON.stringify(manifest)).not.toContain("free text");
     expect(w.outside()).toEqual([]);
 
-    // The institute queries it: the mean stay of women, checked against the CSV.
-    const b = await newPage();
+    // The institute queries it (on a phone, 360 px): the mean stay of women, checked against the CSV.
+    const b = await newPage({ width: 360, height: 780 });
     await open(b.page, stack.urls.dapp, `/product/${productId}`);
     await choosePersona(b.page, "Nordic Institute", persona("researchInstitute").address);
     await b.page.getByRole("region", { name: "Privacy guarantees" }).waitFor({ timeout: 30_000 });
@@ -335,6 +335,7 @@ describe("analytics products (SMPC) in the browser", () => {
       expect(await result.locator(`tr[data-cell="${sex}|${lo}–${hi}"] td[data-value="count"]`).getAttribute("data-raw")).toBe(String(n));
       expect(await charts.filter({ hasText: `sex = ${sex}` }).getAttribute("aria-label")).toContain(`${lo} to under ${hi}: ${n}`);
     }
+    expect(await b.page.evaluate(() => document.documentElement.scrollWidth), "no horizontal scrolling at 360 px").toBeLessThanOrEqual(360);
     expect(b.outside()).toEqual([]);
   }, 360_000);
 });

@@ -43,10 +43,27 @@ const NODE_CODES: Record<string, string> = {
   "bad-bundle": "The node could not open the uploaded bundle.",
 };
 
+const capital = (s: string) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : s);
+
 const isQueryCode = (code: string) => ["malformed", "unknown-column", "not-allowed", "bad-range", "bad-column", "bad-values", "too-many-conditions", "duplicate-condition", "bad-group-by"].includes(code);
+
+/** Errors of the flow that carry their own words; the lead says what they mean for the buyer. */
+const OWN_WORDS: Record<string, string> = {
+  KeyNotUsableError: "",
+  InconsistentShareError: "The result is not shown: the nodes' shares disagree, so one node delivered a wrong share.",
+  ResultError: "The nodes' answers could not be combined into a result.",
+  QueryJobError: "",
+  ManifestError: "The dataset's manifest cannot be trusted.",
+  DeliveryError: "",
+};
 
 export function explainAnalyticsError(err: unknown, ctx?: Partial<VerdictContext>): ExplainedError {
   const e = err as { name?: string; code?: string; message?: string };
+  if (e?.name && e.name in OWN_WORDS) {
+    const lead = OWN_WORDS[e.name];
+    const detail = capital(e.message ?? "");
+    return { kind: "unknown", name: e.code ?? e.name, message: lead ? `${lead} (${detail})` : detail };
+  }
   if (e?.name === "QueryError" && typeof e.code === "string") return { kind: "unknown", name: e.code, message: queryErrorWords(e.code, e.message ?? "") };
   if (e?.name === "NodeApiError" && typeof e.code === "string") {
     const lead = isQueryCode(e.code) ? queryErrorWords(e.code, "") : NODE_CODES[e.code];

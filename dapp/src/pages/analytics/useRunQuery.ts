@@ -175,8 +175,8 @@ export function useRunQuery() {
         setError(explainAnalyticsError(reverted, { ...r.context, purpose: r.purpose }));
       } finally {
         active.current = false;
-        await session?.close();
         if (gen === generation.current) setRunning(false);
+        void session?.close(); // leaving the Streamr network can take a moment: not worth waiting for
       }
     },
     [address, connector, config, step, clients, start, setError, setResult, setSteps, setRunning],
