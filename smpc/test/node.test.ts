@@ -233,18 +233,6 @@ async function register(index: number) {
   await wait(await c.wallet.writeContract({ address: s.deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "register", args: [att, signature] }));
 }
 
-/** The Analytics contract from its artifact, when the deployment step does not (yet) deploy it. */
-async function ensureAnalytics() {
-  const c = s.deployment.contracts as typeof s.deployment.contracts & { Analytics?: { address: Address; blockNumber: number; transactionHash: Hex } };
-  if (c.Analytics) return c.Analytics.address;
-  const art = JSON.parse(readFileSync(fileURLToPath(new URL("../../artifacts/contracts/src/Analytics.sol/Analytics.json", import.meta.url)), "utf8")) as { abi: unknown[]; bytecode: Hex };
-  const admin = clients(ACCOUNTS.admin);
-  const hash = await admin.wallet.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [c.DataToken.address, c.Catalogue.address, c.Policies.address, c.Agreements.address] });
-  const r = await wait(hash);
-  c.Analytics = { address: r.contractAddress!, blockNumber: Number(r.blockNumber), transactionHash: hash };
-  return r.contractAddress!;
-}
-
 async function publishProduct(o: { type?: ProductType; agents: readonly Address[]; title?: string }): Promise<bigint> {
   const seller = clients(ACCOUNTS.seller);
   const cid = await ipfsAdd(ipfs.apiUrl, (async function* () { yield new TextEncoder().encode(JSON.stringify({ title: o.title ?? "readmissions" })); })());
@@ -302,7 +290,7 @@ beforeAll(async () => {
   s = await startStack({ seed: false });
   dir = mkdtempSync(join(tmpdir(), "kraken-smpc-"));
   process.env.XDG_DATA_HOME = join(dir, "xdg"); // Streamr keeps group keys under env-paths("streamr-sdk")
-  analytics = await ensureAnalytics();
+  analytics = s.deployment.contracts.Analytics!.address; // deployed with the marketplace
   const registry = s.deployment.streamRegistry ?? (await deployStreamRegistry({ rpcUrl: s.rpcUrl, deployerKey: clients(0).privateKey }));
   net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: registry, log: () => {} });
   ipfs = await startIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(dir, "ipfs"), log: () => {} });
