@@ -67,7 +67,7 @@ export const PERSONAS: Persona[] = [
   { key: "eva", name: "Eva Lindqvist", role: "data union member (wearable)", accountIndex: 18, credential: person(Country.SE) },
   { key: "pieter", name: "Pieter de Vries", role: "former data union member (parted)", accountIndex: 19, credential: person(Country.NL) },
   // #20–#22 are the dApp's fresh "New user" accounts.
-  { key: "smpc1", name: "SMPC node 1", role: "computation agent (analytics)", accountIndex: 23, credential: org(OrganisationType.HealthTech, Country.IT) },
+  { key: "smpc1", name: "SMPC node 1", role: "computation agent (analytics)", accountIndex: 23, credential: org(OrganisationType.HealthTech, Country.DK) },
   { key: "smpc2", name: "SMPC node 2", role: "computation agent (analytics)", accountIndex: 24, credential: org(OrganisationType.HealthTech, Country.FI) },
   { key: "smpc3", name: "SMPC node 3", role: "computation agent (analytics)", accountIndex: 25, credential: org(OrganisationType.HealthTech, Country.AT) },
 ];

@@ -56,7 +56,7 @@ describe("local subgraph runtime", () => {
     expect(data.product.policy).toEqual({ version: 1, purposes: ["RESEARCH", "CLINICAL_TRIALS", "PUBLIC_HEALTH", "AI_TRAINING"], requiresApproval: false });
     expect(data.product.seller.productsPublished).toBe(6);
     expect(new Set(data.agreements.map((a: { status: string }) => a.status))).toEqual(new Set(["ACTIVE", "PENDING", "REJECTED", "CANCELLED"]));
-    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 11, sellers: 5, consumers: 4, buyers: 4 }); // sellers: hospital, Anna, university and the two unions
+    expect(data.marketStats).toEqual({ products: 14, activeProducts: 14, agreements: 10, sellers: 5, consumers: 4, buyers: 4 }); // sellers: hospital, Anna, university and the two unions (analytics queries are jobs, not agreements)
     // In IT: the hospital, and Giulia (a data union member)
     expect(data.credentials).toEqual(expect.arrayContaining([{ category: "ORGANISATION", organisationType: "HOSPITAL" }, { category: "INDIVIDUAL", organisationType: "NONE" }]));
     expect(data.credentials).toHaveLength(2);
