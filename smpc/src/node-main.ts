@@ -4,9 +4,8 @@
 // `{"ready":…,"address":…}` on stdout once serving; stops on SIGINT/SIGTERM.
 // KRAKEN_SMPC_CRASH_AT=after-seal|after-publish|after-sign kills it mid-job (crash tests).
 import { readFileSync } from "node:fs";
+import { ConfigError, readConfig } from "@kraken/sdk/config";
 import { SmpcConfigError, startSmpcNode, type SmpcNodeOptions } from "./node.ts";
-
-const CRASH_POINTS = ["after-seal", "after-publish", "after-sign"] as const;
 
 function fail(message: string): never {
   process.stderr.write(`smpc: ${message}\n`);
@@ -14,16 +13,17 @@ function fail(message: string): never {
 }
 
 let cfg: SmpcNodeOptions & { deploymentFile?: string };
-const raw = process.env.KRAKEN_SMPC_CONFIG;
-if (!raw || !raw.trim()) fail("set KRAKEN_SMPC_CONFIG to the node's options as JSON (see smpc/README.md)");
+let crashAt: string | undefined;
 try {
-  cfg = JSON.parse(raw);
-} catch {
-  fail("KRAKEN_SMPC_CONFIG is not JSON");
+  const env = readConfig();
+  cfg = env.KRAKEN_SMPC_CONFIG as typeof cfg;
+  crashAt = env.KRAKEN_SMPC_CRASH_AT;
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  fail(err.message);
 }
+if (!cfg) fail("set KRAKEN_SMPC_CONFIG to the node's options as JSON (see smpc/README.md)");
 if (typeof cfg !== "object" || cfg === null || typeof cfg.key !== "string") fail("KRAKEN_SMPC_CONFIG needs at least key, rpcUrl, deployment (or deploymentFile), streamr, port and dataDir");
-const crashAt = process.env.KRAKEN_SMPC_CRASH_AT || undefined;
-if (crashAt && !(CRASH_POINTS as readonly string[]).includes(crashAt)) fail(`KRAKEN_SMPC_CRASH_AT must be one of ${CRASH_POINTS.join(", ")}`);
 if (!cfg.deployment && cfg.deploymentFile) cfg.deployment = JSON.parse(readFileSync(cfg.deploymentFile, "utf8"));
 
 let node;

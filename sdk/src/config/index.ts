@@ -24,7 +24,7 @@ export * from "./defaults.ts";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export type Component =
-  | "start" | "chain" | "indexer" | "issuer" | "faucet" | "ipfs" | "streamr" | "relay"
+  | "start" | "chain" | "indexer" | "issuer" | "faucet" | "ipfs" | "streamr" | "relay" | "smpc"
   | "dapp" | "cli" | "sdk" | "hardhat" | "scripts" | "bench" | "tests";
 
 export type Kind =
@@ -170,6 +170,7 @@ export const STREAMR_LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "
 export const STREAMR_ENVIRONMENTS = ["local", "polygon", "polygonAmoy", "peaq", "iotex", "dev2"] as const;
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export const RELAY_CRASH_POINTS = ["after-publish", "after-sign", "after-record"] as const;
+export const SMPC_CRASH_POINTS = ["after-seal", "after-publish", "after-sign"] as const;
 /** Nothing we run queries The Graph for Streamr; the SDK needs a URL, keep it on loopback. */
 export const DEFAULT_STREAMR_THEGRAPH_URL = `${localUrl(DEFAULT_PORTS.indexer)}/subgraphs/name/streamr-dev/network-subgraphs`;
 /** See streamr/src/config.ts: how long a Streamr client caches on-chain permission answers. */
@@ -404,6 +405,14 @@ export const VARIABLES = {
   KRAKEN_RELAY_CRASH_AT: oneOf(RELAY_CRASH_POINTS)({
     description: "kill a relay process mid-delivery (crash tests)",
     usedBy: ["relay", "tests"],
+  }),
+  KRAKEN_SMPC_CONFIG: json({
+    description: "options of an SMPC node run as its own process (`smpc/src/node-main.ts`)",
+    usedBy: ["smpc"],
+  }),
+  KRAKEN_SMPC_CRASH_AT: oneOf(SMPC_CRASH_POINTS)({
+    description: "kill an SMPC node process mid-job (crash tests)",
+    usedBy: ["smpc", "tests"],
   }),
   // Logging, keys, tools
   KRAKEN_LOG_LEVEL: oneOf(LOG_LEVELS)({
