@@ -1,6 +1,6 @@
 // Seller pages against the real local stack, with the Demo wallet: publishing through the
-// wizard (an analytics product: no file, no relays; a stream product on a stream created in the
-// wizard), then managing it (price, policy, deactivate
+// wizard (an analytics product: a small CSV shared to the SMPC nodes; a stream product on a
+// stream created in the wizard), then managing it (price, policy, deactivate
 // and reactivate); approving a pending request; retracting consent for a consumer, after which
 // that consumer is told why and the contract refuses its request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,7 +47,7 @@ describe("seller pages", () => {
     await page.getByLabel("Name").fill("Dropout risk by course (SMPC)");
     await page.getByLabel("Summary").fill("Computed over enrolment records without revealing them.");
     await page.getByLabel("Summary").press("Enter");
-    await page.getByRole("radio", { name: /SMPC/ }).check();
+    await page.getByLabel("Dataset file (CSV)").setInputFiles({ name: "enrolments.csv", mimeType: "text/csv", buffer: Buffer.from("course,dropout\nmath,1\nart,0\n") });
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Category").fill("Education / Learning analytics");
     await page.getByRole("textbox", { name: /^Tags/ }).fill("dropout, smpc");
