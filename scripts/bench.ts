@@ -4,6 +4,7 @@ import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench } from "../bench/indexer.ts";
 import { deliveryReport } from "../bench/delivery.ts";
+import { analyticsBench } from "../bench/analytics.ts";
 import { streamBench } from "../bench/stream.ts";
 import { unionGasBench, unionGasReport, unionStreamBench } from "../bench/unions.ts";
 import { table } from "../bench/lib.ts";
@@ -31,6 +32,8 @@ const bundle = await bundleSizes();
 process.stdout.write(bundleTable(bundle));
 process.stdout.write(table("dApp in headless Chromium on the local stack (5 cold loads)", "ms", await pageTimings(5)));
 process.stdout.write(await deliveryReport(20));
+// Analytics (SMPC): throws (the bench fails) if a reconstructed result differs from the plaintext one.
+process.stdout.write((await analyticsBench(20)).report);
 const stream = await streamBench(200);
 process.stdout.write(table("Stream products vs raw Streamr publish → receive (loopback, same run, interleaved)", "ms", stream.rows));
 process.stdout.write(`stream product overhead on the median: ${stream.overheadPct}% (target ≤ 10%)\n`);
