@@ -143,6 +143,7 @@ export async function startResultCollector(o: {
   const payloads = new Map<string, Map<number, ResultPayload>>(); // jobId → node index → payload
   const bad = new Map<string, string[]>(); // jobId → why envelopes were dropped
   let wake = () => {};
+  let arrivals = 0; // messages received so far: a message arriving while `collect` reads the chain must not be slept through
   const subs: StreamSubscription[] = [];
   const onMessage = (node: Address) => (content: unknown) => {
     try {
@@ -156,6 +157,7 @@ export async function startResultCollector(o: {
       const jobId = (content as { jobId?: unknown })?.jobId;
       if (typeof jobId === "string") bad.set(jobId, [...(bad.get(jobId) ?? []), `${node}: ${(err as Error).message}`]);
     }
+    arrivals++;
     wake();
   };
   try {
@@ -174,6 +176,7 @@ export async function startResultCollector(o: {
       const until = Date.now() + (c.timeoutMs ?? Math.max(5_000, job.deadline * 1000 - Date.now()));
       let announced = 0;
       for (;;) {
+        const seen = arrivals;
         const got = [...(payloads.get(id)?.values() ?? [])];
         if (got.length !== announced) {
           announced = got.length;
@@ -193,6 +196,7 @@ export async function startResultCollector(o: {
           const dropped = bad.get(id);
           throw new QueryJobError("timeout", `no result for query job ${id} in time (${got.length} share${got.length === 1 ? "" : "s"} received${dropped ? `; dropped: ${dropped.join("; ")}` : ""}); after its deadline the payment can be refunded`);
         }
+        if (arrivals !== seen) continue; // something arrived during the chain read: look at it now
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, o.pollMs ?? 500);
           wake = () => {
