@@ -28,7 +28,7 @@ import {
 } from "@kraken/sdk";
 import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
 import { startHttp, HttpError } from "./relay-http.ts";
-import { createLogger, type LogLevel } from "./relay-log.ts";
+import { createLogger, type LogLevel } from "@kraken/sdk/config";
 import { IntakeQueue, RateLimiter, type IntakeStats, type RateLimit } from "./relay-limits.ts";
 import { RelayStore, type Counters, type PendingReceipt } from "./relay-store.ts";
 

@@ -10,7 +10,7 @@ import { createPublicClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { dataUnionAbi, marketplaceChain, MemberStatus, type Deployment } from "@kraken/sdk";
 import type { LocalNetworkSettings } from "@kraken/streamr";
-import { createLogger } from "./relay-log.ts";
+import { createLogger } from "@kraken/sdk/config";
 import { startWearablePublisher, type RunningWearablePublisher } from "./wearable.ts";
 
 export interface UnionDevicesOptions {

@@ -19,7 +19,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { agreementsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
 import { localClientConfig, rekeyStream, type LocalNetworkSettings } from "@kraken/streamr";
-import { createLogger, type Logger } from "./relay-log.ts";
+import { createLogger, type Logger } from "@kraken/sdk/config";
 
 export interface WearablePublisherOptions {
   /** The publishing device's key: the stream's owner, or a data union member holding PUBLISH. */

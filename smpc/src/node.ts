@@ -30,7 +30,8 @@ import {
   openEnvelope, ProductType, RefusalReason, RefusalReasonNames, sealEnvelope, Verdict, VerdictNames, type DeployedContract, type Deployment,
 } from "@kraken/sdk";
 import { fileChunks } from "@kraken/sdk/delivery/node";
-import { configValue, type Env, type LOG_LEVELS } from "@kraken/sdk/config";
+import { createLogger, levelFromEnv, type Logger, type LogLevel } from "@kraken/sdk/config";
+export { createLogger, levelFromEnv, type Logger, type LogLevel };
 import {
   BundleReader, canonicalHash, encodedColumns, isLinear, MAX_UPLOAD_PART_BYTES, parseManifest, parseQuerySubmission, parseRepublishRequest, parseUploadRequest, republishMessage,
   QueryError, queryHash, schemaHash, UPLOAD_REQUEST_WINDOW_SECONDS, DEFAULT_MAX_BUNDLE_BYTES, uploadRequestMessage, validateQuery,
@@ -44,32 +45,6 @@ import { NodeStore, type BundleMeta, type CommitRecord, type JobRecord, type Que
 import { PeerError, PeerNetwork, type PeerEndpoint, type PeerLimits } from "./peers.ts";
 import { ShareTable } from "./share-table.ts";
 import { ON_CHAIN_REFUSAL, recordCohort, runJob, type CohortRecord } from "./engine.ts";
-
-// --- logging (the relays' style: levelled lines with a component name; facts, never data) ---
-
-export type LogLevel = (typeof LOG_LEVELS)[number];
-const ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
-
-export interface Logger {
-  error(msg: string): void;
-  warn(msg: string): void;
-  info(msg: string): void;
-  debug(msg: string): void;
-}
-
-/** KRAKEN_LOG_LEVEL (@kraken/sdk/config). */
-export function levelFromEnv(env?: Env): LogLevel {
-  return configValue("KRAKEN_LOG_LEVEL", env);
-}
-
-/** `LEVEL name: message` lines to `sink` (default stderr with a timestamp). */
-export function createLogger(name: string, sink?: (line: string) => void, level: LogLevel = levelFromEnv()): Logger {
-  const write = sink ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
-  const at = (l: LogLevel) => (msg: string) => {
-    if (ORDER[l] <= ORDER[level]) write(`${l.toUpperCase().padEnd(5)} ${name}: ${msg}`);
-  };
-  return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
-}
 
 // --- options ---
 

@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_PORTS, DEFAULT_URLS, DEMO_RELAY_COUNT, LOCAL_HOST, localUrl } from "./defaults.ts";
 
 export * from "./defaults.ts";
+export { createLogger, levelFromEnv, type Logger, type LogLevel } from "./log.ts";
 
 /** The repository root (for the defaults of the state and deployment directories). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
