@@ -303,7 +303,11 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     if (next.status !== rec.status || next.reason !== rec.reason) {
       store.putCommit(next);
       await store.commit();
-      if (next.status === "active") log.info(`product ${rec.productId}: dataset version ${rec.version} active (${rec.rows} rows, node index ${rec.index})`);
+      if (next.status === "active") {
+        log.info(`product ${rec.productId}: dataset version ${rec.version} active (${rec.rows} rows, node index ${rec.index})`);
+        // Decrypt the share table now, in the background, so the first buyer does not wait for it.
+        void tableFor(next).catch((err) => log.warn(`product ${rec.productId}: share table not loaded: ${short(err)}`));
+      }
       else if (next.status === "invalid") log.warn(`product ${rec.productId}: dataset version ${rec.version} cannot be served: ${next.reason}`);
       else log.info(`product ${rec.productId}: dataset version ${rec.version} waiting: ${next.reason}`);
     }
