@@ -48,6 +48,7 @@ describe("seller pages", () => {
     await page.getByLabel("Summary").fill("Computed over enrolment records without revealing them.");
     await page.getByLabel("Summary").press("Enter");
     await page.getByLabel("Dataset file (CSV)").setInputFiles({ name: "enrolments.csv", mimeType: "text/csv", buffer: Buffer.from("course,dropout\nmath,1\nart,0\n") });
+    await page.getByRole("group", { name: "course", exact: true }).waitFor(); // the schema inferred from the file
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Category").fill("Education / Learning analytics");
     await page.getByRole("textbox", { name: /^Tags/ }).fill("dropout, smpc");
