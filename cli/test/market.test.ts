@@ -305,28 +305,28 @@ describe("kraken agreements terminate", () => {
   };
 
   it("a one-time product not delivered yet: approves the refund, terminates, refunds everything; again is refused", async () => {
-    const a = await runningOn("anna", idOf("anna-sleep"));
-    const consumerBefore = await balanceOf("researchInstitute");
-    expect(await allowanceOf("anna")).toBe(0n);
-    const r = await kraken(["agreements", "terminate", a.id], env("anna"));
+    const a = await runningOn("hospital", idOf("diabetes-labs"));
+    const consumerBefore = await balanceOf("pharma");
+    expect(await allowanceOf("hospital")).toBe(0n);
+    const r = await kraken(["agreements", "terminate", a.id], env("hospital"));
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stderr).toContain(`agreement ${a.id} on product ${idOf("anna-sleep")}`);
-    expect(r.stderr).toContain("one-time, not delivered yet): refund about 20 DATA");
-    expect(r.stderr).toContain("approving the Agreements contract to take the refund of 20 DATA");
+    expect(r.stderr).toContain(`agreement ${a.id} on product ${idOf("diabetes-labs")}`);
+    expect(r.stderr).toContain("one-time, not delivered yet): refund about 500 DATA");
+    expect(r.stderr).toContain("approving the Agreements contract to take the refund of 500 DATA");
     expect(r.stderr).toMatch(/terminate: mined in block \d+/);
-    expect(r.stdout).toContain(`Agreement ${a.id} on product ${idOf("anna-sleep")} terminated`);
-    expect(r.stdout).toMatch(/refunded\s+20 DATA to 0x/);
-    expect(r.stdout).toContain("approved       20 DATA for the refund first");
+    expect(r.stdout).toContain(`Agreement ${a.id} on product ${idOf("diabetes-labs")} terminated`);
+    expect(r.stdout).toMatch(/refunded\s+500 DATA to 0x/);
+    expect(r.stdout).toContain("approved       500 DATA for the refund first");
     const after = await agreement(a.id);
     expect([after.status, after.amount]).toEqual([AgreementStatus.Terminated, 0n]);
-    expect((await balanceOf("researchInstitute")) - consumerBefore).toBe(20n * 10n ** 18n);
-    expect(await allowanceOf("anna")).toBe(0n); // approved exactly the refund
+    expect((await balanceOf("pharma")) - consumerBefore).toBe(500n * 10n ** 18n);
+    expect(await allowanceOf("hospital")).toBe(0n); // approved exactly the refund
 
-    const again = await kraken(["agreements", "terminate", a.id, "--json"], env("anna"));
+    const again = await kraken(["agreements", "terminate", a.id, "--json"], env("hospital"));
     expect(again.code).toBe(EXIT.conflict);
     expect(JSON.parse(again.stdout)).toMatchObject({ error: "NotActive", message: expect.stringContaining("is not running (it is terminated)"), exitCode: EXIT.conflict });
     await indexer.waitFor(await s.clients(0).publicClient.getBlockNumber());
-    const listed = await json(["agreements", "--as", "buyer"], "researchInstitute");
+    const listed = await json(["agreements", "--as", "buyer"], "pharma");
     expect(listed.agreements.find((x: { id: string }) => x.id === a.id)).toMatchObject({ status: "TERMINATED", accessNow: false, amountPaid: "0" });
   });
 
