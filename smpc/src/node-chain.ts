@@ -153,16 +153,19 @@ export class TxSender {
     const { publicClient, wallet, account, chain, analytics, store } = this.o;
     const pending = store.state.pendingTxs[key];
     if (pending) return this.settle(pending);
+    // Gas with headroom: the receipt (or refusal) that completes the job also pays the seller
+    // (or refunds the buyer), which the estimate misses when another agent's answer lands first.
+    // Both calls revert (e.g. JobNotOpen: the other agents' answers closed the job, possibly
+    // between the two) before anything is signed.
+    let estimate: bigint;
     try {
-      await publicClient.call({ account: account.address, to: analytics, data }); // reverts (e.g. JobNotOpen) before anything is signed
+      await publicClient.call({ account: account.address, to: analytics, data });
+      estimate = await publicClient.estimateGas({ account, to: analytics, data });
     } catch (err) {
       const reason = revertName(err);
       if (reason) return { ok: false, reason };
       throw err;
     }
-    // Gas with headroom: the receipt (or refusal) that completes the job also pays the seller
-    // (or refunds the buyer), which the estimate misses when another agent's answer lands first.
-    const estimate = await publicClient.estimateGas({ account, to: analytics, data });
     const request = await wallet.prepareTransactionRequest({ account, to: analytics, data, chain, gas: (estimate * 3n) / 2n + 100_000n });
     const raw = await wallet.signTransaction(request as Parameters<WalletClient["signTransaction"]>[0]);
     const p: PendingTx = { key, jobId, txHash: keccak256(raw), raw };
