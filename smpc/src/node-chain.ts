@@ -8,7 +8,7 @@
 //               state before it is sent, re-broadcast after a restart (same hash, so at most
 //               once), one at a time (the node's account nonce).
 import {
-  BaseError, ContractFunctionRevertedError, decodeErrorResult, encodeFunctionData, ExecutionRevertedError, getAbiItem, keccak256, parseTransaction,
+  BaseError, ContractFunctionRevertedError, decodeErrorResult, toFunctionSelector, type AbiFunction, encodeFunctionData, ExecutionRevertedError, getAbiItem, keccak256, parseTransaction,
   type Account, type Address, type Chain, type Hex, type PublicClient, type WalletClient,
 } from "viem";
 import { analyticsAbi } from "@kraken/sdk";
@@ -94,8 +94,14 @@ export function revertName(err: unknown): string | undefined {
       return "reverted";
     }
   }
+  // Some nodes' gas estimates only name the selector in the message ("custom error 0xff25178d").
+  const selector = /custom error (0x[0-9a-fA-F]{8})/.exec(`${err.message} ${err.details ?? ""}`)?.[1]?.toLowerCase();
+  if (selector && ERROR_NAMES.has(selector)) return ERROR_NAMES.get(selector);
   return r || err.walk((e) => e instanceof ExecutionRevertedError) ? "reverted" : undefined;
 }
+
+/** Selector → name of the Analytics contract's errors. */
+const ERROR_NAMES = new Map(analyticsAbi.filter((x) => x.type === "error").map((e) => [toFunctionSelector(e as unknown as AbiFunction).toLowerCase(), (e as { name: string }).name]));
 
 export type TxOutcome = { ok: true; txHash: Hex } | { ok: false; reason: string };
 
