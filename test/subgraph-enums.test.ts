@@ -33,6 +33,8 @@ const PUBLISHED: Record<string, string[]> = {
   AgreementStatus: ["", "PENDING", "ACTIVE", "REJECTED", "CANCELLED", "TERMINATED"],
   MemberStatus: ["NONE", "PENDING", "ACTIVE", "PARTED", "REMOVED"],
   RemovalReason: ["OTHER", "CREDENTIAL_INVALID", "POLICY_BREACH", "BAD_DATA", "INACTIVE"],
+  JobStatus: ["", "OPEN", "COMPLETED", "REFUSED", "REFUNDED"],
+  RefusalReason: ["QUERY_MALFORMED", "QUERY_NOT_ALLOWED", "DIFFERENCING", "NOT_ELIGIBLE", "DATASET_MISMATCH", "COMPUTE_FAILED"],
 };
 
 describe("subgraph enums generated from MarketTypes.sol", () => {
