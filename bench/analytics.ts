@@ -32,6 +32,7 @@ import {
 } from "@kraken/sdk/analytics";
 import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { READMISSION_RULES, READMISSION_SCHEMA, readmissionCsv } from "../smpc/src/demo-dataset.ts";
+import { WIDE_SCHEMA, wideCsv } from "./wide-dataset.ts";
 import { quantiles, table, type Row } from "./lib.ts";
 
 const TARGET_P95_MS = 2000;
@@ -44,46 +45,6 @@ const GROUPED: Query = { v: 1, op: "mean", column: "length_of_stay", where: [{ c
 const WIDE: Query = { v: 1, op: "mean", column: "bmi", where: [{ column: "smoker", in: ["yes"] }] };
 
 // --- datasets ---
-
-/** 10 columns, numeric and categorical mixed: the schema of sdk/test/analytics/share-throughput.ts. */
-const WIDE_SCHEMA = {
-  columns: [
-    { name: "age", kind: "numeric", min: 0, max: 110, decimals: 0, bins: [0, 18, 40, 65, 80, 111] },
-    { name: "length_of_stay", kind: "numeric", min: 0, max: 365, decimals: 1, bins: [0, 3, 7, 14, 30, 366] },
-    { name: "sex", kind: "categorical", values: ["F", "M"] },
-    { name: "region", kind: "categorical", values: ["north", "centre", "south", "islands"] },
-    { name: "readmitted", kind: "numeric", min: 0, max: 1, decimals: 0 },
-    { name: "temp", kind: "numeric", min: -20, max: 45.5, decimals: 2, bins: [-20, 0, 20, 46] },
-    { name: "diagnosis", kind: "categorical", values: ["cardiac", "respiratory", "orthopaedic", "oncology", "neurology", "digestive", "other"] },
-    { name: "weight", kind: "numeric", min: 2, max: 250, decimals: 1, bins: [2, 50, 80, 120, 251] },
-    { name: "bmi", kind: "numeric", min: 10, max: 70, decimals: 1 },
-    { name: "smoker", kind: "categorical", values: ["yes", "no"] },
-  ],
-};
-
-/** The same generated rows as share-throughput.ts (an LCG; 1,000 lines per chunk). */
-function* wideCsv(rows: number): Generator<string> {
-  let a = 12345;
-  const r = () => {
-    a = (a * 1103515245 + 12345) % 2147483648;
-    return a / 2147483648;
-  };
-  const diag = ["cardiac", "respiratory", "orthopaedic", "oncology", "neurology", "digestive", "other"];
-  const regions = ["north", "centre", "south", "islands"];
-  yield "age,length_of_stay,sex,region,readmitted,temp,diagnosis,weight,bmi,smoker\n";
-  let lines: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    lines.push(
-      `${Math.floor(r() * 111)},${(Math.floor(r() * 3650) / 10).toFixed(1)},${r() < 0.5 ? "F" : "M"},${regions[Math.floor(r() * 4)]},${r() < 0.15 ? 1 : 0},` +
-        `${((Math.round(r() * 6550) - 2000) / 100).toFixed(2)},${diag[Math.floor(r() * 7)]},${(2 + Math.floor(r() * 2480) / 10).toFixed(1)},${(10 + Math.floor(r() * 600) / 10).toFixed(1)},${r() < 0.2 ? "yes" : "no"}\n`,
-    );
-    if (lines.length === 1000) {
-      yield lines.join("");
-      lines = [];
-    }
-  }
-  if (lines.length) yield lines.join("");
-}
 
 type DatasetName = "readmission" | "wide";
 const DATASETS: Record<DatasetName, { schema: unknown; csv: () => Iterable<string>; rules: AnalyticsRules; title: string }> = {
