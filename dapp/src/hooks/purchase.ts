@@ -15,13 +15,12 @@ import {
   requestAccess,
   TransactionRevertedError,
   type ActionClients,
-  type OnProgress,
 } from "@kraken/sdk";
 import type { Step } from "../components/TxSteps.tsx";
 import { explainError, type ExplainedError } from "../lib/errors.ts";
 import type { VerdictContext } from "../lib/eligibility.ts";
 import { data } from "../lib/words.ts";
-import { useTxFlow } from "./txFlow.ts";
+import { paymentProgress, useTxFlow } from "./txFlow.ts";
 
 export type PaymentMethod = "permit" | "approve";
 
@@ -108,21 +107,7 @@ export function usePurchase() {
       start(initialSteps(r.action, r.method, paid));
       let current = paid ? (r.method === "approve" ? "approve" : "permit") : "request";
       // The action's progress as the steps: approve / permit, then the request itself.
-      const onProgress: OnProgress = (s, d) => {
-        if (s === "allowance") {
-          if (d.enough) step("approve", { state: "done", detail: "already approved" });
-          return;
-        }
-        const id = s === "approve" || d.tx === "approve" ? "approve" : s === "sign" || s === "signed" ? "permit" : "request";
-        current = id;
-        if (s === "approve") step(id, { state: "active", detail: "confirm in your wallet" });
-        else if (s === "sign") step(id, { state: "active", detail: "sign in your wallet" });
-        else if (s === "signed") step(id, { state: "done", detail: "signed" });
-        else if (s === "simulate" && id === "request") step(id, { state: "active", detail: "checking with the contract…" });
-        else if (s === "confirm" && id === "request") step(id, { detail: "confirm in your wallet" });
-        else if (s === "submit") step(id, { detail: id === "approve" ? "waiting to be mined…" : `sent (${d.hash!.slice(0, 10)}…), waiting to be mined` });
-        else if (s === "mined") step(id, { state: "done", detail: `mined in block ${d.blockNumber}` });
-      };
+      const onProgress = paymentProgress(step, (id) => (current = id));
       try {
         const c = await clients(address, onProgress);
         const { agreementId, receipt, refunded } = await r.send(c);

@@ -64,3 +64,26 @@ export function useTxFlow<E, R extends { indexed: boolean }>() {
 
   return { address: address as Address | undefined, config, steps, setSteps, error, setError, result, setResult, running, setRunning, step, clients, indexed, start, reset };
 }
+
+/**
+ * The SDK's payment progress (approve or permit, then the request) as the steps "approve",
+ * "permit" and "request" of a TxSteps list; `onCurrent` learns the step in progress (where an
+ * error belongs). Shared by purchases and analytics queries.
+ */
+export function paymentProgress(step: (id: string, patch: Partial<Step>) => void, onCurrent: (id: string) => void): OnProgress {
+  return (s, d) => {
+    if (s === "allowance") {
+      if (d.enough) step("approve", { state: "done", detail: "already approved" });
+      return;
+    }
+    const id = s === "approve" || d.tx === "approve" ? "approve" : s === "sign" || s === "signed" ? "permit" : "request";
+    onCurrent(id);
+    if (s === "approve") step(id, { state: "active", detail: "confirm in your wallet" });
+    else if (s === "sign") step(id, { state: "active", detail: "sign in your wallet" });
+    else if (s === "signed") step(id, { state: "done", detail: "signed" });
+    else if (s === "simulate" && id === "request") step(id, { state: "active", detail: "checking with the contract…" });
+    else if (s === "confirm" && id === "request") step(id, { detail: "confirm in your wallet" });
+    else if (s === "submit") step(id, { detail: id === "approve" ? "waiting to be mined…" : `sent (${d.hash!.slice(0, 10)}…), waiting to be mined` });
+    else if (s === "mined") step(id, { state: "done", detail: `mined in block ${d.blockNumber}` });
+  };
+}

@@ -6,9 +6,9 @@
 import { useCallback, useRef, useState } from "react";
 import type { Address, EIP1193Provider } from "viem";
 import { useAccount } from "wagmi";
-import { BalanceTooLowError, refundQuery, requestQuery, TransactionRevertedError, type ActionClients, type OnProgress } from "@kraken/sdk";
+import { BalanceTooLowError, refundQuery, requestQuery, TransactionRevertedError, type ActionClients } from "@kraken/sdk";
 import type { Step } from "../../components/TxSteps.tsx";
-import { useTxFlow } from "../../hooks/txFlow.ts";
+import { paymentProgress, useTxFlow } from "../../hooks/txFlow.ts";
 import type { ExplainedError } from "../../lib/errors.ts";
 import type { VerdictContext } from "../../lib/eligibility.ts";
 import { data } from "../../lib/words.ts";
@@ -92,21 +92,7 @@ export function useRunQuery() {
       setJob(undefined);
       setOutcome(undefined);
       let current = "key";
-      const onProgress: OnProgress = (s, d) => {
-        if (s === "allowance") {
-          if (d.enough) step("approve", { state: "done", detail: "already approved" });
-          return;
-        }
-        const id = s === "approve" || d.tx === "approve" ? "approve" : s === "sign" || s === "signed" ? "permit" : "request";
-        current = id;
-        if (s === "approve") step(id, { state: "active", detail: "confirm in your wallet" });
-        else if (s === "sign") step(id, { state: "active", detail: "sign in your wallet" });
-        else if (s === "signed") step(id, { state: "done", detail: "signed" });
-        else if (s === "simulate" && id === "request") step(id, { state: "active", detail: "checking with the contract…" });
-        else if (s === "confirm" && id === "request") step(id, { detail: "confirm in your wallet" });
-        else if (s === "submit") step(id, { detail: id === "approve" ? "waiting to be mined…" : `sent (${d.hash!.slice(0, 10)}…), waiting to be mined` });
-        else if (s === "mined") step(id, { state: "done", detail: `mined in block ${d.blockNumber}` });
-      };
+      const onProgress = paymentProgress(step, (id) => (current = id));
       const { offer } = r;
       let flowModule: typeof import("./queryFlow.ts") | undefined;
       let session: QuerySession | undefined;
