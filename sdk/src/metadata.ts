@@ -4,6 +4,7 @@
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
+import { parseStreamFilter, type StreamFilterConfig } from "./anonymise/stream-filter.ts";
 
 export interface ProductMetadata {
   schema: "kraken.product/v1";
@@ -14,6 +15,16 @@ export interface ProductMetadata {
   tags: string[];
   coverImage?: string; // ipfs://<cid>
   sampleFields?: string[];
+  /** Anonymised stream products: what the publisher removes or coarsens in every message before it
+   * leaves the device (sdk/src/anonymise/stream-filter.ts). */
+  streamFilter?: StreamFilterConfig;
+}
+
+/** The stream filter a metadata document configures, checked (AnonymiseError "bad-option" when it
+ * is malformed); undefined when it has none. */
+export function streamFilterOf(doc: Pick<ProductMetadata, "streamFilter"> | null | undefined): StreamFilterConfig | undefined {
+  const value = (doc as { streamFilter?: unknown } | null | undefined)?.streamFilter;
+  return value === undefined || value === null ? undefined : parseStreamFilter(value);
 }
 
 export function encodeMetadata(doc: ProductMetadata): Uint8Array {
