@@ -16,7 +16,8 @@ interface IUnionRegistry {
 /// emitted in events for the search index and not stored; the full metadata document lives
 /// at `metadataURI` (IPFS by default). Only the seller manages a product. Stream products link
 /// the Streamr stream ids they sell; the seller must hold GRANT on each in the StreamRegistry.
-/// DATA_UNION products are published only by data unions of the union factory.
+/// DATA_UNION products are published only by data unions of the union factory. The seller of an
+/// anonymised batch product binds the report of its anonymisation (hash, k, ℓ) to it.
 /// Its errors are declared in `ICatalogueErrors`.
 contract Catalogue is ICatalogueErrors {
     /// @notice Everything the seller provides when publishing or describing a product.
@@ -52,6 +53,18 @@ contract Catalogue is ICatalogueErrors {
         bool active;
     }
 
+    /// @notice The anonymisation report the seller of an anonymised batch product bound to it: the
+    /// SHA-256 of the report (a JSON document at the URI emitted in `AnonymisationReported`) and
+    /// the k-anonymity and ℓ-diversity it states. The chain cannot check k or ℓ; it makes the
+    /// claim public and unchangeable after the fact, so a buyer can hold the seller to the report
+    /// whose hash was on chain when they bought. `reportedAt` is 0 for a product never reported.
+    struct Anonymisation {
+        bytes32 reportHash;
+        uint32 k;
+        uint32 l;
+        uint40 reportedAt;
+    }
+
     uint256 public constant MAX_DELIVERY_AGENTS = 16;
     uint256 public constant MAX_TAGS = 16;
     uint256 public constant MAX_TITLE_BYTES = 200;
@@ -75,6 +88,7 @@ contract Catalogue is ICatalogueErrors {
     /// product outlive the link), keyed by keccak256 of the stream id.
     mapping(bytes32 streamKey => uint256[] productIds) private _productsOfStream;
     mapping(bytes32 streamKey => mapping(uint256 productId => bool)) private _linkedStream;
+    mapping(uint256 productId => Anonymisation) private _anonymisations;
 
     event ProductPublished(
         uint256 indexed productId,
@@ -98,6 +112,9 @@ contract Catalogue is ICatalogueErrors {
     event ProductDeactivated(uint256 indexed productId);
     event ProductReactivated(uint256 indexed productId);
     event UnionFactorySet(address indexed unionFactory);
+    /// @notice The seller bound (or replaced) the anonymisation report of product `productId`;
+    /// `reportURI` is where the report lives (emitted for the index, not stored).
+    event AnonymisationReported(uint256 indexed productId, bytes32 reportHash, uint32 k, uint32 l, string reportURI);
 
     modifier onlySeller(uint256 productId) {
         address seller = _products[productId].seller;
@@ -228,6 +245,39 @@ contract Catalogue is ICatalogueErrors {
         emit DeliveryAgentsUpdated(productId, agents, threshold);
     }
 
+    /// @notice Binds the report of an anonymised batch product's anonymisation to the product: the
+    /// SHA-256 of the report (a JSON document at `reportURI`, which itself names the SHA-256 of
+    /// the anonymised file) and the k-anonymity and ℓ-diversity it states. A later call replaces
+    /// the report (e.g. a new version of the file) and emits again; the events keep the history.
+    /// @dev Only the seller: the report is their claim about their data. The chain checks that the
+    /// numbers are coherent, not that they are true (buyers check the file against the report).
+    /// @param productId A product of type `Batch` and modality `Anonymised`.
+    /// @param reportHash SHA-256 of the report's bytes as published at `reportURI`; non-zero.
+    /// @param k The k-anonymity the report states (every quasi-identifier class has ≥ k rows); ≥ 1.
+    /// @param l The ℓ-diversity the report states; 1 ≤ l ≤ k.
+    /// @param reportURI Where the report is published: `ipfs://…` or `https://…`.
+    function reportAnonymisation(uint256 productId, bytes32 reportHash, uint32 k, uint32 l, string calldata reportURI)
+        external
+        onlySeller(productId)
+    {
+        Product storage p = _products[productId];
+        // Only an anonymised file is sold as such: an encrypted or streamed product's buyers get
+        // the data itself, and an analytics product's privacy is the SMPC dataset's (Analytics).
+        if (p.productType != ProductType.Batch || p.modality != Modality.Anonymised) revert NotAnonymisedBatch(productId);
+        // ℓ distinct sensitive values need a class of at least ℓ rows, so ℓ ≤ k; 0 states nothing.
+        if (k == 0 || l == 0 || l > k || reportHash == bytes32(0)) revert InvalidAnonymisation();
+        _checkURI(reportURI);
+
+        _anonymisations[productId] = Anonymisation({
+            reportHash: reportHash,
+            k: k,
+            l: l,
+            reportedAt: uint40(block.timestamp)
+        });
+        p.updatedAt = uint40(block.timestamp);
+        emit AnonymisationReported(productId, reportHash, k, l, reportURI);
+    }
+
     /// @notice Stops new access requests and renewals. Existing agreements keep running until
     /// they end.
     function deactivate(uint256 productId) external onlySeller(productId) {
@@ -289,6 +339,12 @@ contract Catalogue is ICatalogueErrors {
     function agentsOf(uint256 productId) external view returns (address[] memory agents, uint8 threshold) {
         Product storage p = _products[productId];
         return (p.deliveryAgents, p.threshold);
+    }
+
+    /// @notice The anonymisation report bound to `productId` (all zero when none was reported or
+    /// the product does not exist).
+    function anonymisationOf(uint256 productId) external view returns (Anonymisation memory) {
+        return _anonymisations[productId];
     }
 
     /// @notice Whether `agent` is one of the product's delivery agents.
@@ -360,11 +416,16 @@ contract Catalogue is ICatalogueErrors {
     }
 
     function _checkDescription(Description calldata d) private pure {
-        bytes memory uri = bytes(d.metadataURI);
-        if (!_hasPrefix(uri, "ipfs://") && !_hasPrefix(uri, "https://")) revert InvalidMetadataURI();
+        _checkURI(d.metadataURI);
         uint256 titleLength = bytes(d.title).length;
         if (titleLength == 0 || titleLength > MAX_TITLE_BYTES) revert InvalidTitle();
         if (d.tags.length > MAX_TAGS) revert TooManyTags(d.tags.length);
+    }
+
+    /// @dev Documents are fetched by clients: content-addressed (IPFS) or over TLS, nothing else.
+    function _checkURI(string calldata uri) private pure {
+        bytes memory b = bytes(uri);
+        if (!_hasPrefix(b, "ipfs://") && !_hasPrefix(b, "https://")) revert InvalidMetadataURI();
     }
 
     function _hasPrefix(bytes memory s, bytes memory prefix) private pure returns (bool) {

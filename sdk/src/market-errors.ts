@@ -104,6 +104,10 @@ const KINDS: Record<string, MarketErrorKind> = {
   InvalidJobTimeout: "invalid-input",
   InvalidEpsilon: "invalid-input",
   BudgetBelowSpent: "invalid-input",
+  // catalogue: anonymisation reports (reportAnonymisation) and the URIs it shares with publish
+  NotAnonymisedBatch: "invalid-input",
+  InvalidAnonymisation: "invalid-input",
+  InvalidMetadataURI: "invalid-input",
 };
 
 /** Decodes any error thrown by a viem/wagmi call into the marketplace contracts. */

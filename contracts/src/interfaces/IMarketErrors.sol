@@ -48,7 +48,8 @@ interface IProductErrors {
 
 /// @title Errors of the Catalogue
 interface ICatalogueErrors is IProductErrors {
-    /// @notice The metadata URI starts with neither `ipfs://` nor `https://`.
+    /// @notice The metadata URI (or an anonymisation report's URI) starts with neither `ipfs://`
+    /// nor `https://`, or has nothing after the scheme.
     error InvalidMetadataURI();
     /// @notice The title is empty or longer than `MAX_TITLE_BYTES`.
     error InvalidTitle();
@@ -84,6 +85,12 @@ interface ICatalogueErrors is IProductErrors {
     error NotDeployer(address caller);
     /// @notice The union factory is set already (to `unionFactory`).
     error UnionFactoryAlreadySet(address unionFactory);
+    /// @notice Product `productId` is not an anonymised batch product (`ProductType.Batch` with
+    /// `Modality.Anonymised`): only those are sold as an anonymised file with a report.
+    error NotAnonymisedBatch(uint256 productId);
+    /// @notice An anonymisation report with k or ℓ zero, ℓ above k (a class of k rows holds at
+    /// most k distinct sensitive values), or a zero report hash.
+    error InvalidAnonymisation();
 }
 
 /// @title Errors of Policies

@@ -12,7 +12,8 @@ export type TxName =
   | "approve" | "requestAccess" | "requestAccessWithPermit" | "renew" | "cancel" | "terminate"
   | "createUnion" | "join" | "part" | "withdraw" | "approveJoin" | "rejectJoin" | "removeMember"
   | "scheduleFeeChange" | "applyFeeChange" | "setListed" | "withdrawFees"
-  | "requestQuery" | "requestQueryWithPermit" | "refund" | "commitDataset";
+  | "requestQuery" | "requestQueryWithPermit" | "refund" | "commitDataset"
+  | "reportAnonymisation";
 
 /**
  * The steps an action reports, in order:

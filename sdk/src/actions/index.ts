@@ -11,3 +11,4 @@ export {
   type CreateUnionResult, type JoinUnionResult, type SignedWithdrawal, type UnionClients,
 } from "./union.ts";
 export { commitDataset, refundQuery, requestQuery, type AnalyticsClients, type DatasetInput, type RefundQueryResult, type RequestQueryParameters, type RequestQueryResult } from "./analytics.ts";
+export { readAnonymisation, reportAnonymisation, type AnonymisationReportInput, type OnChainAnonymisation } from "./anonymisation.ts";
