@@ -3,6 +3,7 @@
 // keyed pseudonyms, the report bound to a product on chain, and the stream products' filter.
 export * from "./errors.ts";
 export * from "./types.ts";
+export { classifyColumns, kindOf } from "./classify.ts";
 export * from "./report.ts";
 export * from "./anonymise.ts";
 export * from "./stream-filter.ts";

@@ -51,6 +51,8 @@ export interface AnonymiseOptions {
   /** refuse inputs larger than this many bytes (default 512 MiB) or rows (default 2,000,000) */
   maxBytes?: number;
   maxRows?: number;
+  /** the input's size in bytes, when known (a file's): refused at once above maxBytes, and progress in fractions */
+  size?: number;
   onProgress?: (p: AnonymiseProgress) => void;
   signal?: AbortSignal;
 }
