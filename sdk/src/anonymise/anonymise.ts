@@ -277,6 +277,8 @@ export async function anonymiseCsv(
 
   // --- pass 2: write and recount ---
   const key = options.pseudonymKey ?? crypto.getRandomValues(new Uint8Array(32));
+  const keyed = hmac.create(sha256, key); // the key's pads hashed once; each pseudonym clones it
+  const pseudonym = (v: string) => bytesToHex(keyed.clone().update(utf8.encode(v)).digest().subarray(0, 16)).slice(2);
   const qiAt = new Map(qis.map((c, q) => [c.index, q]));
   const kept = plan.map((p, i) => ({ p, i })).filter(({ p }) => !(p.role === "identifier" && p.action === "drop"));
   const outHeader = kept.map(({ p }) => p.name);
@@ -318,7 +320,7 @@ export async function anonymiseCsv(
           lossSum[q] += label.loss;
           classKey += `${label.text}\u0000`;
           fields.push(label.text);
-        } else if (p.role === "identifier") fields.push(r[i].trim() === "" ? "" : bytesToHex(hmac(sha256, key, utf8.encode(r[i].trim())).subarray(0, 16)).slice(2));
+        } else if (p.role === "identifier") fields.push(r[i].trim() === "" ? "" : pseudonym(r[i].trim()));
         else fields.push(r[i]);
       }
       let c = classes.get(classKey);
