@@ -17,6 +17,7 @@ import {
   fromMask,
   toMask,
 } from "@kraken/sdk";
+import { describeStreamFilter } from "@kraken/sdk/anonymise";
 import { PERSONAS, PRODUCTS, STEPS } from "./demo.ts";
 
 export function renderDemoDoc(): string {
@@ -63,6 +64,16 @@ export function renderDemoDoc(): string {
     const u = p.union!;
     out.push(`| ${p.title} | ${name(p.seller)} | ${u.feePercent} % | ${u.minMembers} members | individuals in ${u.joinCountries.length === 13 ? "the target countries" : u.joinCountries.map((c) => CountryNames[c]).join(", ")} | ${u.members.map(name).join(", ")} | \`<union>${u.streamPath}\` |`);
   }
+  out.push("", "## Anonymised products", "");
+  out.push("The anonymised batch products' files are made by the anonymiser (`@kraken/sdk/anonymise`, the same code as the dApp's and the CLI's) when `npm start` seeds them: each seller's system exports synthetic raw data with direct identifiers (names, e-mail, phone, national or personal codes, addresses, device ids) and quasi-identifiers (birth date, sex, postcode, admission or completion dates), the anonymiser removes or pseudonymises the identifiers and generalises the quasi-identifiers, and only its output is encrypted and published. Its report is on IPFS, and its hash, k and ℓ are bound to the product on chain by the seller (`Catalogue.reportAnonymisation`). `.data/demo-files/<key>.raw.csv` is the raw export, `<key>.csv` what buyers receive, `<key>.report.json` the report.", "");
+  out.push("| product | seller | raw rows | k | ℓ-diversity | preset |", "| --- | --- | --- | --- | --- | --- |");
+  for (const p of PRODUCTS.filter((x) => x.anonymise)) {
+    const a = p.anonymise!;
+    out.push(`| ${p.title} | ${name(p.seller)} | ${a.rows.toLocaleString("en")} | ${a.k} | ${a.l && a.l > 1 ? `ℓ = ${a.l} on \`${a.sensitive}\`` : "—"} | ${a.preset === "safe-harbor" ? "Safe Harbor" : "none"} |`);
+  }
+  out.push("", "The anonymised stream products configure a stream filter in their metadata document (`streamFilter`); publishers apply it to every message before it leaves the device (`npm start`'s data union devices do).", "");
+  out.push("| product | stream filter |", "| --- | --- |");
+  for (const p of PRODUCTS.filter((x) => x.streamFilter)) out.push(`| ${p.title} | ${describeStreamFilter(p.streamFilter!).join(" ")} |`);
   out.push("", "## Seeded actions", "");
   for (const s of STEPS) {
     if (s.do === "request") out.push(`- ${name(s.as)} requests "${PRODUCTS.find((p) => p.key === s.product)!.title}" for ${PurposeNames[s.purpose]}${s.periods ? ` (${s.periods} periods)` : ""} — \`${s.label}\``);

@@ -3,6 +3,7 @@
 // (they go to docs/demo.md and deployments/localhost.demo.json only).
 import { Category, Country, Modality, OrganisationType, PricingUnit, ProductType, Purpose } from "@kraken/sdk";
 import { TARGET_COUNTRIES, type Policy } from "@kraken/sdk";
+import type { StreamFilterConfig } from "@kraken/sdk/anonymise";
 
 export type PersonaKey =
   | "admin"
@@ -84,6 +85,18 @@ export interface DemoUnion {
   members: PersonaKey[];
 }
 
+/** An anonymised batch product whose file the anonymiser makes at start (relay/src/relay-demo.ts)
+ * from synthetic raw data that has direct identifiers and quasi-identifiers; the report goes on chain. */
+export interface DemoAnonymisation {
+  /** raw rows generated (the released file has these minus the suppressed ones) */
+  rows: number;
+  k: number;
+  /** ℓ-diversity on `sensitive` */
+  l?: number;
+  sensitive?: string;
+  preset?: "safe-harbor";
+}
+
 export interface DemoProduct {
   key: string;
   seller: PersonaKey;
@@ -101,6 +114,10 @@ export interface DemoProduct {
   tags: string[];
   policy: Policy;
   union?: DemoUnion;
+  /** anonymised batch products: how the anonymiser makes the released file */
+  anonymise?: DemoAnonymisation;
+  /** anonymised stream products: the filter every publisher applies (in the metadata document) */
+  streamFilter?: StreamFilterConfig;
 }
 
 const P = Purpose;
@@ -112,10 +129,11 @@ const everyone = [Category.Individual, Category.Organisation];
 export const PRODUCTS: DemoProduct[] = [
   {
     key: "icu-vitals", seller: "hospital", productType: ProductType.Batch, modality: Modality.Anonymised, priceDATA: 250, pricingUnit: PricingUnit.OneTime, delivery: true,
-    title: "Anonymised ICU vital signs 2019–2024", summary: "Minute-level vital signs of 4,812 ICU stays, k-anonymised (k=10).",
-    description: "Heart rate, blood pressure, SpO2 and respiratory rate sampled every minute. Direct identifiers removed, dates shifted, quasi-identifiers generalised.",
+    title: "Anonymised ICU vital signs 2019–2024", summary: "Vital signs of 4,812 ICU stays with their diagnosis, k-anonymised (k=10, ℓ=3).",
+    description: "One row per stay: mean heart rate, blood pressure and respiratory rate, lowest SpO2, length of stay, ventilation, outcome and the ICU diagnosis. Made by the marketplace's anonymiser from the hospital's records: direct identifiers removed, Safe Harbor-style generalisation (dates to year, ages 90 and over as 90+, postcodes to 3 digits), then every record shares its quasi-identifiers with at least 9 others and each group holds 3 diagnoses or more. The report is on the listing.",
     category: "Health / Clinical", tags: ["icu", "vital signs", "anonymised", "time series"],
     policy: { purposes: [P.Research, P.ClinicalTrials, P.PublicHealth, P.AiTraining], consumerCategories: orgsOnly, organisationTypes: [O.Hospital, O.ResearchUniversity, O.Pharma, O.PublicAuthority], jurisdictions: EU, requiresApproval: false, retentionDays: 365 },
+    anonymise: { rows: 4812, k: 10, l: 3, sensitive: "diagnosis", preset: "safe-harbor" },
   },
   {
     key: "diabetes-labs", seller: "hospital", productType: ProductType.Batch, modality: Modality.Encrypted, priceDATA: 500, pricingUnit: PricingUnit.OneTime, delivery: true,
@@ -127,8 +145,9 @@ export const PRODUCTS: DemoProduct[] = [
   {
     key: "ward-occupancy", seller: "hospital", productType: ProductType.Stream, modality: Modality.Anonymised, priceDATA: 2, pricingUnit: PricingUnit.Hour, delivery: false,
     title: "Real-time ward occupancy", summary: "Bed occupancy per ward, updated every minute.",
-    description: "Aggregated counts only; no patient-level data.", category: "Health / Operations", tags: ["occupancy", "real-time", "capacity"],
+    description: "Aggregated counts only; no patient-level data. The ward systems' messages pass the product's stream filter before they leave the hospital: the last admission and the staff on duty removed, times to the minute.", category: "Health / Operations", tags: ["occupancy", "real-time", "capacity"],
     policy: { purposes: [P.PublicHealth, P.Research, P.Statistics], consumerCategories: orgsOnly, organisationTypes: [O.PublicAuthority, O.Hospital, O.ResearchUniversity], jurisdictions: EU, requiresApproval: false, retentionDays: 90 },
+    streamFilter: { drop: ["lastAdmission", "staffOnDuty"], timestamps: { fields: ["ts"], granularity: "minute" } },
   },
   {
     key: "readmission-analytics", seller: "hospital", productType: ProductType.Analytics, modality: Modality.Smpc, priceDATA: 100, pricingUnit: PricingUnit.OneTime, delivery: false, computation: true,
@@ -138,9 +157,10 @@ export const PRODUCTS: DemoProduct[] = [
   },
   {
     key: "chest-xray", seller: "hospital", productType: ProductType.Batch, modality: Modality.Anonymised, priceDATA: 0, pricingUnit: PricingUnit.OneTime, delivery: true,
-    title: "Chest X-ray images for AI training", summary: "12,000 de-identified chest radiographs with radiologist labels; billed off-chain.",
-    description: "Free on the marketplace: the hospital bills approved requests directly (whitelisting).", category: "Health / Imaging", tags: ["radiology", "x-ray", "ai", "labels"],
+    title: "Chest X-ray images for AI training", summary: "12,000 de-identified chest radiographs with radiologist labels, k-anonymised (k=10); billed off-chain.",
+    description: "The label file (view, finding, radiologist confidence) made by the marketplace's anonymiser: patient, physician and station identifiers removed, accession numbers pseudonymised, Safe Harbor-style generalisation, k=10 with 2 findings or more per group. Free on the marketplace: the hospital bills approved requests directly (whitelisting).", category: "Health / Imaging", tags: ["radiology", "x-ray", "ai", "labels"],
     policy: { purposes: [P.AiTraining, P.Research, P.ProductDevelopment], consumerCategories: orgsOnly, organisationTypes: [O.HealthTech, O.ResearchUniversity, O.Pharma], jurisdictions: EU, requiresApproval: true, retentionDays: 1095 },
+    anonymise: { rows: 12000, k: 10, l: 2, sensitive: "finding", preset: "safe-harbor" },
   },
   {
     key: "medication-adherence", seller: "hospital", productType: ProductType.Stream, modality: Modality.Encrypted, priceDATA: 4, pricingUnit: PricingUnit.Day, delivery: false,
@@ -162,15 +182,17 @@ export const PRODUCTS: DemoProduct[] = [
   },
   {
     key: "anna-nutrition", seller: "anna", productType: ProductType.Batch, modality: Modality.Anonymised, priceDATA: 0, pricingUnit: PricingUnit.OneTime, delivery: true,
-    title: "Nutrition and activity log (free)", summary: "Daily meals and activity minutes, anonymised.",
-    description: "Free for research, education and public health.", category: "Wellbeing / Nutrition", tags: ["nutrition", "activity", "free"],
+    title: "Nutrition and activity log (free)", summary: "A year of meals and activity minutes, anonymised (k=5).",
+    description: "Free for research, education and public health. My nutrition app's export, run through the marketplace's anonymiser on my laptop: my name, e-mail, phone and tracker id removed, dates grouped so that every record shares them with at least 4 others.", category: "Wellbeing / Nutrition", tags: ["nutrition", "activity", "free"],
     policy: { purposes: [P.Research, P.Education, P.PublicHealth, P.ProductDevelopment], consumerCategories: everyone, organisationTypes: [O.ResearchUniversity, O.PublicAuthority, O.EducationProvider, O.HealthTech], jurisdictions: EU, requiresApproval: false, retentionDays: 0 },
+    anonymise: { rows: 1200, k: 5 },
   },
   {
     key: "course-certificates", seller: "university", productType: ProductType.Batch, modality: Modality.Anonymised, priceDATA: 50, pricingUnit: PricingUnit.OneTime, delivery: true,
-    title: "Course completion certificates 2024 (anonymised)", summary: "Completion and grade distributions per course.",
-    description: "Aggregated per course and cohort; no student identifiers.", category: "Education / Certificates", tags: ["education", "certificates", "grades"],
+    title: "Course completion certificates 2024 (anonymised)", summary: "Completions and grades per course, one row per certificate, k-anonymised (k=5, ℓ=2).",
+    description: "Made by the marketplace's anonymiser from the registry: names, e-mails, personal codes and certificate numbers removed, student ids pseudonymised; birth date, sex, country, postcode and completion date generalised so that every record shares them with at least 4 others, with 2 grades or more per group.", category: "Education / Certificates", tags: ["education", "certificates", "grades"],
     policy: { purposes: [P.Research, P.Statistics, P.Education], consumerCategories: orgsOnly, organisationTypes: [O.EducationProvider, O.PublicAuthority, O.ResearchUniversity], jurisdictions: EU, requiresApproval: false, retentionDays: 365 },
+    anonymise: { rows: 2400, k: 5, l: 2, sensitive: "grade" },
   },
   {
     key: "graduate-skills", seller: "university", productType: ProductType.Batch, modality: Modality.Encrypted, priceDATA: 80, pricingUnit: PricingUnit.OneTime, delivery: true,
@@ -181,14 +203,16 @@ export const PRODUCTS: DemoProduct[] = [
   {
     key: "enrollment-feed", seller: "university", productType: ProductType.Stream, modality: Modality.Anonymised, priceDATA: 5, pricingUnit: PricingUnit.Week, delivery: false,
     title: "Live enrollment status", summary: "Enrollment counts per programme, updated as students register.",
-    description: "Aggregated counts per programme and semester.", category: "Education / Enrollment", tags: ["enrollment", "real-time", "education"],
+    description: "Aggregated counts per programme and semester. Each registration event passes the product's stream filter before it is published: the student's name and e-mail removed, the student id pseudonymised, times to the hour.", category: "Education / Enrollment", tags: ["enrollment", "real-time", "education"],
     policy: { purposes: [P.Statistics, P.Education, P.Research], consumerCategories: everyone, organisationTypes: [O.EducationProvider, O.PublicAuthority, O.ResearchUniversity], jurisdictions: EU, requiresApproval: false, retentionDays: 90 },
+    streamFilter: { drop: ["studentName", "email"], pseudonymise: ["studentId"], timestamps: { fields: ["ts"], granularity: "hour" } },
   },
   {
     key: "wearables-union", seller: "dataUnion", productType: ProductType.DataUnion, modality: Modality.Anonymised, priceDATA: 10, pricingUnit: PricingUnit.Month, delivery: false,
     title: "Wearables Data Union", summary: "Pooled activity streams of its members' watches; revenue shared with the members.",
-    description: "Members publish heart rate and step counts from their own devices into the union's stream; the admin fee is 10%. On sale while it has at least 5 members.", category: "Wellbeing / Wearables", tags: ["data union", "wearables", "activity"],
+    description: "Members publish heart rate and step counts from their own devices into the union's stream; the admin fee is 10%. On sale while it has at least 5 members. Each device applies the product's stream filter before publishing: device ids pseudonymised, times to the minute, locations to about 1 km.", category: "Wellbeing / Wearables", tags: ["data union", "wearables", "activity"],
     policy: { purposes: [P.Research, P.ProductDevelopment, P.AiTraining, P.Insurance, P.WellbeingServices], consumerCategories: orgsOnly, organisationTypes: [O.ResearchUniversity, O.HealthTech, O.Insurer, O.Pharma], jurisdictions: EU, requiresApproval: false, retentionDays: 365 },
+    streamFilter: { drop: [], pseudonymise: ["deviceId"], timestamps: { fields: ["ts"], granularity: "minute" }, locations: { fields: ["lat", "lon"], decimals: 2 } },
     union: { feePercent: 10, minMembers: 5, streamPath: "/wearables", joinCountries: EU, members: ["anna", "giulia", "lucia", "joao", "eva", "pieter"] },
   },
   {

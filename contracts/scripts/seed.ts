@@ -39,7 +39,7 @@ import {
   type Deployment,
 } from "@kraken/sdk";
 import { streamRegistryAbi } from "@kraken/streamr/registry";
-import { PERSONAS, PRODUCTS, STEPS, type PersonaKey } from "./demo.ts";
+import { PERSONAS, PRODUCTS, STEPS, type DemoAnonymisation, type PersonaKey } from "./demo.ts";
 
 export interface DemoFile {
   network: string;
@@ -49,7 +49,11 @@ export interface DemoFile {
     PersonaKey,
     { name: string; role: string; address: Address; privateKey: Hex; accountIndex: number; category?: string; organisationType?: string; country?: string; encryptionPublicKey?: Hex }
   >;
-  products: { id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown; streams: string[] }[];
+  products: {
+    id: number; key: string; title: string; seller: PersonaKey; metadataURI: string; metadata: unknown; streams: string[];
+    /** anonymised batch products: how `npm start` makes the released file (relay/src/relay-demo.ts) */
+    anonymise?: DemoAnonymisation;
+  }[];
   agreements: { id: number; label: string; product: string; consumer: PersonaKey }[];
   /** the data unions behind DATA_UNION products: members still in, and those who parted */
   unions: { key: string; address: Address; productId: number; streamId: string; admin: PersonaKey; members: PersonaKey[]; parted: PersonaKey[] }[];
@@ -148,6 +152,8 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       description: p.description,
       category: p.category,
       tags: p.tags,
+      // anonymised stream products: the filter their publishers apply to every message
+      ...(p.streamFilter ? { streamFilter: p.streamFilter } : {}),
     };
     const metadataURI = `ipfs://${await metadataCid(encodeMetadata(metadata))}`;
     // Stream products sell a Streamr stream their seller owns: created on our StreamRegistry
@@ -190,7 +196,7 @@ export async function seedDemo(chain: Chain, d: Deployment, log: (line: string) 
       await send(p.seller, c.Policies.address, policiesAbi, "setPolicy", toPolicyArgs(id, p.policy));
     }
     productIds[p.key] = id;
-    demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata, streams });
+    demo.products.push({ id: Number(id), key: p.key, title: p.title, seller: p.seller, metadataURI, metadata, streams, ...(p.anonymise ? { anonymise: p.anonymise } : {}) });
   }
   log(`published ${PRODUCTS.length} products with consent policies (${demo.unions.length} by data unions, with their members)`);
 

@@ -11,7 +11,23 @@ import { privateKeyToAccount } from "viem/accounts";
 import { dataUnionAbi, marketplaceChain, MemberStatus, type Deployment } from "@kraken/sdk";
 import type { LocalNetworkSettings } from "@kraken/streamr";
 import { createLogger } from "@kraken/sdk/config";
-import { startWearablePublisher, type RunningWearablePublisher } from "./wearable.ts";
+import type { StreamFilterConfig } from "@kraken/sdk/anonymise";
+import { startWearablePublisher, type RunningWearablePublisher, type WearableDevice } from "./wearable.ts";
+
+/** Where the demo members' watches are (city centres): each device reports GPS fixes around one. */
+const HOMES: [number, number][] = [
+  [52.520008, 13.404954], // Berlin
+  [45.464211, 9.191383], // Milan
+  [40.416775, -3.70379], // Madrid
+  [38.722252, -9.139337], // Lisbon
+  [59.329323, 18.068581], // Stockholm
+  [52.367573, 4.904139], // Amsterdam
+];
+
+/** A member's watch: a serial number derived from the member's address, and a home city. */
+export function unionDevice(member: Address, i: number): WearableDevice {
+  return { id: `PW-${member.slice(2, 10).toUpperCase()}`, home: HOMES[i % HOMES.length] };
+}
 
 export interface UnionDevicesOptions {
   union: Address;
@@ -25,6 +41,9 @@ export interface UnionDevicesOptions {
   intervalMs?: number;
   /** how often a device checks it is still a member (default 2 s) */
   membershipPollMs?: number;
+  /** the union product's stream filter (ProductMetadata.streamFilter): every device applies it
+   * (with its own pseudonym key) before publishing */
+  filter?: StreamFilterConfig;
   log?: (line: string) => void;
 }
 
@@ -46,8 +65,9 @@ export async function startUnionDevices(o: UnionDevicesOptions): Promise<Running
       key, rpcUrl: o.rpcUrl, deployment: o.deployment, productId: o.productId, streamId: o.streamId,
       streamr: { network: o.streamr.network, port: o.streamr.ports[i], host: o.streamr.host },
       intervalMs: o.intervalMs ?? 2000, revokes: i === 0, id: `kraken-union-${i + 1}`, log: o.log,
+      device: unionDevice(members[i], i), filter: o.filter,
     })));
-  log.info(`${devices.length} member devices publishing to ${o.streamId}`);
+  log.info(`${devices.length} member devices publishing to ${o.streamId}${o.filter ? " through the product's stream filter" : ""}`);
   const counts = devices.map(() => 0);
 
   // An honest device stops once its owner is no longer a member.

@@ -12,12 +12,15 @@
 //     paid through other agreements) and rekeys the stream once its permission cache can no
 //     longer answer "yes" for that subscriber; new key requests are checked on chain and refused;
 //   - it also rekeys on a schedule, in case it missed something (e.g. it was down).
+// An anonymised stream product configures a filter (ProductMetadata.streamFilter): the publisher
+// applies it to every data point before it leaves the device (sdk/src/anonymise/stream-filter.ts).
 import { StreamrClient } from "@streamr/sdk";
 import {
   createPublicClient, createWalletClient, http, parseAbiItem, type Address, type Hex, type Log,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { agreementsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
+import { createStreamFilter, publisherPseudonymKey, type StreamFilter, type StreamFilterConfig } from "@kraken/sdk/anonymise";
 import { localClientConfig, rekeyStream, type LocalNetworkSettings } from "@kraken/streamr";
 import { createLogger, type Logger } from "@kraken/sdk/config";
 
@@ -43,7 +46,24 @@ export interface WearablePublisherOptions {
   revokes?: boolean;
   /** Streamr node id prefix, to tell devices apart in logs (default "kraken-wearable"). */
   id?: string;
+  /** What the device reports besides heart rate and steps: its id and a GPS fix near `home` (default none). */
+  device?: WearableDevice;
+  /**
+   * The product's stream filter (ProductMetadata.streamFilter), applied to every data point before
+   * it is published; a configuration is checked first (AnonymiseError "bad-option").
+   */
+  filter?: StreamFilterConfig | StreamFilter;
+  /** The filter's pseudonym key (32 bytes); default: derived from `key` and the stream id, so
+   * pseudonyms stay the same across restarts of the device. */
+  pseudonymKey?: Uint8Array;
   log?: (line: string) => void;
+}
+
+export interface WearableDevice {
+  /** e.g. a serial number */
+  id: string;
+  /** [latitude, longitude] the GPS fixes wander around */
+  home: [number, number];
 }
 
 export interface RunningWearablePublisher {
@@ -60,10 +80,15 @@ export interface WearableSample {
   ts: number; // ms since epoch
   heartRate: number; // bpm
   steps: number; // steps since local midnight
+  /** with a `device`: its id and GPS fix (WGS 84, 6 decimals) */
+  deviceId?: string;
+  lat?: number;
+  lon?: number;
 }
 
-/** Realistic samples: heart rate drifts around a resting/active level, steps accumulate while active. */
-export function wearableSamples(seed = 1): () => WearableSample {
+/** Realistic samples: heart rate drifts around a resting/active level, steps accumulate while active;
+ * with a `device`, its id and a GPS fix that wanders (a few hundred metres) while active. */
+export function wearableSamples(seed = 1, device?: WearableDevice): () => WearableSample {
   let x = seed >>> 0 || 1;
   const rnd = () => {
     x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
@@ -72,12 +97,25 @@ export function wearableSamples(seed = 1): () => WearableSample {
   let hr = 64;
   let steps = 0;
   let active = false;
+  let [lat, lon] = device?.home ?? [0, 0];
+  const fix = (x: number) => Math.round(x * 1e6) / 1e6;
   return () => {
     if (rnd() < 0.02) active = !active; // switch between resting and walking now and then
     const target = active ? 105 : 62;
     hr += (target - hr) * 0.08 + (rnd() - 0.5) * 3;
     if (active) steps += 1 + Math.floor(rnd() * 2);
-    return { ts: Date.now(), heartRate: Math.round(hr), steps };
+    const sample: WearableSample = { ts: Date.now(), heartRate: Math.round(hr), steps };
+    if (device) {
+      if (active) {
+        lat += (rnd() - 0.5) * 2e-4; // ~10 m a step of the walk
+        lon += (rnd() - 0.5) * 3e-4;
+      }
+      // drawn back towards home, so a long run stays in the neighbourhood
+      lat += (device.home[0] - lat) * 0.01;
+      lon += (device.home[1] - lon) * 0.01;
+      Object.assign(sample, { deviceId: device.id, lat: fix(lat), lon: fix(lon) });
+    }
+    return sample;
   };
 }
 
@@ -115,7 +153,10 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
   let rekeys = 0;
   let stopped = false;
   let rekeyTimer: NodeJS.Timeout | undefined;
-  const sample = wearableSamples(Number(o.productId) + Number(BigInt(account.address) % 1000n));
+  const sample = wearableSamples(Number(o.productId) + Number(BigInt(account.address) % 1000n), o.device);
+  const filter: StreamFilter | undefined = typeof o.filter === "function"
+    ? o.filter
+    : o.filter ? createStreamFilter(o.filter, o.pseudonymKey ?? publisherPseudonymKey(o.key, o.streamId)) : undefined;
 
   const rekey = async (why: string) => {
     try {
@@ -192,10 +233,10 @@ export async function startWearablePublisher(o: WearablePublisherOptions): Promi
 
   await client.connect();
   await client.getStream(o.streamId); // fails early when the stream does not exist
-  log.info(`publishing demo wearable data to ${o.streamId} (product ${o.productId})`);
+  log.info(`publishing demo wearable data to ${o.streamId} (product ${o.productId})${filter ? ", through the product's stream filter" : ""}`);
 
   const publishTimer = setInterval(() => {
-    const s = sample();
+    const s = filter ? filter(sample() as unknown as Record<string, unknown>) : sample();
     client.publish(o.streamId, s).then(() => void published++, (err) => log.warn(`publish failed: ${(err as Error).message}`));
   }, o.intervalMs ?? 1000);
   let polling = false;
