@@ -241,6 +241,7 @@ export async function anonymiseCsv(
   progress("partitioning", rows, 0.45);
   let labelFor: (row: number, q: number) => Label;
   let suppressedRow: (row: number) => boolean = () => false;
+  let leafOf: ((row: number) => number) | undefined;
   const levelNames: (string | undefined)[] = qis.map(() => undefined);
   if (s.method === "mondrian") {
     const p = mondrian({
@@ -248,6 +249,7 @@ export async function anonymiseCsv(
       onProgress: (done) => progress("partitioning", done, 0.45 + (0.1 * done) / rows),
     });
     const d = qis.length;
+    leafOf = (row) => p.classOf[row];
     const labels: (Label | undefined)[] = new Array(p.classes * d);
     labelFor = (row, q) => {
       const cls = p.classOf[row];
@@ -291,6 +293,7 @@ export async function anonymiseCsv(
     await sink(text);
   };
   const classes = new Map<string, { size: number; values?: Set<string> }>();
+  const leafStats: ({ size: number; values?: Set<string> } | undefined)[] = [];
   const lossSum = new Float64Array(qis.length);
   let written = 0;
   let suppressed = 0;
@@ -312,19 +315,26 @@ export async function anonymiseCsv(
         continue;
       }
       const fields: string[] = [];
-      let classKey = "";
       for (const { p, i } of kept) {
         const q = qiAt.get(i);
         if (q !== undefined) {
           const label = labelFor(row, q);
           lossSum[q] += label.loss;
-          classKey += `${label.text}\u0000`;
           fields.push(label.text);
         } else if (p.role === "identifier") fields.push(r[i].trim() === "" ? "" : pseudonym(r[i].trim()));
         else fields.push(r[i]);
       }
-      let c = classes.get(classKey);
-      if (!c) classes.set(classKey, (c = { size: 0, ...(sensitiveIndex >= 0 ? { values: new Set<string>() } : {}) }));
+      // The released class is the tuple of released labels (two partitions may share one);
+      // a Mondrian partition's tuple is looked up once.
+      const leaf = leafOf?.(row);
+      let c = leaf === undefined ? undefined : leafStats[leaf];
+      if (!c) {
+        let classKey = "";
+        for (let q = 0; q < qis.length; q++) classKey += `${labelFor(row, q).text}\u0000`;
+        c = classes.get(classKey);
+        if (!c) classes.set(classKey, (c = { size: 0, ...(sensitiveIndex >= 0 ? { values: new Set<string>() } : {}) }));
+        if (leaf !== undefined) leafStats[leaf] = c;
+      }
       c.size++;
       c.values?.add(r[sensitiveIndex].trim());
       out.push(fields);
