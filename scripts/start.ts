@@ -18,6 +18,7 @@ import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
 import { log } from "./lib/proc.ts";
 import { createPublicClient, http } from "viem";
+import { streamFilterOf, type ProductMetadata } from "@kraken/sdk";
 import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, SMPC_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf } from "@kraken/sdk/config";
 
 // Every variable the stack reads is validated up front: a typo fails here, naming the variable
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
       log: (line) => log(`demo files: ${line}`),
     });
     if (batch.seeded.length) log(`demo files: ${batch.seeded.length} batch files encrypted and their key shares delivered to the relays`);
+    if (batch.anonymised.length) log(`demo files: ${batch.anonymised.length} anonymised products made by the anonymiser, their reports bound on chain`);
     // The SMPC nodes computing analytics products; the demo hospital shares its admissions table
     // to them and the research institute's seeded query runs (first start only).
     if (deployment.contracts.Analytics) {
@@ -178,11 +180,13 @@ async function main(): Promise<void> {
         log: (line) => log(`publisher: ${line}`),
       });
     }
-    // The wearables data union's members, each publishing from their own device (own key).
+    // The wearables data union's members, each publishing from their own device (own key),
+    // through the product's stream filter (an anonymised product: its metadata configures one).
     const union = demo.unions?.find((u) => u.key === "wearables-union");
     if (union) {
       unionDevices = await startUnionDevices({
         union: union.address, productId: BigInt(union.productId), streamId: union.streamId,
+        filter: streamFilterOf(demo.products.find((p) => p.key === union.key)?.metadata as ProductMetadata | undefined),
         keys: union.members.map((m) => demo.personas[m].privateKey),
         rpcUrl, deployment,
         streamr: { network: streamr.settings, ports: union.members.map((_, i) => cfg.KRAKEN_UNION_DEVICES_STREAMR_PORTS?.[i] ?? streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },

@@ -3,6 +3,7 @@ export { startRelay, DEFAULT_LIMITS, type RelayOptions, type RunningRelay, type 
 export { IntakeQueue, RateLimiter, type RateLimit, type IntakeStats } from "./relay-limits.ts";
 export { startRelays, devRelayKeys, type RelaysOptions, type RunningRelays } from "./relays.ts";
 export { createLogger, levelFromEnv, type Logger, type LogLevel } from "@kraken/sdk/config";
-export { seedDemoBatchFiles, demoBatchFile, type DemoFileLike } from "./relay-demo.ts";
-export { startWearablePublisher, wearableSamples, type WearablePublisherOptions, type RunningWearablePublisher, type WearableSample } from "./wearable.ts";
-export { startUnionDevices, type UnionDevicesOptions, type RunningUnionDevices } from "./union-devices.ts";
+export { seedDemoBatchFiles, demoBatchFile, demoRelease, demoPseudonymKey, type DemoFileLike, type DemoAnonymisationLike, type DemoRelease } from "./relay-demo.ts";
+export { demoRawFile, DEMO_COLUMN_OVERRIDES, DEMO_RAW_PRODUCTS } from "./demo-raw.ts";
+export { startWearablePublisher, wearableSamples, type WearablePublisherOptions, type RunningWearablePublisher, type WearableSample, type WearableDevice } from "./wearable.ts";
+export { startUnionDevices, unionDevice, type UnionDevicesOptions, type RunningUnionDevices } from "./union-devices.ts";

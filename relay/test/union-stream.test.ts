@@ -3,17 +3,20 @@
 // (relay/src/union-devices.ts and plain Streamr clients), and the seeded insurer's subscription.
 // A member's data reaches the buyer; a non-member cannot publish into the stream and nothing of
 // theirs reaches the buyer; after a member parts (PUBLISH revoked in the part transaction), none
-// of their later messages reach the buyer while the other members' keep arriving.
+// of their later messages reach the buyer while the other members' keep arriving. The devices
+// publish through the anonymised product's stream filter (from its metadata): the buyer gets
+// pseudonymous device ids, times to the minute and locations to 2 decimals.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StreamrClient } from "@streamr/sdk";
-import { dataUnionAbi } from "@kraken/sdk";
+import { dataUnionAbi, streamFilterOf, type ProductMetadata } from "@kraken/sdk";
+import { createStreamFilter, publisherPseudonymKey } from "@kraken/sdk/anonymise";
 import { freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { kraken } from "../../cli/test/run.ts";
-import { startUnionDevices, type RunningUnionDevices } from "../src/index.ts";
+import { startUnionDevices, unionDevice, type RunningUnionDevices } from "../src/index.ts";
 import type { DemoFile } from "../../contracts/scripts/seed.ts";
 
 const CACHE_MS = 1000; // the clients' permission cache in this test (npm start: 10 s)
@@ -65,6 +68,7 @@ beforeAll(async () => {
     rpcUrl: s.rpcUrl, deployment: s.deployment,
     streamr: { network: net.settings, ports: [await freePort(), await freePort()] },
     intervalMs: 200, membershipPollMs: 300, log: () => {},
+    filter: streamFilterOf(demo.products.find((p) => p.key === "wearables-union")!.metadata as ProductMetadata),
   });
 }, 180_000);
 
@@ -84,6 +88,33 @@ describe("a data union's stream", () => {
     const publisher = (key: keyof DemoFile["personas"]) => client(key, `check-${key}`).isStreamPublisher(union.streamId, persona(key).address);
     expect(await publisher("giulia")).toBe(true);
     expect(await publisher("pieter")).toBe(false);
+  });
+
+  it("the devices publish through the product's stream filter: pseudonymous device ids, times to the minute, locations to ~1 km", async () => {
+    const filter = streamFilterOf(demo.products.find((p) => p.key === "wearables-union")!.metadata as ProductMetadata)!;
+    expect(filter).toEqual({ drop: [], pseudonymise: ["deviceId"], timestamps: { fields: ["ts"], granularity: "minute" }, locations: { fields: ["lat", "lon"], decimals: 2 } });
+    const giulia = persona("giulia");
+    const got: Record<string, number | string>[] = [];
+    const sub = await client("insurer", "buyer-filtered").subscribe(union.streamId, (content: unknown, metadata: { publisherId: string }) => {
+      if (metadata.publisherId.toLowerCase() === giulia.address.toLowerCase()) got.push(content as Record<string, number | string>);
+    });
+    sub.on("error", () => {});
+    await until("three points from Giulia's device", () => got.length >= 3);
+    const device = unionDevice(giulia.address, 0); // her watch: its serial number and home (Berlin)
+    const expectedId = createStreamFilter(filter, publisherPseudonymKey(giulia.privateKey, union.streamId))({ deviceId: device.id }).deviceId;
+    for (const m of got) {
+      expect(Object.keys(m).sort()).toEqual(["deviceId", "heartRate", "lat", "lon", "steps", "ts"]);
+      expect(m.deviceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(m.deviceId).toBe(expectedId); // the device's own key: stable, and not the serial number
+      expect(JSON.stringify(m)).not.toContain(device.id);
+      expect((m.ts as number) % 60_000).toBe(0);
+      expect(Math.abs((m.ts as number) - Date.now())).toBeLessThan(5 * 60_000);
+      for (const [v, home] of [[m.lat, device.home[0]], [m.lon, device.home[1]]] as [number, number][]) {
+        expect(Math.round(v * 100) / 100).toBe(v);
+        expect(Math.abs(v - home)).toBeLessThan(0.05);
+      }
+      expect(m.heartRate).toBeGreaterThan(30);
+    }
   });
 
   it("members' data reaches the buyer; a non-member cannot publish into the stream, and nothing of theirs arrives", async () => {
