@@ -57,6 +57,7 @@ export function searchText(text: string): string {
 export const PRODUCT_FIELDS = `id productId title summary category tags productType modality price pricingUnit active
   metadataURI deliveryAgents threshold createdAt updatedAt salesCount revenue requiresApproval
   purposes consumerCategories organisationTypes jurisdictions
+  anonymisationK anonymisationL anonymisationReportHash anonymisationReportURI anonymisedAt
   seller { id }
   policy { version purposes consumerCategories organisationTypes jurisdictions requiresApproval retentionDays createdAt }`;
 
@@ -84,6 +85,13 @@ export interface GraphProduct {
   consumerCategories: string[];
   organisationTypes: string[];
   jurisdictions: string[];
+  /** the anonymisation report bound on chain (anonymised batch products; null until reported):
+   * the k and ℓ it states, its SHA-256 (0x…), where it lives, when it was last reported (unix s) */
+  anonymisationK: number | null;
+  anonymisationL: number | null;
+  anonymisationReportHash: string | null;
+  anonymisationReportURI: string | null;
+  anonymisedAt: string | null;
   seller: { id: string };
   policy: PolicyVersion | null;
 }

@@ -15,7 +15,7 @@ const root = join(subgraphDir, "..");
 /** Which events each data source handles; handler = "handle" + event name. */
 const DATA_SOURCES = {
   Credentials: { file: "credentials.ts", entities: ["Credential", "Account", "Issuer"], events: ["IssuerTrusted", "IssuerUntrusted", "CredentialRegistered", "CredentialRevoked", "SubjectReadmitted", "EncryptionKeyRotated"] },
-  Catalogue: { file: "catalogue.ts", entities: ["Product", "Account", "MarketStats"], events: ["ProductPublished", "ProductDescriptionUpdated", "ProductPriceUpdated", "DeliveryAgentsUpdated", "ProductStreamsUpdated", "ProductDeactivated", "ProductReactivated"] },
+  Catalogue: { file: "catalogue.ts", entities: ["Product", "Account", "MarketStats"], events: ["ProductPublished", "ProductDescriptionUpdated", "ProductPriceUpdated", "DeliveryAgentsUpdated", "ProductStreamsUpdated", "ProductDeactivated", "ProductReactivated", "AnonymisationReported"] },
   Policies: { file: "policies.ts", entities: ["PolicyVersion", "Product", "Retraction"], events: ["PolicyUpdated", "ConsentRetracted", "ConsentRestored"] },
   Agreements: { file: "agreements.ts", entities: ["Agreement", "Delivery", "Product", "Account", "MarketStats"], events: ["AgreementCreated", "AgreementApproved", "AgreementRejected", "AgreementCancelled", "AgreementTerminated", "AgreementRenewed", "DeliveryRecorded"] },
   DataUnionFactory: { file: "unions.ts", entities: ["DataUnion", "Account"], events: ["UnionCreated"] },

@@ -1,6 +1,7 @@
 // Catalogue events → Product (and the seller's Account, MarketStats).
 import { Bytes } from "@graphprotocol/graph-ts";
 import {
+  AnonymisationReported,
   DeliveryAgentsUpdated,
   ProductStreamsUpdated,
   ProductDeactivated,
@@ -91,6 +92,26 @@ export function handleProductStreamsUpdated(event: ProductStreamsUpdated): void 
   const product = Product.load(event.params.productId.toString());
   if (product == null) return;
   product.streams = event.params.streamIds;
+  product.updatedAt = event.block.timestamp;
+  product.save();
+}
+
+// GraphQL's Int is a signed 32-bit number; k and ℓ are uint32 on chain. A claim above 2^31 − 1
+// (more rows per class than any real file has) is kept as 2^31 − 1, so that filters such as
+// anonymisationK_gte still see it as large; toI32 alone would wrap it to a negative number.
+function clampedInt(v: BigInt): i32 {
+  return v.gt(BigInt.fromI32(i32.MAX_VALUE)) ? i32.MAX_VALUE : v.toI32();
+}
+
+// The latest report replaces the previous one, as on chain (the events keep the history).
+export function handleAnonymisationReported(event: AnonymisationReported): void {
+  const product = Product.load(event.params.productId.toString());
+  if (product == null) return;
+  product.anonymisationK = clampedInt(event.params.k);
+  product.anonymisationL = clampedInt(event.params.l);
+  product.anonymisationReportHash = event.params.reportHash;
+  product.anonymisationReportURI = event.params.reportURI;
+  product.anonymisedAt = event.block.timestamp;
   product.updatedAt = event.block.timestamp;
   product.save();
 }
