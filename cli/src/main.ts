@@ -2,6 +2,7 @@
 import { ConfigError } from "@kraken/sdk/config";
 import { CliError, EXIT } from "./errors.ts";
 import { agreements } from "./commands/agreements.ts";
+import { anonymise } from "./commands/anonymise.ts";
 import { buy } from "./commands/buy.ts";
 import { faucet } from "./commands/faucet.ts";
 import { fetchCommand } from "./commands/fetch.ts";
@@ -31,7 +32,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, publish, fetchCommand, query, key, subscribe, union];
+const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, anonymise, publish, fetchCommand, query, key, subscribe, union];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

@@ -21,10 +21,12 @@ export const search: Command = {
   name: "search",
   summary: "find products in the catalogue (full text, filters, eligible for me)",
   usage: `kraken search [TEXT] [--type ${ProductTypeNames.map(toFlag).join("|")}] [--category C] [--modality ${ModalityNames.map(toFlag).join("|")}]
-    [--jurisdiction CC] [--max-price DATA] [--free] [--purpose P [--eligible]] [--sort ${Object.keys(SORTS).join("|")}]
+    [--jurisdiction CC] [--max-price DATA] [--free] [--min-k N] [--purpose P [--eligible]] [--sort ${Object.keys(SORTS).join("|")}]
     [--first N (20)] [--skip N] [--all (include deactivated)] [--subgraph URL] [--rpc URL] [--deployment FILE] [--key-file FILE] [--json]
 
   TEXT        words searched in title, summary, category and tags (prefixes match: "diab")
+  --min-k     only anonymised products whose published anonymisation report states k ≥ N
+              (every record shares its quasi-identifiers with at least N-1 others)
   --purpose   only products whose policy allows this purpose: ${PurposeNames.map(toFlag).join(", ")}
   --eligible  only products you may buy for --purpose now (your credential, checked on chain; needs a key)
   subgraph: --subgraph, KRAKEN_SUBGRAPH_URL (default: the local indexer of \`npm start\`)`,
@@ -41,6 +43,7 @@ export const search: Command = {
         jurisdiction: { type: "string" },
         "max-price": { type: "string" },
         free: { type: "boolean", default: false },
+        "min-k": { type: "string" },
         eligible: { type: "boolean", default: false },
         purpose: { type: "string" },
         sort: { type: "string" },
@@ -62,6 +65,7 @@ export const search: Command = {
     if (values.free && values["max-price"]) throw new CliError(EXIT.usage, "use either --free or --max-price");
     if (values.free) where.price = "0";
     if (values["max-price"]) where.price_lte = parseData(values["max-price"], "--max-price").toString();
+    if (values["min-k"] !== undefined) where.anonymisationK_gte = parseCount(values["min-k"], "--min-k", 1, 1, 2 ** 32 - 1);
     let purpose: number | undefined;
     if (values.purpose !== undefined) {
       purpose = parseEnum(PurposeNames, values.purpose, "--purpose");
@@ -144,6 +148,8 @@ export const search: Command = {
         active: p.active,
         requiresApproval: p.requiresApproval,
         purposes: p.policy?.purposes ?? [],
+        anonymisationK: p.anonymisationK ?? null,
+        anonymisationL: p.anonymisationL ?? null,
       })),
     };
     out.result(result, (r) => {
