@@ -1,8 +1,9 @@
 import type { GraphProduct } from "../lib/subgraph.ts";
+import type { AnonymisationFields } from "./AnonymitySection.tsx";
 import { Link } from "../router.tsx";
 import { modalityWords, priceWords, productTypeWords, shortAddress } from "../lib/words.ts";
 
-export function ProductCard({ p, eligibility }: { p: GraphProduct; eligibility?: { eligible: boolean; label: string } }) {
+export function ProductCard({ p, eligibility }: { p: GraphProduct & AnonymisationFields; eligibility?: { eligible: boolean; label: string } }) {
   return (
     <article className="card product-card" aria-labelledby={`product-${p.id}-title`}>
       <h2 id={`product-${p.id}-title`}>
@@ -11,6 +12,11 @@ export function ProductCard({ p, eligibility }: { p: GraphProduct; eligibility?:
       <div className="meta">
         <span className="badge">{productTypeWords(p.productType)}</span>
         <span className="badge">{modalityWords(p.modality)}</span>
+        {p.anonymisationReportURI && p.anonymisationK ? (
+          <span className="badge ok" data-anonymisation-k={p.anonymisationK} title={`Anonymisation report: every record shares its quasi-identifiers with at least ${p.anonymisationK - 1} others`}>
+            k ≥ {p.anonymisationK}
+          </span>
+        ) : null}
         {p.category ? <span className="badge">{p.category}</span> : null}
         {p.requiresApproval ? <span className="badge">Seller approves</span> : null}
         {eligibility ? <span className={`badge ${eligibility.eligible ? "ok" : "bad"}`}>{eligibility.label}</span> : null}

@@ -35,3 +35,18 @@ export async function fetchMetadata(gateway: string, uri: string, signal?: Abort
     throw new IpfsError("the description on IPFS is not valid JSON");
   }
 }
+
+/** Fetches a document's bytes (ipfs://…) through the gateway; `what` names it in errors ("the anonymisation report"). */
+export async function fetchIpfsBytes(gateway: string, uri: string, what: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const url = gatewayUrl(gateway, uri);
+  if (!url) throw new IpfsError(`${what} is at ${uri}, not an ipfs:// address, so it is not loaded`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (err) {
+    if ((err as Error).name === "AbortError") throw err;
+    throw new IpfsError(`${what} cannot be loaded from IPFS (${url} unreachable)`);
+  }
+  if (!res.ok) throw new IpfsError(`${what} is not available on IPFS (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}

@@ -1,4 +1,5 @@
-// Explore (MKT-FUN-04/05): full-text search, filters, sort, "only products I may buy" (the
+// Explore (MKT-FUN-04/05): full-text search, filters (incl. the minimum k of an anonymised
+// dataset's anonymisation report), sort, "only products I may buy" (the
 // policy-based filter: Agreements.eligibilityMany, the rules a purchase checks), pagination.
 // The whole query lives in the URL (#/explore?q=…&type=…), so a search can be shared.
 import { useQuery } from "@tanstack/react-query";
@@ -28,11 +29,16 @@ const SORTS = [
 ] as const;
 type Sort = (typeof SORTS)[number][0];
 
+/** "Minimum k": products whose seller bound an anonymisation report stating at least this k. */
+export const MIN_K_OPTIONS = [5, 10, 20, 50] as const;
+
 export interface ExploreQuery {
   q: string;
   type: string;
   category: string;
   modality: string;
+  /** minimum k of the anonymisation report ("" = any) */
+  minK: string;
   country: string;
   min: string;
   max: string;
@@ -51,6 +57,7 @@ export function readQuery(params: URLSearchParams): ExploreQuery {
     type: params.get("type") ?? "",
     category: params.get("category") ?? "",
     modality: params.get("modality") ?? "",
+    minK: MIN_K_OPTIONS.some((k) => String(k) === params.get("k")) ? params.get("k")! : "",
     country: params.get("country") ?? "",
     min: params.get("min") ?? "",
     max: params.get("max") ?? "",
@@ -68,6 +75,7 @@ export function queryHref(q: ExploreQuery): string {
     type: q.type,
     category: q.category,
     modality: q.modality,
+    k: q.minK,
     country: q.country,
     min: q.min,
     max: q.max,
@@ -92,6 +100,7 @@ export function whereOf(q: ExploreQuery): Record<string, unknown> {
   const where: Record<string, unknown> = { active: true };
   if (q.type) where.productType = q.type;
   if (q.modality) where.modality = q.modality;
+  if (q.minK) where.anonymisationK_gte = Number(q.minK);
   if (q.category) where.category = q.category;
   if (q.country) where.jurisdictions_contains = [q.country];
   if (q.free) where.price = "0";
@@ -251,6 +260,14 @@ export default function Explore() {
               <option value="">Any modality</option>
               {MODALITY_OPTIONS.map((o) => <option key={o.graph} value={o.graph}>{o.label}</option>)}
             </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-min-k">Minimum k</label>
+            <select id="f-min-k" value={q.minK} onChange={(e) => set({ minK: e.target.value })} aria-describedby="f-min-k-hint">
+              <option value="">Any</option>
+              {MIN_K_OPTIONS.map((k) => <option key={k} value={String(k)}>k ≥ {k}</option>)}
+            </select>
+            <span id="f-min-k-hint" className="muted hint">Anonymised datasets whose report hides every record among at least k.</span>
           </div>
           <div className="field">
             <label htmlFor="f-country">Jurisdiction (buyers from)</label>

@@ -1,4 +1,5 @@
-// Product page (MKT-FUN-04/07/16): description and cover from IPFS, terms, the consent
+// Product page (MKT-FUN-04/07/16): description and cover from IPFS, terms, how anonymous an
+// anonymised dataset is (its anonymisation report, checked against the chain), the consent
 // policy in plain language, an eligibility panel (yes, or exactly why not), period chooser for
 // subscriptions and the Buy / Subscribe / Request access flow with its progress.
 import { useQuery } from "@tanstack/react-query";
@@ -18,9 +19,12 @@ import { PRODUCT_FIELDS, type GraphProduct } from "../lib/subgraph.ts";
 import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWords, productTypeWords, shortAddress, statusWords, toGraphEnum, unitWords } from "../lib/words.ts";
 import { Link } from "../router.tsx";
 import { ProductUnionPanel } from "./union/ProductUnionPanel.tsx";
+import { AnonymitySection } from "../components/AnonymitySection.tsx";
 
 // Analytics products are sold one query at a time: their panel loads with them only.
 const AnalyticsPanel = lazy(() => import("./analytics/AnalyticsPanel.tsx"));
+
+const NOT_INDEXED_ANONYMISATION = { anonymisationK: null, anonymisationL: null, anonymisationReportHash: null, anonymisationReportURI: null, anonymisedAt: null };
 
 /** The product as the page needs it: from the subgraph, or straight from the chain while the indexer catches up. */
 function useProduct(id: string) {
@@ -83,6 +87,8 @@ function useProduct(id: string) {
       jurisdictions: policy?.jurisdictions ?? [],
       seller: { id: c.seller.toLowerCase() },
       policy,
+      // the report's URI is only in the subgraph (emitted, not stored): the page waits for the indexer
+      ...NOT_INDEXED_ANONYMISATION,
     };
     return { product, fromChain: true, loading: false, error: null };
   }
@@ -142,6 +148,7 @@ export default function Product({ params }: { params: Record<string, string> }) 
           <dt>Sold</dt><dd>{product.salesCount} times</dd>
         </dl>
         {product.productType === "DATA_UNION" ? <ProductUnionPanel productId={product.id} seller={product.seller.id} /> : null}
+        <AnonymitySection product={product} fromChain={fromChain} />
         <h2>Consent policy</h2>
         {product.policy ? (
           <dl className="facts" aria-label="Consent policy">

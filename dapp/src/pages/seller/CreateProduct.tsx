@@ -1,9 +1,10 @@
 // Create product wizard (MKT-FUN-07/16): type → description and cover → the data (a file,
 // encrypted here, or Streamr streams: pasted ids or a new one created here, StreamFields.tsx)
-// and modality → tags and category → consent policy → price → review and sign. Signing runs
-// the tasks of publish.ts with their progress.
+// and modality (an anonymised batch product's file is anonymised here first: AnonymisePanel)
+// → tags and category → consent policy → price → review and sign. Signing runs the tasks of
+// publish.ts with their progress.
 import "./seller.css";
-import { useId, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import {
   Modality,
   ModalityNames,
@@ -15,10 +16,13 @@ import {
 import { Link } from "../../router.tsx";
 import { DescriptionFields, CatalogueFields } from "./DescriptionFields.tsx";
 import {
+  acceptedAnonymisation,
+  ANONYMISE_FIRST,
   checkAll,
   checkStep,
   emptyDraft,
   isTimeBased,
+  needsAnonymisation,
   policyTerms,
   STEPS,
   TYPE_HELP,
@@ -34,11 +38,13 @@ import { StreamFields } from "./StreamFields.tsx";
 import { AnalyticsDataFields } from "./analytics/AnalyticsDataFields.tsx";
 import { AnalyticsReview } from "./analytics/AnalyticsReview.tsx";
 import { TaskList } from "./TaskList.tsx";
+import { AnonymisePanel } from "./anonymise/AnonymisePanel.tsx";
+import { emptyAnonymiseDraft, type AnonymiseDraft } from "./anonymise/anonymiseDraft.ts";
 import { useSellerActions } from "./useSellerActions.ts";
 import { WizardSteps } from "./WizardSteps.tsx";
 
 const MODALITY_HELP: Record<Modality, string> = {
-  [Modality.Anonymised]: "Anonymised data: shared as is.",
+  [Modality.Anonymised]: "Anonymised data: a batch file is anonymised in this browser first (k-anonymity), and buyers see its report.",
   [Modality.Encrypted]: "Secure sharing: only the buyer can decrypt it.",
   [Modality.Smpc]: "Privacy-preserving analytics (SMPC): buyers get computed results, never the records.",
 };
@@ -55,6 +61,12 @@ export default function CreateProduct() {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const step = STEPS[stepIndex].key;
   const update = (patch: Partial<ProductDraft>) => setDraft((d) => ({ ...d, ...patch }));
+  const updateAnonymisation = useCallback((f: (a: AnonymiseDraft) => AnonymiseDraft) => setDraft((d) => ({ ...d, anonymisation: f(d.anonymisation) })), []);
+  // Accepting an anonymisation settles the data step's complaint about it.
+  const acceptedNow = !!acceptedAnonymisation(draft);
+  useEffect(() => {
+    if (acceptedNow) setErrors((es) => es.filter((e) => !e.startsWith(ANONYMISE_FIRST)));
+  }, [acceptedNow]);
 
   const go = (to: number) => {
     // Moving forward needs the current step to be complete; going back never does.
@@ -109,7 +121,7 @@ export default function CreateProduct() {
             else go(stepIndex + 1);
           }}
         >
-          <StepBody step={step} draft={draft} update={update} setDraft={setDraft} />
+          <StepBody step={step} draft={draft} update={update} setDraft={setDraft} updateAnonymisation={updateAnonymisation} />
           {step === "review" ? <Review draft={draft} /> : null}
           {tasks ? <TaskList tasks={tasks} label="Publishing progress" /> : null}
           {failure ? (
@@ -144,6 +156,7 @@ export default function CreateProduct() {
           <li>On chain (public): type, price, your address, name, summary, category, tags and the consent policy.</li>
           <li>On IPFS (public): the description and cover image.</li>
           <li>A dataset file is encrypted in this browser; only ciphertext leaves it. The key is split between the relays, which hand it only to buyers with an active agreement.</li>
+          <li>An anonymised dataset is anonymised in this browser first; only the anonymised file (encrypted) is published, never the original, and its anonymisation report goes on IPFS with its hash on chain for buyers to check.</li>
           <li>An analytics table never leaves this browser either: every value is split into secret shares, and each computation node receives only its own, encrypted. Buyers get aggregate results under your privacy rules, never rows. The schema and rules are published (IPFS), the data is not.</li>
         </ul>
       </aside>
@@ -156,11 +169,13 @@ function StepBody({
   draft,
   update,
   setDraft,
+  updateAnonymisation,
 }: {
   step: StepKey;
   draft: ProductDraft;
   update: (p: Partial<ProductDraft>) => void;
   setDraft: (d: ProductDraft) => void;
+  updateAnonymisation: (f: (a: AnonymiseDraft) => AnonymiseDraft) => void;
 }) {
   const id = useId();
   switch (step) {
@@ -193,9 +208,18 @@ function StepBody({
           {draft.productType === ProductType.Batch ? (
             <div className="field">
               <label htmlFor={`${id}-file`}>Dataset file</label>
-              <input id={`${id}-file`} type="file" onChange={(e) => update({ file: e.target.files?.[0] ?? null })} aria-describedby={`${id}-file-hint`} />
+              <input
+                id={`${id}-file`}
+                type="file"
+                onChange={(e) => {
+                  const file = e.target.files?.[0] ?? null;
+                  update({ file, anonymisation: emptyAnonymiseDraft(file) });
+                }}
+                aria-describedby={`${id}-file-hint`}
+              />
               <span id={`${id}-file-hint`} className="muted hint">
                 {draft.file ? `${draft.file.name}, ${formatBytes(draft.file.size)}. ` : ""}It is encrypted in this browser when you sign; nothing is uploaded before.
+                {needsAnonymisation(draft) ? " As an anonymised product, it is anonymised here first (a CSV with a header line) and only the anonymised file is published." : ""}
               </span>
             </div>
           ) : null}
@@ -210,6 +234,7 @@ function StepBody({
               </label>
             ))}
           </fieldset>
+          {needsAnonymisation(draft) && draft.file ? <AnonymisePanel draft={draft.anonymisation} file={draft.file} update={updateAnonymisation} /> : null}
         </div>
       );
     case "catalogue":
@@ -261,7 +286,7 @@ function Review({ draft }: { draft: ProductDraft }) {
       <dd>{draft.summary || "—"}</dd>
       <dt>Data</dt>
       <dd>
-        {draft.productType === ProductType.Batch ? (draft.file ? `${draft.file.name} (${formatBytes(draft.file.size)}), encrypted before upload` : "no file") : null}
+        {draft.productType === ProductType.Batch ? <BatchData draft={draft} /> : null}
         {draft.productType === ProductType.Stream ? list(draft.streams) : null}
         {draft.productType === ProductType.DataUnion ? "nothing to upload" : null}
         {draft.productType === ProductType.Analytics ? (draft.analytics.csv ? `${draft.analytics.csv.name} (${formatBytes(draft.analytics.csv.size)}), split into secret shares for the computation nodes before upload` : "no file") : null}
@@ -291,5 +316,18 @@ function Review({ draft }: { draft: ProductDraft }) {
         {Number(draft.price) === 0 ? "free" : `${draft.price} DATA`} {draft.pricingUnit === PricingUnit.OneTime ? "(one-time)" : `per ${PricingUnitNames[draft.pricingUnit].toLowerCase()}`}
       </dd>
     </dl>
+  );
+}
+
+function BatchData({ draft }: { draft: ProductDraft }) {
+  if (!draft.file) return <>no file</>;
+  if (!needsAnonymisation(draft)) return <>{`${draft.file.name} (${formatBytes(draft.file.size)}), encrypted before upload`}</>;
+  const a = acceptedAnonymisation(draft);
+  if (!a) return <span className="error-text">{draft.file.name}: not anonymised yet (go back to “Data”, anonymise it and use the anonymised file)</span>;
+  const r = a.report;
+  return (
+    <>
+      {`${a.file.name} (${formatBytes(a.file.size)}), anonymised from ${draft.file.name}: k = ${r.k}${r.settings.sensitive ? `, ℓ = ${r.l} on ${r.settings.sensitive}` : ""}, ${r.rows.suppressed.toLocaleString("en")} of ${r.rows.input.toLocaleString("en")} rows removed; encrypted before upload, with its anonymisation report`}
+    </>
   );
 }

@@ -15,6 +15,7 @@ import {
   type ProductMetadata,
 } from "@kraken/sdk";
 import { emptyAnalyticsDraft, rulesProblems, schemaProblems, type AnalyticsDraft } from "./analytics/analyticsDraft.ts";
+import { emptyAnonymiseDraft, type AnonymiseDraft } from "./anonymise/anonymiseDraft.ts";
 
 export interface ProductDraft {
   productType: ProductType;
@@ -24,6 +25,8 @@ export interface ProductDraft {
   cover: File | null;
   /** Batch products: the dataset, encrypted in the browser before it leaves it. */
   file: File | null;
+  /** Anonymised batch products: the anonymisation of `file` run in this browser; its accepted file is what is published. */
+  anonymisation: AnonymiseDraft;
   /** Stream products: Streamr stream ids the seller holds GRANT on. */
   streams: string[];
   /** Analytics products: the CSV, its schema and the query rules (shared to the SMPC nodes in this browser). */
@@ -75,6 +78,7 @@ export function emptyDraft(): ProductDraft {
     description: "",
     cover: null,
     file: null,
+    anonymisation: emptyAnonymiseDraft(),
     streams: [],
     analytics: emptyAnalyticsDraft(),
     category: "",
@@ -149,6 +153,8 @@ export function checkStep(step: StepKey, d: ProductDraft): string[] {
     }
     case "data":
       if (d.productType === ProductType.Batch && !d.file) errors.push("Pick the dataset file to sell.");
+      if (needsAnonymisation(d) && d.file && !acceptedAnonymisation(d))
+        errors.push(`${ANONYMISE_FIRST}: run “Anonymise” on the file and choose “Use the anonymised file” (or pick another modality).`);
       if (d.productType === ProductType.Analytics) errors.push(...schemaProblems(d.analytics), ...rulesProblems(d.analytics));
       if (d.productType === ProductType.Stream) {
         if (d.streams.length === 0) errors.push("Add at least one stream id.");
@@ -186,6 +192,26 @@ export function checkStep(step: StepKey, d: ProductDraft): string[] {
       break;
   }
   return errors;
+}
+
+/** The data step's complaint when an anonymised product's file has not been anonymised (and accepted). */
+export const ANONYMISE_FIRST = "An anonymised product is published only anonymised";
+
+/** A batch product sold as anonymised: its file goes through the anonymiser before it is published. */
+export function needsAnonymisation(d: Pick<ProductDraft, "productType" | "modality">): boolean {
+  return d.productType === ProductType.Batch && d.modality === Modality.Anonymised;
+}
+
+/** The anonymisation the seller accepted for the current file, if any. */
+export function acceptedAnonymisation(d: Pick<ProductDraft, "file" | "anonymisation">) {
+  const a = d.anonymisation;
+  return a.accepted && a.source === d.file ? a.accepted : null;
+}
+
+/** The file a batch product publishes: the accepted anonymised file for an anonymised product (never the original), else the file chosen. */
+export function datasetFile(d: ProductDraft): File | null {
+  if (needsAnonymisation(d)) return acceptedAnonymisation(d)?.file ?? null;
+  return d.file;
 }
 
 /** Every step's problems, for the review page. */

@@ -28,6 +28,8 @@ const REVERTS: Record<string, (args: readonly unknown[]) => string> = {
   AlreadyActive: () => "The product is already active.",
   AlreadyInactive: () => "The product is already deactivated.",
   StreamsNotAllowed: () => "Only stream products link Streamr streams.",
+  NotAnonymisedBatch: (a) => `Product ${a[0]} is not an anonymised batch product, so it takes no anonymisation report.`,
+  InvalidAnonymisation: () => "The anonymisation report's figures are not coherent (k and ℓ at least 1, ℓ at most k, a report hash): anonymise the file again.",
   TooManyStreams: (a) => `Too many streams (${a[0]}); at most 8.`,
   StreamRegistryNotSet: () => "This marketplace has no Streamr registry configured, so streams cannot be linked.",
   StreamNotFound: (a) => `Stream "${a[0]}" does not exist in the Streamr registry: create it first.`,

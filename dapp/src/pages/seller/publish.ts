@@ -1,6 +1,7 @@
 // Publishing a product, as a list of tasks the wizard shows one by one: uploads to IPFS, the
 // two signatures (Catalogue.publish, then Policies.setPolicy), the key shares to the relays
-// for batch products, and waiting for the indexer. Results are kept, so "Try again" resumes at
+// for batch products, an anonymised batch product's report (IPFS, then
+// Catalogue.reportAnonymisation), and waiting for the indexer. Results are kept, so "Try again" resumes at
 // the task that failed instead of publishing a second product.
 import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from "viem";
 import {
@@ -17,15 +18,16 @@ import {
   type Deployment,
   type RelayEndpoint,
   type StreamPublisher,
+  KrakenError,
 } from "@kraken/sdk";
 import type { DappConfig } from "../../config.ts";
 import { prepareDataset, type PreparedDataset } from "./batchDataset.ts";
-import { deliveryAgents, descriptionArg, metadataDocument, policyTerms, priceWei, type ProductDraft } from "./draft.ts";
+import { acceptedAnonymisation, datasetFile, deliveryAgents, descriptionArg, metadataDocument, needsAnonymisation, policyTerms, priceWei, type ProductDraft } from "./draft.ts";
 import { rulesOf, schemaOf } from "./analytics/analyticsDraft.ts";
 import type { AnalyticsManifest } from "../analytics/sdk.ts";
 import { addToIpfs } from "./ipfsUpload.ts";
 
-export type TaskKey = "cover" | "dataset" | "check" | "metadata" | "publish" | "policy" | "shares" | "upload" | "manifest" | "commit" | "indexed";
+export type TaskKey = "cover" | "dataset" | "check" | "metadata" | "publish" | "policy" | "shares" | "report" | "bind" | "upload" | "manifest" | "commit" | "indexed";
 export type TaskStatus = "waiting" | "active" | "done" | "failed";
 
 export interface Task {
@@ -46,6 +48,9 @@ export interface PublishResults {
   policyTx?: Hex;
   policyBlock?: bigint;
   sharesConfirmed?: number;
+  /** anonymised batch products: the anonymisation report on IPFS, then bound on chain */
+  reportUri?: string;
+  reportTx?: Hex;
   /** analytics: the CSV checked against the schema (rows) */
   checkedRows?: number;
   /** analytics: the manifest, once every node holds its bundle (its bundle hashes in node order) */
@@ -75,12 +80,17 @@ export interface PublishContext {
 export function tasksFor(d: ProductDraft): Task[] {
   const t: Task[] = [];
   if (d.cover) t.push({ key: "cover", label: "Upload the cover image to IPFS", status: "waiting" });
-  if (d.productType === ProductType.Batch) t.push({ key: "dataset", label: "Encrypt the dataset in this browser and upload the ciphertext", status: "waiting" });
+  const anonymised = needsAnonymisation(d);
+  if (d.productType === ProductType.Batch) t.push({ key: "dataset", label: anonymised ? "Encrypt the anonymised dataset in this browser and upload the ciphertext" : "Encrypt the dataset in this browser and upload the ciphertext", status: "waiting" });
   if (d.productType === ProductType.Analytics) t.push({ key: "check", label: "Check every row of the CSV against the schema (in this browser)", status: "waiting" });
   t.push({ key: "metadata", label: "Upload the metadata document to IPFS", status: "waiting" });
   t.push({ key: "publish", label: "Sign: publish the product in the catalogue", status: "waiting" });
   t.push({ key: "policy", label: "Sign: set the consent policy", status: "waiting" });
   if (d.productType === ProductType.Batch) t.push({ key: "shares", label: "Send the key shares to the relays", status: "waiting" });
+  if (anonymised) {
+    t.push({ key: "report", label: "Upload the anonymisation report to IPFS", status: "waiting" });
+    t.push({ key: "bind", label: "Sign: bind the report to the product", status: "waiting" });
+  }
   if (d.productType === ProductType.Analytics) {
     t.push({ key: "upload", label: "Split the dataset into secret shares here and upload each node's encrypted bundle", status: "waiting" });
     t.push({ key: "manifest", label: "Publish the dataset's manifest (schema, rules, bundle hashes) on IPFS", status: "waiting" });
@@ -120,6 +130,11 @@ export async function runPublish(
   const { agents, threshold } = deliveryAgents(d, relays.map((x) => x.address), (ctx.config.smpcNodes ?? []).map((x) => x.address));
   const batch = d.productType === ProductType.Batch;
   const analytics = d.productType === ProductType.Analytics;
+  // An anonymised batch product publishes the file the seller accepted after anonymising it, never the original.
+  const anonymised = needsAnonymisation(d);
+  const accepted = anonymised ? acceptedAnonymisation(d) : null;
+  if (anonymised && !accepted) throw new AnonymisationMissingError();
+  const file = batch ? datasetFile(d) : null;
   // The analytics seller flow (CSV parsing, sharing, uploads) loads only for analytics products.
   const seller = analytics ? await import("./analytics/sellerFlow.ts") : undefined;
   const schema = analytics ? schemaOf(d.analytics) : undefined;
@@ -130,12 +145,18 @@ export async function runPublish(
     return added.uri;
   });
   await step("dataset", batch && !r.dataset, async () => {
-    r.dataset = await prepareDataset({
-      file: d.file!,
+    const ds = await prepareDataset({
+      file: file!,
       ipfsApiUrl: ctx.config.ipfsApiUrl,
       onProgress: (p) => report("dataset", { progress: p.fraction, detail: p.phase === "encrypting" ? "encrypting…" : p.phase === "uploading" ? "uploading the ciphertext…" : undefined }),
     });
-    return `${formatBytes(r.dataset.hashes.plaintextBytes)} encrypted → ${r.dataset.link}`;
+    // The report names the released file's SHA-256: the file encrypted must be that one, byte for byte.
+    if (accepted && ds.hashes.plaintextHash.toLowerCase() !== accepted.report.output.sha256.toLowerCase()) {
+      ds.key.fill(0);
+      throw new Error("The file being encrypted is not the one the anonymisation report describes (its SHA-256 differs): anonymise the file again.");
+    }
+    r.dataset = ds;
+    return `${formatBytes(ds.hashes.plaintextBytes)}${accepted ? " (anonymised)" : ""} encrypted → ${ds.link}`;
   });
   await step("check", analytics && r.checkedRows === undefined, async () => {
     // Before anything is published: a bad value stops here, naming its row and column.
@@ -202,6 +223,22 @@ export async function runPublish(
     r.sharesConfirmed = confirmed.length;
     return `${confirmed.length} of ${agents.length} relays hold a share (any ${threshold} rebuild the key)`;
   });
+  await step("report", !!accepted && !r.reportUri, async () => {
+    // CIDv1 raw, canonical JSON: anyone can check the document against the hash bound on chain.
+    const added = await addToIpfs(ctx.config.ipfsApiUrl, new Blob([accepted!.reportBytes as BlobPart], { type: "application/json" }), "anonymisation-report.json", { cidV1: true });
+    r.reportUri = added.uri;
+    return added.uri;
+  });
+  await step("bind", !!accepted && !r.reportTx, async () => {
+    const a = accepted!;
+    const receipt = await ctx.write(
+      { address: ctx.config.contracts.Catalogue, abi: catalogueAbi, functionName: "reportAnonymisation", args: [r.productId!, a.reportHash, a.report.k, a.report.l, r.reportUri!] },
+      (hash) => report("bind", { detail: `signed; waiting to be mined (${hash.slice(0, 10)}…)` }),
+    );
+    r.reportTx = receipt.transactionHash;
+    r.lastBlock = receipt.blockNumber;
+    return `report ${a.reportHash.slice(0, 10)}… (k = ${a.report.k}, ℓ = ${a.report.l}) bound in block ${receipt.blockNumber}`;
+  });
   await step("upload", analytics && !r.manifest, async () => {
     const shared = await seller!.shareAndUpload({
       ctx,
@@ -237,6 +274,18 @@ export async function runPublish(
     r.indexed = true;
   });
   return r;
+}
+
+/** An anonymised batch product without an accepted anonymisation: nothing is published. */
+export class AnonymisationMissingError extends KrakenError {
+  override name = "AnonymisationMissingError";
+
+  constructor() {
+    super(
+      "anonymisation-missing",
+      "This product is sold as anonymised, but its file has not been anonymised: go back to “Data”, run “Anonymise” and choose “Use the anonymised file”. Nothing was published.",
+    );
+  }
 }
 
 export function formatBytes(n: number): string {
