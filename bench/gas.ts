@@ -1,8 +1,8 @@
 // Gas per user operation, measured on the in-process Hardhat chain with the same deployment
 // code as `npm start`. Each operation runs N times with fresh users (cold storage, the case a
 // real user pays for); the table gives median and p95 of gasUsed.
-import { parseEther, type TransactionReceipt } from "viem";
-import { agreementsAbi, Category, Country, dataTokenAbi, signPermit, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
+import { parseEther, sha256, toHex, type TransactionReceipt } from "viem";
+import { agreementsAbi, catalogueAbi, Category, Country, dataTokenAbi, signPermit, OrganisationType, PricingUnit, ProductType, Purpose, TARGET_COUNTRIES } from "@kraken/sdk";
 import { streamRegistryAbi } from "@kraken/streamr/registry";
 import { marketplaceFixture } from "../test/helpers/marketplace.ts";
 import { quantiles, type Row } from "./lib.ts";
@@ -37,6 +37,11 @@ export async function gasBench(N = 10): Promise<Row[]> {
     record("publish (batch, 3 relays)", published);
     const batch = BigInt(published.logs[0].topics[1]!);
     record("set policy", await f.setPolicy(seller, batch, policy));
+    // The fixture's batch products are anonymised: bind a report, then replace it (a new version).
+    const report = (version: number, k: number, l: number) =>
+      f.tx(seller.writeContract({ address: f.addr.catalogue, abi: catalogueAbi, functionName: "reportAnonymisation", args: [batch, sha256(toHex(`report ${i}.${version}`)), k, l, "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"] }));
+    record("reportAnonymisation (first report)", await report(1, 10, 3));
+    record("reportAnonymisation (replacing it)", await report(2, 12, 4));
     const free = await f.publish(seller, { price: 0n });
     await f.setPolicy(seller, free, policy);
     const approval = await f.publish(seller, { price: parseEther("10") });

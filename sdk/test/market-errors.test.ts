@@ -1,7 +1,7 @@
 // decodeMarketError: one decoding of failed marketplace calls for the CLI and the dApp.
 import { describe, expect, it } from "vitest";
 import { ContractFunctionExecutionError, ContractFunctionRevertedError, encodeErrorResult, UserRejectedRequestError, type Hex } from "viem";
-import { agreementsWithTokenErrorsAbi, decodeMarketError, isKrakenError, KrakenError, PricingUnit, Verdict } from "../src/index.ts";
+import { agreementsWithTokenErrorsAbi, catalogueAbi, decodeMarketError, isKrakenError, KrakenError, PricingUnit, Verdict } from "../src/index.ts";
 import { DeliveryError } from "../src/delivery/errors.ts";
 import { SsiError } from "../src/ssi/errors.ts";
 
@@ -26,6 +26,18 @@ describe("decodeMarketError", () => {
     expect(decodeMarketError(reverted("PeriodsAboveMax", [400, 366n])).kind).toBe("invalid-input");
     expect(decodeMarketError(reverted("NotConsumer", [3n, "0x0000000000000000000000000000000000000004"])).kind).toBe("not-allowed");
     expect(decodeMarketError(reverted("InvalidEnvelopeHash", [])).kind).toBe("reverted");
+  });
+
+  it("sorts the anonymisation report's refusals (Catalogue.reportAnonymisation) as invalid input", () => {
+    const catalogueReverted = (errorName: string, args: readonly unknown[]) => {
+      const data = encodeErrorResult({ abi: catalogueAbi, errorName, args } as never) as Hex;
+      const cause = new ContractFunctionRevertedError({ abi: catalogueAbi, data, functionName: "reportAnonymisation" });
+      return new ContractFunctionExecutionError(cause, { abi: catalogueAbi, functionName: "reportAnonymisation", args: [], contractAddress: "0x0000000000000000000000000000000000000001" });
+    };
+    expect(decodeMarketError(catalogueReverted("NotAnonymisedBatch", [4n]))).toMatchObject({ kind: "invalid-input", name: "NotAnonymisedBatch", args: [4n] });
+    expect(decodeMarketError(catalogueReverted("InvalidAnonymisation", []))).toMatchObject({ kind: "invalid-input", name: "InvalidAnonymisation" });
+    expect(decodeMarketError(catalogueReverted("InvalidMetadataURI", [])).kind).toBe("invalid-input");
+    expect(decodeMarketError(catalogueReverted("NotSeller", [4n, "0x0000000000000000000000000000000000000002"])).kind).toBe("not-allowed");
   });
 
   it("recognises a wallet refusal, an unreachable chain, and anything else", () => {
