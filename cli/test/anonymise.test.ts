@@ -16,7 +16,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { catalogueAbi, clientsFor, marketplaceChain, Modality, PricingUnit, ProductType, reportAnonymisation } from "@kraken/sdk";
 import { reportHash, type AnonymisationReport } from "@kraken/sdk/anonymise";
 import { startMarketplace, type Marketplace } from "../../test/browser/harness/stack.ts";
-import { EXIT } from "../src/errors.ts";
+import { anonymiseOptions, type AnonymiseFlags } from "../src/anonymise.ts";
+import { CliError, EXIT } from "../src/errors.ts";
 import { kraken } from "./run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kraken-anonymise-"));
@@ -166,16 +167,9 @@ describe("kraken anonymise (offline)", () => {
       [["latin1.csv"], EXIT.config, /UTF-8/],
       [["raw.csv", "--sensitive", "diagnosys", "--l", "2"], EXIT.usage, /no column "diagnosys".*diagnosis/],
       [["raw.csv", "--k", "0"], EXIT.usage, /--k must be a whole number ≥ 1/],
-      [["raw.csv", "--k", "2.5"], EXIT.usage, /--k must be a whole number ≥ 1/],
       [["raw.csv", "--k", "5000"], EXIT.usage, /lower --k/],
-      [["raw.csv", "--l", "2"], EXIT.usage, /--l needs --sensitive/],
       [["raw.csv", "--column", "email=secret"], EXIT.usage, /"secret" is not a role/],
-      [["raw.csv", "--column", "email"], EXIT.usage, /NAME=ROLE\[:KIND\]\[:ACTION\]/],
-      [["raw.csv", "--column", "sex=quasi:pseudonymise"], EXIT.usage, /identifiers only/],
       [["raw.csv", "--column", "nickname=identifier"], EXIT.usage, /no column "nickname"/],
-      [["raw.csv", "--preset", "gdpr"], EXIT.usage, /unknown --preset "gdpr" \(one of none, safe-harbor\)/],
-      [["raw.csv", "--method", "magic"], EXIT.usage, /--method/],
-      [["raw.csv", "--max-suppression", "2"], EXIT.usage, /--max-suppression/],
       [["missing.csv"], EXIT.config, /no such file/],
     ];
     // four at a time: each is a process that mostly waits on its start
@@ -193,6 +187,38 @@ describe("kraken anonymise (offline)", () => {
     expect(existing.code).toBe(EXIT.usage);
     expect(existing.stderr).toContain("exists; pass --force");
     expect(sha256(readFileSync(file("out.csv")))).toBe(report.output.sha256);
+  });
+
+  it("checks every anonymiser flag (the parser the command uses)", () => {
+    const usage = (flags: AnonymiseFlags, message: RegExp) => {
+      let err: unknown;
+      try {
+        anonymiseOptions(flags);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(flags)).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(EXIT.usage);
+      expect((err as CliError).message).toMatch(message);
+    };
+    usage({ k: "0" }, /--k must be a whole number ≥ 1/);
+    usage({ k: "2.5" }, /--k must be a whole number ≥ 1/);
+    usage({ k: "ten" }, /--k must be a whole number ≥ 1/);
+    usage({ l: "2" }, /--l needs --sensitive/);
+    usage({ k: "3", l: "4", sensitive: "diagnosis" }, /--l \(4\) cannot exceed --k \(3\)/);
+    usage({ column: ["email"] }, /NAME=ROLE\[:KIND\]\[:ACTION\]/);
+    usage({ column: ["email=secret"] }, /"secret" is not a role/);
+    usage({ column: ["sex=quasi:pseudonymise"] }, /identifiers only/);
+    usage({ column: ["sex=quasi:date:category"] }, /two kinds/);
+    usage({ column: ["sex=quasi", "sex=other"] }, /--column sex is given twice/);
+    usage({ preset: "gdpr" }, /unknown --preset "gdpr" \(one of none, safe-harbor\)/);
+    usage({ method: "magic" }, /unknown --method "magic" \(one of mondrian, global\)/);
+    usage({ "max-suppression": "2" }, /--max-suppression takes a share of rows from 0 to 1/);
+    expect(anonymiseOptions({ k: "5", l: "2", sensitive: "diagnosis", preset: "Safe_Harbor", method: "GLOBAL", "max-suppression": "2.5%", column: ["e-mail=identifier::pseudonymise", "ward=category:quasi", "a=b=other"] })).toEqual({
+      k: 5, l: 2, sensitive: "diagnosis", preset: "safe-harbor", method: "global", maxSuppression: 0.025,
+      columns: { "e-mail": { role: "identifier", action: "pseudonymise" }, ward: { role: "quasi", kind: "category" }, "a=b": { role: "other" } },
+    });
+    expect(anonymiseOptions({})).toEqual({ k: 10, l: 1 });
   });
 
   it("publish --report refuses a file that is not the one the report describes, before anything is sent", async () => {
