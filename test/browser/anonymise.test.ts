@@ -94,6 +94,9 @@ describe("anonymised batch products in the browser", () => {
     page.on("request", (r) => {
       if (r.url().startsWith(stack.urls.ipfsApi)) uploads.push(r.postDataBuffer() ?? Buffer.alloc(0));
     });
+    // The anonymiser runs off the main thread: one module worker per job.
+    const workers: string[] = [];
+    page.on("worker", (w) => workers.push(w.url()));
     await open(page, stack.urls.dapp, "/create");
     await choosePersona(page, "Santa Lucia", persona("hospital").address);
     await page.getByRole("radio", { name: /Batch product/ }).check();
@@ -136,6 +139,7 @@ describe("anonymised batch products in the browser", () => {
     await Promise.race([result.waitFor({ timeout: 60_000 }), error.waitFor({ timeout: 60_000 })]);
     expect(await error.count(), await alerts(page)).toBe(0);
     const anonymisedMs = Date.now() - t1;
+    expect(workers.filter((u) => /anonymiseWorker/.test(u)).length, `workers: ${workers.join(", ")}`).toBeGreaterThanOrEqual(4); // 3 inspections + 1 run
     await s.screenshot("anonymise-3-result");
 
     // The preview: the original shows names and e-mails, the released rows none of them.
