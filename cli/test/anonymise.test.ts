@@ -6,7 +6,7 @@
 // publish anonymises, binds the report, `product` shows it in words, `search --min-k` filters,
 // and a buyer fetches exactly the anonymised bytes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,7 @@ import { CliError, EXIT } from "../src/errors.ts";
 import { kraken } from "./run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kraken-anonymise-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string) => join(dir, name);
 const sha256 = (b: Uint8Array | string) => `0x${createHash("sha256").update(b).digest("hex")}`;
 
