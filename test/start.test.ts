@@ -76,6 +76,9 @@ describe("npm start", () => {
     // The data unions are real: their members' devices publish into the union's stream.
     expect(demo.unions.map((u: { key: string; members: string[] }) => [u.key, u.members.length])).toEqual([["wearables-union", 5], ["mood-union", 3]]);
     expect(run.output()).toMatch(/Data union\s+5 member devices publishing to 0x[0-9a-f]{40}\/wearables/);
+    // The anonymised batch products' files come from the anonymiser, their reports bound on chain.
+    expect(run.output()).toContain("demo files: 4 anonymised products made by the anonymiser, their reports bound on chain");
+    expect(demo.products.filter((p: { anonymise?: unknown }) => p.anonymise).map((p: { key: string }) => p.key)).toEqual(["icu-vitals", "chest-xray", "anna-nutrition", "course-certificates"]);
   }, 300_000);
 
   it("restarts from the persisted chain: same deployment, products and agreements in every status", async () => {
