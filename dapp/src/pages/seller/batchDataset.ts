@@ -3,6 +3,7 @@
 // ciphertext goes to IPFS. The key stays in memory until it is split and sealed to the relays.
 import { encryptBatch, type BatchHashes } from "@kraken/sdk";
 import { addToIpfs } from "./ipfsUpload.ts";
+import { chunksOf } from "../../lib/files.ts";
 
 export interface BatchProgress {
   phase: "encrypting" | "uploading" | "done";
@@ -16,20 +17,6 @@ export interface PreparedDataset {
   hashes: BatchHashes;
   /** the file key: only in memory, only until the shares are sealed */
   key: Uint8Array;
-}
-
-/** Reads a File as chunks (ReadableStream is not async-iterable in every browser). */
-async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
-  const reader = file.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
 }
 
 async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {

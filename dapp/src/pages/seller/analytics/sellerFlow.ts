@@ -20,26 +20,13 @@ import { deploymentOf } from "../../../lib/deployment.ts";
 import type { PublishContext } from "../publish.ts";
 import type { PrivacyRules } from "./analyticsDraft.ts";
 import type { Operation } from "../../analytics/sdk.ts";
+import { chunksOf } from "../../../lib/files.ts";
 
 export interface Progress {
   /** 0–1 */
   fraction: number;
   rows: number;
   detail?: string;
-}
-
-/** The file's bytes as chunks (ReadableStream is not async-iterable in every browser). */
-async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
-  const reader = file.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
 }
 
 /** Reads the whole CSV once and checks every value against the schema (a bad one names its row and column). */

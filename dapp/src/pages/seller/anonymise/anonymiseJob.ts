@@ -5,20 +5,7 @@
 import { anonymiseCsv, inspectCsv, type AnonymisationReport, type AnonymiseOptions, type AnonymiseProgress } from "@kraken/sdk/anonymise";
 import { parseCsvRecords } from "../analytics/inferSchema.ts";
 import type { Inspection } from "./anonymiseDraft.ts";
-
-/** The file's bytes as chunks (ReadableStream is not async-iterable in every browser). */
-export async function* chunksOf(file: Blob): AsyncGenerator<Uint8Array> {
-  const reader = file.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
+import { chunksOf } from "../../../lib/files.ts";
 
 export async function inspectJob(file: Blob, sampleRows: number): Promise<Inspection> {
   const r = await inspectCsv(chunksOf(file), { sampleRows });
