@@ -15,6 +15,7 @@ import { dataUnionAbi, streamFilterOf, type ProductMetadata } from "@kraken/sdk"
 import { createStreamFilter, publisherPseudonymKey } from "@kraken/sdk/anonymise";
 import { freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { pinDemoMetadata, startIpfs, type RunningIpfs } from "../../ipfs/src/index.ts";
 import { kraken } from "../../cli/test/run.ts";
 import { startUnionDevices, unionDevice, type RunningUnionDevices } from "../src/index.ts";
 import type { DemoFile } from "../../contracts/scripts/seed.ts";
@@ -23,6 +24,7 @@ const CACHE_MS = 1000; // the clients' permission cache in this test (npm start:
 let s: Stack;
 let net: RunningStreamrNetwork;
 let devices: RunningUnionDevices;
+let ipfs: RunningIpfs;
 let dir: string;
 let demo: DemoFile;
 let union: DemoFile["unions"][number];
@@ -61,6 +63,8 @@ beforeAll(async () => {
   s = await startStack({ seed: true });
   demo = JSON.parse(readFileSync(join(s.deploymentFile, "..", "localhost.demo.json"), "utf8"));
   union = demo.unions.find((u) => u.key === "wearables-union")!;
+  ipfs = await startIpfs({ apiPort: 0, gatewayPort: 0, dataDir: join(dir, "ipfs"), log: () => {} });
+  await pinDemoMetadata(ipfs.apiUrl, demo); // the union product's metadata (its stream filter) for `kraken union publish`
   net = await startStreamrNetwork({ port: await freePort(), rpcUrl: s.rpcUrl, streamRegistry: s.deployment.streamRegistry!, log: () => {} });
   devices = await startUnionDevices({
     union: union.address, productId: BigInt(union.productId), streamId: union.streamId,
@@ -76,6 +80,7 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.destroy().catch(() => {})));
   await devices?.stop();
   await net?.stop();
+  await ipfs?.stop();
   await s?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -156,19 +161,37 @@ describe("a data union's stream", () => {
     expect((joaoRefused as Error | null)?.message ?? "", "João's client is refused once its cache expires").toMatch(/permission/i);
   });
 
-  it("kraken union publish: a member publishes JSON lines into the union's stream and the buyer gets them; a non-member is refused", async () => {
+  it("kraken union publish: a member publishes JSON lines through the product's stream filter and the buyer gets them; a non-member is refused", async () => {
     const insurer = await listen("insurer");
+    const got: Record<string, unknown>[] = [];
+    const sub = await client("insurer", "buyer-cli").subscribe(union.streamId, (content: unknown, metadata: { publisherId: string }) => {
+      if (metadata.publisherId.toLowerCase() === persona("eva").address.toLowerCase()) got.push(content as Record<string, unknown>);
+    });
+    sub.on("error", () => {});
     const { writeFileSync } = await import("node:fs");
     const file = join(dir, "points.jsonl");
-    writeFileSync(file, ['{"heartRate": 61, "steps": 10}', "", '{"heartRate": 62, "steps": 20}', '{"heartRate": 63, "steps": 30}'].join("\n"));
-    const env = (key: keyof DemoFile["personas"]) => ({
-      PRIVATE_KEY: persona(key).privateKey, KRAKEN_DEPLOYMENT: s.deploymentFile, KRAKEN_RPC_URL: s.rpcUrl,
+    const point = (hr: number, ts: number) => JSON.stringify({ heartRate: hr, steps: hr - 50, deviceId: "WATCH-SN-0042", ts, lat: 52.520008, lon: 13.404954 });
+    writeFileSync(file, [point(61, 1_765_000_012_345), "", point(62, 1_765_000_073_000), point(63, 1_765_000_134_999)].join("\n"));
+    const env = (key: keyof DemoFile["personas"], gateway = ipfs.gatewayUrl) => ({
+      PRIVATE_KEY: persona(key).privateKey, KRAKEN_DEPLOYMENT: s.deploymentFile, KRAKEN_RPC_URL: s.rpcUrl, KRAKEN_IPFS_GATEWAY_URL: gateway,
       KRAKEN_STREAMR_PORT: String(net.entryPoint.websocket!.port), XDG_DATA_HOME: join(dir, `xdg-cli-${key}`),
     });
+    // The product is anonymised: without its metadata (the filter) nothing is published.
+    const blind = await kraken(["union", "publish", union.address, "--file", file], env("eva", `http://127.0.0.1:${await freePort()}`));
+    expect(blind.code).toBe(3);
+    expect(blind.stderr).toMatch(/stream filter cannot be applied, so nothing is published/);
     const r = await kraken(["union", "publish", union.address, "--file", file, "--json"], env("eva"));
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ streamId: union.streamId, published: 3 });
-    await until("the buyer receives Eva's three points", () => insurer.from("eva").length === 3);
+    await until("the buyer receives Eva's three points", () => insurer.from("eva").length === 3 && got.length === 3).catch((e: Error) => {
+      throw new Error(`${e.message} (listener ${insurer.from("eva").length}, filtered view ${got.length}; CLI: ${r.stderr.slice(-400)})`);
+    });
+    for (const m of got) {
+      expect(JSON.stringify(m)).not.toContain("WATCH-SN-0042");
+      expect(m.deviceId).toMatch(/^[0-9a-f]{32}$/);
+      expect((m.ts as number) % 60_000).toBe(0);
+      expect([m.lat, m.lon]).toEqual([52.52, 13.4]);
+    }
     const outsider = await kraken(["union", "publish", union.address, "--file", file], env("tomas"));
     expect(outsider.code).toBe(4);
     expect(outsider.stderr).toContain("only members publish into its stream");

@@ -8,12 +8,13 @@ import {
   catalogueAbi, CategoryNames, Category, countryCode, dataUnionFactoryAbi, createUnion, decodeMarketError, DEFAULT_MIN_MEMBERS, encodeMetadata, fromMask, joinUnion,
   MAX_FEE_BPS, MemberStatus, MemberStatusNames, ModalityNames, OrganisationTypeNames, partUnion, PricingUnitNames, readMember,
   readUnion, TARGET_COUNTRIES, TransactionRevertedError, UNION_MEMBER_FIELDS, Verdict, VerdictNames, withdrawEarnings,
-  countryFromCode, memberEarnings, UNION_FIELDS, type GraphUnion, type GraphUnionMember, type Modality, type OrganisationType,
+  countryFromCode, linkUrl, memberEarnings, Modality as ModalityEnum, streamFilterOf, UNION_FIELDS, type GraphUnion, type GraphUnionMember, type Modality, type OrganisationType,
   type PricingUnit, type UnionState,
 } from "@kraken/sdk";
 import { ipfsAdd } from "@kraken/sdk/delivery/node";
+import { createStreamFilter, publisherPseudonymKey, type StreamFilter } from "@kraken/sdk/anonymise";
 import { checkChain, COMMON_OPTIONS, connect, connectReadOnly, loadKey, type CommonValues } from "../context.ts";
-import { ipfsApiUrl, loadPolicyFile, streamrClient, toCliError } from "../delivery.ts";
+import { ipfsApiUrl, ipfsGatewayUrl, loadPolicyFile, streamrClient, toCliError } from "../delivery.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, date, orgTypeWords, parseCount, parseData, parseEnum, priceWords, shortAddress, table, toFlag } from "../format.ts";
 import { progressLines } from "../market.ts";
@@ -33,7 +34,9 @@ kraken union show UNION            the union: fee (and any scheduled change), me
 kraken union join UNION            join with your registered credential (or ask to, when the admin approves joins)
 kraken union publish UNION [--file F.jsonl] [--linger S (10)]   as a member: publish data points (one JSON object per
                                    line, from F or stdin) into the union's stream, then stay S seconds to hand buyers
-                                   the key (Streamr encrypts end to end; Streamr endpoints: KRAKEN_STREAMR_*)
+                                   the key (Streamr encrypts end to end; Streamr endpoints: KRAKEN_STREAMR_*); the union
+                                   product's stream filter (anonymised products) is applied to every point first
+                                   (metadata through --gateway URL / KRAKEN_IPFS_GATEWAY_URL)
 kraken union leave UNION           part: no share of later revenue, no more publishing; your earnings stay yours
 kraken union withdraw UNION [--amount DATA] [--to ADDRESS]   withdraw your earnings (default: all, to yourself)
 kraken union members UNION [--subgraph URL]   members, weights, earnings (from the subgraph)
@@ -247,9 +250,34 @@ async function member(argv: string[], out: Output, action: "join" | "leave" | "w
   }
 }
 
+/** The union product's stream filter (its metadata's `streamFilter`, pseudonyms keyed per member and
+ * stream). An anonymised product whose metadata cannot be read is refused: publishing its raw
+ * points would break what the listing promises. */
+async function productFilter(
+  publicClient: ReturnType<typeof connect>["publicClient"], catalogue: Address, productId: bigint, gateway: string, key: string, streamId: string, out: Output,
+): Promise<StreamFilter | undefined> {
+  if (productId === 0n) return undefined;
+  const product = await publicClient.readContract({ address: catalogue, abi: catalogueAbi, functionName: "getProduct", args: [productId] });
+  const anonymised = product.modality === ModalityEnum.Anonymised;
+  let config;
+  try {
+    const res = await fetch(linkUrl(product.metadataURI, gateway), { signal: AbortSignal.timeout(15_000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    config = streamFilterOf(await res.json());
+  } catch (err) {
+    const why = `cannot read product ${productId}'s metadata at ${product.metadataURI} (${(err as Error).message})`;
+    if (anonymised) throw new CliError(EXIT.config, `${why}: its stream filter cannot be applied, so nothing is published (is the IPFS gateway reachable? --gateway URL / KRAKEN_IPFS_GATEWAY_URL)`);
+    out.progress(`warning: ${why}; publishing without a filter`);
+    return undefined;
+  }
+  if (!config) return undefined;
+  out.progress(`applying product ${productId}'s stream filter to every point`);
+  return createStreamFilter(config, publisherPseudonymKey(key, streamId));
+}
+
 /** Publishes JSON lines into the union's stream with the member's own key (PUBLISH from the union). */
 async function publishData(argv: string[], out: Output) {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, file: { type: "string" }, linger: { type: "string" } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...COMMON_OPTIONS, file: { type: "string" }, linger: { type: "string" }, gateway: { type: "string" } } });
   const lingerSeconds = parseCount(values.linger, "--linger", 10, 0, 3600);
   const union = await resolveUnion(values, positionals[0]);
   const { deployment, rpcUrl, account, publicClient } = connect(values);
@@ -258,12 +286,14 @@ async function publishData(argv: string[], out: Output) {
   if (m.status !== MemberStatus.Active) {
     throw new CliError(EXIT.refused, `you are ${statusWords(m.status)} of ${union}: only members publish into its stream (\`kraken union join ${union}\`)`, "WrongMemberStatus");
   }
-  const { streamId } = await readUnion(publicClient, union);
+  const { streamId, productId } = await readUnion(publicClient, union);
+  const key = loadKey(values);
+  const filter = await productFilter(publicClient, deployment.contracts.Catalogue.address, productId, values.gateway ?? ipfsGatewayUrl(), key, streamId, out);
   const { createReadStream } = await import("node:fs");
   const { createInterface } = await import("node:readline");
   const input = values.file ? createReadStream(values.file) : process.stdin;
   input.on("error", (e: Error) => out.progress(`cannot read ${values.file}: ${e.message}`));
-  const client = await streamrClient(loadKey(values), deployment, rpcUrl);
+  const client = await streamrClient(key, deployment, rpcUrl);
   let published = 0;
   try {
     let line = 0;
@@ -277,7 +307,8 @@ async function publishData(argv: string[], out: Output) {
         throw new CliError(EXIT.usage, `line ${line} is not JSON: ${text.slice(0, 60)}`);
       }
       if (point === null || typeof point !== "object" || Array.isArray(point)) throw new CliError(EXIT.usage, `line ${line}: a data point is a JSON object`);
-      await client.publish(streamId, point as Record<string, unknown>).catch((e: Error) => {
+      const message = filter ? filter(point as Record<string, unknown>) : (point as Record<string, unknown>);
+      await client.publish(streamId, message).catch((e: Error) => {
         throw new CliError(EXIT.refused, `the Streamr network refused line ${line}: ${e.message}`);
       });
       published++;
