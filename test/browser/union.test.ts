@@ -48,7 +48,7 @@ async function outcome(page: Page, scope: ReturnType<Page["locator"]> | Page, su
 }
 
 /** Tomás joins `union` on its page, the institute subscribes to its product, Tomás withdraws his earnings from the dashboard. */
-async function joinSubscribeWithdraw(o: { union: Address; productId: string; title: RegExp; shot: string }) {
+async function joinSubscribeWithdraw(o: { union: Address; productId: string; title: RegExp; shot: string; filtered?: RegExp }) {
   const tomas = stack.demo.personas.tomas.address;
   const institute = stack.demo.personas.researchInstitute.address;
   expect((await memberOf(o.union, tomas)).status, "Tomás is not a member yet").toBe(MemberStatus.None);
@@ -69,6 +69,8 @@ async function joinSubscribeWithdraw(o: { union: Address; productId: string; tit
   // As a member he publishes a data point into the union's stream, signed by his wallet.
   const share = panel.getByRole("region", { name: "Share data" });
   await share.getByLabel("Data point (JSON)").fill('{"heartRate": 77, "steps": 4321}');
+  // An anonymised union product's stream filter is applied in the page, and said so.
+  if (o.filtered) await share.getByLabel("Stream filter").filter({ hasText: o.filtered }).waitFor({ timeout: 30_000 });
   await share.getByRole("button", { name: "Publish to the union's stream" }).click();
   await share.getByRole("status").filter({ hasText: /Published 1 data point/ }).waitFor({ timeout: 60_000 }).catch(async (err) => {
     await t.screenshot(`${o.shot}-publish-failed`);
@@ -147,7 +149,7 @@ describe("data unions in the dApp", () => {
     await p.screenshot("union-wearables-360px");
     expect(await p.page.evaluate(() => document.documentElement.scrollWidth), "no horizontal scrolling at 360 px").toBeLessThanOrEqual(360);
 
-    await joinSubscribeWithdraw({ union: wearables!.address, productId: String(wearables!.productId), title: /Wearables Data Union/i, shot: "union-wearables" });
+    await joinSubscribeWithdraw({ union: wearables!.address, productId: String(wearables!.productId), title: /Wearables Data Union/i, shot: "union-wearables", filtered: /pseudonyms the buyer cannot reverse: deviceId/ });
     expect(p.outside()).toEqual([]);
   }, 360_000);
 

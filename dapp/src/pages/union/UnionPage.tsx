@@ -9,7 +9,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { getAddress, isAddress, type Address } from "viem";
 import { useAccount } from "wagmi";
 import { useConnectModal } from "@rainbow-me/rainbowkit";
-import { MemberStatus, Verdict, type GraphUnion } from "@kraken/sdk";
+import { MemberStatus, Verdict, type GraphUnion, type ProductMetadata } from "@kraken/sdk";
 import { useCredentialStatus } from "../../hooks/chain.ts";
 import { useDapp } from "../../hooks/dapp.ts";
 import { useGraph } from "../../hooks/graph.ts";
@@ -126,14 +126,21 @@ function Union({ address }: { address: Address }) {
         </p>
       </div>
       <aside aria-label="Membership">
-        <MemberPanel union={address} requiresApproval={u.joinPolicy.requiresApproval} admin={u.admin} streamId={u.streamId} />
+        <MemberPanel union={address} requiresApproval={u.joinPolicy.requiresApproval} admin={u.admin} streamId={u.streamId} metadata={meta.isSuccess ? meta.data : meta.isError ? "unavailable" : "loading"} />
       </aside>
     </article>
   );
 }
 
 /** The connected wallet's membership: join / ask to join / leave / why not, and earnings with Withdraw. */
-export function MemberPanel({ union, requiresApproval, admin, streamId }: { union: Address; requiresApproval: boolean; admin: Address; streamId?: string }) {
+export function MemberPanel({ union, requiresApproval, admin, streamId, metadata }: {
+  union: Address;
+  requiresApproval: boolean;
+  admin: Address;
+  streamId?: string;
+  /** the union product's metadata document (its stream filter), as far as it is loaded */
+  metadata: ProductMetadata | "loading" | "unavailable";
+}) {
   const { address, isConnected } = useAccount();
   const { openConnectModal } = useConnectModal();
   const member = useMemberState(union, address);
@@ -200,7 +207,7 @@ export function MemberPanel({ union, requiresApproval, admin, streamId }: { unio
           {status === MemberStatus.Active ? <p className="muted">Leaving ends your share of later revenue and your publishing; what you earned stays yours to withdraw.</p> : null}
           {status === MemberStatus.Active && streamId ? (
             <Suspense fallback={<p className="muted">…</p>}>
-              <PublishPanel streamId={streamId} />
+              <PublishPanel streamId={streamId} metadata={metadata} />
             </Suspense>
           ) : null}
         </>
