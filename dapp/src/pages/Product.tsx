@@ -1,7 +1,8 @@
 // Product page (MKT-FUN-04/07/16): description and cover from IPFS, terms, how anonymous an
-// anonymised dataset is (its anonymisation report, checked against the chain), the consent
-// policy in plain language, an eligibility panel (yes, or exactly why not), period chooser for
-// subscriptions and the Buy / Subscribe / Request access flow with its progress.
+// anonymised dataset is (its anonymisation report, checked against the chain) or an anonymised
+// stream is (its metadata's stream filter), the consent policy in plain language, an eligibility
+// panel (yes, or exactly why not), period chooser for subscriptions and the Buy / Subscribe /
+// Request access flow with its progress.
 import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useState } from "react";
 import { useAccount, useReadContract } from "wagmi";
@@ -20,6 +21,7 @@ import { data, date, enumIndex, isTimeBased, maxPeriods, modalityWords, priceWor
 import { Link } from "../router.tsx";
 import { ProductUnionPanel } from "./union/ProductUnionPanel.tsx";
 import { AnonymitySection } from "../components/AnonymitySection.tsx";
+import { StreamFilterSection } from "../components/StreamFilterSection.tsx";
 
 // Analytics products are sold one query at a time: their panel loads with them only.
 const AnalyticsPanel = lazy(() => import("./analytics/AnalyticsPanel.tsx"));
@@ -149,6 +151,7 @@ export default function Product({ params }: { params: Record<string, string> }) 
         </dl>
         {product.productType === "DATA_UNION" ? <ProductUnionPanel productId={product.id} seller={product.seller.id} /> : null}
         <AnonymitySection product={product} fromChain={fromChain} />
+        <StreamFilterSection product={product} metadata={meta} />
         <h2>Consent policy</h2>
         {product.policy ? (
           <dl className="facts" aria-label="Consent policy">

@@ -1,6 +1,7 @@
 // Create product wizard (MKT-FUN-07/16): type → description and cover → the data (a file,
 // encrypted here, or Streamr streams: pasted ids or a new one created here, StreamFields.tsx)
-// and modality (an anonymised batch product's file is anonymised here first: AnonymisePanel)
+// and modality (an anonymised batch product's file is anonymised here first: AnonymisePanel;
+// an anonymised stream product gets its per-message filter: StreamFilterFields)
 // → tags and category → consent policy → price → review and sign. Signing runs the tasks of
 // publish.ts with their progress.
 import "./seller.css";
@@ -20,11 +21,14 @@ import {
   ANONYMISE_FIRST,
   checkAll,
   checkStep,
+  checkStreamFilter,
   emptyDraft,
   isTimeBased,
   needsAnonymisation,
+  needsStreamFilter,
   policyTerms,
   STEPS,
+  STREAM_FILTER_INVALID,
   TYPE_HELP,
   withType,
   type ProductDraft,
@@ -35,6 +39,8 @@ import { PolicyFields, countryLabel } from "./PolicyFields.tsx";
 import { modalityWords, orgTypeWords, productTypeWords, purposeWords } from "../../lib/words.ts";
 import { formatBytes, runPublish, tasksFor, type PublishResults, type Task, type TaskKey } from "./publish.ts";
 import { StreamFields } from "./StreamFields.tsx";
+import { StreamFilterFields } from "./StreamFilterFields.tsx";
+import { describeStreamFilter } from "@kraken/sdk/anonymise";
 import { AnalyticsDataFields } from "./analytics/AnalyticsDataFields.tsx";
 import { AnalyticsReview } from "./analytics/AnalyticsReview.tsx";
 import { TaskList } from "./TaskList.tsx";
@@ -44,7 +50,7 @@ import { useSellerActions } from "./useSellerActions.ts";
 import { WizardSteps } from "./WizardSteps.tsx";
 
 const MODALITY_HELP: Record<Modality, string> = {
-  [Modality.Anonymised]: "Anonymised data: a batch file is anonymised in this browser first (k-anonymity), and buyers see its report.",
+  [Modality.Anonymised]: "Anonymised data: a batch file is anonymised in this browser first (k-anonymity), and buyers see its report; a stream's messages go through the filter you set before they leave the publisher.",
   [Modality.Encrypted]: "Secure sharing: only the buyer can decrypt it.",
   [Modality.Smpc]: "Privacy-preserving analytics (SMPC): buyers get computed results, never the records.",
 };
@@ -67,6 +73,11 @@ export default function CreateProduct() {
   useEffect(() => {
     if (acceptedNow) setErrors((es) => es.filter((e) => !e.startsWith(ANONYMISE_FIRST)));
   }, [acceptedNow]);
+  // So does fixing the stream filter.
+  const filterValid = !needsStreamFilter(draft) || !("error" in checkStreamFilter(draft.streamFilter));
+  useEffect(() => {
+    if (filterValid) setErrors((es) => es.filter((e) => !e.startsWith(STREAM_FILTER_INVALID)));
+  }, [filterValid]);
 
   const go = (to: number) => {
     // Moving forward needs the current step to be complete; going back never does.
@@ -157,6 +168,7 @@ export default function CreateProduct() {
           <li>On IPFS (public): the description and cover image.</li>
           <li>A dataset file is encrypted in this browser; only ciphertext leaves it. The key is split between the relays, which hand it only to buyers with an active agreement.</li>
           <li>An anonymised dataset is anonymised in this browser first; only the anonymised file (encrypted) is published, never the original, and its anonymisation report goes on IPFS with its hash on chain for buyers to check.</li>
+          <li>An anonymised stream's filter is part of its description on IPFS: your publishers apply it to every message before it leaves them, and buyers read it on the product page.</li>
           <li>An analytics table never leaves this browser either: every value is split into secret shares, and each computation node receives only its own, encrypted. Buyers get aggregate results under your privacy rules, never rows. The schema and rules are published (IPFS), the data is not.</li>
         </ul>
       </aside>
@@ -234,6 +246,7 @@ function StepBody({
               </label>
             ))}
           </fieldset>
+          {needsStreamFilter(draft) ? <StreamFilterFields value={draft.streamFilter} onChange={(streamFilter) => update({ streamFilter })} /> : null}
           {needsAnonymisation(draft) && draft.file ? <AnonymisePanel draft={draft.anonymisation} file={draft.file} update={updateAnonymisation} /> : null}
         </div>
       );
@@ -294,6 +307,14 @@ function Review({ draft }: { draft: ProductDraft }) {
       {draft.productType === ProductType.Analytics ? <AnalyticsReview draft={draft.analytics} /> : null}
       <dt>Modality</dt>
       <dd>{modalityWords(draft.modality)}</dd>
+      {needsStreamFilter(draft) ? (
+        <>
+          <dt>Stream filter</dt>
+          <dd>
+            <StreamFilterReview draft={draft} />
+          </dd>
+        </>
+      ) : null}
       <dt>Category and tags</dt>
       <dd>
         {draft.category || "—"}; {list(draft.tags)}
@@ -316,6 +337,19 @@ function Review({ draft }: { draft: ProductDraft }) {
         {Number(draft.price) === 0 ? "free" : `${draft.price} DATA`} {draft.pricingUnit === PricingUnit.OneTime ? "(one-time)" : `per ${PricingUnitNames[draft.pricingUnit].toLowerCase()}`}
       </dd>
     </dl>
+  );
+}
+
+function StreamFilterReview({ draft }: { draft: ProductDraft }) {
+  const f = checkStreamFilter(draft.streamFilter);
+  if ("error" in f) return <span className="error-text">{f.error} (go back to “Data”)</span>;
+  if (!f.config) return <span>none: nothing will be filtered, messages are published as the devices send them</span>;
+  return (
+    <ul className="stream-filter-words" aria-label="Stream filter">
+      {describeStreamFilter(f.config).map((line) => (
+        <li key={line}>{line}</li>
+      ))}
+    </ul>
   );
 }
 

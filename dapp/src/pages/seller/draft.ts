@@ -14,6 +14,7 @@ import {
   type Policy,
   type ProductMetadata,
 } from "@kraken/sdk";
+import { parseStreamFilter, type StreamFilterConfig, type TimestampGranularity } from "@kraken/sdk/anonymise";
 import { emptyAnalyticsDraft, rulesProblems, schemaProblems, type AnalyticsDraft } from "./analytics/analyticsDraft.ts";
 import { emptyAnonymiseDraft, type AnonymiseDraft } from "./anonymise/anonymiseDraft.ts";
 
@@ -29,6 +30,8 @@ export interface ProductDraft {
   anonymisation: AnonymiseDraft;
   /** Stream products: Streamr stream ids the seller holds GRANT on. */
   streams: string[];
+  /** Anonymised stream products: the filter every message goes through before it leaves the publisher (as typed). */
+  streamFilter: StreamFilterDraft;
   /** Analytics products: the CSV, its schema and the query rules (shared to the SMPC nodes in this browser). */
   analytics: AnalyticsDraft;
   category: string;
@@ -80,6 +83,7 @@ export function emptyDraft(): ProductDraft {
     file: null,
     anonymisation: emptyAnonymiseDraft(),
     streams: [],
+    streamFilter: emptyStreamFilterDraft(),
     analytics: emptyAnalyticsDraft(),
     category: "",
     tags: [],
@@ -161,6 +165,10 @@ export function checkStep(step: StepKey, d: ProductDraft): string[] {
         if (d.streams.length > MAX_STREAMS) errors.push(`At most ${MAX_STREAMS} streams per product.`);
         for (const s of d.streams) if (!STREAM_ID.test(s)) errors.push(`"${s}" is not a stream id (like 0xabc…/heart-rate).`);
       }
+      if (needsStreamFilter(d)) {
+        const f = checkStreamFilter(d.streamFilter);
+        if ("error" in f) errors.push(f.error);
+      }
       break;
     case "catalogue":
       if (!d.category.trim()) errors.push("Choose a category.");
@@ -214,6 +222,84 @@ export function datasetFile(d: ProductDraft): File | null {
   return d.file;
 }
 
+/** The stream filter as the seller types it: comma-separated field names per rule. */
+export interface StreamFilterDraft {
+  drop: string;
+  pseudonymise: string;
+  timestamps: string;
+  granularity: TimestampGranularity;
+  locations: string;
+  decimals: number;
+}
+
+export function emptyStreamFilterDraft(): StreamFilterDraft {
+  return { drop: "", pseudonymise: "", timestamps: "", granularity: "minute", locations: "", decimals: 2 };
+}
+
+/** A stream product sold as anonymised: its publishers filter every message by the product's stream filter. */
+export function needsStreamFilter(d: Pick<ProductDraft, "productType" | "modality">): boolean {
+  return d.productType === ProductType.Stream && d.modality === Modality.Anonymised;
+}
+
+/** "a, b ,, c" → ["a","b","c"] (kept as typed otherwise: a field named twice is the filter's complaint to make). */
+export function parseFieldList(text: string): string[] {
+  return text.split(",").map((f) => f.trim()).filter(Boolean);
+}
+
+/** The start of the data step's complaint about a stream filter. */
+export const STREAM_FILTER_INVALID = "The stream filter is not valid";
+
+const RULE_LABELS: Record<string, string> = {
+  drop: "Fields removed",
+  pseudonymise: "Fields pseudonymised",
+  timestamps: "Timestamp fields",
+  "timestamps.fields": "Timestamp fields",
+  "timestamps.granularity": "Round timestamps down to",
+  locations: "Location fields",
+  "locations.fields": "Location fields",
+  "locations.decimals": "Decimals kept",
+};
+
+/** parseStreamFilter's message with its rule names as the wizard labels them ("drop" → “Fields removed”). */
+export function streamFilterMessage(message: string): string {
+  const m = message.replace(/^stream filter:\s*/, "");
+  // Rule names stand at the start (not followed by " is in both" / " (in": there a field is named) or after "in both", "and", "(in".
+  return m.replace(/(^|in both |and |\(in )"([a-z.]+)"(?!(?: is in both| \(in ))/g, (all, before: string, rule: string) =>
+    RULE_LABELS[rule] ? `${before}“${RULE_LABELS[rule]}”` : all,
+  );
+}
+
+export type StreamFilterCheck = { config: StreamFilterConfig | null } | { error: string };
+
+/** The filter the seller typed, checked by the SDK's parseStreamFilter: its config (null when it has no
+ * rule: nothing is filtered), or the problem in words. */
+export function checkStreamFilter(f: StreamFilterDraft): StreamFilterCheck {
+  const pseudonymise = parseFieldList(f.pseudonymise);
+  const timestamps = parseFieldList(f.timestamps);
+  const locations = parseFieldList(f.locations);
+  const raw: StreamFilterConfig = {
+    drop: parseFieldList(f.drop),
+    ...(pseudonymise.length ? { pseudonymise } : {}),
+    ...(timestamps.length ? { timestamps: { fields: timestamps, granularity: f.granularity } } : {}),
+    ...(locations.length ? { locations: { fields: locations, decimals: f.decimals } } : {}),
+  };
+  try {
+    const config = parseStreamFilter(raw);
+    const rules = config.drop.length + (config.pseudonymise?.length ?? 0) + (config.timestamps ? 1 : 0) + (config.locations ? 1 : 0);
+    return { config: rules ? config : null };
+  } catch (err) {
+    return { error: `${STREAM_FILTER_INVALID}: ${streamFilterMessage((err as Error).message)}` };
+  }
+}
+
+/** What `decimals` decimals of a latitude keep, in words: 2 → "about 1 km" (a degree is about 111 km). */
+export function locationPrecisionWords(decimals: number): string {
+  const metres = 111_320 / 10 ** decimals;
+  if (metres >= 1000) return `about ${Math.round(metres / 1000)} km`;
+  if (metres >= 1) return `about ${Math.round(metres)} m`;
+  return `about ${Math.round(metres * 100)} cm`;
+}
+
 /** Every step's problems, for the review page. */
 export function checkAll(d: ProductDraft): string[] {
   return STEPS.flatMap((s) => checkStep(s.key, d));
@@ -242,6 +328,9 @@ export function policyTerms(d: ProductDraft): Policy {
 }
 
 export function metadataDocument(d: ProductDraft, coverUri?: string): ProductMetadata {
+  // An anonymised stream product's filter (none when it has no rule, as the CLI writes it).
+  const filter = needsStreamFilter(d) ? checkStreamFilter(d.streamFilter) : null;
+  if (filter && "error" in filter) throw new Error(filter.error);
   return {
     schema: "kraken.product/v1",
     title: d.title.trim(),
@@ -250,6 +339,7 @@ export function metadataDocument(d: ProductDraft, coverUri?: string): ProductMet
     category: d.category.trim(),
     tags: d.tags,
     ...(coverUri ? { coverImage: coverUri } : {}),
+    ...(filter?.config ? { streamFilter: filter.config } : {}),
   };
 }
 
