@@ -230,6 +230,12 @@ describe("kraken anonymise (offline)", () => {
     const mixed = await kraken(["publish", "--type", "batch", "--modality", "encrypted", "--file", file("raw.csv"), "--sensitive", "diagnosis", "--title", "x", "--policy", file("policy.json")]);
     expect(mixed.code).toBe(EXIT.usage);
     expect(mixed.stderr).toContain("--sensitive: the anonymiser runs for --type batch --modality anonymised only");
+    const filterOnBatch = await kraken(["publish", "--type", "batch", "--modality", "anonymised", "--file", file("raw.csv"), "--stream-filter", '{"drop":[]}', "--title", "x", "--policy", file("policy.json")]);
+    expect(filterOnBatch.code).toBe(EXIT.usage);
+    expect(filterOnBatch.stderr).toContain("--stream-filter is for --type stream --modality anonymised products");
+    const badFilter = await kraken(["publish", "--type", "stream", "--modality", "anonymised", "--stream", "/x", "--stream-filter", '{"drop":["a"],"timestamps":{"fields":["ts"],"granularity":"week"}}', "--title", "x", "--policy", file("policy.json")]);
+    expect(badFilter.code).toBe(EXIT.usage);
+    expect(badFilter.stderr).toMatch(/--stream-filter: .*granularity/);
   });
 });
 
@@ -359,5 +365,17 @@ describe("anonymised products on the marketplace", () => {
       if (!text.includes("no anonymisation report published")) await new Promise((y) => setTimeout(y, 500));
     }
     expect(text).toContain("no anonymisation report published");
+  });
+
+  it("publish --type stream --modality anonymised --stream-filter keeps the filter in the product's metadata", async () => {
+    const filter = { drop: ["name"], pseudonymise: ["deviceId"], timestamps: { fields: ["ts"], granularity: "minute" }, locations: { fields: ["lat", "lon"], decimals: 2 } };
+    const r = await json(["publish", "--type", "stream", "--modality", "anonymised", "--stream", "/kraken/anonymised-vitals", "--stream-filter", JSON.stringify(filter),
+      "--title", "Ward vitals, filtered", "--unit", "hour", "--policy", file("policy.json")], "hospital");
+    expect(r.streamFilter).toEqual(filter);
+    const metadata = await (await fetch(`${m.urls.ipfsGateway}/ipfs/${(r.metadataURI as string).slice(7)}`)).json();
+    expect(metadata.streamFilter).toEqual(filter);
+    const human = await kraken(["publish", "--type", "stream", "--modality", "anonymised", "--stream", "/kraken/anonymised-vitals-2", "--title", "Unfiltered", "--unit", "hour", "--policy", file("policy.json")], env("hospital"));
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toContain("without --stream-filter: publishers will send messages as they are");
   });
 });

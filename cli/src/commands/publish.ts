@@ -18,7 +18,9 @@ import {
   catalogueAbi, distributeKey, encodeMetadata, encryptBatch, Modality, ModalityNames, policiesAbi, PricingUnit, PricingUnitNames, ProductType,
   relayEncryptionKeys, reportAnonymisation, toPolicyArgs, type ProductMetadata,
 } from "@kraken/sdk";
-import { AnonymiseError, describeReport, encodeReport, parseReport, reportHash, type AnonymisationReport } from "@kraken/sdk/anonymise";
+import {
+  AnonymiseError, describeReport, describeStreamFilter, encodeReport, parseReport, parseStreamFilter, reportHash, type AnonymisationReport, type StreamFilterConfig,
+} from "@kraken/sdk/anonymise";
 import { fileChunks, ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { ANONYMISE_OPTIONS, ANONYMISE_USAGE, anonymiseFile, anonymiseOptions, anonymiserFlagsGiven, columnTable } from "../anonymise.ts";
 import { checkChain, COMMON_OPTIONS, connect, loadKey } from "../context.ts";
@@ -97,6 +99,9 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
     --report FILE       the file is anonymised already (\`kraken anonymise … --report FILE\`): published as it is,
                         with this report, whose output SHA-256 it must have
   --stream      stream products: a path of your namespace (/kraken/heart-rate) or a full stream id
+  --stream-filter JSON-OR-FILE   anonymised stream products: what publishers must do to every message before
+                it leaves the device, kept in the metadata document, e.g.
+                {"drop":["name"],"pseudonymise":["deviceId"],"timestamps":{"fields":["ts"],"granularity":"minute"},"locations":{"fields":["lat","lon"],"decimals":2}}
   --csv, --schema   analytics products: the table (CSV with a header) and its schema (JSON, docs/analytics.md)
   --k           anonymised: see above; analytics: results for fewer people are withheld, and cohorts differing by fewer are refused (default 10)
   --epsilon, --budget   analytics: noise per query (ε, 0 = none) and the dataset's total ε for all buyers
@@ -112,7 +117,7 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
         price: { type: "string", default: "0" }, modality: { type: "string", default: "encrypted" }, policy: { type: "string" },
         agents: { type: "string" }, threshold: { type: "string" }, link: { type: "string" }, stream: { type: "string", multiple: true },
         unit: { type: "string", default: "hour" }, "timeout": { type: "string", default: "60" },
-        ...ANONYMISE_OPTIONS, report: { type: "string" },
+        ...ANONYMISE_OPTIONS, report: { type: "string" }, "stream-filter": { type: "string" },
         csv: { type: "string" }, schema: { type: "string" }, k: { type: "string", default: "10" }, epsilon: { type: "string", default: "0" }, budget: { type: "string", default: "0" },
         "allow-columns": { type: "string" }, "allow-ops": { type: "string" }, "group-by": { type: "string" }, "job-timeout": { type: "string", default: "600" },
       },
@@ -135,6 +140,7 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
     if (anonymised && values.report !== undefined && anonymiserFlagsGiven(values).length) {
       throw new CliError(EXIT.usage, `${anonymiserFlagsGiven(values).join(", ")}: with --report the file is anonymised already; leave them out (or leave out --report to anonymise here)`);
     }
+    const streamFilter = values["stream-filter"] === undefined ? undefined : loadStreamFilter(values["stream-filter"], type, modality);
     let given: { report: AnonymisationReport; bytes: Uint8Array } | undefined;
     if (type === ProductType.Batch) {
       if (!values.file) throw new CliError(EXIT.usage, "--file is required for a batch product");
@@ -246,7 +252,9 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
       }
 
       // Metadata document on IPFS, then the product and its policy on chain.
-      const metadata: ProductMetadata = { schema: "kraken.product/v1", title: values.title, summary: values.summary!, description: values.description!, category: values.category!, tags };
+      const metadata: ProductMetadata = { schema: "kraken.product/v1", title: values.title, summary: values.summary!, description: values.description!, category: values.category!, tags, ...(streamFilter && { streamFilter }) };
+      if (type === ProductType.Stream && modality === Modality.Anonymised && !streamFilter)
+        out.progress("  warning: an anonymised stream product without --stream-filter: publishers will send messages as they are");
       const metadataURI = `ipfs://${await ipfsAdd(ipfsApiUrl(), (async function* () { yield encodeMetadata(metadata); })(), "metadata.json").catch((e) => { throw toCliError(e); })}`;
       const unit = type === ProductType.Batch ? PricingUnit.OneTime : parseEnum(PricingUnitNames, values.unit, "--unit", true);
       const description = { metadataURI, title: values.title, summary: values.summary!, category: values.category!, tags };
@@ -296,6 +304,7 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
         productId: productId.toString(), seller: account.address, type: type === ProductType.Batch ? "Batch" : "Stream", title: values.title, metadataURI,
         ...(batch ? { link, ciphertextHash: batch.ciphertextHash, plaintextHash: batch.plaintextHash, bytes: batch.bytes, agents, threshold, confirmed: delivery!.confirmed, unconfirmed: delivery!.unconfirmed } : { streams }),
         ...(anonymisation && { anonymisation }),
+        ...(streamFilter && { streamFilter }),
         transactionHash: receipt.transactionHash,
       };
       out.result(result, (r) => [
@@ -305,6 +314,7 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
           `  anonymised  k = ${anonymisation.k}, ℓ = ${anonymisation.l}; ${anonymisation.rows.output.toLocaleString("en")} of ${anonymisation.rows.input.toLocaleString("en")} rows released`,
           `  report      ${anonymisation.reportURI} (sha-256 ${anonymisation.reportHash})`,
         ] : []),
+        ...(streamFilter ? describeStreamFilter(streamFilter).map((line, i) => `${i === 0 ? "  filter      " : "              "}${line}`) : []),
         `  metadata    ${metadataURI}`,
         `  buyers run  kraken buy ${r.productId} --purpose …${batch ? ", then kraken fetch <agreement> --out <file>" : ""}`,
       ].join("\n"));
@@ -314,3 +324,24 @@ ${ANONYMISE_USAGE.split("\n").map((l) => `  ${l}`).join("\n")}
     }
   },
 };
+
+/** The --stream-filter value (inline JSON or a file), checked; only for anonymised stream products. */
+function loadStreamFilter(value: string, type: ProductType, modality: number): StreamFilterConfig {
+  if (type !== ProductType.Stream || modality !== Modality.Anonymised) throw new CliError(EXIT.usage, "--stream-filter is for --type stream --modality anonymised products");
+  let text = value;
+  if (!value.trim().startsWith("{")) {
+    if (!existsSync(value)) throw new CliError(EXIT.config, `--stream-filter: no such file: ${value}`);
+    text = readFileSync(value, "utf8");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError(EXIT.usage, "--stream-filter is not JSON (see --help for an example)");
+  }
+  try {
+    return parseStreamFilter(json);
+  } catch (err) {
+    throw new CliError(EXIT.usage, `--stream-filter: ${(err as Error).message}`);
+  }
+}

@@ -116,7 +116,7 @@ export function describeStreamFilter(config: StreamFilterConfig): string[] {
   if (config.locations) {
     const d = config.locations.decimals;
     const metres = 111_320 / 10 ** d;
-    const grain = metres >= 1000 ? `about ${Math.round(metres / 1000)} km` : `about ${Math.round(metres)} m`;
+    const grain = metres >= 1000 ? `about ${Math.round(metres / 1000)} km` : metres >= 1 ? `about ${Math.round(metres)} m` : `about ${Math.round(metres * 100)} cm`;
     lines.push(`Locations rounded to ${d} decimal${d === 1 ? "" : "s"} (${grain}): ${list(config.locations.fields)}.`);
   }
   if (!lines.length) lines.push("Messages are published as the device sends them.");
