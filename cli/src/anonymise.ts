@@ -3,7 +3,7 @@
 // temporary file beside it and renamed at the end, so a refused input leaves nothing), its
 // progress on stderr, the classification table, and its errors mapped to exit codes.
 import { randomBytes } from "node:crypto";
-import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { basename, dirname, join } from "node:path";
@@ -226,7 +226,7 @@ export interface AnonymiseRun {
 export async function anonymiseFile(input: string, output: string, options: AnonymiseOptions, out: Output): Promise<AnonymiseRun> {
   let inspected: Awaited<ReturnType<typeof inspectCsv>>;
   try {
-    inspected = await inspectCsv(fileChunks(input), { overrides: options.columns });
+    inspected = await inspectCsv(fileChunks(input), { overrides: options.columns, size: statSync(input).size });
   } catch (err) {
     throw anonymiseCliError(err, input);
   }
@@ -251,7 +251,7 @@ export async function anonymiseFile(input: string, output: string, options: Anon
     if (writeError) throw writeError;
   };
   try {
-    const result = await anonymiseCsv(() => fileChunks(input), sink, { ...options, onProgress: progressPrinter(out, basename(input)) });
+    const result = await anonymiseCsv(() => fileChunks(input), sink, { ...options, size: statSync(input).size, onProgress: progressPrinter(out, basename(input)) });
     w.end();
     await finished(w);
     renameSync(temp, output);

@@ -6,7 +6,7 @@
 // publish anonymises, binds the report, `product` shows it in words, `search --min-k` filters,
 // and a buyer fetches exactly the anonymised bytes.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,12 +160,17 @@ describe("kraken anonymise (offline)", () => {
     writeFileSync(file("header-only.csv"), "name,birth_date,sex\n");
     // Latin-1, not UTF-8: "José" with é as the single byte 0xE9
     writeFileSync(file("latin1.csv"), Buffer.concat([Buffer.from(raw.text.split("\n").slice(0, 40).join("\n")), Buffer.from("\nJos"), Buffer.from([0xe9]), Buffer.from(" Silva,jose@example.org,1960-01-01,10123,M,asthma,3\n")]));
-    const inputs = ["empty.csv", "header-only.csv", "latin1.csv"];
+    // a 1 GB file (sparse: no disk used) is refused from its size before anything is read
+    const big = openSync(file("huge.csv"), "w");
+    ftruncateSync(big, 1_000_000_000);
+    closeSync(big);
+    const inputs = ["empty.csv", "header-only.csv", "latin1.csv", "huge.csv"];
     const run = (input: string, ...flags: string[]) => kraken(["anonymise", file(input), "--out", file("refused.csv"), "--report", file("refused.json"), ...flags, "--json"]);
     const cases: [string[], number, RegExp][] = [
       [["empty.csv"], EXIT.config, /the file is empty/],
       [["header-only.csv"], EXIT.config, /no rows/],
       [["latin1.csv"], EXIT.config, /UTF-8/],
+      [["huge.csv"], EXIT.config, /954 MiB, larger than the anonymiser's limit of 512 MiB/],
       [["raw.csv", "--sensitive", "diagnosys", "--l", "2"], EXIT.usage, /no column "diagnosys".*diagnosis/],
       [["raw.csv", "--k", "0"], EXIT.usage, /--k must be a whole number ≥ 1/],
       [["raw.csv", "--k", "5000"], EXIT.usage, /lower --k/],

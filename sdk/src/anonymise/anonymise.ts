@@ -126,12 +126,14 @@ function checkColumns(header: string[], s: Settings): Record<string, ColumnOverr
 /** Header, first rows and the automatic classification (with `overrides` applied) of a CSV. */
 export async function inspectCsv(
   source: CsvSource,
-  o: { sampleRows?: number; overrides?: Record<string, ColumnOverride>; maxBytes?: number } = {},
+  o: { sampleRows?: number; overrides?: Record<string, ColumnOverride>; maxBytes?: number; size?: number } = {},
 ): Promise<{ header: string[]; sample: string[][]; columns: ColumnPlan[] }> {
   const want = o.sampleRows ?? SAMPLE_ROWS;
+  const max = o.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (o.size !== undefined && o.size > max) throw new AnonymiseError("too-large", `the file is ${mib(o.size)}, larger than the anonymiser's limit of ${mib(max)} (options.maxBytes)`);
   let header: string[] | undefined;
   const sample: string[][] = [];
-  const input = limited(source, o.maxBytes ?? DEFAULT_MAX_BYTES);
+  const input = limited(source, max);
   try {
     for await (const batch of records(input)) {
       for (const r of batch.records) {

@@ -207,6 +207,7 @@ describe("pathological inputs", () => {
     expect(err.code).toBe("too-large");
     expect(err.message).toMatch(/954 MiB.*512 MiB/);
     expect((await refused(healthCsv(2000), { maxBytes: 50_000 })).code).toBe("too-large");
+    await expect(inspectCsv(sourceOf(healthCsv(10))(), { size: 1_000_000_000 })).rejects.toMatchObject({ code: "too-large" });
     expect((await refused(healthCsv(2000), { maxRows: 1000 })).code).toBe("too-large");
   });
 

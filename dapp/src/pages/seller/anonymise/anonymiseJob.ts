@@ -8,7 +8,7 @@ import type { Inspection } from "./anonymiseDraft.ts";
 import { chunksOf } from "../../../lib/files.ts";
 
 export async function inspectJob(file: Blob, sampleRows: number): Promise<Inspection> {
-  const r = await inspectCsv(chunksOf(file), { sampleRows });
+  const r = await inspectCsv(chunksOf(file), { sampleRows, size: file.size });
   return { header: r.header, sample: r.sample.slice(0, sampleRows), columns: r.columns };
 }
 
@@ -46,7 +46,7 @@ export async function runJob(
       pendingChars = 0;
     }
   };
-  const result = await anonymiseCsv(() => chunksOf(file), sink, { ...options, onProgress, signal });
+  const result = await anonymiseCsv(() => chunksOf(file), sink, { ...options, size: file.size, onProgress, signal });
   const released = new Blob([...blobs, ...pending], { type: "text/csv" });
   // Whole records only: the head may end inside one.
   const complete = head.length < PREVIEW_CHARS ? head : head.slice(0, head.lastIndexOf("\n") + 1);
