@@ -6,7 +6,8 @@
 //   2. write: read again, drop or pseudonymise identifiers, release each quasi-identifier's
 //      generalised value, skip suppressed rows — and recount the released classes from the
 //      output itself, so the report states what was written, not what was planned.
-import { stringify } from "csv-stringify/browser/esm/sync";
+// csv-stringify: its Node build in Node (native Buffer), its browser build in browsers (sdk/package.json "imports").
+import { stringify } from "#csv-stringify";
 import { hmac } from "@noble/hashes/hmac";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex } from "viem";
