@@ -28,8 +28,7 @@ let productId: bigint;
 let report: AnonymisationReport;
 
 beforeAll(async () => {
-  // The demo now anonymises its seeded products on the first start: give a busy 2-core machine time.
-  stack = await startMarketplace({ timeoutMs: 300_000 });
+  stack = await startMarketplace();
   browser = await launchBrowser();
 }, 360_000);
 

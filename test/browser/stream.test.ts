@@ -17,8 +17,7 @@ let stack: Marketplace;
 let browser: RunningBrowser;
 
 beforeAll(async () => {
-  // The demo anonymises its seeded products on the first start: give a busy 2-core machine time.
-  stack = await startMarketplace({ timeoutMs: 300_000 });
+  stack = await startMarketplace();
   browser = await launchBrowser();
 }, 360_000);
 

@@ -121,7 +121,9 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const timeoutMs = o.timeoutMs ?? 170_000;
+  // A first start seeds the demo (anonymised products, the SMPC dataset): on a busy 2-core machine
+  // that can pass three minutes.
+  const timeoutMs = o.timeoutMs ?? 300_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
