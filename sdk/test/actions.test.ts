@@ -10,6 +10,7 @@ import {
   Country,
   dataTokenAbi,
   decodeMarketError,
+  gasWithHeadroom,
   OrganisationType,
   PricingUnit,
   ProductType,
@@ -159,5 +160,30 @@ describe("SDK marketplace actions", () => {
     const r2 = await terminate({ ...second.c, agreementId: again.agreementId });
     expect(names(second.steps)).toEqual(["simulate:terminate", "allowance", "confirm:terminate", "submit:terminate", "mined:terminate"]);
     expect([r2.approved, r2.refunded]).toEqual([null, parseEther("40")]);
+  });
+  it("a purchase mined right after another transaction changed its storage costs still goes through (gas sent with headroom over the estimate)", async () => {
+    // The seller holds DATA when the purchase is estimated, and empties its balance in the
+    // transaction mined just before it: paying the seller then writes a zero slot (20,000 gas,
+    // not 2,900), which an exact estimate would not cover.
+    const id = await f.publish(seller, { productType: ProductType.Stream, unit: PricingUnit.Day, price: parseEther("2"), agents: [], threshold: 0 });
+    await f.setPolicy(seller, id, policy);
+    await mint(seller.account.address, parseEther("1"));
+    await f.fund(consumer, parseEther("2"));
+    const offer = await readOffer(f.publicClient, f.addr, id);
+    const { c } = clients(consumer);
+    const sink = f.wallets[6].account.address;
+    const wallet = {
+      ...consumer,
+      writeContract: async (request: Parameters<Wallet["writeContract"]>[0]) => {
+        await f.tx(seller.writeContract({ address: f.addr.token, abi: dataTokenAbi, functionName: "transfer", args: [sink, await f.balanceOf(seller.account.address)] }));
+        return consumer.writeContract(request);
+      },
+    } as Wallet;
+    const r = await requestAccess({ ...c, wallet, productId: id, purpose: Purpose.Research, periods: 1, offer, method: "approve" });
+    expect(r.status).toBe(AgreementStatus.Active);
+    expect(await f.balanceOf(seller.account.address)).toBe(parseEther("2"));
+    const sent = await f.publicClient.getTransaction({ hash: r.receipt.transactionHash });
+    expect([gasWithHeadroom(100_000n), gasWithHeadroom(400_000n)]).toEqual([130_000n, 500_000n]);
+    expect(sent.gas - r.receipt.gasUsed).toBeGreaterThanOrEqual(15_000n); // still room left after the dearer write
   });
 });

@@ -18,7 +18,7 @@ import { bytesToHex, getAbiItem, hexToBytes, keccak256, parseEventLogs, parseUni
 import { privateKeyToAccount } from "viem/accounts";
 import { StreamrClient } from "@streamr/sdk";
 import {
-  analyticsAbi, catalogueAbi, Category, Country, credentialsAbi, dataTokenAbi, deriveEncryptionKeyPair, inboxStreamId, JobStatus, Modality, openEnvelope,
+  analyticsAbi, catalogueAbi, Category, Country, credentialsAbi, dataTokenAbi, deriveEncryptionKeyPair, gasWithHeadroom, inboxStreamId, JobStatus, Modality, openEnvelope,
   OrganisationType, parseRelayDirectory, policiesAbi, PricingUnit, ProductType, Purpose, RefusalReason, sealToHex, signAttestation, toPolicyArgs, type Policy,
 } from "@kraken/sdk";
 import {
@@ -275,7 +275,10 @@ async function listen(index: number) {
 async function request(index: number, productId: bigint, qHash: Hex, mHash: Hex) {
   const c = clients(index);
   const policy = await c.publicClient.readContract({ address: s.deployment.contracts.Policies.address, abi: policiesAbi, functionName: "policyOf", args: [productId] });
-  const r = await wait(await c.wallet.writeContract({ address: analytics, abi: analyticsAbi, functionName: "requestQuery", args: [productId, Purpose.Research, policy.version, mHash, qHash, PRICE] }));
+  const call = { account: c.account, address: analytics, abi: analyticsAbi, functionName: "requestQuery", args: [productId, Purpose.Research, policy.version, mHash, qHash, PRICE] } as const;
+  // With headroom, as the SDK sends: a receipt of the previous job mined just before this
+  // request can empty the escrow total, making this request's write to it dearer than estimated.
+  const r = await wait(await c.wallet.writeContract({ ...call, gas: gasWithHeadroom(await c.publicClient.estimateContractGas(call)) }));
   const [ev] = parseEventLogs({ abi: analyticsAbi, logs: r.logs, eventName: "QueryRequested" });
   return { jobId: ev.args.jobId, minedAt: Date.now() };
 }

@@ -89,10 +89,20 @@ export async function simulate(c: TxClients, tx: TxName, call: { address: Addres
   return sim as { request: Parameters<WalletClient["writeContract"]>[0]; result: unknown };
 }
 
+/**
+ * The gas limit to send with for an estimate: a quarter more, at least 30,000 more. An estimate
+ * is exact for the state it ran on; a transaction mined just before ours can turn one of our
+ * storage writes from non-zero→non-zero (2,900 gas) into zero→non-zero (20,000), e.g. a payment
+ * to a seller who has just emptied its balance, and an exact limit then runs out of gas. Unused
+ * gas is not paid for.
+ */
+export const gasWithHeadroom = (estimate: bigint): bigint => estimate + (estimate / 4n > 30_000n ? estimate / 4n : 30_000n);
+
 /** Sends a simulated request and waits for it to be mined (reporting `confirm`, `submit`, `mined`). */
 export async function send(c: TxClients, tx: TxName, request: Parameters<WalletClient["writeContract"]>[0]): Promise<TransactionReceipt> {
+  const gas = request.gas ?? gasWithHeadroom(await c.publicClient.estimateContractGas(request as Parameters<PublicClient["estimateContractGas"]>[0]));
   report(c, "confirm", { tx });
-  const hash = await c.wallet.writeContract(request);
+  const hash = await c.wallet.writeContract({ ...request, gas } as Parameters<WalletClient["writeContract"]>[0]);
   report(c, "submit", { tx, hash });
   const receipt = await c.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new TransactionRevertedError(tx, hash, receipt.blockNumber);

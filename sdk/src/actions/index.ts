@@ -1,6 +1,6 @@
 // Marketplace actions in the manner of viem's and wagmi's: plain functions of viem clients that
 // hold a transaction flow once for the CLI and the dApp (which only word the progress and errors).
-export { BalanceTooLowError, MissingEventError, TransactionRevertedError, type ActionClients, type TxClients, type ActionStep, type OnProgress, type ProgressDetail, type TxName } from "./common.ts";
+export { BalanceTooLowError, gasWithHeadroom, MissingEventError, TransactionRevertedError, type ActionClients, type TxClients, type ActionStep, type OnProgress, type ProgressDetail, type TxName } from "./common.ts";
 export { requestAccess, type PaymentMethod, type PinnedTerms, type RequestAccessParameters, type RequestAccessResult } from "./request-access.ts";
 export { renew, type RenewParameters, type RenewResult } from "./renew.ts";
 export { terminate, allowanceShortfall, type TerminateParameters, type TerminateResult } from "./terminate.ts";

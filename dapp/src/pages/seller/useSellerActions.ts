@@ -5,14 +5,14 @@
 // key shares are sent.
 import { useCallback, useMemo } from "react";
 import { useAccount, useConfig } from "wagmi";
-import { readContract, signMessage as wagmiSignMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
+import { getPublicClient, readContract, signMessage as wagmiSignMessage, simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import type { Address, EIP1193Provider, Hex, TransactionReceipt } from "viem";
 import type { StreamPublisher } from "@kraken/sdk";
 import { useDapp } from "../../hooks/dapp.ts";
 import { waitIndexed as waitUntilIndexed } from "../../hooks/waitIndexed.ts";
 import type { PublishContext } from "./publish.ts";
 import { loadStreamr, streamrOptions } from "../../lib/streamr.ts";
-import { KrakenError } from "@kraken/sdk";
+import { gasWithHeadroom, KrakenError } from "@kraken/sdk";
 
 export interface ContractCall {
   address: Address;
@@ -39,7 +39,8 @@ export function useSellerActions(): PublishContext & { connected: boolean } {
       if (!address) throw new NotConnectedError();
       // Loosely typed on purpose: the pages pass generated ABIs with matching arguments.
       const { request } = await simulateContract(wagmi, { address: call.address, abi: call.abi, functionName: call.functionName, args: call.args, account: address });
-      const hash = await writeContract(wagmi, request);
+      const estimate = await getPublicClient(wagmi)!.estimateContractGas(request as never); // typed by the simulation above
+      const hash = await writeContract(wagmi, { ...request, gas: gasWithHeadroom(estimate) });
       onSigned(hash);
       const receipt = await waitForTransactionReceipt(wagmi, { hash });
       if (receipt.status !== "success") throw new Error(`Transaction ${hash} reverted.`);
