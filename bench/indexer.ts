@@ -1,5 +1,7 @@
 // Indexer benchmarks on a real local chain: backfill throughput over 10,000 published products
-// and their policies, freshness (mined → visible in a query) and catalogue query latency.
+// and their policies, freshness (mined → visible in a query) and catalogue query latency, on
+// each store in the same run against the same chain: PGlite (embedded, the default) and a
+// PostgreSQL server (a throw-away local cluster).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,13 +12,21 @@ import { startChain } from "../chain/src/index.ts";
 import { ensureDeployment } from "../scripts/lib/deployment.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { startIndexer } from "../indexer/src/index.ts";
+import { startPostgres } from "../test/helpers/postgres.ts";
 import { quantiles, time, type Row } from "./lib.ts";
 import { configValue } from "@kraken/sdk/config";
 
 const WORDS = ["heart", "glucose", "sleep", "steps", "oncology", "radiology", "cohort", "grades", "enrollment", "vitals", "asthma", "diabetes", "wearable", "clinic", "students", "courses"];
 const CATEGORIES = ["Health / Clinical", "Health / Imaging", "Wellbeing / Wearables", "Education / Certificates", "Health / Laboratory"];
 
-export async function indexerBench(products = configValue("BENCH_PRODUCTS")): Promise<{ rows: Row[]; backfill: { events: number; seconds: number; perSecond: number; startupMs: number; blocks: number } }> {
+export type IndexerStoreName = "PGlite" | "PostgreSQL";
+export interface IndexerFigures {
+  store: IndexerStoreName;
+  rows: Row[];
+  backfill: { events: number; seconds: number; perSecond: number; startupMs: number; blocks: number };
+}
+
+export async function indexerBench(products = configValue("BENCH_PRODUCTS"), stores: readonly IndexerStoreName[] = ["PGlite", "PostgreSQL"]): Promise<IndexerFigures[]> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-bench-indexer-"));
   const port = 30000 + Math.floor(Math.random() * 20000);
   const chain = await startChain({ port, dataDir: join(dir, "chain"), log: () => {} });
@@ -42,13 +52,37 @@ export async function indexerBench(products = configValue("BENCH_PRODUCTS")): Pr
     await call("evm_setAutomine", [true]);
     const head = await rpc.getBlockNumber();
 
-    // Backfill from scratch.
     const manifestFile = buildSubgraph(deployment);
+    const out: IndexerFigures[] = [];
+    for (const store of stores) out.push(await measure(store, { rpcUrl: chain.rpcUrl, manifestFile, dataDir: join(dir, `indexer-${store}`), head, products, seller, catalogue: deployment.contracts.Catalogue.address }));
+    return out;
+  } finally {
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface MeasureOptions {
+  rpcUrl: string;
+  manifestFile: string;
+  dataDir: string;
+  head: bigint;
+  products: number;
+  seller: ReturnType<typeof mnemonicToAccount>;
+  catalogue: Hex;
+}
+
+/** Backfills a new indexer on `store` up to `head`, then measures freshness and two queries. */
+async function measure(store: IndexerStoreName, o: MeasureOptions): Promise<IndexerFigures> {
+  const pg = store === "PostgreSQL" ? await startPostgres() : undefined;
+  try {
+    const connectionString = pg ? await pg.createDatabase() : undefined;
+    // Backfill from scratch.
     const tStart = performance.now();
-    const indexer = await startIndexer({ rpcUrl: chain.rpcUrl, manifestFile, dataDir: join(dir, "indexer"), port: 0, log: configValue("BENCH_LOG") ? (l) => process.stderr.write(`${l}\n`) : () => {} });
+    const indexer = await startIndexer({ rpcUrl: o.rpcUrl, manifestFile: o.manifestFile, dataDir: o.dataDir, connectionString, port: 0, log: configValue("BENCH_LOG") ? (l) => process.stderr.write(`${l}\n`) : () => {} });
     const startupMs = Math.round(performance.now() - tStart); // new embedded database, mappings loaded
     const t0 = performance.now();
-    await indexer.waitFor(head, 600_000);
+    await indexer.waitFor(o.head, 600_000);
     const seconds = (performance.now() - t0) / 1000;
     const events = indexer.status().events;
 
@@ -60,11 +94,11 @@ export async function indexerBench(products = configValue("BENCH_PRODUCTS")): Pr
     };
 
     // Freshness: a product published now, from mined to visible in a query.
-    const { wallet, publicClient } = clientsFor(marketplaceChain(chain.rpcUrl), seller, 5);
+    const { wallet, publicClient } = clientsFor(marketplaceChain(o.rpcUrl), o.seller, 5);
     const fresh: number[] = [];
     for (let i = 0; i < 30; i++) {
       const title = `fresh product ${i} ${Date.now()}`;
-      const hash = await wallet.writeContract({ address: deployment.contracts.Catalogue.address, abi: catalogueAbi, functionName: "publish", args: [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, [seller.address], 1, { metadataURI: "ipfs://bafkreifresh", title, summary: "s", category: "c", tags: [] }, []] });
+      const hash = await wallet.writeContract({ address: o.catalogue, abi: catalogueAbi, functionName: "publish", args: [ProductType.Batch, Modality.Encrypted, 0n, PricingUnit.OneTime, [o.seller.address], 1, { metadataURI: "ipfs://bafkreifresh", title, summary: "s", category: "c", tags: [] }, []] });
       await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 5 });
       const mined = performance.now();
       for (;;) {
@@ -84,15 +118,36 @@ export async function indexerBench(products = configValue("BENCH_PRODUCTS")): Pr
     });
     await indexer.stop();
     return {
-      backfill: { events, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(events / seconds), startupMs, blocks: Number(head) },
+      store,
+      backfill: { events, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(events / seconds), startupMs, blocks: Number(o.head) },
       rows: [
         { operation: "freshness: mined → visible in a query (30 publishes)", median: Math.round(f.median), p95: Math.round(f.p95) },
-        { operation: `query: full-text + filters over ${products.toLocaleString("en")} products, first 20`, ...search },
+        { operation: `query: full-text + filters over ${o.products.toLocaleString("en")} products, first 20`, ...search },
         { operation: `query: filters + sort by price + skip, first 20`, ...filterSort },
       ],
     };
   } finally {
-    await chain.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await pg?.stop();
   }
+}
+
+/** PostgreSQL against PGlite, figure by figure, with the ratio PostgreSQL / PGlite. */
+export function indexerComparison(figures: readonly IndexerFigures[]): string {
+  const lite = figures.find((f) => f.store === "PGlite");
+  const server = figures.find((f) => f.store === "PostgreSQL");
+  if (!lite || !server) return "";
+  const rows: [string, number, number][] = [
+    ["backfill, events/s (higher is better)", lite.backfill.perSecond, server.backfill.perSecond],
+    ["start-up with a new database, ms", lite.backfill.startupMs, server.backfill.startupMs],
+    ...lite.rows.map((row, i): [string, number, number] => [`${row.operation}, median ms`, Number(row.median), Number(server.rows[i].median)]),
+  ];
+  const width = Math.max(...rows.map(([op]) => op.length));
+  const n = (v: number) => v.toLocaleString("en").padStart(10);
+  return [
+    "Indexer: PostgreSQL server vs PGlite (same chain, same run)",
+    `${"figure".padEnd(width)}  ${"PGlite".padStart(10)}  ${"PostgreSQL".padStart(10)}  ${"ratio".padStart(6)}`,
+    `${"-".repeat(width)}  ${"-".repeat(10)}  ${"-".repeat(10)}  ${"-".repeat(6)}`,
+    ...rows.map(([op, a, b]) => `${op.padEnd(width)}  ${n(a)}  ${n(b)}  ${(a ? `×${(b / a).toFixed(2)}` : "n/a").padStart(6)}`),
+    "",
+  ].join("\n");
 }

@@ -2,7 +2,7 @@
 import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
-import { indexerBench } from "../bench/indexer.ts";
+import { indexerBench, indexerComparison } from "../bench/indexer.ts";
 import { deliveryReport } from "../bench/delivery.ts";
 import { analyticsBench } from "../bench/analytics.ts";
 import { anonymiseReport } from "../bench/anonymise.ts";
@@ -26,9 +26,13 @@ if (sub) process.stdout.write(`${sub.operation}: p95 ${sub.p95.toLocaleString("e
 // Data unions: throws (the bench fails) if a purchase with 10,000 members costs over 1 % more than with 10.
 process.stdout.write(unionGasReport(await unionGasBench(runs), runs) + "\n");
 process.stdout.write(table("Identity (20 runs each; local chain + demo issuer)", "ms", await identityBench(20)));
-const idx = await indexerBench();
-process.stdout.write(`Indexer backfill: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
-process.stdout.write(table("Indexer (local chain, PGlite, GraphQL over HTTP)", "ms", idx.rows));
+// The indexer on each store, same chain, same run: PGlite (default) and a PostgreSQL server.
+const stores = await indexerBench();
+for (const idx of stores) {
+  process.stdout.write(`Indexer backfill on ${idx.store}: ${idx.backfill.events.toLocaleString("en")} events in ${idx.backfill.blocks.toLocaleString("en")} blocks, ${idx.backfill.seconds} s = ${idx.backfill.perSecond.toLocaleString("en")} events/s (target ≥ 1,000); start-up with a new database ${idx.backfill.startupMs} ms\n`);
+  process.stdout.write(table(`Indexer (local chain, ${idx.store}, GraphQL over HTTP)`, "ms", idx.rows));
+}
+process.stdout.write(indexerComparison(stores));
 const bundle = await bundleSizes();
 process.stdout.write(bundleTable(bundle));
 process.stdout.write(table("dApp in headless Chromium on the local stack (5 cold loads)", "ms", await pageTimings(5)));

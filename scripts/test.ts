@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { compile } from "./compile.ts";
 import { buildSubgraph } from "../subgraph/scripts/build.ts";
 import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
+import { ensurePostgres } from "./lib/postgres.ts";
 import { solhint } from "./lib/solhint.ts";
 import { typecheck } from "./lib/typecheck.ts";
 import { configValue, setDefaultForLibraries } from "@kraken/sdk/config";
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   results.push(await solhintSuite());
   results.push(await typecheckSuite());
   results.push(await solidityTests());
+  ensurePostgres(); // the indexer's suites run on a PostgreSQL server too
   results.push(await typescriptTests());
 
   const width = Math.max(...results.map((r) => r.name.length));

@@ -1,5 +1,5 @@
 // Entity storage in Postgres: PGlite (embedded, the default; a data directory on disk or
-// memory://) or a real Postgres through a connection string (needs the optional `pg` package).
+// memory://) or a PostgreSQL server through a connection string (node-postgres, loaded then).
 // One table per entity in the `subgraph` schema, typed columns, a generated tsvector column with
 // a GIN index per @fulltext definition (graph-node's approach), and a one-row checkpoint table.
 // applyBlock writes a block's changes and the checkpoint in one transaction.
@@ -48,7 +48,7 @@ export interface PgStoreOptions {
   schema: SchemaModel | string;
   /** PGlite data directory (default `.data/indexer/pg` under the cwd); `memory://` for tests */
   dataDir?: string;
-  /** a postgres:// connection string: use a real Postgres server instead of PGlite (needs `pg`) */
+  /** a postgres:// connection string: use a PostgreSQL server instead of PGlite */
   connectionString?: string;
   /** the deployment id reported in `_meta` (default: derived from the schema text) */
   deployment?: string;
@@ -104,17 +104,18 @@ class PgliteClient implements SqlClient {
 }
 
 /** node-postgres adapter, loaded only when a connection string is given. */
-async function connectPg(connectionString: string): Promise<SqlClient> {
-  let pg: any;
-  try {
-    pg = await import(/* @vite-ignore */ "pg" as string);
-  } catch {
-    throw new Error("a Postgres connection string needs the `pg` package (npm install pg); PGlite needs nothing");
-  }
-  const Pool = pg.Pool ?? pg.default?.Pool;
-  const types = pg.types ?? pg.default?.types;
-  types?.setTypeParser?.(20, (v: string) => BigInt(v)); // int8 → bigint, like PGlite
-  const pool = new Pool({ connectionString, max: 4 });
+async function connectPg(connectionString: string, log: (msg: string) => void): Promise<SqlClient> {
+  const { default: pg } = await import("pg");
+  pg.types.setTypeParser(20, (v: string) => BigInt(v)); // int8 → bigint, like PGlite
+  // An idle connection that the server drops (restart, admin kill) is reported on the pool, not
+  // to a caller; unhandled, that event would end the process. The pool replaces the connection.
+  const onIdleError = (e: Error) => log(`PostgreSQL connection lost while idle (it is replaced): ${e.message}`);
+  const newPool = (extra: { statement_timeout?: number } = {}) => {
+    const p = new pg.Pool({ connectionString, max: 4, ...extra });
+    p.on("error", onIdleError);
+    return p;
+  };
+  const pool = newPool();
   const wrap = (c: { query: (s: string, p?: unknown[]) => Promise<{ rows: any[] }> }): SqlExecutor => ({
     query: async (sql, params) => ({ rows: (await c.query(sql, params)).rows }),
     exec: async (sql) => {
@@ -122,11 +123,11 @@ async function connectPg(connectionString: string): Promise<SqlClient> {
     },
   });
   // statements with a timeout go through their own connections, so indexing writes never get one
-  const timed = new Map<number, any>();
+  const timed = new Map<number, InstanceType<typeof pg.Pool>>();
   const timedPool = (ms: number) => {
     const key = Math.max(1, Math.ceil(ms));
     let p = timed.get(key);
-    if (!p) timed.set(key, (p = new Pool({ connectionString, max: 4, statement_timeout: key })));
+    if (!p) timed.set(key, (p = newPool({ statement_timeout: key })));
     return p;
   };
   const base = wrap(pool);
@@ -185,7 +186,7 @@ export class PgStore {
     const schemaHash = createHash("sha256").update(model.source).digest("hex");
     let client: SqlClient;
     if (opts.connectionString) {
-      client = await connectPg(opts.connectionString);
+      client = await connectPg(opts.connectionString, opts.log ?? ((m) => console.error(m)));
     } else {
       const dir = opts.dataDir ?? resolve(".data/indexer/pg");
       if (!dir.startsWith("memory://") && !dir.includes("://")) mkdirSync(dir, { recursive: true });

@@ -1,6 +1,7 @@
 // A realistic marketplace dataset, written the way the subgraph mappings write it
 // (subgraph/src/*.ts): through the EntityCache, one block at a time, then PgStore.applyBlock.
 import { fileURLToPath } from "node:url";
+import type { StoreLocation } from "../backends.ts";
 import { EntityCache } from "../../src/store/cache.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import type { EntityData } from "../../src/store/types.ts";
@@ -117,9 +118,10 @@ export function buy(cache: EntityCache, agreementId: number, productId: number, 
 
 export const T0 = 1_700_000_000n;
 
-/** Creates a memory store and indexes the dataset over a few blocks; returns the store and cache. */
-export async function seed(dataDir = "memory://"): Promise<{ store: PgStore; cache: EntityCache }> {
-  const store = await PgStore.open({ schema: SCHEMA_FILE, dataDir, log: () => {} });
+/** Creates a store (in memory unless given where) and indexes the dataset over a few blocks;
+ * returns the store and cache. */
+export async function seed(at: StoreLocation = { dataDir: "memory://" }): Promise<{ store: PgStore; cache: EntityCache }> {
+  const store = await PgStore.open({ schema: SCHEMA_FILE, ...at, log: () => {} });
   const cache = await EntityCache.load(store);
   let block = 1;
   const flush = async () => {

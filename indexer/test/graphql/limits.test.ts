@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueryEngine, type MetaInfo, type QueryLimits } from "../../src/graphql/execute.ts";
 import { startGraphqlServer, type GraphqlServer } from "../../src/graphql/server.ts";
 import type { PgStore, QueryOptions, SqlClient } from "../../src/store/pg-store.ts";
+import { BACKENDS, openBackend, type Backend } from "../backends.ts";
 import { seed } from "./fixture.ts";
 
 let store: PgStore;
@@ -214,22 +215,37 @@ function spySql(sql: SqlClient, replace?: (text: string) => Promise<{ rows: unkn
   return { calls, restore: () => (sql.query = original) };
 }
 
-describe("SQL work per query", () => {
+describe.each(BACKENDS)("SQL work per query on %s", (name) => {
+  let db: Backend;
+  let sqlStore: PgStore;
+  let sqlServer: GraphqlServer;
+  const sqlEngine = (limits: Partial<QueryLimits>) => new QueryEngine(sqlStore, meta, limits);
+  beforeAll(async () => {
+    db = await openBackend(name);
+    ({ store: sqlStore } = await seed(await db.fresh()));
+    sqlServer = await startGraphqlServer({ store: sqlStore, port: 0 });
+  });
+  afterAll(async () => {
+    await sqlServer?.stop();
+    await sqlStore?.close();
+    await db?.stop();
+  });
+
   it("stops loading rows once maxRows is passed, without loading the rest", async () => {
-    const spy = spySql(store.sql);
+    const spy = spySql(sqlStore.sql);
     try {
-      const r = await engine({ maxRows: 3 }).run({ query: `{ products(first: 100) { id } }` });
+      const r = await sqlEngine({ maxRows: 3 }).run({ query: `{ products(first: 100) { id } }` });
       expect(r.errors?.[0].message).toBe("The query loads more than 3 entities; narrow it with where / first");
       expect(spy.calls.map((c) => c.rows)).toEqual([4]);
       spy.calls.length = 0;
       // nested: 2 products, then their agreements capped at what is left (1 + 1)
-      const nested = await engine({ maxRows: 3 }).run({ query: `{ products(first: 2, orderBy: createdAt) { agreements { id } } }` });
+      const nested = await sqlEngine({ maxRows: 3 }).run({ query: `{ products(first: 2, orderBy: createdAt) { agreements { id } } }` });
       expect(nested.errors?.[0].message).toMatch(/loads more than 3 entities/);
       expect(spy.calls.map((c) => c.rows)).toEqual([2, 2]);
       expect(spy.calls[1].sql).toMatch(/ LIMIT 2$/);
       spy.calls.length = 0;
       // exactly maxRows is fine
-      const exact = await engine({ maxRows: 3 }).run({ query: `{ products(first: 3) { id } }` });
+      const exact = await sqlEngine({ maxRows: 3 }).run({ query: `{ products(first: 3) { id } }` });
       expect(exact.errors).toBeUndefined();
       expect(exact.data?.products).toHaveLength(3);
     } finally {
@@ -238,24 +254,46 @@ describe("SQL work per query", () => {
   });
 
   it("asks for a statement timeout and reports a cancelled statement as a GraphQL error", async () => {
-    const spy = spySql(store.sql, async () => {
+    const spy = spySql(sqlStore.sql, async () => {
       throw Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
     });
     try {
-      const r = await engine({ statementTimeoutMs: 250 }).run({ query: `{ products { id } }` });
+      const r = await sqlEngine({ statementTimeoutMs: 250 }).run({ query: `{ products { id } }` });
       expect(r.errors?.[0].message).toBe("A database statement of the query took longer than 250 ms and was stopped");
     } finally {
       spy.restore();
     }
-    const spy2 = spySql(store.sql);
+    const spy2 = spySql(sqlStore.sql);
     try {
-      await engine({ statementTimeoutMs: 250 }).run({ query: `{ products { id seller { id } } }` });
+      await sqlEngine({ statementTimeoutMs: 250 }).run({ query: `{ products { id seller { id } } }` });
       expect(spy2.calls.map((c) => c.opts?.timeoutMs)).toEqual([250, 250]);
     } finally {
       spy2.restore();
     }
   });
 
+  it("lets other work run between the statements of one query", async () => {
+    // PGlite never yields while it runs statements; the engine does between them
+    let fired = false;
+    setTimeout(() => (fired = true), 0);
+    const r = await sqlServer.engine.run({ query: `{ products(first: 3) { seller { id } policy { id } agreements { id } } }` });
+    expect(r.errors).toBeUndefined();
+    expect(fired).toBe(true);
+  });
+
+  // PGlite cannot interrupt a statement (below); a server can, and does.
+  if (name === "PostgreSQL") {
+    it("the server cancels a statement past its timeout with 57014, which the engine reports as above", async () => {
+      const t0 = performance.now();
+      const err = await sqlStore.sql.query("SELECT pg_sleep(2)", [], { timeoutMs: 100 }).then(() => undefined, (e: { code?: string }) => e);
+      expect(err).toMatchObject({ code: "57014" });
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect((await sqlStore.sql.query<{ ok: number }>("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]); // and keeps serving
+    });
+  }
+});
+
+describe("PGlite", () => {
   it("PGlite does not enforce statement_timeout (if this fails, it does now: use it)", async () => {
     const t0 = performance.now();
     const r = await store.sql.transaction(async (tx) => {
@@ -264,14 +302,5 @@ describe("SQL work per query", () => {
     });
     expect(r.rows).toEqual([{ ok: 1 }]);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
-  });
-
-  it("lets other work run between the statements of one query", async () => {
-    // PGlite never yields while it runs statements; the engine does between them
-    let fired = false;
-    setTimeout(() => (fired = true), 0);
-    const r = await server.engine.run({ query: `{ products(first: 3) { seller { id } policy { id } agreements { id } } }` });
-    expect(r.errors).toBeUndefined();
-    expect(fired).toBe(true);
   });
 });

@@ -1,24 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EntityCache } from "../../src/store/cache.ts";
 import { PgStore } from "../../src/store/pg-store.ts";
 import { loadSchema, parseSchema } from "../../src/store/schema.ts";
+import { BACKENDS, openBackend, type Backend } from "../backends.ts";
 import { CONSUMER_C, bytes, SCHEMA_FILE, seed, SELLER_A } from "../graphql/fixture.ts";
 
-const dirs: string[] = [];
 /** Unset optional fields read back as null. */
 const withNulls = (store: PgStore, entity: string, d: Record<string, unknown>) =>
   Object.fromEntries(store.entity(entity).stored.map((f) => [f.name, d[f.name] ?? null]));
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), "kraken-store-"));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe("schema model", () => {
   it("parses entities, enums, references, derived fields and the fulltext definition", () => {
@@ -93,14 +83,22 @@ describe("EntityCache", () => {
   });
 });
 
-describe("PgStore", () => {
+describe.each(BACKENDS)("PgStore on %s", (name) => {
+  let db: Backend;
+  beforeAll(async () => {
+    db = await openBackend(name);
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+
   it("round-trips every value type through applyBlock and loadAll", async () => {
     const store = await PgStore.fromSdl(
       `enum Color { RED GREEN }
        type Thing @entity { id: Bytes! s: String i: Int! i8: Int8 b: BigInt bd: BigDecimal by: Bytes ok: Boolean
          ts: Timestamp c: Color cs: [Color!] ss: [String!] bs: [BigInt!] bys: [Bytes!] other: Other others: [Other!] }
        type Other @entity { id: ID! things: [Thing!]! @derivedFrom(field: "other") }`,
-      { dataDir: "memory://", log: () => {} },
+      { ...(await db.fresh()), log: () => {} },
     );
     const thing = {
       id: bytes("0xabcdef"), s: "héllo 'quoted' \"x\"", i: -7, i8: 9007199254740993n, b: -(10n ** 40n), bd: { bigDecimal: "3.14159" },
@@ -111,6 +109,10 @@ describe("PgStore", () => {
     cache.set("Thing", "0xABCDEF", thing);
     cache.set("Other", "o1", { id: "o1" });
     await store.applyBlock({ number: 7, hash: "0x07", timestamp: 70 }, cache.takeChanges());
+    // the database is the one named: a server answers on a port, PGlite is compiled by Emscripten
+    const [{ v, port }] = (await store.sql.query<{ v: string; port: number | null }>("SELECT version() AS v, inet_server_port() AS port")).rows;
+    if (name === "PostgreSQL") expect([v.includes("Emscripten"), port]).toEqual([false, expect.any(Number)]);
+    else expect([v.includes("Emscripten"), port]).toEqual([true, null]);
     const all = await store.loadAll();
     expect(all.get("Thing")!.get("0xabcdef")).toEqual({ ...thing });
     expect(all.get("Other")!.get("o1")).toEqual({ id: "o1" });
@@ -126,7 +128,7 @@ describe("PgStore", () => {
   });
 
   it("applies a block atomically: a failing write leaves neither entities nor checkpoint", async () => {
-    const { store, cache } = await seed();
+    const { store, cache } = await seed(await db.fresh());
     const before = await store.checkpoint();
     const changes = [
       { entity: "MarketStats", id: "global", data: { ...cache.get("MarketStats", "global")!, products: 1234 } },
@@ -139,7 +141,7 @@ describe("PgStore", () => {
   });
 
   it("records an indexing failure without moving the checkpoint", async () => {
-    const { store } = await seed();
+    const { store } = await seed(await db.fresh());
     await store.recordFailure({ number: 14, hash: "0x0e" }, "Mapping aborted at catalogue.ts: boom");
     const cp = await store.checkpoint();
     expect(cp.block!.number).toBe(13);
@@ -151,13 +153,13 @@ describe("PgStore", () => {
   });
 
   it("resumes after a restart: same entities and checkpoint from the same data directory", async () => {
-    const dir = tmp();
-    const { store, cache } = await seed(dir);
+    const at = await db.persistent();
+    const { store, cache } = await seed(at);
     const cp = await store.checkpoint();
     const all = await store.loadAll();
     await store.close();
 
-    const again = await PgStore.open({ schema: SCHEMA_FILE, dataDir: dir, log: () => {} });
+    const again = await PgStore.open({ schema: SCHEMA_FILE, ...at, log: () => {} });
     expect(await again.checkpoint()).toEqual(cp);
     expect(await again.loadAll()).toEqual(all);
     const reloaded = await EntityCache.load(again);
@@ -176,14 +178,35 @@ describe("PgStore", () => {
     await again.close();
   });
 
+  if (name === "PostgreSQL") {
+    it("keeps serving when the server drops its idle connections (logged, replaced, no crash)", async () => {
+      const at = await db.fresh();
+      const logs: string[] = [];
+      const { store } = await seed(at);
+      const admin = new pg.Client({ connectionString: at.connectionString });
+      await admin.connect();
+      const idle = await PgStore.open({ schema: SCHEMA_FILE, ...at, log: (m) => logs.push(m) });
+      expect((await idle.get("MarketStats", "global"))!.products).toBe(8); // a pooled connection, now idle
+      const killed = await admin.query<{ n: string }>(
+        "SELECT count(pg_terminate_backend(pid))::text AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        [new URL(at.connectionString!).pathname.slice(1)],
+      );
+      expect(Number(killed.rows[0].n)).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(logs.some((l) => /connection lost while idle/.test(l))).toBe(true);
+      expect((await idle.get("MarketStats", "global"))!.products).toBe(8);
+      await Promise.all([idle.close(), store.close().catch(() => {}), admin.end()]);
+    });
+  }
+
   it("starts from scratch when the schema changed", async () => {
-    const dir = tmp();
+    const at = await db.persistent();
     const sdl = `type A @entity { id: ID! n: Int! }`;
-    const s1 = await PgStore.fromSdl(sdl, { dataDir: dir, log: () => {} });
+    const s1 = await PgStore.fromSdl(sdl, { ...at, log: () => {} });
     await s1.applyBlock({ number: 1, hash: "0x01" }, [{ entity: "A", id: "a", data: { id: "a", n: 1 } }]);
     await s1.close();
     const logs: string[] = [];
-    const s2 = await PgStore.fromSdl(sdl + ` type B @entity { id: ID! }`, { dataDir: dir, log: (m) => logs.push(m) });
+    const s2 = await PgStore.fromSdl(sdl + ` type B @entity { id: ID! }`, { ...at, log: (m) => logs.push(m) });
     expect(logs[0]).toMatch(/schema changed/);
     expect((await s2.checkpoint()).block).toBeNull();
     expect((await s2.loadAll()).get("A")!.size).toBe(0);

@@ -269,7 +269,7 @@ export const VARIABLES = {
   }),
   KRAKEN_INDEXER_DATABASE_URL: url(["postgres", "postgresql"])({
     defaultDoc: "(unset: embedded PGlite in `.data/indexer`)",
-    description: "a `postgres://` URL for the indexer's store (needs `npm install pg`)",
+    description: "a `postgres://` URL: the indexer's store on a PostgreSQL server",
     usedBy: ["start"],
   }),
   KRAKEN_SUBGRAPH_URL: url()({
