@@ -16,10 +16,10 @@ import { seedDemoAnalytics, startSmpcNodes, type RunningSmpcNodes } from "../smp
 import { dappConfigFrom, startDapp } from "../dapp/server/index.ts";
 import { startFaucet, type RunningFaucet } from "../faucet/src/index.ts";
 import { ensureDeployment } from "./lib/deployment.ts";
-import { log } from "./lib/proc.ts";
+import { log as plainLog } from "./lib/proc.ts";
 import { createPublicClient, http } from "viem";
 import { streamFilterOf, type ProductMetadata } from "@kraken/sdk";
-import { checkConfig, ConfigError, DEMO_RELAY_COUNT, PUBLISHER_STREAMR_OFFSET, SMPC_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf } from "@kraken/sdk/config";
+import { checkConfig, ConfigError, createLogger, DEMO_RELAY_COUNT, flushAlerts, PUBLISHER_STREAMR_OFFSET, SMPC_STREAMR_OFFSET, readConfig, setDefaultForLibraries, UNION_DEVICES_STREAMR_OFFSET, variablesOf, type Logger, type LogLevel } from "@kraken/sdk/config";
 
 // Every variable the stack reads is validated up front: a typo fails here, naming the variable
 // and the value (the CLI's PRIVATE_KEY and the like are not ours to refuse).
@@ -27,9 +27,23 @@ try {
   checkConfig(variablesOf("start", "chain", "issuer", "ipfs", "streamr", "relay", "sdk"));
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  log(`configuration: ${err.message.replaceAll("\n", "\n  ")}`);
+  plainLog(`configuration: ${err.message.replaceAll("\n", "\n  ")}`); // the logger's own settings may be the problem
   process.exit(2);
 }
+
+// One logger per component, all writing the process's log (JSON lines or readable lines; see
+// sdk/src/config/log.ts). A service's log option is a sink: its entries keep their level and
+// component (relays, SMPC nodes and publishers name themselves); plain lines are info.
+const loggers = new Map<string, Logger>();
+const loggerOf = (component: string): Logger => {
+  let l = loggers.get(component);
+  if (!l) loggers.set(component, (l = createLogger(component)));
+  return l;
+};
+const sinkOf = (component: string) => (line: string, level: LogLevel = "info", entry?: { component: string; msg: string }) =>
+  loggerOf(entry?.component ?? component)[level](entry?.msg ?? line);
+const startLog = loggerOf("start");
+const log = (msg: string) => startLog.info(msg);
 const cfg = readConfig();
 const once = process.argv.includes("--once"); // deploy/seed, print, exit (used by tests and CI)
 const dataDir = cfg.KRAKEN_DATA_DIR;
@@ -46,7 +60,7 @@ async function main(): Promise<void> {
     const chain = await startChain({
       port: cfg.KRAKEN_CHAIN_PORT,
       dataDir: join(dataDir, "chain"),
-      log: (line) => log(`chain: ${line}`),
+      log: sinkOf("chain"),
     });
     rpcUrl = chain.rpcUrl;
     stopChain = chain.stop;
@@ -72,7 +86,7 @@ async function main(): Promise<void> {
         apiPort: cfg.KRAKEN_IPFS_API_PORT,
         gatewayPort: cfg.KRAKEN_IPFS_GATEWAY_PORT,
         dataDir: join(dataDir, "ipfs"),
-        log: (line) => log(`ipfs: ${line}`),
+        log: sinkOf("ipfs"),
       });
   const ipfsApiUrl = cfg.KRAKEN_IPFS_API_URL ?? ipfs!.apiUrl;
   const ipfsGatewayUrl = cfg.KRAKEN_IPFS_GATEWAY_URL ?? ipfs!.gatewayUrl;
@@ -83,7 +97,7 @@ async function main(): Promise<void> {
     rpcUrl,
     deployment,
     dataDir: join(dataDir, "issuer"),
-    log: (line) => log(`issuer: ${line}`),
+    log: sinkOf("issuer"),
   });
 
   // Demo DATA for any wallet that asks: on the local chain only (gas is free there already).
@@ -94,7 +108,7 @@ async function main(): Promise<void> {
         deployment,
         port: cfg.KRAKEN_FAUCET_PORT,
         dataDir: join(dataDir, "faucet"),
-        log: (line) => log(`faucet: ${line}`),
+        log: sinkOf("faucet"),
       });
 
   // The subgraph runs on the local indexer unless a graph-node is configured (KRAKEN_SUBGRAPH_URL).
@@ -106,7 +120,7 @@ async function main(): Promise<void> {
         dataDir: join(dataDir, "indexer"),
         connectionString: cfg.KRAKEN_INDEXER_DATABASE_URL,
         port: cfg.KRAKEN_INDEXER_PORT,
-        log: (line) => log(`indexer: ${line}`),
+        log: sinkOf("indexer"),
       });
   await indexer?.waitFor(await headOf(rpcUrl), 120_000); // serve a caught-up catalogue
   const subgraphUrl = cfg.KRAKEN_SUBGRAPH_URL ?? indexer!.url;
@@ -123,7 +137,7 @@ async function main(): Promise<void> {
       chainId: deployment.chainId,
       streamRegistry: deployment.streamRegistry,
       dataDir: join(dataDir, "streamr"),
-      log: (line) => log(`streamr: ${line}`),
+      log: sinkOf("streamr"),
     });
   } else if (streamrCfg.environment === "local") {
     log("streamr: the deployment links no StreamRegistry; stream products and relays are off");
@@ -146,13 +160,13 @@ async function main(): Promise<void> {
       httpPorts: cfg.KRAKEN_RELAY_PORTS,
       streamrPorts: cfg.KRAKEN_RELAY_STREAMR_PORTS ?? Array.from({ length: DEMO_RELAY_COUNT }, (_, i) => streamrPort + i + 1),
       deploymentsDir,
-      log: (line) => log(`relay: ${line}`),
+      log: sinkOf("relay"),
     });
     // The seeded batch products' files: encrypted by their sellers, key shares at the relays.
     const batch = await seedDemoBatchFiles({
       rpcUrl, deployment, demo, relays: relays.directory, streamr: streamr.settings, ipfsApiUrl,
       outDir: join(dataDir, "demo-files"),
-      log: (line) => log(`demo files: ${line}`),
+      log: sinkOf("demo files"),
     });
     if (batch.seeded.length) log(`demo files: ${batch.seeded.length} batch files encrypted and their key shares delivered to the relays`);
     if (batch.anonymised.length) log(`demo files: ${batch.anonymised.length} anonymised products made by the anonymiser, their reports bound on chain`);
@@ -163,9 +177,9 @@ async function main(): Promise<void> {
         rpcUrl, deployment, streamr: streamr.settings, ipfs: { apiUrl: ipfsApiUrl, gatewayUrl: ipfsGatewayUrl },
         dataDir: join(dataDir, "smpc"), deploymentsDir,
         httpPorts: cfg.KRAKEN_SMPC_PORTS, streamrPorts: cfg.KRAKEN_SMPC_STREAMR_PORTS ?? [1, 2, 3].map((i) => streamrPort + SMPC_STREAMR_OFFSET + i),
-        log: (line) => log(`smpc: ${line}`),
+        log: sinkOf("smpc"),
       });
-      await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, ipfsGatewayUrl, log: (line) => log(`demo analytics: ${line}`) });
+      await seedDemoAnalytics({ rpcUrl, deployment, demo, nodes: smpc.directory, ipfsApiUrl, ipfsGatewayUrl, log: sinkOf("demo analytics") });
     }
     // Anna's watch publishing to her seeded stream product.
     const wearableProduct = demo.products.find((p) => p.key === "anna-heart-rate");
@@ -177,7 +191,7 @@ async function main(): Promise<void> {
         productId: BigInt(wearableProduct.id),
         streamId: wearableProduct.streams[0],
         streamr: { network: streamr.settings, port: cfg.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + PUBLISHER_STREAMR_OFFSET },
-        log: (line) => log(`publisher: ${line}`),
+        log: sinkOf("publisher"),
       });
     }
     // The wearables data union's members, each publishing from their own device (own key),
@@ -190,7 +204,7 @@ async function main(): Promise<void> {
         keys: union.members.map((m) => demo.personas[m].privateKey),
         rpcUrl, deployment,
         streamr: { network: streamr.settings, ports: union.members.map((_, i) => cfg.KRAKEN_UNION_DEVICES_STREAMR_PORTS?.[i] ?? streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
-        log: (line) => log(`union: ${line}`),
+        log: sinkOf("union"),
       });
     }
   }
@@ -198,7 +212,7 @@ async function main(): Promise<void> {
   const dapp = await startDapp({
     port: cfg.KRAKEN_DAPP_PORT,
     dataDir: join(dataDir, "dapp"),
-    log: (line) => log(`dapp: ${line}`),
+    log: sinkOf("dapp"),
     config: dappConfigFrom({
       deployment,
       demo,
@@ -275,7 +289,8 @@ async function headOf(rpcUrl: string): Promise<bigint> {
   return createPublicClient({ transport: http(rpcUrl) }).getBlockNumber();
 }
 
-main().catch((err) => {
-  log(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+main().catch(async (err) => {
+  startLog.fatal(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await flushAlerts(); // the alert e-mail, when configured, before the process ends
   process.exit(1);
 });

@@ -76,7 +76,7 @@ describe("@kraken/sdk/config", () => {
 
   it("refuses a bad boolean, enum, address and JSON", () => {
     expect(error(() => configValue("KRAKEN_SEED", { KRAKEN_SEED: "maybe" })).message).toBe('KRAKEN_SEED must be a boolean (1/0, true/false, yes/no), got "maybe"');
-    expect(error(() => configValue("KRAKEN_LOG_LEVEL", { KRAKEN_LOG_LEVEL: "loud" })).message).toBe('KRAKEN_LOG_LEVEL must be one of error, warn, info, debug, got "loud"');
+    expect(error(() => configValue("KRAKEN_LOG_LEVEL", { KRAKEN_LOG_LEVEL: "loud" })).message).toBe('KRAKEN_LOG_LEVEL must be one of fatal, error, warn, info, debug, got "loud"');
     expect(error(() => configValue("KRAKEN_ADMIN_ADDRESS", { KRAKEN_ADMIN_ADDRESS: "0x12" })).message).toBe('KRAKEN_ADMIN_ADDRESS must be an address (0x and 40 hex digits), got "0x12"');
     expect(error(() => configValue("KRAKEN_RELAYS", { KRAKEN_RELAYS: "[" })).message).toBe('KRAKEN_RELAYS must be JSON, got "["');
   });

@@ -19,7 +19,8 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_PORTS, DEFAULT_URLS, DEMO_RELAY_COUNT, LOCAL_HOST, localUrl } from "./defaults.ts";
 
 export * from "./defaults.ts";
-export { createLogger, levelFromEnv, type Logger, type LogLevel } from "./log.ts";
+export { createLogger, formatFromEnv, levelFromEnv, registerSecret, REDACTED, scrub, SECRET_FIELDS, type LogFields, type Logger, type LogLevel, type LogSink } from "./log.ts";
+export { ALERTS_PER_HOUR, flushAlerts, sendFatalAlert } from "./alert.ts";
 
 /** The repository root (for the defaults of the state and deployment directories). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -169,7 +170,8 @@ const json = kind("json", (raw: string): unknown => {
 export const STREAMR_LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"] as const;
 /** Streamr environments: our local network, or one of the SDK's. */
 export const STREAMR_ENVIRONMENTS = ["local", "polygon", "polygonAmoy", "peaq", "iotex", "dev2"] as const;
-export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug"] as const;
+export const LOG_FORMATS = ["json", "pretty"] as const;
 export const RELAY_CRASH_POINTS = ["after-publish", "after-sign", "after-record"] as const;
 export const SMPC_CRASH_POINTS = ["after-seal", "after-publish", "after-sign"] as const;
 /** Nothing we run queries The Graph for Streamr; the SDK needs a URL, keep it on loopback. */
@@ -418,8 +420,28 @@ export const VARIABLES = {
   // Logging, keys, tools
   KRAKEN_LOG_LEVEL: oneOf(LOG_LEVELS)({
     default: "info",
-    description: "relays' and publisher's log level",
-    usedBy: ["relay"],
+    description: "the services' log level (debug only when asked)",
+    usedBy: ["start", "indexer", "issuer", "faucet", "ipfs", "relay", "smpc", "dapp"],
+  }),
+  KRAKEN_LOG_FORMAT: oneOf(LOG_FORMATS)({
+    defaultDoc: "(unset: `json` when NODE_ENV=production, else `pretty`)",
+    description: "log lines as JSON (for a log collector) or readable text",
+    usedBy: ["start", "indexer", "issuer", "faucet", "ipfs", "relay", "smpc", "dapp"],
+  }),
+  KRAKEN_ALERT_SMTP_URL: url(["smtp", "smtps"])({
+    defaultDoc: "(unset: no alert e-mails)",
+    description: "SMTP server that fatal log entries are e-mailed through, e.g. `smtp://user:pass@mail:587`",
+    usedBy: ["start", "indexer", "issuer", "faucet", "ipfs", "relay", "smpc", "dapp"],
+  }),
+  KRAKEN_ALERT_EMAIL_TO: string({
+    defaultDoc: "(unset: no alert e-mails)",
+    description: "who fatal log entries are e-mailed to (comma-separated addresses)",
+    usedBy: ["start", "indexer", "issuer", "faucet", "ipfs", "relay", "smpc", "dapp"],
+  }),
+  KRAKEN_ALERT_EMAIL_FROM: string({
+    defaultDoc: "(unset: `kraken@<host name>`)",
+    description: "the sender of alert e-mails",
+    usedBy: ["start", "indexer", "issuer", "faucet", "ipfs", "relay", "smpc", "dapp"],
   }),
   LOG_LEVEL: oneOf(STREAMR_LOG_LEVELS)({
     defaultDoc: "`warn` (`error` in the CLI)",
@@ -530,6 +552,22 @@ export function checkConfig(names: readonly ConfigName[] = Object.keys(VARIABLES
 /** The variables any of `components` reads (e.g. to check what `npm start` needs up front). */
 export function variablesOf(...components: Component[]): ConfigName[] {
   return (Object.keys(VARIABLES) as ConfigName[]).filter((n) => VARIABLES[n].usedBy.some((c) => components.includes(c)));
+}
+
+/** What of the configuration must never reach a log: keys and tokens, and passwords in URLs. */
+export function secretValues(env: Env = process.env): string[] {
+  const out: string[] = [];
+  for (const n of Object.keys(VARIABLES) as ConfigName[]) {
+    const raw = rawOf(n, env);
+    if (raw === undefined) continue;
+    const k = VARIABLES[n].kind;
+    if (k === "key" || k === "secret") out.push(raw);
+    else if (k === "url" && URL.canParse(raw)) {
+      const { password } = new URL(raw);
+      if (password) out.push(password, decodeURIComponent(password));
+    }
+  }
+  return out;
 }
 
 /** Whether a variable is set (non-blank), whatever its value. */
