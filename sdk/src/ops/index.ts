@@ -1,0 +1,102 @@
+// What every service exposes for operations, besides its own API (Node only):
+//   GET /health   alive: the process answers (200, always, while it runs)
+//   GET /ready    ready to serve: its checks (chain reachable, caught up, keys loaded…) → 200 or 503
+//   GET /metrics  Prometheus text: the service's counters, gauges and histograms, and Node's
+//                 process metrics, all labelled service="<component>"
+// Metric labels are bounded by construction: only fixed words (an outcome, a reason code, a
+// method) — never an address, a product id, a DID or anything a caller chooses.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export { Counter, Gauge, Histogram, Registry };
+
+/** One readiness check: ok, and a short reason when not (never a secret). */
+export interface Check {
+  ok: boolean;
+  detail?: string;
+}
+export type Checks = Record<string, Check>;
+
+export interface Health {
+  status: "ok";
+  service: string;
+  uptimeSeconds: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  service: string;
+  checks: Checks;
+}
+
+export interface Ops {
+  readonly service: string;
+  readonly registry: Registry;
+  health(): Health;
+  ready(): Promise<Readiness>;
+  /** Answers /health, /ready and /metrics on a node:http request; false for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
+  gauge<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  histogram<L extends string = never>(name: string, help: string, buckets: number[], labelNames?: readonly L[]): Histogram<L>;
+}
+
+export interface OpsOptions {
+  /** the component, as in logs: "indexer", "issuer", "relay", … */
+  service: string;
+  /** readiness checks; a check that throws counts as not ok with its message */
+  checks?: () => Promise<Checks> | Checks;
+  /** include Node's process metrics (memory, event loop lag, GC); default true */
+  processMetrics?: boolean;
+}
+
+const started = Date.now();
+/** Seconds in the buckets of request durations: 1 ms … 10 s. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createOps(o: OpsOptions): Ops {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: o.service });
+  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "kraken_" });
+  const name = (n: string) => `kraken_${o.service.replace(/[^a-z0-9_]/gi, "_")}_${n}`;
+  const ops: Ops = {
+    service: o.service,
+    registry,
+    health: () => ({ status: "ok", service: o.service, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
+    async ready() {
+      let checks: Checks;
+      try {
+        checks = (await o.checks?.()) ?? {};
+      } catch (e) {
+        checks = { checks: { ok: false, detail: e instanceof Error ? e.message : String(e) } };
+      }
+      return { ready: Object.values(checks).every((c) => c.ok), service: o.service, checks };
+    },
+    async handle(req, res) {
+      if (req.method !== "GET" && req.method !== "HEAD") return false;
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (path === "/health") return json(res, 200, ops.health());
+      if (path === "/ready") {
+        const r = await ops.ready();
+        return json(res, r.ready ? 200 : 503, r);
+      }
+      if (path === "/metrics") {
+        const text = await registry.metrics();
+        res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
+        res.end(text);
+        return true;
+      }
+      return false;
+    },
+    counter: (n, help, labelNames = []) => new Counter({ name: name(n), help, labelNames: [...labelNames], registers: [registry] }),
+    gauge: (n, help, labelNames = []) => new Gauge({ name: name(n), help, labelNames: [...labelNames], registers: [registry] }),
+    histogram: (n, help, buckets, labelNames = []) => new Histogram({ name: name(n), help, buckets, labelNames: [...labelNames], registers: [registry] }),
+  };
+  return ops;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): true {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "access-control-allow-origin": "*" });
+  res.end(JSON.stringify(body));
+  return true;
+}
