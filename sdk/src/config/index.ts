@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_PORTS, DEFAULT_URLS, DEMO_RELAY_COUNT, LOCAL_HOST, localUrl } from "./defaults.ts";
 
 export * from "./defaults.ts";
-export { createLogger, formatFromEnv, levelFromEnv, registerSecret, REDACTED, scrub, SECRET_FIELDS, type LogFields, type Logger, type LogLevel, type LogSink } from "./log.ts";
+export { createLogger, formatFromEnv, levelFromEnv, logCounts, registerSecret, REDACTED, scrub, SECRET_FIELDS, type LogFields, type Logger, type LogLevel, type LogSink } from "./log.ts";
 export { ALERTS_PER_HOUR, flushAlerts, sendFatalAlert } from "./alert.ts";
 
 /** The repository root (for the defaults of the state and deployment directories). */

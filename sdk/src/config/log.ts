@@ -75,6 +75,9 @@ export function formatFromEnv(env: Env = process.env): "json" | "pretty" {
   return configValue("KRAKEN_LOG_FORMAT", env) ?? (env.NODE_ENV === "production" ? "json" : "pretty");
 }
 
+/** Entries written to this process's log so far, by level (exported as a metric by every service). */
+export const logCounts: Record<LogLevel, number> = { fatal: 0, error: 0, warn: 0, info: 0, debug: 0 };
+
 let root: Pino | undefined;
 /** The process's pino logger, on stderr (synchronously: nothing is lost when a process dies). */
 function rootLogger(): Pino {
@@ -114,6 +117,7 @@ export function createLogger(component: string, sink?: LogSink | ((line: string)
   const p = rootLogger().child({ component }, { level });
   const at = (l: LogLevel) => (msg: string, fields?: LogFields) => {
     if (!enabled(l)) return;
+    logCounts[l]++;
     if (fields) p[l](fields, msg);
     else p[l](msg);
     if (l === "fatal") void sendFatalAlert(component, scrub(msg)).catch((e: unknown) => p.error(`the fatal alert e-mail was not sent: ${e instanceof Error ? e.message : String(e)}`));

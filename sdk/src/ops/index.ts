@@ -2,11 +2,15 @@
 //   GET /health   alive: the process answers (200, always, while it runs)
 //   GET /ready    ready to serve: its checks (chain reachable, caught up, keys loaded…) → 200 or 503
 //   GET /metrics  Prometheus text: the service's counters, gauges and histograms, and Node's
-//                 process metrics, all labelled service="<component>"
+//                 process metrics, all labelled service="<component>"; every service also has
+//                 kraken_ready (1/0, its checks at scrape time), kraken_log_entries_total{level}
+//                 (this process's log) and, given its data directory, kraken_disk_free_ratio
 // Metric labels are bounded by construction: only fixed words (an outcome, a reason code, a
 // method) — never an address, a product id, a DID or anything a caller chooses.
+import { statfsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { LOG_LEVELS, logCounts } from "../config/index.ts";
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -48,6 +52,8 @@ export interface OpsOptions {
   checks?: () => Promise<Checks> | Checks;
   /** include Node's process metrics (memory, event loop lag, GC); default true */
   processMetrics?: boolean;
+  /** the service's data directory: exported as kraken_disk_free_ratio of its file system */
+  dataDir?: string;
 }
 
 const started = Date.now();
@@ -59,19 +65,38 @@ export function createOps(o: OpsOptions): Ops {
   registry.setDefaultLabels({ service: o.service });
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "kraken_" });
   const name = (n: string) => `kraken_${o.service.replace(/[^a-z0-9_]/gi, "_")}_${n}`;
+  new Gauge({
+    name: "kraken_ready", help: "1 when every readiness check passes (run at scrape time), else 0", registers: [registry],
+    async collect() {
+      this.set((await readiness(o.service, o.checks)).ready ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "kraken_log_entries_total", help: "entries written to this process's log, by level", labelNames: ["level"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const level of LOG_LEVELS) this.inc({ level }, logCounts[level]);
+    },
+  });
+  const dataDir = o.dataDir;
+  if (dataDir) {
+    new Gauge({
+      name: "kraken_disk_free_ratio", help: "free space on the file system of the service's data directory (0–1)", registers: [registry],
+      collect() {
+        try {
+          const st = statfsSync(dataDir);
+          this.set(st.blocks ? st.bavail / st.blocks : 0);
+        } catch {
+          this.set(0); // unreadable counts as full: an alert is better than silence
+        }
+      },
+    });
+  }
   const ops: Ops = {
     service: o.service,
     registry,
     health: () => ({ status: "ok", service: o.service, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
-    async ready() {
-      let checks: Checks;
-      try {
-        checks = (await o.checks?.()) ?? {};
-      } catch (e) {
-        checks = { checks: { ok: false, detail: e instanceof Error ? e.message : String(e) } };
-      }
-      return { ready: Object.values(checks).every((c) => c.ok), service: o.service, checks };
-    },
+    ready: () => readiness(o.service, o.checks),
     async handle(req, res) {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -93,6 +118,16 @@ export function createOps(o: OpsOptions): Ops {
     histogram: (n, help, buckets, labelNames = []) => new Histogram({ name: name(n), help, buckets, labelNames: [...labelNames], registers: [registry] }),
   };
   return ops;
+}
+
+async function readiness(service: string, run: OpsOptions["checks"]): Promise<Readiness> {
+  let checks: Checks;
+  try {
+    checks = (await run?.()) ?? {};
+  } catch (e) {
+    checks = { checks: { ok: false, detail: e instanceof Error ? e.message : String(e) } };
+  }
+  return { ready: Object.values(checks).every((c) => c.ok), service, checks };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): true {

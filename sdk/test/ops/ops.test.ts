@@ -3,11 +3,13 @@
 // service label, and nothing else answered.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "@kraken/sdk/config";
 import { createOps, LATENCY_BUCKETS, type Checks } from "@kraken/sdk/ops";
 
 let checks: Checks | Error = { chain: { ok: true } };
-const ops = createOps({ service: "example", checks: () => { if (checks instanceof Error) throw checks; return checks; } });
+const ops = createOps({ service: "example", dataDir: tmpdir(), checks: () => { if (checks instanceof Error) throw checks; return checks; } });
 const served = ops.counter("requests_total", "requests answered", ["outcome"] as const);
 const latency = ops.histogram("request_seconds", "request time", LATENCY_BUCKETS);
 let server: Server;
@@ -45,6 +47,7 @@ describe("operations endpoints", () => {
   });
 
   it("/metrics: Prometheus text with the service label, the service's metrics and Node's", async () => {
+    checks = { chain: { ok: true } };
     served.inc({ outcome: "ok" }, 3);
     latency.observe(0.004);
     const r = await fetch(`${url}/metrics`);
@@ -55,6 +58,18 @@ describe("operations endpoints", () => {
     expect(text).toContain('kraken_example_request_seconds_bucket{le="0.005",service="example"} 1');
     expect(text).toMatch(/^kraken_process_resident_memory_bytes\{service="example"\} \d+/m);
     expect(text).toMatch(/^kraken_nodejs_eventloop_lag_seconds\{service="example"\}/m);
+
+    // every service: readiness at scrape time, its process's log entries by level, disk space
+    expect(text).toContain('kraken_ready{service="example"} 1');
+    checks = { chain: { ok: false, detail: "down" } };
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain('kraken_ready{service="example"} 0');
+    const before = Number(/kraken_log_entries_total\{level="error",service="example"\} (\d+)/.exec(text)![1]);
+    createLogger("example", undefined, "info").error("a test error entry");
+    const after = await (await fetch(`${url}/metrics`)).text();
+    expect(after).toContain(`kraken_log_entries_total{level="error",service="example"} ${before + 1}`);
+    const free = Number(/^kraken_disk_free_ratio\{service="example"\} ([\d.e-]+)$/m.exec(after)![1]);
+    expect(free).toBeGreaterThan(0);
+    expect(free).toBeLessThanOrEqual(1);
   });
 
   it("answers nothing else (the service's own routes)", async () => {
