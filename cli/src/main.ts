@@ -13,6 +13,7 @@ import { publish } from "./commands/publish.ts";
 import { query } from "./commands/query.ts";
 import { register } from "./commands/register.ts";
 import { search } from "./commands/search.ts";
+import { status } from "./commands/status.ts";
 import { subscribe } from "./commands/subscribe.ts";
 import { union } from "./commands/union.ts";
 
@@ -32,7 +33,7 @@ export interface Command {
   run(argv: string[], out: Output): Promise<void>;
 }
 
-const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, anonymise, publish, fetchCommand, query, key, subscribe, union];
+const COMMANDS: Command[] = [register, login, faucet, search, product, buy, agreements, anonymise, publish, fetchCommand, query, key, subscribe, union, status];
 
 function help(): string {
   return ["usage: kraken <command> [options]   (kraken <command> --help for its options)", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`)].join("\n");

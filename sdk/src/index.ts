@@ -19,4 +19,5 @@ export * from "./market-errors.ts";
 export * from "./subgraph.ts";
 export * from "./refund.ts";
 export * from "./actions/index.ts";
+export * from "./status.ts";
 export * from "./union/index.ts";

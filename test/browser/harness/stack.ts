@@ -65,7 +65,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<Marketplace> {
+export async function startMarketplace(o: { timeoutMs?: number; /** more environment for npm start */ env?: Record<string, string> } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
   const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, smpc1, smpc2, smpc3, smpcNode1, smpcNode2, smpcNode3, ...nodes] = await freePorts(26);
   const smpc = [smpc1, smpc2, smpc3];
@@ -91,6 +91,7 @@ export async function startMarketplace(o: { timeoutMs?: number } = {}): Promise<
     KRAKEN_SMPC_STREAMR_PORTS: [smpcNode1, smpcNode2, smpcNode3].join(","),
     KRAKEN_DATA_DIR: join(dir, "data"),
     KRAKEN_DEPLOYMENTS_DIR: join(dir, "deployments"),
+    ...o.env,
   };
   // Never inherit endpoints that would point the stack at something outside this test.
   for (const k of ["KRAKEN_RPC_URL", "KRAKEN_SUBGRAPH_URL", "KRAKEN_IPFS_API_URL", "KRAKEN_IPFS_GATEWAY_URL", "KRAKEN_INDEXER_DATABASE_URL"]) {
