@@ -54,9 +54,13 @@ export interface OpsOptions {
   processMetrics?: boolean;
   /** the service's data directory: exported as kraken_disk_free_ratio of its file system */
   dataDir?: string;
+  /** how long one run of the checks answers /ready and kraken_ready (default READY_CACHE_MS) */
+  readyCacheMs?: number;
 }
 
 const started = Date.now();
+/** How long one run of the readiness checks answers /ready and kraken_ready. */
+export const READY_CACHE_MS = 1000;
 /** Seconds in the buckets of request durations: 1 ms … 10 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -65,10 +69,17 @@ export function createOps(o: OpsOptions): Ops {
   registry.setDefaultLabels({ service: o.service });
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "kraken_" });
   const name = (n: string) => `kraken_${o.service.replace(/[^a-z0-9_]/gi, "_")}_${n}`;
+  // Checks may ask the chain: one run serves every /ready and scrape within READY_CACHE_MS, so a
+  // flood of /ready requests cannot turn into a flood of RPC calls.
+  let last: { at: number; result: Promise<Readiness> } | undefined;
+  const cachedReadiness = (): Promise<Readiness> => {
+    if (!last || Date.now() - last.at >= (o.readyCacheMs ?? READY_CACHE_MS)) last = { at: Date.now(), result: readiness(o.service, o.checks) };
+    return last.result;
+  };
   new Gauge({
     name: "kraken_ready", help: "1 when every readiness check passes (run at scrape time), else 0", registers: [registry],
     async collect() {
-      this.set((await readiness(o.service, o.checks)).ready ? 1 : 0);
+      this.set((await cachedReadiness()).ready ? 1 : 0);
     },
   });
   new Counter({
@@ -96,7 +107,7 @@ export function createOps(o: OpsOptions): Ops {
     service: o.service,
     registry,
     health: () => ({ status: "ok", service: o.service, uptimeSeconds: Math.round((Date.now() - started) / 1000) }),
-    ready: () => readiness(o.service, o.checks),
+    ready: cachedReadiness,
     async handle(req, res) {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
       const path = new URL(req.url ?? "/", "http://localhost").pathname;

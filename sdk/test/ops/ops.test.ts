@@ -9,7 +9,7 @@ import { createLogger } from "@kraken/sdk/config";
 import { createOps, LATENCY_BUCKETS, type Checks } from "@kraken/sdk/ops";
 
 let checks: Checks | Error = { chain: { ok: true } };
-const ops = createOps({ service: "example", dataDir: tmpdir(), checks: () => { if (checks instanceof Error) throw checks; return checks; } });
+const ops = createOps({ service: "example", dataDir: tmpdir(), readyCacheMs: 0, checks: () => { if (checks instanceof Error) throw checks; return checks; } });
 const served = ops.counter("requests_total", "requests answered", ["outcome"] as const);
 const latency = ops.histogram("request_seconds", "request time", LATENCY_BUCKETS);
 let server: Server;
@@ -75,5 +75,15 @@ describe("operations endpoints", () => {
   it("answers nothing else (the service's own routes)", async () => {
     expect((await fetch(`${url}/metrics/x`)).status).toBe(404);
     expect((await fetch(`${url}/ready`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("a flood of /ready requests runs the checks once per cache period (they may ask the chain)", async () => {
+    let runs = 0;
+    const cached = createOps({ service: "cached", processMetrics: false, checks: async () => { runs++; await new Promise((r) => setTimeout(r, 20)); return { chain: { ok: true } }; } });
+    const results = await Promise.all(Array.from({ length: 50 }, () => cached.ready()));
+    expect(results.every((r) => r.ready)).toBe(true);
+    expect(runs).toBe(1);
+    await cached.registry.metrics();
+    expect(runs).toBe(1);
   });
 });
