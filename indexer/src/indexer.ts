@@ -9,14 +9,18 @@
 // triggers of the data sources known when the block started, the block is run again for the
 // data sources it created (in log order, instances in creation order), and again while that
 // creates more. Instances are stored with the block that created them and reloaded at start.
+//
+// Operations: /health, /ready and /metrics on the GraphQL port (see ops.ts). After a mapping
+// failure the head is still polled, so the chain check, the head and the lag stay true.
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createPublicClient, formatLog, http, numberToHex, type Block, type Hex, type Log, type PublicClient, type RpcLog, type Transaction } from "viem";
+import { BaseError, createPublicClient, formatLog, http, HttpRequestError, numberToHex, TimeoutError, type Block, type Hex, type Log, type PublicClient, type RpcLog, type Transaction } from "viem";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { loadBuiltSubgraph, routeKey, templateRouteKey, type BuiltSubgraph, type EventRoute } from "./manifest.ts";
 import { decodeEventParams, MappingError, MappingModule, type CreatedDataSource, type EthereumEvent } from "./runtime/index.ts";
 import { EntityCache, PgStore, type StoredDataSource } from "./store/index.ts";
 import { startGraphqlServer, type GraphqlServer } from "./graphql/index.ts";
+import { createIndexerOps } from "./ops.ts";
 
 export interface IndexerOptions {
   rpcUrl: string;
@@ -55,7 +59,17 @@ const PREFETCH_BLOCKS = 8; // blocks fetched ahead of the handlers
 export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   const log = o.log ?? ((line: string) => process.stderr.write(`[indexer] ${line}\n`));
   const built = loadBuiltSubgraph(o.manifestFile);
-  const client = createPublicClient({ transport: http(o.rpcUrl, { batch: false, retryCount: 0 }) /* the loop retries */ }) as PublicClient;
+  // Readiness and metrics read `state` and `next` (declared below), asked only once the server runs.
+  const ops = createIndexerOps({
+    progress: () => ({ head: state.head, indexed: state.block, done: state.block ?? next - 1, failed: state.failed, events: state.events }),
+  });
+  const client = createPublicClient({
+    transport: http(o.rpcUrl, {
+      batch: false,
+      retryCount: 0, // the loop retries
+      onFetchResponse: (r) => { if (r.ok) ops.chainAnswered(); },
+    }),
+  }) as PublicClient;
   const pgDir = join(o.dataDir, "pg");
   const buildFile = join(o.dataDir, "build-id");
 
@@ -151,6 +165,8 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       const c = await store.checkpoint();
       return { block: c.block ? { number: c.block.number, hash: c.block.hash, timestamp: c.block.timestamp } : null, hasIndexingErrors: c.hasIndexingErrors, deployment: c.deployment };
     },
+    ops,
+    onQuery: ops.query,
   });
   log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block}${stored.length ? `, ${stored.length} dynamic data sources` : ""})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
 
@@ -311,6 +327,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
         if (unflushed.length) await flush(unflushed[unflushed.length - 1].block);
         await store.recordFailure({ number: n, hash: fetched.block.hash! }, failure);
         state.failed = failure;
+        ops.indexingError("mapping");
         log(`indexing stopped: ${failure}`);
         notify();
         return false;
@@ -335,18 +352,28 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   const loop = (async () => {
     while (!stopped) {
       try {
-        if (state.failed) break; // stays stopped until the mapping or the data is fixed, as graph-node
         const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
         state.head = head;
-        if (head >= next) {
+        ops.sawHead(head);
+        // After a mapping failure indexing stays stopped until the mapping or the data is fixed,
+        // as in graph-node; the head is still watched (readiness, lag).
+        if (!state.failed && head >= next) {
           const to = Math.min(head, next + batch - 1);
-          if (!(await processRange(next, to))) break;
-          next = to + 1;
+          const ok = await processRange(next, to);
+          ops.retrying(false);
+          if (ok) next = to + 1;
           continue;
         }
       } catch (err) {
         if (stopped) break;
-        log(`chain read failed, retrying: ${(err as Error).message}`);
+        if (isChainFailure(err)) {
+          ops.chainFailed();
+          log(`chain read failed, retrying: ${(err as Error).message}`);
+        } else {
+          ops.indexingError("retried");
+          ops.retrying(true);
+          log(`indexing failed, retrying: ${(err as Error).message}`);
+        }
         await sleep(1000);
       }
       await sleep(o.pollMs ?? 50);
@@ -419,6 +446,12 @@ function toEvent(l: Log, block: Block, tx: Transaction): EthereumEvent {
     receipt: null,
     params: [],
   };
+}
+
+/** The chain's RPC did not answer (unreachable, HTTP error status, timeout), as opposed to an
+ * answer with a JSON-RPC error or a failure of the store or the runtime. */
+function isChainFailure(err: unknown): boolean {
+  return err instanceof BaseError && !!err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

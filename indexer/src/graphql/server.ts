@@ -1,11 +1,18 @@
 // graph-node compatible GraphQL over HTTP: POST JSON {query, variables, operationName} or GET
 // ?query=… at /subgraphs/name/<name> (and /subgraphs/id/<deployment>), CORS for the dApp, a
 // GraphiQL page for browsers. Errors are GraphQL errors; the server never goes down on a query.
+// Optionally the operations endpoints (/health, /ready, /metrics), answered before the GraphQL
+// routing, and a callback with the outcome and duration of every GraphQL request.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import type { PgStore } from "../store/pg-store.ts";
 import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
+
+/** ok: answered without errors; refused: not run (not a GraphQL request, invalid, over a
+ * limit: errors and no `data`); error: failed while running (errors next to `data`, or 500). */
+export type QueryOutcome = "ok" | "error" | "refused";
 
 export interface GraphqlServerOptions {
   store: PgStore;
@@ -20,6 +27,10 @@ export interface GraphqlServerOptions {
   limits?: Partial<QueryLimits>;
   /** max request body in bytes (default 1 MiB) */
   maxBody?: number;
+  /** operations endpoints (@kraken/sdk/ops `handle`): tried first on every request */
+  ops?: { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> };
+  /** called once per request at a subgraph path (but the query page), when it is answered */
+  onQuery?: (outcome: QueryOutcome, seconds: number) => void;
 }
 
 export interface GraphqlServer {
@@ -99,6 +110,7 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
   const paths = new Set([`/subgraphs/name/${name}`, `/subgraphs/name/${name}/graphql`, `/subgraphs/id/${store.deployment}`]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (opts.ops && (await opts.ops.handle(req, res))) return;
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname.replace(/\/+$/, "");
     if (req.method === "OPTIONS") {
@@ -114,14 +126,28 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
       send(res, 404, { errors: [{ message: `No subgraph at ${url.pathname}; try /subgraphs/name/${name}` }] });
       return;
     }
+    const started = performance.now();
+    let outcome: QueryOutcome | null = "error"; // if it throws: a 500
+    try {
+      outcome = await graphql(req, res, url);
+    } finally {
+      if (outcome) opts.onQuery?.(outcome, (performance.now() - started) / 1000);
+    }
+  };
+
+  /** Answers a request at a subgraph path; its outcome, or null for the query page. */
+  const graphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<QueryOutcome | null> => {
     let request: GraphqlRequest;
     try {
       if (req.method === "GET") {
         const query = url.searchParams.get("query");
         if (query === null) {
-          if ((req.headers.accept ?? "").includes("text/html")) send(res, 200, graphiqlPage(url.pathname), "text/html; charset=utf-8");
-          else send(res, 400, { errors: [{ message: "GET requests need a ?query= parameter" }] });
-          return;
+          if ((req.headers.accept ?? "").includes("text/html")) {
+            send(res, 200, graphiqlPage(url.pathname), "text/html; charset=utf-8");
+            return null;
+          }
+          send(res, 400, { errors: [{ message: "GET requests need a ?query= parameter" }] });
+          return "refused";
         }
         request = {
           query,
@@ -135,16 +161,16 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
           parsed = JSON.parse(body);
         } catch {
           send(res, 400, { errors: [{ message: "The request body is not valid JSON" }] });
-          return;
+          return "refused";
         }
         if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
           send(res, 400, { errors: [{ message: "The request body must be a JSON object {query, variables, operationName}" }] });
-          return;
+          return "refused";
         }
         const p = parsed as Record<string, unknown>;
         if (typeof p.query !== "string") {
           send(res, 400, { errors: [{ message: "The request has no query string" }] });
-          return;
+          return "refused";
         }
         request = {
           query: p.query,
@@ -153,15 +179,16 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
         };
       } else {
         send(res, 405, { errors: [{ message: `${req.method} is not supported` }] });
-        return;
+        return "refused";
       }
     } catch (e) {
       const status = (e as { status?: number }).status ?? 400;
       send(res, status, { errors: [{ message: (e as Error).message }] });
-      return;
+      return "refused";
     }
     const result = await engine.run(request);
     send(res, 200, result);
+    return !result.errors?.length ? "ok" : "data" in result ? "error" : "refused";
   };
 
   const server = createServer((req, res) => {
