@@ -11,6 +11,7 @@ import { SsiError, type SsiErrorCode } from "@kraken/sdk/ssi";
 import { issuerStatusList, LoginVerifier, publicLoginError } from "@kraken/sdk/ssi/verifier";
 import { issuerAccount, loadOrCreateIdentity } from "./identity.ts";
 import { IssuanceChallenges, issue } from "./issuance.ts";
+import { issuerOps } from "./ops.ts";
 import { readmit, revoke } from "./revocation.ts";
 import { StatusList } from "./status-list.ts";
 import { writeFileAtomic } from "./store.ts";
@@ -138,6 +139,17 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
 
   const trusted = await publicClient.readContract({ address: deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "isTrustedIssuer", args: [account.address] });
   if (!trusted) log(`warning: ${account.address} is not a trusted issuer in Credentials ${deployment.contracts.Credentials.address}; registrations with its attestations will be refused`);
+  // GET /health, /ready (chain, key) and /metrics
+  const metrics = issuerOps({
+    rpcUrl: opts.rpcUrl,
+    chainId: deployment.chainId,
+    publicClient,
+    credentials: deployment.contracts.Credentials.address,
+    issuer: account.address,
+    did: identity.did,
+    trusted,
+    dataDir,
+  });
 
   const isAdmin = (req: IncomingMessage) => {
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
@@ -160,7 +172,11 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
       };
     }
     if (m === "POST /challenges") return challenges.create((await readJson(req)).address);
-    if (m === "POST /credentials") return issue(deps, challenges, await readJson(req));
+    if (m === "POST /credentials") {
+      const issued = await issue(deps, challenges, await readJson(req));
+      metrics.issued();
+      return issued;
+    }
     if (req.method === "GET" && path.startsWith("/credentials/status/")) {
       const id = `urn:uuid:${decodeURIComponent(path.slice("/credentials/status/".length))}`;
       const entry = statusList.get(id);
@@ -207,18 +223,32 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
       res.writeHead(204).end();
       return;
     }
-    route(req, res).then(
-      (body) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body)),
-      (err) => {
-        const known = err instanceof SsiError;
-        const status = known ? (STATUS[err.code] ?? 401) : 500;
-        // Messages never contain personal data (they name addresses, DIDs and checks only).
-        if (!known) log(`error on ${req.method} ${req.url}: ${(err as Error).message}`);
-        res
-          .writeHead(status, { "content-type": "application/json" })
-          .end(JSON.stringify(known ? { error: err.code, message: err.message } : { error: "internal", message: "internal error (see the issuer's log)" }));
-      },
-    );
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // /health, /ready and /metrics first (GET only); they are not counted as requests.
+    void metrics.ops.handle(req, res).then(async (answered) => {
+      if (answered) return;
+      await route(req, res).then(
+        (body) => {
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+          metrics.request("ok", seconds());
+        },
+        (err) => {
+          const known = err instanceof SsiError;
+          const status = known ? (STATUS[err.code] ?? 401) : 500;
+          if (known) metrics.refused(err.code);
+          metrics.request(known ? "refused" : "error", seconds());
+          // Messages never contain personal data (they name addresses, DIDs and checks only).
+          if (!known) log(`error on ${req.method} ${req.url}: ${(err as Error).message}`);
+          res
+            .writeHead(status, { "content-type": "application/json" })
+            .end(JSON.stringify(known ? { error: err.code, message: err.message } : { error: "internal", message: "internal error (see the issuer's log)" }));
+        },
+      );
+    }).catch((err: Error) => {
+      log(`error on ${req.method} ${req.url}: ${err.message}`);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "internal", message: "internal error (see the issuer's log)" }));
+    });
   });
 
   log(`listening on ${url}; did ${identity.did}; attestations signed by ${account.address}${trusted ? "" : " (NOT trusted on chain)"}`);

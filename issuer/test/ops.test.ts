@@ -1,0 +1,160 @@
+// The issuer's operations endpoints on the real service and a real local chain: /health, /ready
+// (chain and key checks: 200, then 503 naming the check when the RPC stops answering or the key is
+// not trusted on chain) and /metrics (service label, counters that move with real requests, and
+// no caller-chosen value — a path, an address, a DID — ever as a label value).
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { pkhDid, requestCredential } from "@kraken/sdk/ssi";
+import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { REFUSAL_REASONS } from "../src/ops.ts";
+import { startIssuer, type RunningIssuer } from "../src/index.ts";
+
+let s: Stack;
+const others: RunningIssuer[] = [];
+beforeAll(async () => {
+  s = await startStack();
+});
+afterAll(async () => {
+  for (const o of others) await o.stop().catch(() => {});
+  await s?.stop();
+});
+
+/** Forwards JSON-RPC to the chain until closed; then nobody answers at its URL. */
+async function rpcProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      const r = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
+      res.writeHead(r.status, { "content-type": "application/json" }).end(Buffer.from(await r.arrayBuffer()));
+    } catch {
+      res.writeHead(502).end();
+    }
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((ok) => {
+      server.close(() => ok());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
+async function readyWhen(url: string, status: number): Promise<Response> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const r = await fetch(`${url}/ready`);
+    if (r.status === status || Date.now() > until) return r;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+/** Every sample of the metric `name` as [labels, value]. */
+function samples(text: string, name: string): [Record<string, string>, number][] {
+  const out: [Record<string, string>, number][] = [];
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    out.push([Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]])), Number(m[3])]);
+  }
+  return out;
+}
+const value = (text: string, name: string, labels: Record<string, string> = {}) =>
+  samples(text, name).find(([l]) => Object.entries(labels).every(([k, v]) => l[k] === v))?.[1] ?? 0;
+/** Label values of every kraken_issuer_* sample. */
+function issuerLabelValues(text: string): Set<string> {
+  const values = new Set<string>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("kraken_issuer_")) continue;
+    for (const l of line.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) if (l[1] !== "le") values.add(l[2]);
+  }
+  return values;
+}
+const metrics = async (url: string) => {
+  const r = await fetch(`${url}/metrics`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+  return r.text();
+};
+const person = { category: "Individual", country: "PT" } as const;
+
+describe("issuer operations endpoints", () => {
+  it("/health answers 200 with the service name", async () => {
+    const r = await fetch(`${s.issuer.url}/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: "ok", service: "issuer", uptimeSeconds: expect.any(Number) });
+  });
+
+  it("/ready is 200 with the chain and key checks passing", async () => {
+    const r = await fetch(`${s.issuer.url}/ready`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ ready: true, service: "issuer", checks: { chain: { ok: true }, key: { ok: true } } });
+  });
+
+  it("/metrics counts a real issuance, requests by outcome and refusals by reason, with the service label", async () => {
+    const before = await metrics(s.issuer.url);
+    expect(before).toMatch(/^kraken_process_resident_memory_bytes\{service="issuer"\} \d+/m);
+    expect(before).toMatch(/^kraken_ready\{service="issuer"\} 1$/m);
+    expect(before).toMatch(/^kraken_disk_free_ratio\{service="issuer"\} [\d.e-]+$/m); // of its data directory
+    const issued = value(before, "kraken_issuer_issuances_total", { service: "issuer" });
+    const ok = value(before, "kraken_issuer_requests_total", { outcome: "ok" });
+    const timed = value(before, "kraken_issuer_request_seconds_count");
+    await requestCredential({ issuerUrl: s.issuer.url, wallet: s.clients(5).wallet, claims: person, encryptionKey: `0x${randomBytes(32).toString("hex")}` });
+    const bad = await fetch(`${s.issuer.url}/credentials`, { method: "POST", body: JSON.stringify({ ...person, encryptionKey: `0x${"11".repeat(32)}`, signature: "0x00", challengeId: "nope" }) });
+    expect(bad.status).toBe(400);
+
+    const after = await metrics(s.issuer.url);
+    expect(value(after, "kraken_issuer_issuances_total", { service: "issuer" })).toBe(issued + 1);
+    expect(value(after, "kraken_issuer_requests_total", { outcome: "ok", service: "issuer" })).toBe(ok + 2); // challenge + credential
+    expect(value(after, "kraken_issuer_refusals_total", { reason: "challenge-unknown", service: "issuer" })).toBeGreaterThanOrEqual(1);
+    expect(value(after, "kraken_issuer_requests_total", { outcome: "refused" })).toBeGreaterThanOrEqual(1);
+    expect(value(after, "kraken_issuer_request_seconds_count", { service: "issuer" })).toBe(timed + 3);
+    expect(after).toMatch(/^kraken_issuer_request_seconds_bucket\{le="10",service="issuer"\} \d+/m);
+  });
+
+  it("never uses a caller-chosen value (path, address, DID) as a label", async () => {
+    const probe = `probe-${randomBytes(6).toString("hex")}`;
+    const stranger = privateKeyToAccount(generatePrivateKey()).address;
+    expect((await fetch(`${s.issuer.url}/${probe}/x`)).status).toBe(404);
+    expect((await fetch(`${s.issuer.url}/credentials/status/${probe}`)).status).toBe(404);
+    expect((await fetch(`${s.issuer.url}/challenges`, { method: "POST", body: JSON.stringify({ address: stranger }) })).status).toBe(200);
+    expect((await fetch(`${s.issuer.url}/challenges`, { method: "POST", body: JSON.stringify({ address: probe }) })).status).toBe(400);
+    expect((await fetch(`${s.issuer.url}/credentials/revoke`, { method: "POST", body: JSON.stringify({ subject: stranger }) })).status).toBe(401);
+    expect((await fetch(`${s.issuer.url}/login`, { method: "POST", body: JSON.stringify({ presentation: { holder: pkhDid(31337, stranger) } }) })).status).toBeGreaterThanOrEqual(400);
+
+    const text = await metrics(s.issuer.url);
+    for (const chosen of [probe, stranger, stranger.toLowerCase(), pkhDid(31337, stranger), s.issuer.did]) expect(text).not.toContain(chosen);
+    expect(value(text, "kraken_issuer_refusals_total", { reason: "not-found" })).toBeGreaterThanOrEqual(2);
+    expect(value(text, "kraken_issuer_refusals_total", { reason: "unauthorized" })).toBeGreaterThanOrEqual(1);
+    const allowed = new Set<string>(["issuer", "ok", "refused", "error", "other", ...REFUSAL_REASONS]);
+    expect([...issuerLabelValues(text)].filter((v) => !allowed.has(v))).toEqual([]);
+  });
+
+  it("/ready is 503 naming the chain once the RPC stops answering; /health stays 200", async () => {
+    const proxy = await rpcProxy(s.rpcUrl);
+    const issuer = await startIssuer({ port: 0, rpcUrl: proxy.url, deployment: s.deployment, dataDir: join(s.dir, "issuer-rpc"), adminToken: "t", log: () => {} });
+    others.push(issuer);
+    expect((await fetch(`${issuer.url}/ready`)).status).toBe(200);
+    await proxy.close();
+    const r = await readyWhen(issuer.url, 503);
+    expect(r.status).toBe(503);
+    const body = await r.json();
+    expect(body).toMatchObject({ ready: false, service: "issuer", checks: { chain: { ok: false, detail: expect.stringContaining("RPC") } } });
+    expect((await fetch(`${issuer.url}/health`)).status).toBe(200);
+    expect((await fetch(`${issuer.url}/metrics`)).status).toBe(200);
+  });
+
+  it("/ready is 503 naming the key when the issuer's key is not trusted on chain", async () => {
+    const issuer = await startIssuer({ port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "issuer-untrusted"), adminToken: "t", privateKey: s.clients(7).privateKey, log: () => {} });
+    others.push(issuer);
+    const r = await fetch(`${issuer.url}/ready`);
+    expect(r.status).toBe(503);
+    expect(await r.json()).toMatchObject({ ready: false, checks: { chain: { ok: true }, key: { ok: false, detail: expect.stringContaining("not a trusted issuer") } } });
+  });
+});
