@@ -11,6 +11,7 @@ import {
   type Deployment, type FaucetDrip, type FaucetErrorCode, type FaucetInfo,
 } from "@kraken/sdk";
 import { DripLimiter } from "./limiter.ts";
+import { faucetOps, mountOps } from "./ops.ts";
 
 export interface FaucetOptions {
   rpcUrl: string;
@@ -65,6 +66,7 @@ export async function startFaucet(o: FaucetOptions): Promise<RunningFaucet> {
   const cooldownMs = o.cooldownMs ?? 60 * 60_000;
   const limiter = new DripLimiter({ file: join(o.dataDir, "drips.json"), cooldownMs, perMinute: o.perMinute ?? 30 });
   const info: FaucetInfo = { chainId, token, amount: amount.toString(), cooldownSeconds: Math.round(cooldownMs / 1000) };
+  const metrics = faucetOps({ rpcUrl: o.rpcUrl, chainId, dataDir: o.dataDir });
 
   // One mint at a time: the minter's nonces stay in order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -83,13 +85,21 @@ export async function startFaucet(o: FaucetOptions): Promise<RunningFaucet> {
 
   const app: FastifyInstance = Fastify({ bodyLimit: 1024, logger: false });
   await app.register(cors, { origin: true, methods: ["GET", "POST"] });
-  const refuse = (code: FaucetErrorCode, message: string, extra: Record<string, unknown> = {}) => ({ error: code, message, ...extra });
+  const refuse = (code: Exclude<FaucetErrorCode, "unreachable">, message: string, extra: Record<string, unknown> = {}) => {
+    metrics.refused(code);
+    return { error: code, message, ...extra };
+  };
 
-  app.get("/health", async () => info);
+  // GET /health (the FaucetInfo, plus status, service and uptime), /ready (chain) and /metrics
+  mountOps(app, metrics.ops, info);
 
   app.post<{ Body: { address?: unknown } }>(
     "/drip",
-    { schema: { body: { type: "object", required: ["address"], properties: { address: { type: "string", maxLength: 64 } } } } },
+    {
+      schema: { body: { type: "object", required: ["address"], properties: { address: { type: "string", maxLength: 64 } } } },
+      // bodies refused before the handler (schema, not JSON, too large) count as bad-request
+      onError: async (_req, reply, err) => metrics.refused(((err as { statusCode?: number }).statusCode ?? reply.statusCode) < 500 ? "bad-request" : "failed"),
+    },
     async (req, reply) => {
       const raw = String(req.body.address);
       if (!isAddress(raw, { strict: false }) || raw.toLowerCase() === zeroAddress) {
@@ -117,6 +127,7 @@ export async function startFaucet(o: FaucetOptions): Promise<RunningFaucet> {
       const balance = await publicClient.readContract({ address: token, abi: dataTokenAbi, functionName: "balanceOf", args: [address] });
       log(`gave ${formatUnits(amount, 18)} DATA (${txHash})`); // no address in the log: who asked is nobody's business
       const drip: FaucetDrip = { address, amount: amount.toString(), txHash, balance: balance.toString(), nextAt };
+      metrics.dripped();
       return drip;
     },
   );
