@@ -10,6 +10,7 @@ import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { handleApi } from "./api.ts";
 import { handleGateway } from "./gateway.ts";
 import { openNode } from "./node.ts";
+import { ipfsOps } from "./ops.ts";
 
 export { IpfsHttpError } from "./errors.ts";
 export { sniff } from "./gateway.ts";
@@ -57,8 +58,18 @@ export async function startIpfs(opts: IpfsOptions): Promise<RunningIpfs> {
     origins ? origins.includes("*") || origins.includes(origin) : /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
   const ctx = { node, maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, corsOrigin, log };
 
-  const api = createServer((req, res) => void handleApi(req, res, ctx));
-  const gateway = createServer((req, res) => void handleGateway(req, res, node, log));
+  // GET /health, /ready (store) and /metrics on the API port (Kubo's API is POST only); /health on the gateway
+  const metrics = ipfsOps(node, dataDir, log);
+  const api = createServer((req, res) => {
+    if (metrics.api(req, res)) return;
+    metrics.trackApi(req, res);
+    void handleApi(req, res, ctx);
+  });
+  const gateway = createServer((req, res) => {
+    if (metrics.gateway(req, res)) return;
+    metrics.trackGateway(req, res);
+    void handleGateway(req, res, node, log);
+  });
   // Large uploads and downloads may take a while: no request timeout on loopback.
   api.requestTimeout = 0;
   gateway.requestTimeout = 0;

@@ -18,12 +18,15 @@ export interface LocalNode {
   peerId: string;
   publicKey: string;
   heliaVersion: string;
+  /** The blockstore's directory (blockstore-fs). */
+  blocksDir: string;
   stop(): Promise<void>;
 }
 
 export async function openNode(dataDir: string): Promise<LocalNode> {
   mkdirSync(dataDir, { recursive: true });
-  const blockstore = new FsBlockstore(join(dataDir, "blocks"));
+  const blocksDir = join(dataDir, "blocks");
+  const blockstore = new FsBlockstore(blocksDir);
   const datastore = new FsDatastore(join(dataDir, "datastore"));
   await blockstore.open();
   await datastore.open();
@@ -37,6 +40,7 @@ export async function openNode(dataDir: string): Promise<LocalNode> {
     peerId,
     publicKey,
     heliaVersion: (helia as unknown as { info?: { version?: string } }).info?.version ?? "unknown",
+    blocksDir,
     async stop() {
       await helia.stop();
       await blockstore.close();
