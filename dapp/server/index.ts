@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, extname, join, normalize, relative, sep } from "node:path";
 import { childEnv, DEFAULT_PORTS } from "@kraken/sdk/config";
 import type { DappConfig } from "../src/config.ts";
+import { dappOps, isOpsRequest } from "./ops.ts";
 
 export { dappConfigFrom } from "./config.ts";
 export type { DappConfig } from "../src/config.ts";
@@ -159,7 +160,26 @@ export async function startDapp(o: DappServerOptions): Promise<RunningDapp> {
   const host = o.host ?? "127.0.0.1";
   const distDir = await buildDapp({ dataDir: o.dataDir, mode: o.mode, log: o.log });
   writeFileSync(join(o.dataDir, "config.json"), JSON.stringify(o.config, null, 2) + "\n");
-  const server = createServer(staticHandler(distDir, o.config));
+  const serve = staticHandler(distDir, o.config);
+  // GET /health, /ready (bundle) and /metrics; everything else is the static server's (counted)
+  const metrics = dappOps(distDir, o.dataDir);
+  const server = createServer((req, res) => {
+    if (isOpsRequest(req)) {
+      void metrics.ops.handle(req, res).catch((err: Error) => {
+        o.log(`error on ${req.url}: ${err.message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    metrics.track(res);
+    try {
+      serve(req, res);
+    } catch (err) {
+      // e.g. dist/ removed under the running server (then /ready says so)
+      o.log(`error on ${req.method} ${req.url}: ${(err as Error).message}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? DEFAULT_PORTS.dapp, host, () => resolve());

@@ -1,13 +1,15 @@
 // The dApp's build and server: the production bundle has no Demo wallet while the demo bundle
 // does, the initial JS stays within budget, builds are cached by input hash, and the static
-// server serves the bundle, /config.json, the SPA fallback and nothing outside dist/.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+// server serves the bundle, /config.json, the SPA fallback and nothing outside dist/, plus the
+// operations endpoints /health, /ready (the bundle check) and /metrics.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Address, Hex } from "viem";
 import type { Deployment } from "@kraken/sdk";
-import { buildDapp, startDapp, type DappConfig, type RunningDapp } from "../server/index.ts";
+import { buildDapp, inputsHash, startDapp, type DappConfig, type RunningDapp } from "../server/index.ts";
+import { REQUEST_OUTCOMES } from "../server/ops.ts";
 import { dappConfigFrom } from "../server/config.ts";
 import { bundleSizes } from "../server/bundle.ts";
 import { parseConfig } from "../src/config.ts";
@@ -128,5 +130,87 @@ describe("dApp server", () => {
 
   it("rejects a config.json with a missing contract address", () => {
     expect(() => parseConfig({ ...config, contracts: { ...config.contracts, Agreements: "nope" } })).toThrow(/contracts.Agreements/);
+  });
+});
+
+/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
+async function readyWhen(url: string, status: number): Promise<Response> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const r = await fetch(`${url}/ready`);
+    if (r.status === status || Date.now() > until) return r;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+describe("dApp server operations endpoints", () => {
+  const get = (path: string, init?: RequestInit) => fetch(dapp.url + path, init);
+  const value = (text: string, name: string, labels: Record<string, string> = {}): number => {
+    for (const line of text.split("\n")) {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const l = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+      if (Object.entries(labels).every(([k, v]) => l[k] === v)) return Number(m[3]);
+    }
+    return 0;
+  };
+  const metrics = async () => {
+    const r = await get("/metrics");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+    return r.text();
+  };
+
+  it("/health and /ready answer 200 (the bundle check passing), not the SPA fallback", async () => {
+    const h = await get("/health");
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: "ok", service: "dapp", uptimeSeconds: expect.any(Number) });
+    const r = await get("/ready");
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ ready: true, service: "dapp", checks: { bundle: { ok: true } } });
+  });
+
+  it("/metrics counts requests by outcome with the service label, never the path asked for", async () => {
+    const probe = `probe-${Date.now().toString(36)}`;
+    const before = await metrics();
+    expect(before).toMatch(/^kraken_process_resident_memory_bytes\{service="dapp"\} \d+/m);
+    expect(before).toMatch(/^kraken_ready\{service="dapp"\} 1$/m);
+    expect(before).toMatch(/^kraken_disk_free_ratio\{service="dapp"\} [\d.e-]+$/m); // of its data directory
+    const ok = value(before, "kraken_dapp_requests_total", { outcome: "ok" });
+    const missing = value(before, "kraken_dapp_requests_total", { outcome: "not-found" });
+    const refused = value(before, "kraken_dapp_requests_total", { outcome: "refused" });
+    expect((await get("/config.json")).status).toBe(200);
+    expect((await get(`/${probe}/deep`)).status).toBe(200); // SPA fallback
+    expect((await get(`/assets/${probe}.js`)).status).toBe(404);
+    expect((await get(`/${probe}`, { method: "POST" })).status).toBe(405);
+
+    const after = await metrics();
+    expect(value(after, "kraken_dapp_requests_total", { outcome: "ok", service: "dapp" })).toBe(ok + 2);
+    expect(value(after, "kraken_dapp_requests_total", { outcome: "not-found", service: "dapp" })).toBe(missing + 1);
+    expect(value(after, "kraken_dapp_requests_total", { outcome: "refused", service: "dapp" })).toBe(refused + 1);
+    expect(after).not.toContain(probe);
+    const labels = new Set(after.split("\n").filter((l) => l.startsWith("kraken_dapp_")).flatMap((l) => [...l.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => x[2])));
+    const allowed = new Set<string>(["dapp", ...REQUEST_OUTCOMES]);
+    expect([...labels].filter((v) => !allowed.has(v))).toEqual([]);
+  });
+
+  it("/ready is 503 naming the bundle when the build is gone; /health stays 200", async () => {
+    // a copy of the demo build, stamped so that startDapp reuses it
+    const opsDir = join(dir, "ops");
+    cpSync(demoDist, join(opsDir, "dist"), { recursive: true });
+    writeFileSync(join(opsDir, "build-inputs-hash"), inputsHash("demo"));
+    const other = await startDapp({ port: 0, config, dataDir: opsDir, log: () => {} });
+    try {
+      expect((await fetch(`${other.url}/ready`)).status).toBe(200);
+      rmSync(join(other.distDir, "index.html"));
+      const r = await readyWhen(other.url, 503);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ ready: false, service: "dapp", checks: { bundle: { ok: false, detail: expect.stringContaining("index.html") } } });
+      expect((await fetch(`${other.url}/health`)).status).toBe(200);
+      expect((await fetch(`${other.url}/some/route`)).status).toBe(500); // answered, the server lives on
+      expect((await fetch(`${other.url}/health`)).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
   });
 });
