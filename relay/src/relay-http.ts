@@ -2,6 +2,8 @@
 //   GET  /health                         address, status, checkpoint, chain head, counters
 //   GET  /products/<id>/share            the share this relay holds: version and envelope hash (no secret)
 //   POST /agreements/<id>/redeliver      consumer-signed request to publish the delivery again
+//   GET  /ready, /metrics                operations (@kraken/sdk/ops): readiness checks → 200/503,
+//                                        Prometheus text (bounded labels only)
 // The client's address (the socket's peer; no proxy header is trusted) is handed to the API so
 // it can rate-limit per source before the body is even read.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -28,6 +30,8 @@ export interface RelayApi {
   share(productId: string): unknown | undefined;
   /** `body` reads the request body (call it after the source's rate limit); `source` is the client's IP. */
   redeliver(agreementId: string, body: () => Promise<unknown>, source: string): Promise<unknown>;
+  /** Answers GET /ready and /metrics (the relay's own `createOps`); false for any other request. */
+  operations?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -72,6 +76,7 @@ async function handle(api: RelayApi, req: IncomingMessage, res: ServerResponse):
   if (req.method === "OPTIONS") return send(res, 204, null);
   let m: RegExpMatchArray | null;
   if (req.method === "GET" && url.pathname === "/health") return send(res, 200, await api.health());
+  if ((url.pathname === "/ready" || url.pathname === "/metrics") && api.operations && (await api.operations(req, res))) return;
   if (req.method === "GET" && (m = url.pathname.match(/^\/products\/(\d+)\/share$/))) {
     const s = api.share(m[1]);
     return s ? send(res, 200, s) : send(res, 404, { error: `this relay holds no key share for product ${m[1]}` });

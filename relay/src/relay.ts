@@ -20,6 +20,7 @@ import {
   type Address, type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamPermission, StreamrClient, type StreamrClientConfig } from "@streamr/sdk";
 import {
   agreementsAbi, catalogueAbi, credentialsAbi, deriveEncryptionKeyPair, EnvelopeError, inboxStreamId, marketplaceChain, openPayload,
@@ -29,6 +30,7 @@ import {
 import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
 import { startHttp, HttpError } from "./relay-http.ts";
 import { createLogger, type LogLevel } from "@kraken/sdk/config";
+import { createOps, type Check } from "@kraken/sdk/ops";
 import { IntakeQueue, RateLimiter, type IntakeStats, type RateLimit } from "./relay-limits.ts";
 import { RelayStore, type Counters, type PendingReceipt } from "./relay-store.ts";
 
@@ -103,11 +105,42 @@ const watchedEvents = [
   getAbiItem({ abi: agreementsAbi, name: "AgreementRenewed" }),
 ] as const;
 const LOG_SPAN = 2000n;
+/** /ready: the checkpoint may trail the chain head by this many blocks. */
+const CAUGHT_UP_BLOCKS = 5;
+
+/**
+ * Why a re-delivery request or a share message was refused: the label of
+ * kraken_relay_rejections_total (fixed words only, never an address or an id).
+ */
+export type RejectionReason =
+  | "bad-request" | "too-large" | "stale-request" | "replayed" | "bad-signature" | "not-buyer" | "not-found" | "inactive" | "not-agent" | "rate-limited"
+  | "share-malformed" | "share-forged" | "share-mismatch" | "share-stale" | "share-rate-limited" | "share-queue-full" | "other";
+
+/** A share message refused for a known reason (the message is logged, the reason counted). */
+class ShareRefusal extends DeliveryError {
+  constructor(
+    readonly reason: RejectionReason,
+    message: string,
+  ) {
+    super("bad-message", message);
+  }
+}
 
 export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const account = privateKeyToAccount(o.key);
   const me = account.address;
   const log = createLogger(`relay ${me.slice(0, 10)}`, o.log, o.logLevel);
+  // Operations (/ready, /metrics): one registry per relay (`npm start` runs three in one process).
+  const ops = createOps({ service: "relay", checks: () => readiness() });
+  const metrics = {
+    deliveries: ops.counter("deliveries_total", "key shares delivered to buyers (receipt recorded on chain)"),
+    redeliveries: ops.counter("redeliveries_total", "key shares published again on a buyer's signed request"),
+    rejections: ops.counter("rejections_total", "re-delivery requests and share messages refused, by reason", ["reason"] as const),
+    sharesHeld: ops.gauge("shares_held", "sealed key shares this relay holds (one per product)"),
+    head: ops.gauge("chain_head_block", "the chain head at the relay's last poll"),
+    checkpoint: ops.gauge("checkpoint_block", "the last block whose agreements the relay has settled"),
+  };
+  const rejected = (reason: RejectionReason) => metrics.rejections.inc({ reason });
   const chain = marketplaceChain(o.rpcUrl, o.deployment.chainId);
   const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 100 });
   const wallet = createWalletClient({ chain, transport: http(o.rpcUrl), account, pollingInterval: 100 });
@@ -123,6 +156,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     (aside) => log.warn(`state of another deployment found in ${o.dataDir}: moved to ${aside}, starting afresh`));
   const { secretKey, publicKey } = await deriveEncryptionKeyPair({ address: account.address, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
   const registered = await read.credentials.encryptionKeyOf([me]);
+  let keyOnChain = { key: registered as Hex, at: Date.now() }; // re-read for /ready while it is not this relay's key
   if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this relay: sellers cannot seal key shares to it");
   else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this relay's derived key: shares sealed to it cannot be opened");
 
@@ -180,7 +214,10 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: p.txHash, timeout: 30_000 }).catch(() => null);
     if (receipt) {
       ok = receipt.status === "success";
-      if (ok) store.state.counters.delivered++;
+      if (ok) {
+        store.state.counters.delivered++;
+        metrics.deliveries.inc();
+      }
       else log.warn(`receipt for agreement ${p.agreementId} reverted (tx ${p.txHash})`);
     } else {
       // Not mined yet. Forget it only once its nonce is taken by another transaction (then it
@@ -242,6 +279,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     crash("after-publish");
     if (mode === "redeliver") {
       store.state.counters.redelivered++;
+      metrics.redeliveries.inc();
       void store.commit().catch((err: Error) => log.error(`could not write the relay state: ${err.message}`)); // a counter only
       log.info(`agreement ${agreementId}: delivery published again on request`);
       return "redelivered";
@@ -254,10 +292,12 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
 
   // --- chain watcher ---
   let head: number | null = null;
+  let headAt = 0; // when the head was last read (ms)
   let chainOk = true;
   const failing = new Set<bigint>();
   async function scan(): Promise<void> {
     head = Number(await publicClient.getBlockNumber());
+    headAt = Date.now();
     while (store.state.checkpointBlock < head) {
       const from = BigInt(store.state.checkpointBlock + 1);
       const to = BigInt(Math.min(head, store.state.checkpointBlock + Number(LOG_SPAN)));
@@ -316,34 +356,36 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       const msg = parseShareMessage(content);
       const productId = BigInt(msg.productId);
       const known = await productOf(productId);
-      if (!known || known.seller === zeroAddress) throw new DeliveryError("bad-message", `product ${productId} does not exist`);
+      if (!known || known.seller === zeroAddress) throw new ShareRefusal("share-malformed", `product ${productId} does not exist`);
       const seller = known.seller;
-      if (seller.toLowerCase() !== publisherId.toLowerCase()) throw new DeliveryError("bad-message", `forged: published by ${publisherId}, not by the seller of product ${productId}`);
+      if (seller.toLowerCase() !== publisherId.toLowerCase()) throw new ShareRefusal("share-forged", `forged: published by ${publisherId}, not by the seller of product ${productId}`);
       const product = (await productOf(productId, true))!; // agents and threshold as they are now
       let payload;
       try {
         payload = parseSharePayload(openPayload(msg.envelope, secretKey));
       } catch (err) {
-        throw err instanceof EnvelopeError ? new DeliveryError("bad-message", `cannot open the envelope: not sealed to this relay, or tampered`) : err;
+        throw err instanceof EnvelopeError ? new ShareRefusal("share-malformed", `cannot open the envelope: not sealed to this relay, or tampered`) : err;
       }
-      if (payload.productId !== msg.productId) throw new DeliveryError("bad-message", `the sealed share is for product ${payload.productId}, the message says ${msg.productId}`);
+      if (payload.productId !== msg.productId) throw new ShareRefusal("share-mismatch", `the sealed share is for product ${payload.productId}, the message says ${msg.productId}`);
       if (payload.relay.toLowerCase() !== me.toLowerCase() || product.deliveryAgents[payload.index]?.toLowerCase() !== me.toLowerCase()) {
-        throw new DeliveryError("bad-message", `this relay is not delivery agent #${payload.index} of product ${productId}`);
+        throw new ShareRefusal("share-mismatch", `this relay is not delivery agent #${payload.index} of product ${productId}`);
       }
-      if (payload.threshold !== product.threshold) throw new DeliveryError("bad-message", `threshold ${payload.threshold} differs from the product's ${product.threshold}`);
+      if (payload.threshold !== product.threshold) throw new ShareRefusal("share-mismatch", `threshold ${payload.threshold} differs from the product's ${product.threshold}`);
       const envelopeHash = keccak256(msg.envelope);
       const held = store.share(productId);
-      if (held?.envelopeHash === envelopeHash) throw new DeliveryError("bad-message", `replayed: this share envelope for product ${productId} is already stored`);
-      if (held && held.version >= payload.version) throw new DeliveryError("bad-message", `replayed or stale: version ${payload.version} is not newer than the stored ${held.version}`);
+      if (held?.envelopeHash === envelopeHash) throw new ShareRefusal("share-stale", `replayed: this share envelope for product ${productId} is already stored`);
+      if (held && held.version >= payload.version) throw new ShareRefusal("share-stale", `replayed or stale: version ${payload.version} is not newer than the stored ${held.version}`);
       store.state.backfill = [...new Set([...(store.state.backfill ?? []), msg.productId])];
       store.putShare({ productId: msg.productId, version: payload.version, envelope: msg.envelope, envelopeHash, seller, storedAt: new Date().toISOString() });
       store.state.counters.sharesStored++;
+      metrics.sharesHeld.set(store.products().length);
       await store.commit();
       log.info(`stored the key share for product ${productId} (version ${payload.version})`);
       if (o.ipfs && payload.link.startsWith("ipfs://")) void pin(payload.link.slice(7).split("/")[0]);
       await backfill(msg.productId);
     } catch (err) {
       store.state.counters.rejected++; // in memory: a rejected message writes nothing
+      rejected(err instanceof ShareRefusal ? err.reason : err instanceof DeliveryError || err instanceof EnvelopeError ? "share-malformed" : "other");
       log.warn(`rejected a share message from ${publisherId}: ${(err as Error).message.split("\n")[0]}`);
     }
   }
@@ -366,6 +408,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   const limitedLog = new Map<string, number>(); // kind -> when last logged: one warn line a minute per kind
   const tooMany = (kind: string, who: string, limit: RateLimit, retryAfterMs: number): never => {
     store.state.counters.rateLimited++; // in memory: a refused request writes nothing
+    rejected("rate-limited");
     const last = limitedLog.get(kind) ?? 0;
     if (Date.now() - last >= 60_000) {
       limitedLog.set(kind, Date.now());
@@ -381,48 +424,50 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     try {
       r = parseRedeliveryRequest(await readBody());
     } catch (err) {
+      rejected(err instanceof HttpError && err.status === 413 ? "too-large" : "bad-request");
       if (err instanceof HttpError) throw err;
       throw new HttpError(400, (err as Error).message);
     }
     // Rejections count in memory only and write nothing: junk must not cost a disk sync.
-    const reject = (status: number, reason: string): never => {
+    const reject = (status: number, reason: string, why: RejectionReason): never => {
       store.state.counters.rejected++;
+      rejected(why);
       log.warn(`rejected a re-delivery request for agreement ${agreementId}: ${reason}`);
       throw new HttpError(status, reason);
     };
-    if (r.agreementId !== agreementId) reject(400, `the signed request is for agreement ${r.agreementId}, not ${agreementId}`);
-    if (r.relay.toLowerCase() !== me.toLowerCase()) reject(400, `the signed request is for relay ${r.relay}, not this relay ${me}`);
+    if (r.agreementId !== agreementId) reject(400, `the signed request is for agreement ${r.agreementId}, not ${agreementId}`, "bad-request");
+    if (r.relay.toLowerCase() !== me.toLowerCase()) reject(400, `the signed request is for relay ${r.relay}, not this relay ${me}`, "bad-request");
     const now = Math.floor(Date.now() / 1000);
-    if (now - r.timestamp > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s before now (${now}); check your clock and sign a new one`);
-    if (r.timestamp - now > maxFuture) reject(401, `request from the future: signed at ${r.timestamp}, more than ${maxFuture} s after now (${now}); check your clock and sign a new one`);
+    if (now - r.timestamp > maxAge) reject(401, `stale request: signed at ${r.timestamp}, more than ${maxAge} s before now (${now}); check your clock and sign a new one`, "stale-request");
+    if (r.timestamp - now > maxFuture) reject(401, `request from the future: signed at ${r.timestamp}, more than ${maxFuture} s after now (${now}); check your clock and sign a new one`, "stale-request");
     const nonceKey = keccak256(r.nonce);
     const replayed = "replayed request: this nonce was already used; sign a new request";
-    if ((store.state.usedNonces[nonceKey] ?? -1) >= now) reject(401, replayed); // early, before any chain call
+    if ((store.state.usedNonces[nonceKey] ?? -1) >= now) reject(401, replayed, "replayed"); // early, before any chain call
     let signer: Address;
     try {
       signer = await recoverMessageAddress({ message: redeliveryMessage(r), signature: r.signature });
     } catch {
-      return reject(401, "the signature cannot be verified");
+      return reject(401, "the signature cannot be verified", "bad-signature");
     }
     // The error texts say "buyer": they reach people (the dApp and `kraken fetch` show the reason).
     const byConsumer = perConsumer.take(signer); // before any chain call
     if (!byConsumer.ok) tooMany("per-consumer", `buyer ${signer}`, limits.redeliveriesPerConsumer, byConsumer.retryAfterMs);
     const count = await read.agreements.agreementCount();
-    if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`);
+    if (BigInt(agreementId) < 1n || BigInt(agreementId) > count) reject(404, `agreement ${agreementId} does not exist`, "not-found");
     const a = await read.agreements.getAgreement([BigInt(agreementId)]);
-    if (signer.toLowerCase() !== a.consumer.toLowerCase()) reject(403, `signed by ${signer}, who is not the buyer of agreement ${agreementId}`);
+    if (signer.toLowerCase() !== a.consumer.toLowerCase()) reject(403, `signed by ${signer}, who is not the buyer of agreement ${agreementId}`, "not-buyer");
     // Check and set with no await in between: of two copies of one request that both passed the
     // early check above, only the first to get here goes on. The nonce is kept until the
     // request's own window (its timestamp + maxAge) has passed, plus a minute of slack, so a
     // request stamped in the future cannot be replayed once the relay has forgotten it. It is
     // written to disk by deliver() before the delivery is published (with nothing published it
     // stays in memory until the next write).
-    if (!store.claimNonce(nonceKey, r.timestamp + maxAge + 60)) reject(401, replayed);
-    if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`);
+    if (!store.claimNonce(nonceKey, r.timestamp + maxAge + 60)) reject(401, replayed, "replayed");
+    if (!store.share(a.productId)) reject(404, `this relay holds no key share for product ${a.productId}`, "not-found");
     const outcome = await serial(() => deliver(BigInt(agreementId), "redeliver", a));
-    if (outcome === "inactive") reject(409, `agreement ${agreementId} is not active: nothing is delivered`);
-    if (outcome === "not-agent") reject(409, `this relay is no longer a delivery agent of product ${a.productId}: nothing is delivered`);
-    if (outcome !== "redelivered") reject(409, `nothing delivered (${outcome})`);
+    if (outcome === "inactive") reject(409, `agreement ${agreementId} is not active: nothing is delivered`, "inactive");
+    if (outcome === "not-agent") reject(409, `this relay is no longer a delivery agent of product ${a.productId}: nothing is delivered`, "not-agent");
+    if (outcome !== "redelivered") reject(409, `nothing delivered (${outcome})`, "other");
     return { agreementId, relay: me, status: "published", inbox: inboxStreamId(me, a.consumer) };
   }
 
@@ -435,6 +480,8 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   });
 
   // --- start ---
+  let streamrUp = false;
+  let stopped = false;
   try {
     await streamr.connect();
     const shares = await streamr.getOrCreateStream({ id: shareStreamId(me) });
@@ -448,14 +495,17 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       const publisher = metadata.publisherId;
       if (!perPublisher.take(publisher).ok) {
         store.state.counters.rateLimited++;
+        rejected("share-rate-limited");
         if (burst.limited++ === 0) log.warn(`share messages from ${publisher} exceed ${limits.sharesPerPublisher.max} per ${limits.sharesPerPublisher.windowMs / 1000} s: refusing them (counted as rateLimited)`);
         return;
       }
       if (!intake.push({ content, publisher })) {
         store.state.counters.dropped++;
+        rejected("share-queue-full");
         if (burst.dropped++ === 0) log.warn(`share intake queue full (${limits.shareQueueMax} waiting): dropping messages until it drains (counted as dropped)`);
       }
     });
+    streamrUp = true;
   } catch (err) {
     await streamr.destroy().catch(() => {});
     throw err;
@@ -472,12 +522,36 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     intake: { ...intake.stats },
     storeWrites: store.writes,
   });
+  // --- operations: /ready and /metrics ---
+  const chainStaleMs = Math.max(60_000, 40 * (o.pollMs ?? 250));
+  async function readiness(): Promise<Record<string, Check>> {
+    const polled = headAt ? Math.round((Date.now() - headAt) / 1000) : null;
+    const behind = head === null ? null : Math.max(0, head - store.state.checkpointBlock);
+    if (keyOnChain.key.toLowerCase() !== publicKey.toLowerCase() && Date.now() - keyOnChain.at > 5000) {
+      keyOnChain = { key: await read.credentials.encryptionKeyOf([me]).catch(() => keyOnChain.key), at: Date.now() };
+    }
+    const key = keyOnChain.key;
+    return {
+      chain: polled === null ? { ok: false, detail: "no successful poll yet" }
+        : { ok: chainOk && Date.now() - headAt < chainStaleMs, detail: chainOk ? `last poll ${polled} s ago` : "the last poll failed" },
+      caughtUp: behind === null ? { ok: false, detail: "chain head not known yet" } : { ok: behind <= CAUGHT_UP_BLOCKS, detail: `${behind} block(s) behind` },
+      keys: key === zeroHash ? { ok: false, detail: "no encryption key registered on chain" }
+        : key.toLowerCase() !== publicKey.toLowerCase() ? { ok: false, detail: "the key registered on chain is not this relay's" } : { ok: true },
+      streamr: streamrUp && !stopped ? { ok: true } : { ok: false, detail: stopped ? "stopped" : "not started" },
+    };
+  }
+  metrics.sharesHeld.set(store.products().length);
+  async function operations(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (head !== null) metrics.head.set(head);
+    metrics.checkpoint.set(store.state.checkpointBlock);
+    metrics.sharesHeld.set(store.products().length);
+    return ops.handle(req, res);
+  }
   const http_ = await startHttp(
-    { health, share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; }, redeliver },
+    { health, operations, share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; }, redeliver },
     o.port, o.host ?? "127.0.0.1", (err) => log.error(`HTTP handler failed: ${err.message}`),
   );
 
-  let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let scanning: Promise<void> = Promise.resolve();
   const loop = () => {
@@ -497,6 +571,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      streamrUp = false;
       clearTimeout(timer);
       await scanning.catch(() => {});
       await intake.drained();

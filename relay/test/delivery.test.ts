@@ -1,6 +1,6 @@
 // Batch delivery end to end over the real stack (anvil, Streamr on loopback, embedded IPFS,
 // three relays): seller → relays → consumer byte for byte, receipts on chain, /health, and the
-// consumer-side failures (not active, tampered ciphertext, a relay down).
+// consumer-side failures (not active, tampered ciphertext, a relay down); /ready and /metrics.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import {
 } from "@kraken/sdk";
 import { downloadAndDecrypt, ipfsAdd } from "@kraken/sdk/delivery/node";
 import { ACCOUNTS, OPEN_POLICY, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
+import { labelProblems, scrape, valueOf } from "./helpers/metrics.ts";
 
 let k: DeliveryStack;
 beforeAll(async () => {
@@ -248,5 +249,32 @@ describe("batch delivery through the relays", () => {
     k.relays.relays[2] = again;
     await waitFor(async () => (await receiptsOf(agreementId)).length === 3);
     expect((await receiptsOf(agreementId)).filter((r) => r.args.agent === again.address)).toHaveLength(1);
+  });
+
+  it("operations: /ready is 200 once caught up; /metrics counts deliveries and the refusals above by reason, with no address or id as a label", async () => {
+    const relay = k.directory[0];
+    const ready = await waitFor(async () => {
+      const r = await fetch(`${relay.url}/ready`);
+      return r.status === 200 && ((await r.json()) as { ready: boolean; service: string; checks: Record<string, { ok: boolean }> });
+    });
+    expect(ready).toMatchObject({ ready: true, service: "relay", checks: { chain: { ok: true }, caughtUp: { ok: true }, keys: { ok: true }, streamr: { ok: true } } });
+    const m = await scrape(relay.url);
+    expect(m.status).toBe(200);
+    expect(m.contentType).toMatch(/^text\/plain/);
+    const v = (name: string, labels?: Record<string, string>) => valueOf(m.samples, `kraken_relay_${name}`, { service: "relay", ...labels });
+    expect(v("deliveries_total")).toBeGreaterThanOrEqual(1);
+    expect(v("redeliveries_total")).toBeGreaterThanOrEqual(1);
+    for (const reason of ["replayed", "stale-request", "not-buyer", "bad-request", "inactive", "share-forged", "share-stale", "share-malformed"]) {
+      expect(v("rejections_total", { reason }), reason).toBeGreaterThanOrEqual(1);
+    }
+    expect(v("shares_held")).toBeGreaterThanOrEqual(2);
+    expect(v("checkpoint_block")).toBeGreaterThan(0);
+    expect(v("chain_head_block")! - v("checkpoint_block")!).toBeLessThanOrEqual(5);
+    expect(valueOf(m.samples, "kraken_process_resident_memory_bytes", { service: "relay" })).toBeGreaterThan(0);
+    const forbidden = [...k.relays.relays.map((r) => r.address), ...[ACCOUNTS.seller, ACCOUNTS.consumer, ACCOUNTS.consumer2, ACCOUNTS.consumer3, ACCOUNTS.outsider].map((i) => k.s.clients(i).account.address), String(product.productId)];
+    expect(labelProblems(m.samples, { prefix: "kraken_relay_", allowed: ["service", "reason"], forbidden })).toEqual([]);
+    // each relay of the process has its own registry: relay 2 counts its own, not relay 1's
+    const other = await scrape(k.directory[1].url);
+    expect(valueOf(other.samples, "kraken_relay_rejections_total", { reason: "share-stale" })).toBeUndefined();
   });
 });

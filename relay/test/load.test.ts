@@ -19,6 +19,7 @@ import { freePort } from "@kraken/streamr";
 import { startRelay, type RunningRelay } from "../src/index.ts";
 import { RelayStore } from "../src/relay-store.ts";
 import { ACCOUNTS, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
+import { scrape, valueOf } from "./helpers/metrics.ts";
 
 const EXTRA_RELAY = 14; // a fourth relay, on no product
 let k: DeliveryStack;
@@ -150,6 +151,7 @@ describe("relays under load", () => {
     expect(Number(results[20].retryAfter)).toBeGreaterThan(0);
     expect(r4Logs.some((l) => l.includes("per-consumer limit"))).toBe(true);
     expect((await r4.health()).counters.rateLimited).toBeGreaterThanOrEqual(1);
+    expect(valueOf((await scrape(r4.url)).samples, "kraken_relay_rejections_total", { reason: "rate-limited" })).toBeGreaterThanOrEqual(1);
   });
 
   it("the 61st request from one IP within a minute is refused with 429 (default limits)", async () => {

@@ -2,6 +2,8 @@
 // browser). Wire formats: @kraken/sdk/analytics protocol.ts. Every refusal is
 // `{ error: { code, message } }` with a fitting status.
 //   GET  /health                              address, status, checkpoint, head, datasets, jobs
+//   GET  /ready                               readiness checks (@kraken/sdk/ops) → 200 or 503
+//   GET  /metrics                             Prometheus text (bounded labels only)
 //   GET  /datasets/:productId                 what the node holds / serves for a product
 //   POST /datasets/:productId/uploads         seller-signed upload request → { uploadId }
 //   PUT  /uploads/:uploadId/parts/:n          raw ciphertext part (application/octet-stream, ≤ 8 MiB, in order)
@@ -15,6 +17,7 @@
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Readable } from "node:stream";
+import type { Ops } from "@kraken/sdk/ops";
 import type { DatasetStatus, NodeHealth, PartAccepted, QueryAccepted, RepublishAnswer, UploadCompleted, UploadStarted } from "@kraken/sdk/analytics";
 
 export class ApiError extends Error {
@@ -104,6 +107,8 @@ export interface NodeApi {
   peer(sender: string | undefined, jobId: string, round: string, body: Uint8Array): Promise<void>;
   /** Counted when a rate limit refuses a request. */
   onRateLimited(kind: string, ip: string): void;
+  /** The node's operations (/ready, /metrics); `refresh` sets the gauges right before a scrape. */
+  ops?: { ops: Ops; refresh(): void };
 }
 
 /** Reads a stream into memory, refusing more than `max` bytes (413). */
@@ -187,6 +192,18 @@ export async function startHttp(api: NodeApi, o: { port: number; host: string; l
   };
 
   app.get("/health", () => api.health());
+  if (api.ops) {
+    const { ops, refresh } = api.ops;
+    app.get("/ready", async (_req, reply) => {
+      const r = await ops.ready();
+      return reply.code(r.ready ? 200 : 503).header("cache-control", "no-store").send(r);
+    });
+    app.get("/metrics", async (_req, reply) => {
+      refresh();
+      const text = await ops.registry.metrics();
+      return reply.header("content-type", ops.registry.contentType).header("cache-control", "no-store").send(text);
+    });
+  }
   app.get<{ Params: { productId: string } }>("/datasets/:productId", { schema: { params: idParam("productId") } }, (req) => api.dataset(req.params.productId));
   app.post<{ Params: { productId: string } }>("/datasets/:productId/uploads", { schema: { params: idParam("productId") } }, (req) => api.startUpload(req.params.productId, req.body));
   app.put<{ Params: { uploadId: string; n: string } }>("/uploads/:uploadId/parts/:n", async (req) => {

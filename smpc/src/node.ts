@@ -31,6 +31,7 @@ import {
 } from "@kraken/sdk";
 import { fileChunks } from "@kraken/sdk/delivery/node";
 import { createLogger, levelFromEnv, type Logger, type LogLevel } from "@kraken/sdk/config";
+import { createOps, type Check } from "@kraken/sdk/ops";
 export { createLogger, levelFromEnv, type Logger, type LogLevel };
 import {
   BundleReader, canonicalHash, encodedColumns, isLinear, MAX_UPLOAD_PART_BYTES, parseManifest, parseQuerySubmission, parseRepublishRequest, parseUploadRequest, republishMessage,
@@ -142,6 +143,8 @@ interface Upload {
 const MAX_MANIFEST_BYTES = 1 << 20;
 /** Uploaded bundles no commitment names yet, kept per product (the oldest go first). */
 const MAX_LOOSE_BUNDLES = 4;
+/** /ready: the checkpoint may trail the chain head by this many blocks. */
+const CAUGHT_UP_BLOCKS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const short = (err: unknown) => ((err as Error)?.message ?? String(err)).split("\n")[0].slice(0, 300);
 
@@ -149,6 +152,17 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
   const account = privateKeyToAccount(o.key);
   const me = account.address;
   const log = createLogger(`smpc ${me.slice(0, 10)}`, o.log, o.logLevel);
+  // Operations (/ready, /metrics): one registry per node (`npm start` runs three in one process).
+  // Labels are fixed words only: never an address, a product, job or upload id.
+  const ops = createOps({ service: "smpc", checks: () => readiness() });
+  const metrics = {
+    jobs: ops.counter("jobs_total", "jobs finished, by outcome", ["outcome"] as const),
+    jobsRunning: ops.gauge("jobs_running", "jobs queued, computing or sealed and not yet delivered (as /health's jobs.running)"),
+    datasetsActive: ops.gauge("datasets_active", "products with an active dataset version on this node"),
+    uploads: ops.counter("uploads_total", "bundle uploads, by outcome", ["outcome"] as const),
+    head: ops.gauge("chain_head_block", "the chain head at the node's last poll"),
+    checkpoint: ops.gauge("checkpoint_block", "the last block whose Analytics events the node has handled"),
+  };
   const c = o.deployment.contracts as Deployment["contracts"] & { Analytics?: DeployedContract };
   if (!c.Analytics) throw new SmpcConfigError(`the deployment of ${o.deployment.network} (chain ${o.deployment.chainId}) has no Analytics contract: deploy it (npm run deploy) before starting SMPC nodes`);
   const analytics = c.Analytics.address;
@@ -170,6 +184,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
 
   const { secretKey, publicKey } = await deriveEncryptionKeyPair({ address: me, chainId: o.deployment.chainId, signTypedData: (t) => account.signTypedData(t) });
   const registered = await read.credentials.encryptionKeyOf([me]);
+  let keyOnChain = { key: registered as Hex, at: Date.now() }; // re-read for /ready while it is not this node's key
   if (registered === zeroHash) log.warn("no encryption key registered in Credentials for this node: sellers cannot seal bundle keys to it and peers cannot reach it");
   else if (registered.toLowerCase() !== publicKey.toLowerCase()) log.warn("the encryption key registered in Credentials is not this node's derived key: bundles and peer messages sealed to it cannot be opened");
 
@@ -356,10 +371,14 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     uploads.delete(u.id);
     u.out.destroy();
     rmSync(u.file, { force: true });
-    if (why) log.info(`upload ${u.id.slice(0, 8)} for product ${u.productId} abandoned: ${why}`);
+    if (why) {
+      metrics.uploads.inc({ outcome: "abandoned" });
+      log.info(`upload ${u.id.slice(0, 8)} for product ${u.productId} abandoned: ${why}`);
+    }
   }
   const reject = (status: number, code: string, message: string): never => {
     store.state.counters.uploadsRejected++;
+    metrics.uploads.inc({ outcome: "rejected" });
     throw new ApiError(status, code, message);
   };
 
@@ -487,6 +506,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       const loose = store.unreferencedBundles(u.productId);
       for (const b of loose.slice(0, Math.max(0, loose.length - MAX_LOOSE_BUNDLES))) store.dropBundle(u.productId, b.bundleHash);
       store.state.counters.uploadsStored++;
+      metrics.uploads.inc({ outcome: "stored" });
       await store.commit();
       log.info(`product ${u.productId}: bundle ${bundleHash.slice(0, 10)} stored (${header.rows} rows × ${header.columns} columns)`);
       void retryWaiting(u.productId);
@@ -577,6 +597,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
           if (rec && rec.status === "queued" && !stopped) {
             store.setJob({ ...rec, status: "failed", reason: short(err) });
             store.state.counters.jobsFailed++;
+            metrics.jobs.inc({ outcome: "failed" });
             void store.commit().catch(() => {});
           }
         })
@@ -594,6 +615,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     if (status === "done") store.state.counters.jobsDone++;
     if (status === "refused") store.state.counters.jobsRefused++;
     if (status === "failed") store.state.counters.jobsFailed++;
+    if (status === "done" || status === "refused" || status === "skipped" || status === "failed") metrics.jobs.inc({ outcome: status });
     await store.commit();
   }
 
@@ -876,12 +898,16 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
 
   let chainOk = true;
   let stopped = false;
+  let streamrUp = false;
+  let scannedAt = 0; // the last successful poll of the chain (ms)
+  const runningJobs = () => {
+    let n = 0;
+    for (const j of Object.values(store.state.jobs)) if (j.status === "queued" || j.status === "sealed") n++;
+    return n;
+  };
+  const activeDatasets = () => Object.values(store.state.commits).filter((l) => l.some((x) => x.status === "active")).length;
   const health = (): NodeHealth => {
-    const commits = Object.values(store.state.commits);
-    const counts = { running: 0, done: 0, refused: 0, failed: 0 };
-    for (const j of Object.values(store.state.jobs)) {
-      if (j.status === "queued" || j.status === "sealed") counts.running++;
-    }
+    const counts = { running: runningJobs(), done: 0, refused: 0, failed: 0 };
     counts.done = store.state.counters.jobsDone;
     counts.refused = store.state.counters.jobsRefused;
     counts.failed = store.state.counters.jobsFailed;
@@ -890,14 +916,43 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
       status: chainOk ? "ok" : "degraded",
       checkpointBlock: store.state.checkpointBlock,
       head: watcher.head,
-      datasets: { stored: store.products().length, active: commits.filter((l) => l.some((x) => x.status === "active")).length, loaded: tables.size },
+      datasets: { stored: store.products().length, active: activeDatasets(), loaded: tables.size },
       jobs: counts,
     };
+  };
+
+  // --- operations: /ready and /metrics ---
+  const chainStaleMs = Math.max(60_000, 40 * (o.pollMs ?? 250));
+  async function readiness(): Promise<Record<string, Check>> {
+    const head = watcher.head;
+    const behind = head === null ? null : Math.max(0, head - store.state.checkpointBlock);
+    if (keyOnChain.key.toLowerCase() !== publicKey.toLowerCase() && Date.now() - keyOnChain.at > 5000) {
+      keyOnChain = { key: await read.credentials.encryptionKeyOf([me]).catch(() => keyOnChain.key), at: Date.now() };
+    }
+    const key = keyOnChain.key;
+    return {
+      chain: !scannedAt ? { ok: false, detail: chainOk ? "no successful poll yet" : "the last poll failed" }
+        : { ok: chainOk && Date.now() - scannedAt < chainStaleMs, detail: chainOk ? `last poll ${Math.round((Date.now() - scannedAt) / 1000)} s ago` : "the last poll failed" },
+      caughtUp: behind === null ? { ok: false, detail: "chain head not known yet" } : { ok: behind <= CAUGHT_UP_BLOCKS, detail: `${behind} block(s) behind` },
+      keys: key === zeroHash ? { ok: false, detail: "no encryption key registered on chain" }
+        : key.toLowerCase() !== publicKey.toLowerCase() ? { ok: false, detail: "the key registered on chain is not this node's" } : { ok: true },
+      streamr: streamrUp && !stopped ? { ok: true } : { ok: false, detail: stopped ? "stopped" : "not started" },
+    };
+  }
+  api.ops = {
+    ops,
+    refresh() {
+      metrics.jobsRunning.set(runningJobs());
+      metrics.datasetsActive.set(activeDatasets());
+      if (watcher.head !== null) metrics.head.set(watcher.head);
+      metrics.checkpoint.set(store.state.checkpointBlock);
+    },
   };
 
   // --- start ---
   try {
     await inbox.connect();
+    streamrUp = true;
   } catch (err) {
     await inbox.destroy().catch(() => {});
     throw err;
@@ -919,7 +974,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
   const loop = () => {
     if (stopped) return;
     scanning = watcher.scan().then(
-      () => { if (!chainOk) log.info("chain reachable again"); chainOk = true; },
+      () => { if (!chainOk) log.info("chain reachable again"); chainOk = true; scannedAt = Date.now(); },
       (err) => { if (chainOk) log.error(`watching the chain failed (will retry): ${short(err)}`); chainOk = false; },
     ).then(async () => {
       // Housekeeping: idle uploads, expired queries, waiting commitments (every 10 s).
@@ -944,6 +999,7 @@ export async function startSmpcNode(o: SmpcNodeOptions): Promise<RunningSmpcNode
     async stop() {
       if (stopped) return;
       stopped = true;
+      streamrUp = false;
       clearTimeout(timer);
       await scanning.catch(() => {});
       queue.length = 0;

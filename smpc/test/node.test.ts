@@ -3,7 +3,7 @@
 // registered here). A seller shares a CSV (share.ts), uploads each node's bundle through the
 // node API and commits; buyers post queries, pay on chain and reconstruct the exact plaintext
 // result from the sealed shares on their inboxes; the refusals (ineligible buyer, disallowed
-// query) and a node down are covered. The peer transport and the wire parsers are tested first,
+// query) and a node down are covered, and the nodes' /ready and /metrics. The peer transport and the wire parsers are tested first,
 // without a chain.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -32,6 +32,16 @@ import { startIpfs, type RunningIpfs } from "../../ipfs/src/index.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
 import { startHttp, type NodeApi } from "../src/node-http.ts";
+
+/** Prometheus text → samples with their labels. */
+function parseMetrics(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  return text.split("\n").flatMap((line) => {
+    const m = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/);
+    if (!m) return [];
+    const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    return [{ name: m[1], labels, value: Number(m[3]) }];
+  });
+}
 
 // --- without a chain ---
 
@@ -511,6 +521,39 @@ describe("SMPC nodes", () => {
     await waitFor(async () => (await jobOf(jobId)).status === JobStatus.Refused, 30_000, "job refused");
     for (const r of await eventsOf("QueryRefused", jobId)) expect(r.args.reason).toBe(RefusalReason.QueryNotAllowed);
     expect(logs.some((l) => l.includes(`job ${jobId} `) && l.includes("QueryNotAllowed") && l.includes("not-allowed"))).toBe(true);
+  });
+
+  it("operations: /ready is 200 once caught up; /metrics counts jobs and uploads by outcome, with no address or id as a label", async () => {
+    const node = directory[0];
+    const ready = await waitFor(async () => {
+      const r = await fetch(`${node.url}/ready`);
+      return r.status === 200 ? ((await r.json()) as { ready: boolean; service: string; checks: Record<string, { ok: boolean }> }) : undefined;
+    }, 20_000, "ready");
+    expect(ready).toMatchObject({ ready: true, service: "smpc", checks: { chain: { ok: true }, caughtUp: { ok: true }, keys: { ok: true }, streamr: { ok: true } } });
+    const r = await fetch(`${node.url}/metrics`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+    const samples = parseMetrics(await r.text());
+    const v = (name: string, labels: Record<string, string> = {}) => samples.find((x) => x.name === `kraken_smpc_${name}` && x.labels.service === "smpc" && Object.entries(labels).every(([k, l]) => x.labels[k] === l))?.value;
+    expect(v("jobs_total", { outcome: "done" })).toBeGreaterThanOrEqual(1);
+    expect(v("jobs_total", { outcome: "refused" })).toBeGreaterThanOrEqual(2); // revoked buyer, disallowed query
+    expect(v("uploads_total", { outcome: "stored" })).toBe(1);
+    expect(v("uploads_total", { outcome: "rejected" })).toBeGreaterThanOrEqual(6);
+    expect(v("uploads_total", { outcome: "abandoned" })).toBe(1); // the part beyond the announced size
+    expect(v("datasets_active")).toBe(1);
+    expect(v("jobs_running")).toBeGreaterThanOrEqual(0);
+    expect(v("chain_head_block")! - v("checkpoint_block")!).toBeLessThanOrEqual(5);
+    expect(v("checkpoint_block")).toBeGreaterThan(0);
+    // labels: fixed words only — no address (nodes, seller, buyers), no product or job id, no hex
+    const people = [...directory.map((n) => n.address), ...[ACCOUNTS.seller, ACCOUNTS.buyer, ACCOUNTS.revoked, ACCOUNTS.other].map((i) => clients(i).account.address)].map((a) => a.toLowerCase());
+    for (const x of samples) {
+      for (const [k, l] of Object.entries(x.labels)) {
+        const where = `${x.name}{${k}="${l}"}`;
+        expect(/0x[0-9a-f]{6,}/i.test(l) || people.some((p) => l.toLowerCase().includes(p)), where).toBe(false);
+        if (!["le", "quantile", "major", "minor", "patch"].includes(k)) expect(l, where).not.toMatch(/^\d+$/); // ids are numbers
+        if (x.name.startsWith("kraken_smpc_")) expect(["service", "outcome"].includes(k) && /^[a-z][a-z-]*$/.test(l), where).toBe(true);
+      }
+    }
   });
 
   it("with one node stopped, a linear query is still answered by the two others", async () => {
