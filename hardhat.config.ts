@@ -33,7 +33,8 @@ const config: HardhatUserConfig = {
   test: {
     solidity: {
       fuzz: { runs: 256, seed: "0x4b52414b454e" },
-      invariant: { runs: 64, depth: 32, failOnRevert: false },
+      // CI's profile by default (64 × 32 calls per invariant); `npm run reliability` goes deeper.
+      invariant: { runs: configValue("KRAKEN_INVARIANT_RUNS"), depth: configValue("KRAKEN_INVARIANT_DEPTH"), failOnRevert: false },
     },
   },
   networks: {
