@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Address, Hex } from "viem";
 import type { Deployment } from "@kraken/sdk";
+import { labelValues, metricsText, readyWhen, value } from "../../test/helpers/metrics.ts";
 import { buildDapp, inputsHash, startDapp, type DappConfig, type RunningDapp } from "../server/index.ts";
 import { REQUEST_OUTCOMES } from "../server/ops.ts";
 import { dappConfigFrom } from "../server/config.ts";
@@ -133,33 +134,9 @@ describe("dApp server", () => {
   });
 });
 
-/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
-async function readyWhen(url: string, status: number): Promise<Response> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const r = await fetch(`${url}/ready`);
-    if (r.status === status || Date.now() > until) return r;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
 describe("dApp server operations endpoints", () => {
   const get = (path: string, init?: RequestInit) => fetch(dapp.url + path, init);
-  const value = (text: string, name: string, labels: Record<string, string> = {}): number => {
-    for (const line of text.split("\n")) {
-      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m || m[1] !== name) continue;
-      const l = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-      if (Object.entries(labels).every(([k, v]) => l[k] === v)) return Number(m[3]);
-    }
-    return 0;
-  };
-  const metrics = async () => {
-    const r = await get("/metrics");
-    expect(r.status).toBe(200);
-    expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
-    return r.text();
-  };
+  const metrics = () => metricsText(dapp.url);
 
   it("/health and /ready answer 200 (the bundle check passing), not the SPA fallback", async () => {
     const h = await get("/health");
@@ -189,9 +166,8 @@ describe("dApp server operations endpoints", () => {
     expect(value(after, "kraken_dapp_requests_total", { outcome: "not-found", service: "dapp" })).toBe(missing + 1);
     expect(value(after, "kraken_dapp_requests_total", { outcome: "refused", service: "dapp" })).toBe(refused + 1);
     expect(after).not.toContain(probe);
-    const labels = new Set(after.split("\n").filter((l) => l.startsWith("kraken_dapp_")).flatMap((l) => [...l.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => x[2])));
     const allowed = new Set<string>(["dapp", ...REQUEST_OUTCOMES]);
-    expect([...labels].filter((v) => !allowed.has(v))).toEqual([]);
+    expect([...labelValues(after, "kraken_dapp_")].filter((v) => !allowed.has(v))).toEqual([]);
   });
 
   it("/ready is 503 naming the bundle when the build is gone; /health stays 200", async () => {

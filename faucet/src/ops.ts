@@ -3,14 +3,11 @@
 // refusal reason from REFUSAL_REASONS, never an address.
 import type { FastifyInstance } from "fastify";
 import type { FaucetErrorCode, FaucetInfo } from "@kraken/sdk";
-import { createOps, type Check, type Ops } from "@kraken/sdk/ops";
+import { chainCheck, createOps, type Ops } from "@kraken/sdk/ops";
 
 /** Refusal reasons: the faucet's error codes, and bad-request for bodies the schema refuses. */
 export const REFUSAL_REASONS = ["bad-address", "rate-limited", "busy", "failed", "bad-request"] as const satisfies readonly (FaucetErrorCode | "bad-request")[];
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
-
-/** How long /ready waits for the chain. */
-const CHECK_TIMEOUT_MS = 2000;
 
 export interface FaucetOps {
   ops: Ops;
@@ -39,23 +36,4 @@ export function mountOps(app: FastifyInstance, ops: Ops, info: FaucetInfo): void
     const text = await ops.registry.metrics();
     return reply.header("content-type", ops.registry.contentType).header("cache-control", "no-store").send(text);
   });
-}
-
-/** The RPC answers eth_chainId within the timeout, with the expected chain id. */
-export async function chainCheck(rpcUrl: string, chainId: number, timeoutMs = CHECK_TIMEOUT_MS): Promise<Check> {
-  try {
-    const res = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) return { ok: false, detail: `the RPC answered HTTP ${res.status}` };
-    const body = (await res.json()) as { result?: string };
-    const id = Number(body.result);
-    if (id !== chainId) return { ok: false, detail: `the RPC is on chain ${body.result === undefined ? "?" : id}, expected ${chainId}` };
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).name === "TimeoutError" ? `the RPC did not answer within ${timeoutMs} ms` : "the RPC is unreachable" };
-  }
 }

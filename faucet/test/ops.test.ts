@@ -3,12 +3,11 @@
 // /metrics (service label, the drip counter moving with a real drip, refusals by reason, and no
 // caller-chosen value — an address, a path — ever as a label value).
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { requestDemoData } from "@kraken/sdk";
+import { labelValues, metricsText, readyWhen, rpcProxy, value } from "../../test/helpers/metrics.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { startFaucet, type RunningFaucet } from "../src/index.ts";
 import { REFUSAL_REASONS } from "../src/ops.ts";
@@ -27,54 +26,6 @@ afterAll(async () => {
   await s?.stop();
 });
 
-/** Forwards JSON-RPC to the chain until closed; then nobody answers at its URL. */
-async function rpcProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    try {
-      const r = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
-      res.writeHead(r.status, { "content-type": "application/json" }).end(Buffer.from(await r.arrayBuffer()));
-    } catch {
-      res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((ok) => {
-      server.close(() => ok());
-      server.closeAllConnections();
-    }),
-  };
-}
-
-/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
-async function readyWhen(url: string, status: number): Promise<Response> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const r = await fetch(`${url}/ready`);
-    if (r.status === status || Date.now() > until) return r;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-const value = (text: string, name: string, labels: Record<string, string> = {}): number => {
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const l = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => l[k] === v)) return Number(m[3]);
-  }
-  return 0;
-};
-const faucetLabelValues = (text: string) =>
-  new Set(text.split("\n").filter((l) => l.startsWith("kraken_faucet_")).flatMap((l) => [...l.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].filter((x) => x[1] !== "le").map((x) => x[2])));
-const metrics = async (url: string) => {
-  const r = await fetch(`${url}/metrics`);
-  expect(r.status).toBe(200);
-  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
-  return r.text();
-};
 const drip = (url: string, address: unknown) => fetch(`${url}/drip`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address }) });
 
 describe("faucet operations endpoints", () => {
@@ -91,7 +42,7 @@ describe("faucet operations endpoints", () => {
   });
 
   it("/metrics counts a real drip and refusals by reason, with the service label", async () => {
-    const before = await metrics(faucet.url);
+    const before = await metricsText(faucet.url);
     expect(before).toMatch(/^kraken_process_resident_memory_bytes\{service="faucet"\} \d+/m);
     expect(before).toMatch(/^kraken_ready\{service="faucet"\} 1$/m);
     expect(before).toMatch(/^kraken_disk_free_ratio\{service="faucet"\} [\d.e-]+$/m); // of its data directory
@@ -102,7 +53,7 @@ describe("faucet operations endpoints", () => {
     expect((await drip(faucet.url, "0x123")).status).toBe(400);
     expect((await fetch(`${faucet.url}/drip`, { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" })).status).toBe(400);
 
-    const after = await metrics(faucet.url);
+    const after = await metricsText(faucet.url);
     expect(value(after, "kraken_faucet_drips_total", { service: "faucet" })).toBe(drips + 1);
     expect(value(after, "kraken_faucet_refusals_total", { reason: "rate-limited", service: "faucet" })).toBe(value(before, "kraken_faucet_refusals_total", { reason: "rate-limited" }) + 1);
     expect(value(after, "kraken_faucet_refusals_total", { reason: "bad-address" })).toBe(value(before, "kraken_faucet_refusals_total", { reason: "bad-address" }) + 1);
@@ -116,10 +67,10 @@ describe("faucet operations endpoints", () => {
     expect((await drip(faucet.url, me.toLowerCase())).status).toBe(429);
     expect((await drip(faucet.url, probe)).status).toBe(400);
     expect((await fetch(`${faucet.url}/${probe}`)).status).toBe(404);
-    const text = await metrics(faucet.url);
+    const text = await metricsText(faucet.url);
     for (const chosen of [me, me.toLowerCase(), probe]) expect(text).not.toContain(chosen);
     const allowed = new Set<string>(["faucet", ...REFUSAL_REASONS]);
-    expect([...faucetLabelValues(text)].filter((v) => !allowed.has(v))).toEqual([]);
+    expect([...labelValues(text, "kraken_faucet_")].filter((v) => !allowed.has(v))).toEqual([]);
   });
 
   it("/ready is 503 naming the chain once the RPC stops answering; /health stays 200", async () => {

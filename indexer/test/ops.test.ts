@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keccak256, toHex, type Address, type Hex } from "viem";
+import { parseMetrics, type Sample } from "../../test/helpers/metrics.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../src/index.ts";
@@ -22,31 +23,12 @@ let dataDir: string;
 let indexer: RunningIndexer;
 let origin: string;
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Prometheus text → samples (comments skipped). */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
 async function metrics(): Promise<{ text: string; samples: Sample[] }> {
   const r = await fetch(`${origin}/metrics`);
   expect(r.status).toBe(200);
   expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
   const text = await r.text();
-  return { text, samples: parse(text) };
+  return { text, samples: parseMetrics(text) };
 }
 
 /** The value of one series; `labels` besides service="indexer". */

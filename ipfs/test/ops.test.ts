@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labelValues, metricsText, readyWhen, value } from "../../test/helpers/metrics.ts";
 import type { RunningIpfs } from "../src/index.ts";
 import { GET_OUTCOMES } from "../src/ops.ts";
 import { bytes, collect, startTestIpfs, tempDir } from "./helpers.ts";
@@ -26,32 +27,7 @@ afterAll(async () => {
   tmp?.remove();
 });
 
-/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
-async function readyWhen(url: string, status: number): Promise<Response> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const r = await fetch(`${url}/ready`);
-    if (r.status === status || Date.now() > until) return r;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-const value = (text: string, name: string, labels: Record<string, string> = {}): number => {
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const l = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => l[k] === v)) return Number(m[3]);
-  }
-  return 0;
-};
-const ipfsLabelValues = (text: string) =>
-  new Set(text.split("\n").filter((l) => l.startsWith("kraken_ipfs_")).flatMap((l) => [...l.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].filter((x) => x[1] !== "le").map((x) => x[2])));
-const metrics = async () => {
-  const r = await fetch(`${ipfs.apiUrl}/metrics`);
-  expect(r.status).toBe(200);
-  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
-  return r.text();
-};
+const metrics = () => metricsText(ipfs.apiUrl);
 
 describe("embedded IPFS operations endpoints", () => {
   it("/health answers 200 on the API port and on the gateway port", async () => {
@@ -102,7 +78,7 @@ describe("embedded IPFS operations endpoints", () => {
     for (const chosen of [cid.toString(), MISSING, probe]) expect(text).not.toContain(chosen);
     expect(value(text, "kraken_ipfs_gets_total", { outcome: "refused" })).toBeGreaterThanOrEqual(2);
     const allowed = new Set<string>(["ipfs", ...GET_OUTCOMES]);
-    expect([...ipfsLabelValues(text)].filter((v) => !allowed.has(v))).toEqual([]);
+    expect([...labelValues(text, "kraken_ipfs_")].filter((v) => !allowed.has(v))).toEqual([]);
   });
 
   it("/ready is 503 naming the store when the blockstore is gone; /health stays 200", async () => {

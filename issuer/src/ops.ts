@@ -3,7 +3,7 @@
 // REFUSAL_REASONS, never an address, a DID, a credential id or a path.
 import type { Address, PublicClient } from "viem";
 import { credentialsAbi } from "@kraken/sdk";
-import { createOps, LATENCY_BUCKETS, type Check, type Ops } from "@kraken/sdk/ops";
+import { CHAIN_CHECK_TIMEOUT_MS, chainCheck, createOps, LATENCY_BUCKETS, type Check, type Ops } from "@kraken/sdk/ops";
 import type { SsiErrorCode } from "@kraken/sdk/ssi";
 
 /** Refusal codes counted by name; any other code counts as "other". */
@@ -21,9 +21,6 @@ export const REFUSAL_REASONS = [
 ] as const satisfies readonly SsiErrorCode[];
 export type RefusalReason = (typeof REFUSAL_REASONS)[number] | "other";
 export type RequestOutcome = "ok" | "refused" | "error";
-
-/** How long /ready waits for the chain. */
-const CHECK_TIMEOUT_MS = 2000;
 
 export interface IssuerOpsOptions {
   rpcUrl: string;
@@ -61,7 +58,7 @@ export function issuerOps(o: IssuerOpsOptions): IssuerOps {
           try {
             trusted = await withTimeout(
               o.publicClient.readContract({ address: o.credentials, abi: credentialsAbi, functionName: "isTrustedIssuer", args: [o.issuer] }),
-              CHECK_TIMEOUT_MS,
+              CHAIN_CHECK_TIMEOUT_MS,
               "isTrustedIssuer",
             );
           } catch {
@@ -87,26 +84,6 @@ export function issuerOps(o: IssuerOpsOptions): IssuerOps {
       latency.observe(seconds);
     },
   };
-}
-
-/** The RPC answers eth_chainId within the timeout, with the deployment's chain id. */
-export async function chainCheck(rpcUrl: string, chainId: number, timeoutMs = CHECK_TIMEOUT_MS): Promise<Check> {
-  try {
-    const res = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) return { ok: false, detail: `the RPC answered HTTP ${res.status}` };
-    const body = (await res.json()) as { result?: string };
-    const id = Number(body.result);
-    if (id !== chainId) return { ok: false, detail: `the RPC is on chain ${body.result === undefined ? "?" : id}, expected ${chainId}` };
-    return { ok: true };
-  } catch (err) {
-    const e = err as Error;
-    return { ok: false, detail: e.name === "TimeoutError" ? `the RPC did not answer within ${timeoutMs} ms` : "the RPC is unreachable" };
-  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -3,12 +3,11 @@
 // not trusted on chain) and /metrics (service label, counters that move with real requests, and
 // no caller-chosen value — a path, an address, a DID — ever as a label value).
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { pkhDid, requestCredential } from "@kraken/sdk/ssi";
+import { labelValues, metricsText, readyWhen, rpcProxy, value } from "../../test/helpers/metrics.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { REFUSAL_REASONS } from "../src/ops.ts";
 import { startIssuer, type RunningIssuer } from "../src/index.ts";
@@ -23,65 +22,6 @@ afterAll(async () => {
   await s?.stop();
 });
 
-/** Forwards JSON-RPC to the chain until closed; then nobody answers at its URL. */
-async function rpcProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    try {
-      const r = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) });
-      res.writeHead(r.status, { "content-type": "application/json" }).end(Buffer.from(await r.arrayBuffer()));
-    } catch {
-      res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((ok) => {
-      server.close(() => ok());
-      server.closeAllConnections();
-    }),
-  };
-}
-
-/** /ready once it answers `status` (the service may cache its checks for a moment), or after 5 s. */
-async function readyWhen(url: string, status: number): Promise<Response> {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const r = await fetch(`${url}/ready`);
-    if (r.status === status || Date.now() > until) return r;
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-}
-
-/** Every sample of the metric `name` as [labels, value]. */
-function samples(text: string, name: string): [Record<string, string>, number][] {
-  const out: [Record<string, string>, number][] = [];
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    out.push([Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]])), Number(m[3])]);
-  }
-  return out;
-}
-const value = (text: string, name: string, labels: Record<string, string> = {}) =>
-  samples(text, name).find(([l]) => Object.entries(labels).every(([k, v]) => l[k] === v))?.[1] ?? 0;
-/** Label values of every kraken_issuer_* sample. */
-function issuerLabelValues(text: string): Set<string> {
-  const values = new Set<string>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("kraken_issuer_")) continue;
-    for (const l of line.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) if (l[1] !== "le") values.add(l[2]);
-  }
-  return values;
-}
-const metrics = async (url: string) => {
-  const r = await fetch(`${url}/metrics`);
-  expect(r.status).toBe(200);
-  expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
-  return r.text();
-};
 const person = { category: "Individual", country: "PT" } as const;
 
 describe("issuer operations endpoints", () => {
@@ -98,7 +38,7 @@ describe("issuer operations endpoints", () => {
   });
 
   it("/metrics counts a real issuance, requests by outcome and refusals by reason, with the service label", async () => {
-    const before = await metrics(s.issuer.url);
+    const before = await metricsText(s.issuer.url);
     expect(before).toMatch(/^kraken_process_resident_memory_bytes\{service="issuer"\} \d+/m);
     expect(before).toMatch(/^kraken_ready\{service="issuer"\} 1$/m);
     expect(before).toMatch(/^kraken_disk_free_ratio\{service="issuer"\} [\d.e-]+$/m); // of its data directory
@@ -109,7 +49,7 @@ describe("issuer operations endpoints", () => {
     const bad = await fetch(`${s.issuer.url}/credentials`, { method: "POST", body: JSON.stringify({ ...person, encryptionKey: `0x${"11".repeat(32)}`, signature: "0x00", challengeId: "nope" }) });
     expect(bad.status).toBe(400);
 
-    const after = await metrics(s.issuer.url);
+    const after = await metricsText(s.issuer.url);
     expect(value(after, "kraken_issuer_issuances_total", { service: "issuer" })).toBe(issued + 1);
     expect(value(after, "kraken_issuer_requests_total", { outcome: "ok", service: "issuer" })).toBe(ok + 2); // challenge + credential
     expect(value(after, "kraken_issuer_refusals_total", { reason: "challenge-unknown", service: "issuer" })).toBeGreaterThanOrEqual(1);
@@ -128,12 +68,12 @@ describe("issuer operations endpoints", () => {
     expect((await fetch(`${s.issuer.url}/credentials/revoke`, { method: "POST", body: JSON.stringify({ subject: stranger }) })).status).toBe(401);
     expect((await fetch(`${s.issuer.url}/login`, { method: "POST", body: JSON.stringify({ presentation: { holder: pkhDid(31337, stranger) } }) })).status).toBeGreaterThanOrEqual(400);
 
-    const text = await metrics(s.issuer.url);
+    const text = await metricsText(s.issuer.url);
     for (const chosen of [probe, stranger, stranger.toLowerCase(), pkhDid(31337, stranger), s.issuer.did]) expect(text).not.toContain(chosen);
     expect(value(text, "kraken_issuer_refusals_total", { reason: "not-found" })).toBeGreaterThanOrEqual(2);
     expect(value(text, "kraken_issuer_refusals_total", { reason: "unauthorized" })).toBeGreaterThanOrEqual(1);
     const allowed = new Set<string>(["issuer", "ok", "refused", "error", "other", ...REFUSAL_REASONS]);
-    expect([...issuerLabelValues(text)].filter((v) => !allowed.has(v))).toEqual([]);
+    expect([...labelValues(text, "kraken_issuer_")].filter((v) => !allowed.has(v))).toEqual([]);
   });
 
   it("/ready is 503 naming the chain once the RPC stops answering; /health stays 200", async () => {

@@ -12,7 +12,7 @@ import {
 } from "@kraken/sdk";
 import { downloadAndDecrypt, ipfsAdd } from "@kraken/sdk/delivery/node";
 import { ACCOUNTS, OPEN_POLICY, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
-import { labelProblems, scrape, valueOf } from "./helpers/metrics.ts";
+import { labelProblems, scrape, valueOf } from "../../test/helpers/metrics.ts";
 
 let k: DeliveryStack;
 beforeAll(async () => {

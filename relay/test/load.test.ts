@@ -19,7 +19,7 @@ import { freePort } from "@kraken/streamr";
 import { startRelay, type RunningRelay } from "../src/index.ts";
 import { RelayStore } from "../src/relay-store.ts";
 import { ACCOUNTS, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
-import { scrape, valueOf } from "./helpers/metrics.ts";
+import { scrape, valueOf } from "../../test/helpers/metrics.ts";
 
 const EXTRA_RELAY = 14; // a fourth relay, on no product
 let k: DeliveryStack;

@@ -29,19 +29,10 @@ import {
 import { ipfsAdd, nodeSha256 } from "@kraken/sdk/delivery/node";
 import { deployStreamRegistry, freePort, startStreamrNetwork, type RunningStreamrNetwork } from "@kraken/streamr";
 import { startIpfs, type RunningIpfs } from "../../ipfs/src/index.ts";
+import { parseMetrics } from "../../test/helpers/metrics.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { devSmpcKeys, PeerError, PeerNetwork, sealPeerMessage, startSmpcNodes, type RunningSmpcNodes } from "../src/index.ts";
 import { startHttp, type NodeApi } from "../src/node-http.ts";
-
-/** Prometheus text → samples with their labels. */
-function parseMetrics(text: string): { name: string; labels: Record<string, string>; value: number }[] {
-  return text.split("\n").flatMap((line) => {
-    const m = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/);
-    if (!m) return [];
-    const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    return [{ name: m[1], labels, value: Number(m[3]) }];
-  });
-}
 
 // --- without a chain ---
 

@@ -63,6 +63,8 @@ const started = Date.now();
 export const READY_CACHE_MS = 1000;
 /** Seconds in the buckets of request durations: 1 ms … 10 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** How long a readiness check waits for the chain. */
+export const CHAIN_CHECK_TIMEOUT_MS = 2000;
 
 export function createOps(o: OpsOptions): Ops {
   const registry = new Registry();
@@ -129,6 +131,25 @@ export function createOps(o: OpsOptions): Ops {
     histogram: (n, help, buckets, labelNames = []) => new Histogram({ name: name(n), help, buckets, labelNames: [...labelNames], registers: [registry] }),
   };
   return ops;
+}
+
+/** The RPC answers eth_chainId within the timeout, with the expected chain id. */
+export async function chainCheck(rpcUrl: string, chainId: number, timeoutMs = CHAIN_CHECK_TIMEOUT_MS): Promise<Check> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return { ok: false, detail: `the RPC answered HTTP ${res.status}` };
+    const body = (await res.json()) as { result?: string };
+    const id = Number(body.result);
+    if (id !== chainId) return { ok: false, detail: `the RPC is on chain ${body.result === undefined ? "?" : id}, expected ${chainId}` };
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).name === "TimeoutError" ? `the RPC did not answer within ${timeoutMs} ms` : "the RPC is unreachable" };
+  }
 }
 
 async function readiness(service: string, run: OpsOptions["checks"]): Promise<Readiness> {
