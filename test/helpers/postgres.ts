@@ -3,7 +3,7 @@
 // to run as root, so as root the cluster belongs to the `postgres` user the package creates.
 // Durability is off (fsync, full-page writes): the cluster is deleted when it stops.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -19,10 +19,12 @@ export interface RunningPostgres {
 }
 
 const isRoot = () => process.getuid?.() === 0;
+// runuser lives in sbin, which a plain user's PATH (and CI's) does not list.
+const runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].find((p) => existsSync(p)) ?? "runuser";
 
 /** Runs a server binary, as `postgres` when we are root. */
 function run(bin: string, args: string[]): void {
-  const [cmd, argv] = isRoot() ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args];
+  const [cmd, argv] = isRoot() ? [runuser, ["-u", "postgres", "--", bin, ...args]] : [bin, args];
   const r = spawnSync(cmd, argv, { encoding: "utf8", timeout: 60_000 });
   if (r.status !== 0) throw new Error(`${bin} ${args[0] ?? ""} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || r.error?.message || "").trim()}`);
 }
