@@ -41,6 +41,8 @@ describe.each(BACKENDS)("on %s", (name) => {
     await server?.stop();
     await store?.close();
     await db?.stop();
+    (server as GraphqlServer | undefined) = undefined; // the next backend's block starts from nothing
+    (store as PgStore | undefined) = undefined;
   });
 
   describe("collections, scalars and serialisation", () => {
