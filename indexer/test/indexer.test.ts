@@ -2,14 +2,12 @@
 // calls → entities, live indexing, restart-resume, and a mapping error stopping indexing.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import { parseEther } from "viem";
 import { catalogueAbi, Modality, PricingUnit, ProductType } from "@kraken/sdk";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { emitMalformedProductPublished } from "./malformed-event.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../src/index.ts";
-
-/** anvil_setCode, which viem's public client does not type. */
-type SetCode = { Parameters: [address: Address, code: Hex]; ReturnType: null };
 
 let s: Stack;
 let manifestFile: string;
@@ -85,17 +83,8 @@ describe("local subgraph runtime", () => {
   });
 
   it("stops at a block whose event the mapping cannot handle, and says so in _meta", async () => {
-    const client = s.clients(0);
     const before = indexer!.status().block!;
-    // Make the Catalogue emit a ProductPublished log with malformed data (a test-only chain hack).
-    const topic = keccak256(toHex("ProductPublished(uint256,address,uint8,uint8,uint96,uint8,string,string,string,string,string[])"));
-    const code = `0x7f${topic.slice(2)}60016000a100` as Hex; // PUSH32 topic, PUSH1 1, PUSH1 0, LOG1, STOP
-    const catalogue = s.deployment.contracts.Catalogue.address;
-    const original = await client.publicClient.getCode({ address: catalogue });
-    await client.publicClient.request<SetCode>({ method: "anvil_setCode", params: [catalogue, code] });
-    const hash = await client.wallet.sendTransaction({ to: catalogue, data: "0x" });
-    const receipt = await client.publicClient.waitForTransactionReceipt({ hash });
-    await client.publicClient.request<SetCode>({ method: "anvil_setCode", params: [catalogue, original ?? "0x"] });
+    const receipt = await emitMalformedProductPublished(s); // the mapping cannot handle it
 
     await expect(indexer!.waitFor(receipt.blockNumber, 10_000)).rejects.toThrow(/handleProductPublished failed at block/);
     const { data } = await query(indexer!.url, `{ _meta { block { number } hasIndexingErrors } }`);

@@ -6,15 +6,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keccak256, toHex, type Address, type Hex } from "viem";
 import { parseMetrics, type Sample } from "../../test/helpers/metrics.ts";
 import { startStack, type Stack } from "../../test/helpers/stack.ts";
+import { emitMalformedProductPublished } from "./malformed-event.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../src/index.ts";
 import { failureSummary, HeadClock } from "../src/ops.ts";
 
-/** anvil_setCode and evm_mine, which viem's public client does not type. */
-type SetCode = { Parameters: [address: Address, code: Hex]; ReturnType: null };
+/** evm_mine, which viem's public client does not type. */
 type Mine = { Parameters: []; ReturnType: string };
 
 let s: Stack;
@@ -182,16 +181,8 @@ describe("indexer operations endpoints", () => {
   });
 
   it("a mapping failure fails `indexing` with a short reason (no transaction, no mapping message) and counts", async () => {
-    const client = s.clients(0);
-    // Make the Catalogue emit a ProductPublished log with malformed data (a test-only chain hack, as in indexer.test.ts).
-    const topic = keccak256(toHex("ProductPublished(uint256,address,uint8,uint8,uint96,uint8,string,string,string,string,string[])"));
-    const code = `0x7f${topic.slice(2)}60016000a100` as Hex; // PUSH32 topic, PUSH1 1, PUSH1 0, LOG1, STOP
-    const catalogue = s.deployment.contracts.Catalogue.address;
-    const original = await client.publicClient.getCode({ address: catalogue });
-    await client.publicClient.request<SetCode>({ method: "anvil_setCode", params: [catalogue, code] });
-    const hash = await client.wallet.sendTransaction({ to: catalogue, data: "0x" });
-    const receipt = await client.publicClient.waitForTransactionReceipt({ hash });
-    await client.publicClient.request<SetCode>({ method: "anvil_setCode", params: [catalogue, original ?? "0x"] });
+    const receipt = await emitMalformedProductPublished(s); // the mapping cannot handle it
+    const hash = receipt.transactionHash;
     await expect(indexer.waitFor(receipt.blockNumber, 10_000)).rejects.toThrow(/failed at block/);
 
     const { status, body } = await until(ready, (r) => r.status === 503); // /ready answers from a run of its checks up to 1 s old

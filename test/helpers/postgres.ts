@@ -36,9 +36,14 @@ export async function startPostgres(): Promise<RunningPostgres> {
   if (isRoot()) execFileSync("chown", ["postgres:postgres", dir]);
   const data = join(dir, "data");
   const port = await freePort();
-  run(join(bin, "initdb"), ["-D", data, "-U", "kraken", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200`;
-  run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-o", options, "-w", "-t", "60", "start"]);
+  try {
+    run(join(bin, "initdb"), ["-D", data, "-U", "kraken", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200`;
+    run(join(bin, "pg_ctl"), ["-D", data, "-l", join(dir, "server.log"), "-o", options, "-w", "-t", "60", "start"]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true }); // a cluster that did not start leaves nothing behind
+    throw err;
+  }
   const url = (db: string) => `postgres://kraken@127.0.0.1:${port}/${db}`;
   let n = 0;
   let stopped = false;

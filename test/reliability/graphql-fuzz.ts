@@ -6,7 +6,8 @@
 // fails on a 5xx, a response that is not GraphQL JSON, an answer slower than the limit, or a
 // server that stops answering a known query correctly. Seeded: the same seed sends the same
 // queries. Hand-written because no maintained npm fuzzer generates GraphQL against a live
-// schema with hostile shapes; the PRNG is a small xorshift for reproducibility.
+// schema with hostile shapes. Seeded with the tests' PRNG (test/helpers/rng.ts).
+import { rng } from "../helpers/rng.ts";
 import { getIntrospectionQuery, type IntrospectionQuery, type IntrospectionType, type IntrospectionField, type IntrospectionTypeRef } from "graphql";
 
 export interface FuzzOptions {
@@ -34,25 +35,7 @@ export interface FuzzReport {
   canaryChecks: number;
 }
 
-/** xorshift32: tiny, seeded, good enough to pick shapes. */
-function prng(seed: number) {
-  let x = seed >>> 0 || 0x9e3779b9;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof prng>;
+type Rng = ReturnType<typeof rng>;
 
 const named = (t: IntrospectionTypeRef): { name: string; list: boolean } => {
   let list = false;
@@ -263,7 +246,7 @@ async function send(url: string, body: string, limitMs: number): Promise<{ statu
 }
 
 export async function fuzzGraphql(o: FuzzOptions): Promise<FuzzReport> {
-  const r = prng(o.seed ?? 1);
+  const r = rng(o.seed ?? 1);
   const limitMs = o.limitMs ?? 5000;
   const intro = await send(o.url, JSON.stringify({ query: getIntrospectionQuery() }), 30_000);
   const gen = new Generator((intro.json as { data: IntrospectionQuery }).data.__schema, r);

@@ -2,19 +2,9 @@
 // independent recount of a released CSV's equivalence classes: what every anonymiser test checks
 // the report against. The recount parses the output with csv-parse, not with the anonymiser's reader.
 import { parse } from "csv-parse/sync";
+import { rng } from "../../../test/helpers/rng.ts";
 
-export function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-  return { next, int: (a: number, b: number) => a + Math.floor(next() * (b - a + 1)), pick: <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] };
-}
+export { rng };
 
 const FIRST = ["Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hugo", "Ines", "Jonas"];
 const LAST = ["Meier", "Smith", "Rossi", "Dupont", "Jensen", "Novak", "Silva", "Virtanen"];
