@@ -117,3 +117,73 @@ describe("metrics and alert rules (deploy/prometheus)", () => {
     }
   });
 });
+
+// Each service is its own process under npm start's supervisor (scripts/lib/supervisor.ts).
+describe("services as separate processes", () => {
+  interface State { supervisor: number; services: Record<string, { pid: number | null; restarts: number }> }
+  const state = (): State => JSON.parse(readFileSync(`${m.dir}/data/services.json`, "utf8"));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 60_000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await Promise.resolve().then(ok).catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  const serving = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200;
+  const indexed = async () => {
+    const r = await fetch(m.urls.subgraph, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ products(first: 1) { id } }" }), signal: AbortSignal.timeout(3000) });
+    return r.status === 200 && ((await r.json()) as { data?: { products: unknown[] } }).data?.products.length === 1;
+  };
+
+  it("every service runs in its own process", () => {
+    const s = state();
+    const names = Object.keys(s.services);
+    for (const n of ["ipfs", "issuer", "faucet", "indexer", "streamr", "relay 1", "relay 2", "relay 3", "smpc 1", "smpc 2", "smpc 3", "publisher", "union", "dapp"]) expect(names).toContain(n);
+    const pids = Object.values(s.services).map((x) => x.pid!);
+    expect(new Set(pids).size).toBe(pids.length);
+    for (const pid of pids) {
+      expect(pid).not.toBe(s.supervisor);
+      expect(alive(pid)).toBe(true);
+    }
+  });
+
+  it("a SIGKILLed indexer and relay are restarted while the other services keep serving", async () => {
+    const before = state().services;
+    process.kill(before.indexer.pid!, "SIGKILL");
+    process.kill(before["relay 2"].pid!, "SIGKILL");
+    // while they are down (or coming back), everything else answers
+    expect(await serving(`${m.urls.issuer}/health`)).toBe(true);
+    expect(await serving(`${m.urls.relays[0]}/health`)).toBe(true);
+    expect(await serving(`${m.urls.relays[2]}/health`)).toBe(true);
+    expect(await serving(`${m.urls.dapp}/config.json`)).toBe(true);
+    expect(await serving(`${m.urls.smpcNodes[0]}/health`)).toBe(true);
+    await until("the indexer and relay 2 to be restarted", () => {
+      const now = state().services;
+      return now.indexer.restarts === 1 && now["relay 2"].restarts === 1 && now.indexer.pid !== null && now["relay 2"].pid !== null;
+    });
+    const after = state().services;
+    expect(after.indexer.pid).not.toBe(before.indexer.pid);
+    expect(after.issuer.pid).toBe(before.issuer.pid); // untouched
+    // back on the same URLs, with their state
+    await until("the indexer to answer again", indexed);
+    await until("relay 2 to be ready again", () => serving(`${m.urls.relays[1]}/ready`));
+    expect(m.output()).toMatch(/indexer was killed \(SIGKILL\); restarting it in 1 s/);
+    expect(m.output()).toMatch(/relay 2 is back \(restart 1\)/);
+  }, 120_000);
+
+  it("when npm start itself is SIGKILLed, no service process is left behind", async () => {
+    const s = state();
+    process.kill(s.supervisor, "SIGKILL");
+    const pids = Object.values(s.services).map((x) => x.pid!).filter(Boolean);
+    await until("every service process to end", () => pids.every((p) => !alive(p)), 30_000);
+  }, 60_000);
+});

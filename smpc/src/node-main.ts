@@ -1,10 +1,11 @@
 // One SMPC node as its own process: `node --import tsx smpc/src/node-main.ts` with its options
 // as JSON in KRAKEN_SMPC_CONFIG (SmpcNodeOptions without `log`; the deployment inline or as
-// `deploymentFile`; the other nodes in `directory` or `directoryFile`). Prints
-// `{"ready":…,"address":…}` on stdout once serving; stops on SIGINT/SIGTERM.
+// `deploymentFile`; the other nodes in `directory` or `directoryFile`). Reports `{ url, address }`
+// once serving (sdk/src/ops/service.ts); stops on SIGINT/SIGTERM.
 // KRAKEN_SMPC_CRASH_AT=after-seal|after-publish|after-sign kills it mid-job (crash tests).
 import { readFileSync } from "node:fs";
 import { ConfigError, readConfig } from "@kraken/sdk/config";
+import { runService } from "@kraken/sdk/ops";
 import { SmpcConfigError, startSmpcNode, type SmpcNodeOptions } from "./node.ts";
 
 function fail(message: string): never {
@@ -26,19 +27,13 @@ if (!cfg) fail("set KRAKEN_SMPC_CONFIG to the node's options as JSON (see smpc/R
 if (typeof cfg !== "object" || cfg === null || typeof cfg.key !== "string") fail("KRAKEN_SMPC_CONFIG needs at least key, rpcUrl, deployment (or deploymentFile), streamr, port and dataDir");
 if (!cfg.deployment && cfg.deploymentFile) cfg.deployment = JSON.parse(readFileSync(cfg.deploymentFile, "utf8"));
 
-let node;
-try {
-  node = await startSmpcNode({ ...cfg, crashAt: (crashAt as SmpcNodeOptions["crashAt"]) || cfg.crashAt });
-} catch (err) {
-  if (err instanceof SmpcConfigError) fail(err.message);
-  throw err;
-}
-process.stdout.write(`${JSON.stringify({ ready: node.url, address: node.address })}\n`);
-let stopping = false;
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    void node.stop().finally(() => process.exit(0));
-  });
-}
+await runService("smpc", async (log) => {
+  let node;
+  try {
+    node = await startSmpcNode({ log, ...cfg, crashAt: (crashAt as SmpcNodeOptions["crashAt"]) || cfg.crashAt });
+  } catch (err) {
+    if (err instanceof SmpcConfigError) fail(err.message);
+    throw err;
+  }
+  return { stop: node.stop, info: { url: node.url, address: node.address } };
+});

@@ -401,6 +401,10 @@ export const VARIABLES = {
     description: "the SMPC computation nodes' HTTP endpoints, `[{\"address\":\"0x…\",\"url\":\"http://…\"}]`",
     usedBy: ["cli", "sdk"],
   }),
+  KRAKEN_SERVICE_CONFIG: json({
+    description: "options of a service run as its own process (indexer, faucet, Streamr entry node, publisher, union devices, dApp server, issuer, IPFS: `docs/operations.md`)",
+    usedBy: ["start"],
+  }),
   KRAKEN_RELAY_CONFIG: json({
     description: "options of a relay run as its own process (`relay/src/relay-main.ts`)",
     usedBy: ["relay"],

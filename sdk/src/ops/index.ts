@@ -13,6 +13,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { LOG_LEVELS, logCounts } from "../config/index.ts";
 
 export { Counter, Gauge, Histogram, Registry };
+export * from "./http.ts";
+export * from "./service.ts";
 
 /** One readiness check: ok, and a short reason when not (never a secret). */
 export interface Check {
