@@ -1,14 +1,18 @@
-// The relay's HTTP API (JSON, CORS open: the dApp calls it from the browser):
+// The relay's HTTP API (Fastify; JSON; CORS open: the dApp calls it from the browser):
 //   GET  /health                         address, status, checkpoint, chain head, counters
 //   GET  /products/<id>/share            the share this relay holds: version and envelope hash (no secret)
 //   POST /agreements/<id>/redeliver      consumer-signed request to publish the delivery again
 //   GET  /ready, /metrics                operations (@kraken/sdk/ops): readiness checks → 200/503,
 //                                        Prometheus text (bounded labels only)
-// The client's address (the socket's peer; no proxy header is trusted) is handed to the API so
-// it can rate-limit per source before the body is even read.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+// Every refusal is `{ error: <message> }`. Re-delivery requests are limited per client IP by the
+// relay's own sliding window (RelayApi.admit), before the body is read; every other request by
+// `readsPerIp` (@fastify/rate-limit). The client's address is the socket's peer (no proxy
+// header is trusted).
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { KrakenError } from "@kraken/sdk";
+import { jsonParser, mountOps, rateLimitOptions, refusalHandler, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 
 const CODES: Record<number, string> = { 400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict", 413: "too-large", 429: "rate-limited" };
 
@@ -28,78 +32,83 @@ export class HttpError extends KrakenError {
 export interface RelayApi {
   health(): Promise<unknown>;
   share(productId: string): unknown | undefined;
-  /** `body` reads the request body (call it after the source's rate limit); `source` is the client's IP. */
-  redeliver(agreementId: string, body: () => Promise<unknown>, source: string): Promise<unknown>;
-  /** Answers GET /ready and /metrics (the relay's own `createOps`); false for any other request. */
-  operations?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a re-delivery request of `source` (the client's IP) from its limit; throws HttpError 429 over it. */
+  admit(source: string): void;
+  redeliver(agreementId: string, body: unknown, source: string): Promise<unknown>;
+  /** A re-delivery body refused before `redeliver` saw it. */
+  refusedBody(reason: "too-large" | "bad-request"): void;
+  /** The relay's own `createOps`; `refresh` sets the gauges before a scrape. */
+  operations?: { ops: Ops; refresh(): void };
+}
+
+export interface HttpOptions {
+  port: number;
+  host: string;
+  /** Requests per client IP other than re-delivery requests. */
+  readsPerIp: RateLimit;
+  onError(err: Error): void;
 }
 
 const MAX_BODY = 16 * 1024;
+/** The wording of refusals before a handler runs. */
+const REFUSALS: Record<Refusal["kind"], (r: Refusal) => string> = {
+  "rate-limited": (r) => r.message,
+  "too-large": () => "request body too large",
+  malformed: () => "the body is not JSON",
+};
+const REDELIVER = "/agreements/:agreementId/redeliver";
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    req.on("data", (b: Buffer) => {
-      size += b.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, "request body too large"));
-        req.destroy();
-      } else parts.push(b);
-    });
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(parts).toString("utf8")));
-      } catch {
-        reject(new HttpError(400, "the body is not JSON"));
-      }
-    });
-    req.on("error", reject);
+export async function startHttp(api: RelayApi, o: HttpOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify(serverOptions({ bodyLimit: MAX_BODY }));
+  app.addHook("onRequest", async (_req, reply) => {
+    reply.header("cache-control", "no-store");
   });
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    ...headers,
-    "content-type": "application/json",
-    "access-control-allow-origin": "*",
-    "access-control-allow-methods": "GET, POST, OPTIONS",
-    "access-control-allow-headers": "content-type",
-    "access-control-expose-headers": "retry-after",
-    "cache-control": "no-store",
+  await app.register(cors, {
+    origin: "*", methods: ["GET", "POST", "OPTIONS"], allowedHeaders: ["content-type"], exposedHeaders: ["retry-after"], strictPreflight: false,
   });
-  res.end(JSON.stringify(body));
-}
+  await app.register(rateLimit, rateLimitOptions(o.readsPerIp));
+  // Bodies are JSON whatever their content type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, jsonParser());
 
-async function handle(api: RelayApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://relay");
-  if (req.method === "OPTIONS") return send(res, 204, null);
-  let m: RegExpMatchArray | null;
-  if (req.method === "GET" && url.pathname === "/health") return send(res, 200, await api.health());
-  if ((url.pathname === "/ready" || url.pathname === "/metrics") && api.operations && (await api.operations(req, res))) return;
-  if (req.method === "GET" && (m = url.pathname.match(/^\/products\/(\d+)\/share$/))) {
-    const s = api.share(m[1]);
-    return s ? send(res, 200, s) : send(res, 404, { error: `this relay holds no key share for product ${m[1]}` });
+  const send = (reply: FastifyReply, err: HttpError) => reply.code(err.status).headers(err.headers).send({ error: err.message });
+  app.setErrorHandler(refusalHandler<FastifyRequest, FastifyReply>({
+    bodyLimit: MAX_BODY,
+    shape: (r) => ({ error: REFUSALS[r.kind](r) }),
+    onRefusal: (r, req) => {
+      if (r.kind !== "rate-limited" && req.routeOptions.url === REDELIVER) api.refusedBody(r.kind === "too-large" ? "too-large" : "bad-request");
+    },
+    fallback: (err, _req, reply) => {
+      if (err instanceof HttpError) return send(reply, err);
+      o.onError(err);
+      return reply.code(500).send({ error: "internal error" });
+    },
+  }));
+  const noSuchEndpoint = (req: FastifyRequest) => new HttpError(404, `no such endpoint: ${req.method} ${req.url.split("?")[0]}`);
+  app.setNotFoundHandler((req, reply) => send(reply, noSuchEndpoint(req)));
+
+  app.get("/health", () => api.health());
+  if (api.operations) {
+    const { ops, refresh } = api.operations;
+    mountOps(app, ops, { paths: ["/ready", "/metrics"], refresh });
   }
-  if (req.method === "POST" && (m = url.pathname.match(/^\/agreements\/(\d+)\/redeliver$/))) {
-    return send(res, 200, await api.redeliver(m[1], () => readJson(req), req.socket.remoteAddress ?? "unknown"));
-  }
-  throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
-}
+  app.get<{ Params: { productId: string } }>("/products/:productId/share", async (req, reply) => {
+    if (!/^\d+$/.test(req.params.productId)) throw noSuchEndpoint(req);
+    const s = api.share(req.params.productId);
+    return s ?? reply.code(404).send({ error: `this relay holds no key share for product ${req.params.productId}` });
+  });
+  app.post<{ Params: { agreementId: string } }>(REDELIVER, {
+    config: { rateLimit: false },
+    onRequest: async (req) => {
+      if (!/^\d+$/.test(req.params.agreementId)) throw noSuchEndpoint(req);
+      api.admit(req.ip); // before the body is read
+    },
+  }, (req) => api.redeliver(req.params.agreementId, req.body, req.ip));
 
-export async function startHttp(api: RelayApi, port: number, host: string, onError: (err: Error) => void): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    handle(api, req, res).catch((err: Error) => {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.headers);
-      onError(err);
-      send(res, 500, { error: "internal error" });
-    });
+  await app.listen({ port: o.port, host: o.host }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "EADDRINUSE" ? new Error(`port ${o.port} is in use: another relay (or something else) runs there`) : err;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? new Error(`port ${port} is in use: another relay (or something else) runs there`) : err));
-    server.listen(port, host, () => resolve());
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return { server, url: `http://${host}:${bound}` };
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : o.port;
+  return { url: `http://${o.host}:${port}`, close: () => app.close() };
 }

@@ -2,10 +2,10 @@
 //   RateLimiter  at most `max` requests per key (consumer address, client IP, Streamr publisher)
 //                in any window of `windowMs`;
 //   IntakeQueue  a bounded FIFO worked off one item at a time; beyond its bound it drops.
-// Hand-written rather than a library: no rate limiter is in the lockfile (@fastify/rate-limit
-// and friends are not installed and would bring a web framework along), and a sliding window
-// is a dozen lines. Both are in memory: a restart forgets the windows, which only ever lets a
-// client in sooner.
+// Hand-written rather than @fastify/rate-limit (which bounds the relay's other HTTP requests):
+// these windows slide, so the (max+1)th request inside any window is refused however it is
+// spread, and they also key on buyers and Streamr publishers. Both are in memory: a restart
+// forgets the windows, which only ever lets a client in sooner.
 
 export interface RateLimit {
   /** Requests allowed in any window of `windowMs`. */

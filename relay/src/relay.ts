@@ -20,7 +20,6 @@ import {
   type Address, type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { StreamPermission, StreamrClient, type StreamrClientConfig } from "@streamr/sdk";
 import {
   agreementsAbi, catalogueAbi, credentialsAbi, deriveEncryptionKeyPair, EnvelopeError, inboxStreamId, marketplaceChain, openPayload,
@@ -30,7 +29,7 @@ import {
 import { localClientConfig, type LocalNetworkSettings } from "@kraken/streamr";
 import { startHttp, HttpError } from "./relay-http.ts";
 import { createLogger, type LogLevel } from "@kraken/sdk/config";
-import { createOps, type Check } from "@kraken/sdk/ops";
+import { createOps, DEFAULT_READS_PER_IP, type Check } from "@kraken/sdk/ops";
 import { IntakeQueue, RateLimiter, type IntakeStats, type RateLimit } from "./relay-limits.ts";
 import { RelayStore, type Counters, type PendingReceipt } from "./relay-store.ts";
 
@@ -70,6 +69,8 @@ export interface RelayLimits {
   redeliveriesPerConsumer: RateLimit;
   /** Re-delivery requests per client IP address. */
   redeliveriesPerIp: RateLimit;
+  /** Every other HTTP request per client IP address. */
+  readsPerIp: RateLimit;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -77,6 +78,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   sharesPerPublisher: { max: 120, windowMs: 60_000 },
   redeliveriesPerConsumer: { max: 20, windowMs: 60_000 },
   redeliveriesPerIp: { max: 60, windowMs: 60_000 },
+  readsPerIp: DEFAULT_READS_PER_IP,
 };
 
 export interface RelayHealth {
@@ -417,15 +419,17 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     const s = Math.max(1, Math.ceil(retryAfterMs / 1000));
     throw new HttpError(429, `too many re-delivery requests from ${who}: at most ${limit.max} per ${limit.windowMs / 1000} s; try again in ${s} s`, { "retry-after": String(s) });
   };
-  async function redeliver(agreementId: string, readBody: () => Promise<unknown>, source: string) {
-    const byIp = perIp.take(source); // before the body is read or anything is checked
+  // Called before the body is read or anything is checked.
+  function admit(source: string) {
+    const byIp = perIp.take(source);
     if (!byIp.ok) tooMany("per-IP", `address ${source}`, limits.redeliveriesPerIp, byIp.retryAfterMs);
+  }
+  async function redeliver(agreementId: string, body: unknown) {
     let r;
     try {
-      r = parseRedeliveryRequest(await readBody());
+      r = parseRedeliveryRequest(body);
     } catch (err) {
-      rejected(err instanceof HttpError && err.status === 413 ? "too-large" : "bad-request");
-      if (err instanceof HttpError) throw err;
+      rejected("bad-request");
       throw new HttpError(400, (err as Error).message);
     }
     // Rejections count in memory only and write nothing: junk must not cost a disk sync.
@@ -541,15 +545,21 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     };
   }
   metrics.sharesHeld.set(store.products().length);
-  async function operations(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const refresh = () => {
     if (head !== null) metrics.head.set(head);
     metrics.checkpoint.set(store.state.checkpointBlock);
     metrics.sharesHeld.set(store.products().length);
-    return ops.handle(req, res);
-  }
+  };
   const http_ = await startHttp(
-    { health, operations, share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; }, redeliver },
-    o.port, o.host ?? "127.0.0.1", (err) => log.error(`HTTP handler failed: ${err.message}`),
+    {
+      health,
+      operations: { ops, refresh },
+      share: (id) => { const s = store.share(id); return s && { productId: s.productId, version: s.version, envelopeHash: s.envelopeHash, storedAt: s.storedAt }; },
+      admit,
+      redeliver,
+      refusedBody: (reason) => rejected(reason), // counted in memory, like every rejection
+    },
+    { port: o.port, host: o.host ?? "127.0.0.1", readsPerIp: limits.readsPerIp, onError: (err) => log.error(`HTTP handler failed: ${err.message}`) },
   );
 
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -577,8 +587,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       await intake.drained();
       await tail.catch(() => {});
       await store.commit().catch(() => {}); // counters changed since the last write
-      await new Promise<void>((r) => http_.server.close(() => r()));
-      http_.server.closeAllConnections?.();
+      await http_.close();
       await streamr.destroy();
     },
   };
