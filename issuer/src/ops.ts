@@ -18,6 +18,8 @@ export const REFUSAL_REASONS = [
   "untrusted-issuer",
   "not-found",
   "login-refused",
+  "rate-limited",
+  "too-large",
 ] as const satisfies readonly SsiErrorCode[];
 export type RefusalReason = (typeof REFUSAL_REASONS)[number] | "other";
 export type RequestOutcome = "ok" | "refused" | "error";

@@ -1,12 +1,19 @@
-// The demo issuer service (node:http). Endpoints: see sdk/src/ssi/protocol.ts and issuer/README.md.
+// The demo issuer service (Fastify; JSON; CORS open: the dApp calls it from its own origin).
+// Endpoints: see sdk/src/ssi/protocol.ts and issuer/README.md. Every refusal is
+// `{ error: <code>, message }`; requests are limited per client IP (the socket's peer):
+// `readsPerIp` over the GET routes, `writesPerIp` over each POST route.
+import cors from "@fastify/cors";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import type { Hex } from "viem";
 import { clientsFor, credentialsAbi, marketplaceChain, type Deployment } from "@kraken/sdk";
 import { configValue, DEFAULT_PORTS } from "@kraken/sdk/config";
+import {
+  DEFAULT_READS_PER_IP, DEFAULT_WRITES_PER_IP, guardHttp, mountOps, routeRateLimit, serverOptions,
+  type RateLimit, type Refusal,
+} from "@kraken/sdk/ops";
 import { SsiError, type SsiErrorCode } from "@kraken/sdk/ssi";
 import { issuerStatusList, LoginVerifier, publicLoginError } from "@kraken/sdk/ssi/verifier";
 import { issuerAccount, loadOrCreateIdentity } from "./identity.ts";
@@ -48,6 +55,8 @@ export interface IssuerOptions {
    * (their on-chain registration decides). This issuer's own credentials use its local list.
    */
   statusOrigins?: Record<string, string>;
+  /** Requests per client IP: GET routes together, and each POST route (defaults in @kraken/sdk/ops). */
+  rateLimits?: { readsPerIp?: RateLimit; writesPerIp?: RateLimit };
 }
 
 export interface RunningIssuer {
@@ -74,21 +83,13 @@ const STATUS: Partial<Record<SsiErrorCode, number>> = {
 
 class HttpError extends SsiError {}
 
-async function readJson(req: IncomingMessage): Promise<any> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > 256 * 1024) throw new HttpError("bad-request", "request body too large");
-    chunks.push(chunk);
-  }
-  if (!size) return {};
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new HttpError("bad-request", "request body is not JSON");
-  }
-}
+const MAX_BODY = 256 * 1024;
+/** Refusals before a handler runs, in the issuer's codes and words. */
+const REFUSALS: Record<Refusal["kind"], (r: Refusal) => { error: SsiErrorCode; message: string }> = {
+  "rate-limited": (r) => ({ error: "rate-limited", message: r.message }),
+  "too-large": () => ({ error: "too-large", message: "request body too large" }),
+  malformed: () => ({ error: "bad-request", message: "request body is not JSON" }),
+};
 
 function adminTokenFor(dataDir: string, given: string | undefined, log: (l: string) => void): string {
   const token = given ?? configValue("KRAKEN_ISSUER_ADMIN_TOKEN");
@@ -114,29 +115,6 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
   const statusList = new StatusList(dataDir, { flushMs: opts.statusFlushMs, log });
   const challenges = new IssuanceChallenges(identity.did);
 
-  const server = createServer();
-  await new Promise<void>((ok, fail) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      fail(err.code === "EADDRINUSE" ? new Error(`issuer: port ${opts.port ?? DEFAULT_ISSUER_PORT} on ${host} is in use`) : err));
-    server.listen(opts.port ?? DEFAULT_ISSUER_PORT, host, () => ok());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host}:${port}`;
-  const publicUrl = (opts.publicUrl ?? url).replace(/\/$/, "");
-  const deps = { identity, account, wallet, publicClient, deployment, statusList, publicUrl, validityDays: opts.validityDays ?? 365, log };
-  const verifier = new LoginVerifier({
-    publicClient,
-    credentials: deployment.contracts.Credentials.address,
-    chainId: deployment.chainId,
-    // Presentations must name this service's public origin (scheme, host and port), which
-    // clients take from the URL they call, not from the challenge: see loginWithPresentation.
-    domain: new URL(publicUrl).origin,
-    // Our own credentials: the local status list; another issuer's: its status endpoint, only on
-    // the origin configured for it (called after the on-chain trust check; see the verifier).
-    isRevokedByIssuer: async (vc) =>
-      vc.issuer === identity.did ? Boolean(statusList.get(vc.id)?.revoked) : issuerStatusList(vc, { origins: { ...opts.statusOrigins } }),
-  });
-
   const trusted = await publicClient.readContract({ address: deployment.contracts.Credentials.address, abi: credentialsAbi, functionName: "isTrustedIssuer", args: [account.address] });
   if (!trusted) log(`warning: ${account.address} is not a trusted issuer in Credentials ${deployment.contracts.Credentials.address}; registrations with its attestations will be refused`);
   // GET /health, /ready (chain, key) and /metrics
@@ -151,121 +129,141 @@ export async function startIssuer(opts: IssuerOptions): Promise<RunningIssuer> {
     dataDir,
   });
 
-  const isAdmin = (req: IncomingMessage) => {
+  // The public URL (credential status links, the login domain) may name the port bound below:
+  // requests wait for it.
+  let deps!: Parameters<typeof issue>[0];
+  let verifier!: LoginVerifier;
+  let setUp!: () => void;
+  const started = new Promise<void>((ok) => (setUp = ok));
+
+  const isAdmin = (req: FastifyRequest) => {
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
     const expected = Buffer.from(adminToken);
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
+  const seconds = (reply: FastifyReply) => reply.elapsedTime / 1000;
+  const answer = (status: number, reply: FastifyReply, err: SsiError) => {
+    metrics.refused(err.code);
+    metrics.request("refused", seconds(reply));
+    return reply.code(status).send({ error: err.code, message: err.message });
+  };
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-    const path = new URL(req.url ?? "/", url).pathname;
-    const m = `${req.method} ${path}`;
-    if (m === "GET /") {
-      return {
-        service: "Kraken demo credential issuer",
-        did: identity.did,
-        address: account.address,
-        chainId: deployment.chainId,
-        credentials: deployment.contracts.Credentials.address,
-        trustedOnChain: trusted,
-        loginDomain: verifier.domain,
-      };
-    }
-    if (m === "POST /challenges") return challenges.create((await readJson(req)).address);
-    if (m === "POST /credentials") {
-      const issued = await issue(deps, challenges, await readJson(req));
-      metrics.issued();
-      return issued;
-    }
-    if (req.method === "GET" && path.startsWith("/credentials/status/")) {
-      const id = `urn:uuid:${decodeURIComponent(path.slice("/credentials/status/".length))}`;
-      const entry = statusList.get(id);
-      if (!entry) throw new HttpError("not-found", `no credential ${id} was issued here`);
-      return { id, revoked: entry.revoked };
-    }
-    if (m === "POST /credentials/revoke") {
-      if (!isAdmin(req)) throw new HttpError("unauthorized", "revocation needs the issuer's admin bearer token");
-      return revoke(deps, await readJson(req));
-    }
-    if (m === "POST /credentials/readmit") {
-      if (!isAdmin(req)) throw new HttpError("unauthorized", "re-admission needs the issuer's admin bearer token");
-      return readmit(deps, await readJson(req));
-    }
-    if (m === "POST /login/challenge") return verifier.createChallenge();
-    if (m === "POST /login") {
-      const body = await readJson(req);
-      try {
-        const session = await verifier.verify(body.presentation);
-        log(`login of ${session.did}`);
-        return session;
-      } catch (err) {
-        // The reason goes to the log only (verifier messages name addresses, DIDs, credential ids
-        // and URLs, never claims); the client gets a generic refusal, so that it cannot use the
-        // login to learn what the verifier checked or what a status URL answered.
-        const reason = err instanceof SsiError ? `${err.code}: ${err.message}` : `error: ${(err as Error).message}`;
-        log(`login refused (${reason.replace(/[\u0000-\u001f\u007f]/g, " ")})`);
-        throw publicLoginError(err);
-      }
-    }
-    if (m === "GET /session") {
-      const session = verifier.session(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1]);
-      if (!session) throw new HttpError("unauthorized", "no valid session: log in with a presentation (POST /login)");
-      return session;
-    }
-    throw new HttpError("not-found", `no route ${m}`);
-  }
-
-  server.on("request", (req, res) => {
-    res.setHeader("access-control-allow-origin", "*"); // the dApp calls from its own origin
-    res.setHeader("access-control-allow-headers", "content-type, authorization");
-    res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204).end();
-      return;
-    }
-    const started = process.hrtime.bigint();
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    // /health, /ready and /metrics first (GET only); they are not counted as requests.
-    void metrics.ops.handle(req, res).then(async (answered) => {
-      if (answered) return;
-      await route(req, res).then(
-        (body) => {
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-          metrics.request("ok", seconds());
-        },
-        (err) => {
-          const known = err instanceof SsiError;
-          const status = known ? (STATUS[err.code] ?? 401) : 500;
-          if (known) metrics.refused(err.code);
-          metrics.request(known ? "refused" : "error", seconds());
-          // Messages never contain personal data (they name addresses, DIDs and checks only).
-          if (!known) log(`error on ${req.method} ${req.url}: ${(err as Error).message}`);
-          res
-            .writeHead(status, { "content-type": "application/json" })
-            .end(JSON.stringify(known ? { error: err.code, message: err.message } : { error: "internal", message: "internal error (see the issuer's log)" }));
-        },
-      );
-    }).catch((err: Error) => {
+  const reads = opts.rateLimits?.readsPerIp ?? DEFAULT_READS_PER_IP;
+  const writes = routeRateLimit(opts.rateLimits?.writesPerIp ?? DEFAULT_WRITES_PER_IP);
+  const app = Fastify(serverOptions({ bodyLimit: MAX_BODY }));
+  app.addHook("onRequest", () => started);
+  await app.register(cors, { origin: "*", methods: ["GET", "POST", "OPTIONS"], allowedHeaders: ["content-type", "authorization"], strictPreflight: false });
+  await guardHttp(app, {
+    bodyLimit: MAX_BODY,
+    perIp: reads,
+    json: { empty: () => ({}) }, // whatever the content type says
+    shape: (r) => REFUSALS[r.kind](r),
+    onRefusal: (r, _req, reply) => {
+      metrics.refused(REFUSALS[r.kind](r).error);
+      metrics.request("refused", seconds(reply));
+    },
+    fallback: (err, req, reply) => {
+      if (err instanceof SsiError) return answer(STATUS[err.code] ?? 401, reply, err);
+      metrics.request("error", seconds(reply));
+      // Messages never contain personal data (they name addresses, DIDs and checks only).
       log(`error on ${req.method} ${req.url}: ${err.message}`);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "internal", message: "internal error (see the issuer's log)" }));
-    });
+      return reply.code(500).send({ error: "internal", message: "internal error (see the issuer's log)" });
+    },
   });
+  app.setNotFoundHandler((req, reply) => answer(404, reply, new HttpError("not-found", `no route ${req.method} ${req.url.split("?")[0]}`)));
+
+  // /health, /ready and /metrics are not counted as requests.
+  mountOps(app, metrics.ops);
+  /** A counted route: its answer, or a refusal (SsiError) through the error handler. */
+  const counted = (fn: (req: FastifyRequest) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const body = await fn(req);
+    metrics.request("ok", seconds(reply));
+    return body;
+  };
+  const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, any>; // no body at all: {}
+  const admin = (what: string) => async (req: FastifyRequest) => {
+    // before the body is read
+    if (!isAdmin(req)) throw new HttpError("unauthorized", `${what} needs the issuer's admin bearer token`);
+  };
+
+  app.get("/", counted(() => ({
+    service: "Kraken demo credential issuer",
+    did: identity.did,
+    address: account.address,
+    chainId: deployment.chainId,
+    credentials: deployment.contracts.Credentials.address,
+    trustedOnChain: trusted,
+    loginDomain: verifier.domain,
+  })));
+  app.post("/challenges", { config: writes }, counted((req) => challenges.create(body(req).address)));
+  app.post("/credentials", { config: writes }, counted(async (req) => {
+    const issued = await issue(deps, challenges, body(req));
+    metrics.issued();
+    return issued;
+  }));
+  app.get("/credentials/status/*", counted((req) => {
+    const path = req.url.split("?")[0];
+    const id = `urn:uuid:${decodeURIComponent(path.slice("/credentials/status/".length))}`;
+    const entry = statusList.get(id);
+    if (!entry) throw new HttpError("not-found", `no credential ${id} was issued here`);
+    return { id, revoked: entry.revoked };
+  }));
+  app.post("/credentials/revoke", { config: writes, onRequest: admin("revocation") }, counted((req) => revoke(deps, body(req))));
+  app.post("/credentials/readmit", { config: writes, onRequest: admin("re-admission") }, counted((req) => readmit(deps, body(req))));
+  app.post("/login/challenge", { config: writes }, counted(() => verifier.createChallenge()));
+  app.post("/login", { config: writes }, counted(async (req) => {
+    try {
+      const session = await verifier.verify(body(req).presentation);
+      log(`login of ${session.did}`);
+      return session;
+    } catch (err) {
+      // The reason goes to the log only (verifier messages name addresses, DIDs, credential ids
+      // and URLs, never claims); the client gets a generic refusal, so that it cannot use the
+      // login to learn what the verifier checked or what a status URL answered.
+      const reason = err instanceof SsiError ? `${err.code}: ${err.message}` : `error: ${(err as Error).message}`;
+      log(`login refused (${reason.replace(/[\u0000-\u001f\u007f]/g, " ")})`);
+      throw publicLoginError(err);
+    }
+  }));
+  app.get("/session", counted((req) => {
+    const session = verifier.session(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1]);
+    if (!session) throw new HttpError("unauthorized", "no valid session: log in with a presentation (POST /login)");
+    return session;
+  }));
+
+  await app.listen({ port: opts.port ?? DEFAULT_ISSUER_PORT, host }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "EADDRINUSE" ? new Error(`issuer: port ${opts.port ?? DEFAULT_ISSUER_PORT} on ${host} is in use`) : err;
+  });
+  const addr = app.server.address();
+  const url = `http://${host}:${typeof addr === "object" && addr ? addr.port : opts.port}`;
+  const publicUrl = (opts.publicUrl ?? url).replace(/\/$/, "");
+  deps = { identity, account, wallet, publicClient, deployment, statusList, publicUrl, validityDays: opts.validityDays ?? 365, log };
+  verifier = new LoginVerifier({
+    publicClient,
+    credentials: deployment.contracts.Credentials.address,
+    chainId: deployment.chainId,
+    // Presentations must name this service's public origin (scheme, host and port), which
+    // clients take from the URL they call, not from the challenge: see loginWithPresentation.
+    domain: new URL(publicUrl).origin,
+    // Our own credentials: the local status list; another issuer's: its status endpoint, only on
+    // the origin configured for it (called after the on-chain trust check; see the verifier).
+    isRevokedByIssuer: async (vc) =>
+      vc.issuer === identity.did ? Boolean(statusList.get(vc.id)?.revoked) : issuerStatusList(vc, { origins: { ...opts.statusOrigins } }),
+  });
+  setUp();
 
   log(`listening on ${url}; did ${identity.did}; attestations signed by ${account.address}${trusted ? "" : " (NOT trusted on chain)"}`);
   return {
     url,
     did: identity.did,
     address: account.address,
-    stop: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => {
-        try {
-          statusList.close(); // pending issuances reach the disk
-        } catch (err) {
-          log(`could not write the status list on stop: ${(err as Error).message}`);
-        }
-        ok();
-      });
-    }),
+    async stop() {
+      await app.close();
+      try {
+        statusList.close(); // pending issuances reach the disk
+      } catch (err) {
+        log(`could not write the status list on stop: ${(err as Error).message}`);
+      }
+    },
   };
 }

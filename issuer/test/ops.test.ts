@@ -1,7 +1,8 @@
 // The issuer's operations endpoints on the real service and a real local chain: /health, /ready
 // (chain and key checks: 200, then 503 naming the check when the RPC stops answering or the key is
 // not trusted on chain) and /metrics (service label, counters that move with real requests, and
-// no caller-chosen value — a path, an address, a DID — ever as a label value).
+// no caller-chosen value — a path, an address, a DID — ever as a label value); abuse refused in
+// the issuer's error shape and counted: 429 over a per-IP rate limit, 413, 400.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +89,35 @@ describe("issuer operations endpoints", () => {
     expect(body).toMatchObject({ ready: false, service: "issuer", checks: { chain: { ok: false, detail: expect.stringContaining("RPC") } } });
     expect((await fetch(`${issuer.url}/health`)).status).toBe(200);
     expect((await fetch(`${issuer.url}/metrics`)).status).toBe(200);
+  });
+
+  it("refuses abuse as { error, message } and counts it: 429 with retry-after over a per-IP limit, 413 for a body over 256 KiB, 400 for one that is not JSON; then answers normally", async () => {
+    const issuer = await startIssuer({
+      port: 0, rpcUrl: s.rpcUrl, deployment: s.deployment, dataDir: join(s.dir, "issuer-abuse"), adminToken: "t", log: () => {},
+      rateLimits: { readsPerIp: { max: 3, windowMs: 1000 }, writesPerIp: { max: 2, windowMs: 1000 } },
+    });
+    others.push(issuer);
+    const post = (body: string) => fetch(`${issuer.url}/challenges`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const answer = async (r: Response) => ({ status: r.status, retryAfter: r.headers.get("retry-after"), body: await r.json() });
+
+    expect(await answer(await post(JSON.stringify({ address: `0x${"ab".repeat(150_000)}` })))).toMatchObject({ status: 413, body: { error: "too-large", message: "request body too large" } });
+    expect(await answer(await post("{not json"))).toMatchObject({ status: 400, body: { error: "bad-request", message: "request body is not JSON" } });
+    const limited = await answer(await post(JSON.stringify({ address: s.clients(3).account.address })));
+    expect(limited).toMatchObject({ status: 429, body: { error: "rate-limited", message: expect.stringContaining("too many requests from 127.0.0.1") } });
+    expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+    // reads have their own limit
+    const reads = [];
+    for (let i = 0; i < 4; i++) reads.push(await fetch(`${issuer.url}/`, { headers: { origin: "http://localhost:5173" } }));
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    expect(reads[3].headers.get("access-control-allow-origin")).toBe("*");
+    expect(await reads[3].json()).toMatchObject({ error: "rate-limited" });
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await post(JSON.stringify({ address: s.clients(3).account.address }));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: expect.any(String) });
+    const text = await metricsText(issuer.url);
+    for (const reason of ["rate-limited", "too-large", "bad-request"]) expect(value(text, "kraken_issuer_refusals_total", { reason }), reason).toBeGreaterThanOrEqual(1);
   });
 
   it("/ready is 503 naming the key when the issuer's key is not trusted on chain", async () => {

@@ -9,10 +9,9 @@
 // `readsPerIp` (@fastify/rate-limit). The client's address is the socket's peer (no proxy
 // header is trusted).
 import cors from "@fastify/cors";
-import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { KrakenError } from "@kraken/sdk";
-import { jsonParser, mountOps, rateLimitOptions, refusalHandler, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
+import { guardHttp, mountOps, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 
 const CODES: Record<number, string> = { 400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict", 413: "too-large", 429: "rate-limited" };
 
@@ -66,14 +65,11 @@ export async function startHttp(api: RelayApi, o: HttpOptions): Promise<{ url: s
   await app.register(cors, {
     origin: "*", methods: ["GET", "POST", "OPTIONS"], allowedHeaders: ["content-type"], exposedHeaders: ["retry-after"], strictPreflight: false,
   });
-  await app.register(rateLimit, rateLimitOptions(o.readsPerIp));
-  // Bodies are JSON whatever their content type says.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, jsonParser());
-
   const send = (reply: FastifyReply, err: HttpError) => reply.code(err.status).headers(err.headers).send({ error: err.message });
-  app.setErrorHandler(refusalHandler<FastifyRequest, FastifyReply>({
+  await guardHttp(app, {
     bodyLimit: MAX_BODY,
+    perIp: o.readsPerIp,
+    json: {}, // whatever the content type says
     shape: (r) => ({ error: REFUSALS[r.kind](r) }),
     onRefusal: (r, req) => {
       if (r.kind !== "rate-limited" && req.routeOptions.url === REDELIVER) api.refusedBody(r.kind === "too-large" ? "too-large" : "bad-request");
@@ -83,7 +79,7 @@ export async function startHttp(api: RelayApi, o: HttpOptions): Promise<{ url: s
       o.onError(err);
       return reply.code(500).send({ error: "internal error" });
     },
-  }));
+  });
   const noSuchEndpoint = (req: FastifyRequest) => new HttpError(404, `no such endpoint: ${req.method} ${req.url.split("?")[0]}`);
   app.setNotFoundHandler((req, reply) => send(reply, noSuchEndpoint(req)));
 

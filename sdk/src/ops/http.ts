@@ -1,14 +1,13 @@
 // What every service's HTTP server (Fastify) shares (Node only): its options (body limit,
-// timeouts), per-IP rate limits (options for @fastify/rate-limit), JSON body parsing, the
-// operations endpoints, and one way of refusing abuse, each answered in the service's own
-// error shape:
+// timeouts), per-IP rate limits (@fastify/rate-limit), JSON body parsing, the operations
+// endpoints, and one way of refusing abuse, each answered in the service's own error shape:
 //   429  over a per-IP rate limit, with retry-after (seconds)
 //   413  a body over the service's limit (the connection is closed after the answer)
 //   400  a body that is not JSON
 // The client's address is the socket's peer: no forwarded header is trusted, so behind a
 // reverse proxy every client shares the proxy's address (and its limit).
-// Typed structurally (HttpRequest, HttpReply, HttpRoutes): the SDK does not depend on Fastify;
-// Fastify's instances, requests and replies fit these shapes.
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Ops } from "./index.ts";
 
 /** At most `max` requests per client IP in a window of `windowMs`. */
@@ -72,20 +71,6 @@ export class HttpRefusal extends Error {
   }
 }
 
-/** The parts of a request the plumbing reads. */
-export interface HttpRequest {
-  ip: string;
-  method: string;
-  url: string;
-}
-
-/** The parts of a reply the plumbing writes. */
-export interface HttpReply {
-  code(status: number): HttpReply;
-  header(name: string, value: string): HttpReply;
-  send(body?: unknown): unknown;
-}
-
 const hidden = { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false };
 
 /**
@@ -93,15 +78,14 @@ const hidden = { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-
  * limit of its own (see routeRateLimit). Only a refusal carries a header (retry-after); answers
  * under the limit are unchanged.
  */
-export function rateLimitOptions(limit: RateLimit, onLimited?: (req: HttpRequest) => void) {
+export function rateLimitOptions(limit: RateLimit) {
   return {
     max: limit.max,
     timeWindow: limit.windowMs,
-    keyGenerator: (req: HttpRequest) => req.ip,
+    keyGenerator: (req: FastifyRequest) => req.ip,
     addHeadersOnExceeding: hidden,
     addHeaders: { ...hidden, "retry-after": true },
-    onExceeded: (req: HttpRequest) => onLimited?.(req),
-    errorResponseBuilder(req: HttpRequest, ctx: { ttl: number }) {
+    errorResponseBuilder(req: FastifyRequest, ctx: { ttl: number }) {
       const s = Math.max(1, Math.ceil(ctx.ttl / 1000));
       return new HttpRefusal({ kind: "rate-limited", status: 429, message: `too many requests from ${req.ip}; try again in ${s} s`, retryAfterSeconds: s });
     },
@@ -124,19 +108,19 @@ export function refusalOf(err: unknown, bodyLimit: number): Refusal | undefined 
   return undefined;
 }
 
-export interface RefusalHandlerOptions<Req extends HttpRequest, Rep extends HttpReply> {
+export interface RefusalHandlerOptions {
   bodyLimit: number;
   /** The body of a refusal in the service's error shape (a string is sent as text/plain). */
-  shape(r: Refusal, req: Req): unknown;
+  shape(r: Refusal, req: FastifyRequest): unknown;
   /** Counts or logs a refusal. */
-  onRefusal?(r: Refusal, req: Req, reply: Rep): void;
+  onRefusal?(r: Refusal, req: FastifyRequest, reply: FastifyReply): void;
   /** Every other error. */
-  fallback(err: Error, req: Req, reply: Rep): unknown;
+  fallback(err: Error, req: FastifyRequest, reply: FastifyReply): unknown;
 }
 
 /** An error handler (`app.setErrorHandler`): refusals in the service's shape, the rest to `fallback`. */
-export function refusalHandler<Req extends HttpRequest, Rep extends HttpReply>(o: RefusalHandlerOptions<Req, Rep>) {
-  return (err: Error, req: Req, reply: Rep): unknown => {
+export function refusalHandler(o: RefusalHandlerOptions) {
+  return (err: Error, req: FastifyRequest, reply: FastifyReply): unknown => {
     const r = refusalOf(err, o.bodyLimit);
     if (!r) return o.fallback(err, req, reply);
     o.onRefusal?.(r, req, reply);
@@ -166,9 +150,25 @@ export function jsonParser(o: { empty?: () => unknown } = {}) {
   };
 }
 
-/** A Fastify instance's GET routes, as mountOps uses them. */
-export interface HttpRoutes {
-  get(path: string, handler: (req: HttpRequest, reply: HttpReply) => Promise<unknown>): unknown;
+export interface GuardOptions extends RefusalHandlerOptions {
+  /** over every route without a limit of its own (routeRateLimit) */
+  perIp: RateLimit;
+  /** every body is JSON whatever its content type says; `empty` answers an empty one */
+  json?: { empty?: () => unknown };
+}
+
+/**
+ * Registers the per-IP rate limit, the JSON parser (with `json`) and the error handler that
+ * answers 429/413/400 in the service's shape. Register CORS before it, so that refusals carry
+ * the CORS headers too.
+ */
+export async function guardHttp(app: FastifyInstance, o: GuardOptions): Promise<void> {
+  await app.register(rateLimit, rateLimitOptions(o.perIp));
+  if (o.json) {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser("*", { parseAs: "string" }, jsonParser(o.json));
+  }
+  app.setErrorHandler(refusalHandler(o));
 }
 
 export interface MountOpsOptions {
@@ -183,9 +183,9 @@ export interface MountOpsOptions {
  * cache-control no-store and access-control-allow-origin * for /health and /ready (503 when
  * not ready), Prometheus text for /metrics.
  */
-export function mountOps(app: HttpRoutes, ops: Ops, o: MountOpsOptions = {}): void {
+export function mountOps(app: FastifyInstance, ops: Ops, o: MountOpsOptions = {}): void {
   const paths = o.paths ?? ["/health", "/ready", "/metrics"];
-  const json = (reply: HttpReply, status: number, body: unknown) =>
+  const json = (reply: FastifyReply, status: number, body: unknown) =>
     reply.code(status).header("cache-control", "no-store").header("access-control-allow-origin", "*").send(body);
   if (paths.includes("/health")) app.get("/health", async (_req, reply) => json(reply, 200, ops.health()));
   if (paths.includes("/ready")) {

@@ -30,7 +30,10 @@ export type SsiErrorCode =
   | "credential-not-registered"
   | "status-unavailable"
   // what a service tells its client about any other login refusal (the reason is in its log)
-  | "login-refused";
+  | "login-refused"
+  // an HTTP service refusing abuse: too many requests from one address, a body over its limit
+  | "rate-limited"
+  | "too-large";
 
 export class SsiError extends KrakenError<SsiErrorCode> {
   override name = "SsiError";
