@@ -123,7 +123,8 @@ async function main(): Promise<void> {
   let relayDirectory: { address: string; url: string }[] | undefined;
   let smpcDirectory: { address: string; url: string }[] | undefined;
   let wearableStream: string | undefined;
-  let unionDevices: { streamId: string; devices: number } | undefined;
+  let publisherUrl: string | undefined;
+  let unionDevices: { streamId: string; devices: number; url: string } | undefined;
   if (streamrSettings && demo) {
     // One process per relay, each from its own account (so they may start together).
     const relays = await Promise.all(devRelayKeys().map((key, i) => supervisor.start({
@@ -171,11 +172,12 @@ async function main(): Promise<void> {
         name: "publisher", entry: "relay/src/publisher-main.ts",
         options: {
           key: demo.personas[wearableProduct.seller].privateKey, rpcUrl, deploymentFile,
-          productId: wearableProduct.id, streamId: wearableProduct.streams[0],
+          productId: wearableProduct.id, streamId: wearableProduct.streams[0], opsPort: cfg.KRAKEN_PUBLISHER_PORT,
           streamr: { network: streamrSettings, port: cfg.KRAKEN_PUBLISHER_STREAMR_PORT ?? streamrPort + PUBLISHER_STREAMR_OFFSET },
         },
       });
       wearableStream = publisher.info.streamId as string;
+      publisherUrl = publisher.info.url as string;
     }
     // The wearables data union's members, each publishing from their own device (own key),
     // through the product's stream filter (an anonymised product: its metadata configures one).
@@ -184,13 +186,13 @@ async function main(): Promise<void> {
       const devices = await supervisor.start({
         name: "union", entry: "relay/src/union-devices-main.ts",
         options: {
-          union: union.address, productId: union.productId, streamId: union.streamId,
+          union: union.address, productId: union.productId, streamId: union.streamId, opsPort: cfg.KRAKEN_UNION_DEVICES_PORT,
           filter: demo.products.find((p) => p.key === union.key)?.metadata ? streamFilterOf(demo.products.find((p) => p.key === union.key)!.metadata as ProductMetadata) : undefined,
           keys: union.members.map((m) => demo.personas[m].privateKey), rpcUrl, deploymentFile,
           streamr: { network: streamrSettings, ports: union.members.map((_, i) => cfg.KRAKEN_UNION_DEVICES_STREAMR_PORTS?.[i] ?? streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
         },
       });
-      unionDevices = devices.info as { streamId: string; devices: number };
+      unionDevices = devices.info as { streamId: string; devices: number; url: string };
     }
   }
 
@@ -232,8 +234,8 @@ async function main(): Promise<void> {
     entry?.websocket ? `  Streamr entry    ws://${entry.websocket.host}:${entry.websocket.port}  (registry ${deployment.streamRegistry})` : `  Streamr          ${streamrCfg.environment === "local" ? "off" : streamrCfg.environment}`,
     ...(relayDirectory ? [`  Relays           ${relayDirectory.map((r) => r.url).join("  ")}  (/health)`] : []),
     ...(smpcDirectory ? [`  SMPC nodes       ${smpcDirectory.map((r) => r.url).join("  ")}  (/health)`] : []),
-    ...(wearableStream ? [`  Demo wearable    publishing to ${wearableStream}`] : []),
-    ...(unionDevices ? [`  Data union       ${unionDevices.devices} member devices publishing to ${unionDevices.streamId}`] : []),
+    ...(wearableStream ? [`  Demo wearable    publishing to ${wearableStream}  (${publisherUrl}/metrics)`] : []),
+    ...(unionDevices ? [`  Data union       ${unionDevices.devices} member devices publishing to ${unionDevices.streamId}  (${unionDevices.url}/metrics)`] : []),
     `  dApp             ${dapp.info.url as string}`,
     `  Services         ${supervisor.count()} processes, each restarted if it stops (kraken status)`,
   ];

@@ -88,6 +88,7 @@ describe("metrics and alert rules (deploy/prometheus)", () => {
   const services = () => [
     ["indexer", new URL(m.urls.subgraph).origin], ["issuer", m.urls.issuer], ["faucet", m.urls.faucet], ["ipfs", m.urls.ipfsApi], ["dapp", m.urls.dapp],
     ...m.urls.relays.map((u) => ["relay", u]), ...m.urls.smpcNodes.map((u) => ["smpc", u]),
+    ["publisher", m.urls.publisher], ["union", m.urls.unionDevices],
   ] as [string, string][];
 
   it("every service of the stack answers /health, /ready and /metrics, labelled with its name", async () => {

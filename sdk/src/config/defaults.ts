@@ -6,7 +6,7 @@
 /** Every service of the local stack listens on loopback. */
 export const LOCAL_HOST: string = "127.0.0.1";
 
-export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "indexer" | "ipfsApi" | "ipfsGateway" | "dapp" | "streamr" | "relayBase" | "smpcBase", number>> = Object.freeze({
+export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "indexer" | "ipfsApi" | "ipfsGateway" | "dapp" | "streamr" | "relayBase" | "smpcBase" | "publisher" | "unionDevices", number>> = Object.freeze({
   /** Local chain JSON-RPC (HTTP and WebSocket), as Hardhat/Anvil. */
   chain: 8545,
   /** Demo credential issuer. */
@@ -28,6 +28,10 @@ export const DEFAULT_PORTS: Readonly<Record<"chain" | "issuer" | "faucet" | "ind
   relayBase: 8790,
   /** SMPC computation node i (1-based) serves HTTP on smpcBase + i: 8796, 8797, 8798. */
   smpcBase: 8795,
+  /** The demo publisher's /health, /ready and /metrics (it has no other HTTP API). */
+  publisher: 8789,
+  /** The demo data union devices' /health, /ready and /metrics. */
+  unionDevices: 8799,
 });
 
 /** Number of demo relays `npm start` runs (2-of-3 key shares). */

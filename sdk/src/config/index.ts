@@ -314,6 +314,16 @@ export const VARIABLES = {
     description: "port of the demo faucet (local chain only)",
     usedBy: ["start"],
   }),
+  KRAKEN_PUBLISHER_PORT: port({
+    default: DEFAULT_PORTS.publisher,
+    description: "port of the demo publisher's /health, /ready and /metrics",
+    usedBy: ["start"],
+  }),
+  KRAKEN_UNION_DEVICES_PORT: port({
+    default: DEFAULT_PORTS.unionDevices,
+    description: "port of the demo data union devices' /health, /ready and /metrics",
+    usedBy: ["start"],
+  }),
   KRAKEN_FAUCET_URL: url()({
     default: DEFAULT_URLS.faucet,
     description: "the faucet `kraken faucet` asks (`--faucet` wins)",

@@ -7,7 +7,10 @@
 // `{ type: "ready", info }`; without one it prints `{"ready": <url>, …info}` as one line on stdout, for
 // scripts and tests. Its log goes to stderr (sdk/src/config/log.ts). When the IPC channel closes,
 // its supervisor is gone (even by SIGKILL): the service stops instead of running on unsupervised.
-import { ConfigError, createLogger, flushAlerts, readConfig, type LogLevel, type LogSink } from "../config/index.ts";
+import Fastify from "fastify";
+import { ConfigError, createLogger, flushAlerts, LOCAL_HOST, readConfig, type LogLevel, type LogSink } from "../config/index.ts";
+import { DEFAULT_READS_PER_IP, guardHttp, mountOps, serverOptions, type MountOpsOptions } from "./http.ts";
+import type { Ops } from "./index.ts";
 
 export interface ServiceHandle {
   stop(): Promise<void>;
@@ -86,4 +89,24 @@ export async function runService(component: string, start: (log: ReturnType<type
   } else {
     process.stdout.write(`${JSON.stringify({ ...handle.info, ready: handle.info?.url ?? true })}\n`);
   }
+}
+
+/**
+ * Serves only /health, /ready and /metrics, for a service with no HTTP API of its own (the
+ * publishers): the same limits as every other service.
+ */
+export async function serveOps(ops: Ops, o: { port: number; host?: string } & MountOpsOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify(serverOptions({ bodyLimit: 1024 }));
+  await guardHttp(app, {
+    perIp: DEFAULT_READS_PER_IP,
+    bodyLimit: 1024,
+    shape: (r) => ({ error: r.kind, message: r.message }),
+    fallback: (_err, _req, reply) => reply.code(500).send({ error: "internal", message: "internal error" }),
+  });
+  mountOps(app, ops, o);
+  const host = o.host ?? LOCAL_HOST;
+  await app.listen({ port: o.port, host });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : o.port;
+  return { url: `http://${host}:${port}`, close: () => app.close() };
 }

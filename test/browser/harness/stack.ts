@@ -25,6 +25,9 @@ export interface Marketplace {
     relays: string[];
     smpcNodes: string[];
     faucet: string;
+    /** the demo publisher's and union devices' /health, /ready, /metrics */
+    publisher: string;
+    unionDevices: string;
   };
   /** Origins (http://127.0.0.1:<port>) of every port the stack was given. */
   origins: string[];
@@ -67,7 +70,7 @@ async function answers(url: string): Promise<boolean> {
 
 export async function startMarketplace(o: { timeoutMs?: number; /** more environment for npm start */ env?: Record<string, string> } = {}): Promise<Marketplace> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-browser-"));
-  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, smpc1, smpc2, smpc3, smpcNode1, smpcNode2, smpcNode3, ...nodes] = await freePorts(26);
+  const [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, relay1, relay2, relay3, smpc1, smpc2, smpc3, smpcNode1, smpcNode2, smpcNode3, publisher, unionDevices, ...nodes] = await freePorts(28);
   const smpc = [smpc1, smpc2, smpc3];
   const relays = [relay1, relay2, relay3];
   // Websocket ports of the relays' Streamr nodes and the demo publisher's: given explicitly, as
@@ -82,6 +85,8 @@ export async function startMarketplace(o: { timeoutMs?: number; /** more environ
     KRAKEN_IPFS_GATEWAY_PORT: String(ipfsGateway),
     KRAKEN_DAPP_PORT: String(dapp),
     KRAKEN_FAUCET_PORT: String(faucet),
+    KRAKEN_PUBLISHER_PORT: String(publisher),
+    KRAKEN_UNION_DEVICES_PORT: String(unionDevices),
     KRAKEN_STREAMR_PORT: String(streamr),
     KRAKEN_RELAY_PORTS: relays.join(","),
     KRAKEN_RELAY_STREAMR_PORTS: [relayNode1, relayNode2, relayNode3].join(","),
@@ -175,6 +180,8 @@ export async function startMarketplace(o: { timeoutMs?: number; /** more environ
       relays: relays.map(loopback),
       smpcNodes: smpc.map(loopback),
       faucet: loopback(faucet),
+      publisher: loopback(publisher),
+      unionDevices: loopback(unionDevices),
     },
     // The Streamr nodes of the stack (entry node, relays' and SMPC nodes' nodes, demo publisher, union devices), which browsers dial directly.
     origins: [chain, issuer, indexer, ipfsApi, ipfsGateway, dapp, streamr, faucet, ...nodes, ...relays, ...smpc, smpcNode1, smpcNode2, smpcNode3].map(loopback),
