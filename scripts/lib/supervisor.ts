@@ -65,7 +65,7 @@ export class Supervisor {
   private readonly entries: Entry[] = [];
   private stopping = false;
 
-  constructor(private readonly o: { root: string; log: Logger; env?: NodeJS.ProcessEnv; stateFile?: string }) {}
+  constructor(private readonly o: { root: string; log: Logger; env?: NodeJS.ProcessEnv; stateFile?: string; stopGraceMs?: number }) {}
 
   private writeState(): void {
     if (!this.o.stateFile) return;
@@ -158,10 +158,11 @@ export class Supervisor {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
       child.kill("SIGTERM");
+      const grace = this.o.stopGraceMs ?? STOP_GRACE_MS;
       const force = setTimeout(() => {
-        this.o.log.warn(`${e.spec.name} did not stop within ${STOP_GRACE_MS / 1000} s: killed`);
+        this.o.log.warn(`${e.spec.name} did not stop within ${grace / 1000} s: killed`);
         child.kill("SIGKILL");
-      }, STOP_GRACE_MS);
+      }, grace);
       await exited;
       clearTimeout(force);
     }));
