@@ -19,7 +19,7 @@ import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { loadBuiltSubgraph, routeKey, templateRouteKey, type BuiltSubgraph, type EventRoute } from "./manifest.ts";
 import { decodeEventParams, MappingError, MappingModule, type CreatedDataSource, type EthereumEvent } from "./runtime/index.ts";
 import { EntityCache, PgStore, type StoredDataSource } from "./store/index.ts";
-import { startGraphqlServer, type GraphqlServer } from "./graphql/index.ts";
+import { startGraphqlServer, type GraphqlServer, type GraphqlServerOptions } from "./graphql/index.ts";
 import { createIndexerOps } from "./ops.ts";
 
 export interface IndexerOptions {
@@ -34,6 +34,8 @@ export interface IndexerOptions {
   host?: string;
   pollMs?: number; // how often to look for a new block
   batchBlocks?: number; // blocks per eth_getLogs during backfill
+  /** GraphQL requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops) */
+  rateLimits?: GraphqlServerOptions["rateLimits"];
   log?: (line: string) => void;
 }
 
@@ -167,6 +169,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     },
     ops,
     onQuery: ops.query,
+    rateLimits: o.rateLimits,
   });
   log(`serving ${server.url}${state.block !== null ? ` (resuming after block ${state.block}${stored.length ? `, ${stored.length} dynamic data sources` : ""})` : ""}${state.failed ? "; indexing stopped earlier: " + state.failed : ""}`);
 

@@ -9,7 +9,6 @@
 // Labels are fixed words only (an outcome, a kind): never a query, a path, an id or an address.
 // Check details are short and hold no data of the index: a data source and handler name from
 // the manifest and a block number at most (no transaction, address or mapping message).
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createOps, LATENCY_BUCKETS, type Checks, type Ops } from "@kraken/sdk/ops";
 import type { QueryOutcome } from "./graphql/server.ts";
 
@@ -47,8 +46,8 @@ export interface IndexerOpsOptions {
 
 export interface IndexerOps {
   readonly ops: Ops;
-  /** /health, /ready and /metrics (GET/HEAD); false for any other request */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** brings the gauges and the events counter to the indexer's progress (before a scrape) */
+  refresh(): void;
   /** a GraphQL request ended */
   query(outcome: QueryOutcome, seconds: number): void;
   /** the chain's RPC answered a request */
@@ -135,10 +134,7 @@ export function createIndexerOps(o: IndexerOpsOptions): IndexerOps {
 
   return {
     ops,
-    handle(req, res) {
-      refresh();
-      return ops.handle(req, res);
-    },
+    refresh,
     query(outcome, seconds) {
       queries.inc({ outcome });
       querySeconds.observe(seconds);

@@ -1,12 +1,14 @@
-// graph-node compatible GraphQL over HTTP: POST JSON {query, variables, operationName} or GET
-// ?query=… at /subgraphs/name/<name> (and /subgraphs/id/<deployment>), CORS for the dApp, a
-// GraphiQL page for browsers. Errors are GraphQL errors; the server never goes down on a query.
-// Optionally the operations endpoints (/health, /ready, /metrics), answered before the GraphQL
-// routing, and a callback with the outcome and duration of every GraphQL request.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+// graph-node compatible GraphQL over HTTP (Fastify): POST JSON {query, variables, operationName}
+// or GET ?query=… at /subgraphs/name/<name> (and /subgraphs/id/<deployment>), CORS for the dApp,
+// a GraphiQL page for browsers. Errors are GraphQL errors (`{ errors: [{ message }] }`, over a
+// per-IP rate limit, a body limit and malformed JSON too); the server never goes down on a query.
+// Optionally the operations endpoints (/health, /ready, /metrics), and a callback with the
+// outcome and duration of every GraphQL request.
+import cors from "@fastify/cors";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
+import { DEFAULT_READS_PER_IP, guardHttp, mountOps, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 import type { PgStore } from "../store/pg-store.ts";
 import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
 
@@ -27,8 +29,10 @@ export interface GraphqlServerOptions {
   limits?: Partial<QueryLimits>;
   /** max request body in bytes (default 1 MiB) */
   maxBody?: number;
-  /** operations endpoints (@kraken/sdk/ops `handle`): tried first on every request */
-  ops?: { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> };
+  /** requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops) */
+  rateLimits?: { readsPerIp?: RateLimit };
+  /** operations endpoints (@kraken/sdk/ops); `refresh` runs before a scrape */
+  ops?: { ops: Ops; refresh(): void };
   /** called once per request at a subgraph path (but the query page), when it is answered */
   onQuery?: (outcome: QueryOutcome, seconds: number) => void;
 }
@@ -40,35 +44,14 @@ export interface GraphqlServer {
   stop(): Promise<void>;
 }
 
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "GET, POST, OPTIONS",
-  "access-control-allow-headers": "Content-Type, Authorization, User-Agent, Accept",
-  "access-control-max-age": "86400",
-};
-
-function send(res: ServerResponse, status: number, body: unknown, type = "application/json; charset=utf-8") {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(status, { ...CORS, "content-type": type, "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        reject(Object.assign(new Error(`request body larger than ${max} bytes`), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
+/** A GraphQL request refused before it ran. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A small self-contained query page for browsers (no external assets: the stack runs offline). */
@@ -108,46 +91,62 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
   };
   const engine = new QueryEngine(store, meta, opts.limits);
   const paths = new Set([`/subgraphs/name/${name}`, `/subgraphs/name/${name}/graphql`, `/subgraphs/id/${store.deployment}`]);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    if (opts.ops && (await opts.ops.handle(req, res))) return;
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, CORS);
-      res.end();
-      return;
-    }
-    if (path === "" || path === "/") {
-      send(res, 200, { subgraphs: [`/subgraphs/name/${name}`], deployment: store.deployment });
-      return;
-    }
-    if (!paths.has(path)) {
-      send(res, 404, { errors: [{ message: `No subgraph at ${url.pathname}; try /subgraphs/name/${name}` }] });
-      return;
-    }
-    const started = performance.now();
-    let outcome: QueryOutcome | null = "error"; // if it throws: a 500
-    try {
-      outcome = await graphql(req, res, url);
-    } finally {
-      if (outcome) opts.onQuery?.(outcome, (performance.now() - started) / 1000);
-    }
+  const pathOf = (req: FastifyRequest) => new URL(req.url, "http://localhost").pathname.replace(/\/+$/, "");
+  const errors = (message: string) => ({ errors: [{ message }] });
+  const REFUSALS: Record<Refusal["kind"], (r: Refusal) => string> = {
+    "rate-limited": (r) => r.message,
+    "too-large": () => `request body larger than ${maxBody} bytes`,
+    malformed: () => "The request body is not valid JSON",
   };
 
+  const app = Fastify(serverOptions({ bodyLimit: maxBody, requestTimeoutMs: 60_000 }));
+  app.server.headersTimeout = 20_000;
+  await app.register(cors, {
+    origin: "*", methods: ["GET", "POST", "OPTIONS"], allowedHeaders: ["Content-Type", "Authorization", "User-Agent", "Accept"], maxAge: 86400, strictPreflight: false,
+  });
+  await guardHttp(app, {
+    bodyLimit: maxBody,
+    perIp: opts.rateLimits?.readsPerIp ?? DEFAULT_READS_PER_IP,
+    json: {}, // whatever the content type says
+    shape: (r) => errors(REFUSALS[r.kind](r)),
+    onRefusal: (_r, req, reply) => {
+      if (paths.has(pathOf(req))) opts.onQuery?.("refused", reply.elapsedTime / 1000);
+    },
+    fallback: (e, _req, reply) => reply.code(500).type("application/json; charset=utf-8").send(errors(`Internal error: ${e.message}`)),
+  });
+  if (opts.ops) mountOps(app, opts.ops.ops, { refresh: opts.ops.refresh });
+
+  app.route({
+    method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+    url: "*",
+    handler: async (req, reply) => {
+      const url = new URL(req.url, "http://localhost");
+      const path = pathOf(req);
+      if (path === "") return { subgraphs: [`/subgraphs/name/${name}`], deployment: store.deployment };
+      if (!paths.has(path)) return reply.code(404).send(errors(`No subgraph at ${url.pathname}; try /subgraphs/name/${name}`));
+      const started = performance.now();
+      let outcome: QueryOutcome | null = "error"; // if it throws: a 500
+      try {
+        outcome = await graphql(req, reply, url);
+      } finally {
+        if (outcome) opts.onQuery?.(outcome, (performance.now() - started) / 1000);
+      }
+      return reply;
+    },
+  });
+
   /** Answers a request at a subgraph path; its outcome, or null for the query page. */
-  const graphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<QueryOutcome | null> => {
+  const graphql = async (req: FastifyRequest, reply: FastifyReply, url: URL): Promise<QueryOutcome | null> => {
     let request: GraphqlRequest;
     try {
       if (req.method === "GET") {
         const query = url.searchParams.get("query");
         if (query === null) {
           if ((req.headers.accept ?? "").includes("text/html")) {
-            send(res, 200, graphiqlPage(url.pathname), "text/html; charset=utf-8");
+            reply.type("text/html; charset=utf-8").send(graphiqlPage(url.pathname));
             return null;
           }
-          send(res, 400, { errors: [{ message: "GET requests need a ?query= parameter" }] });
-          return "refused";
+          throw new Refused(400, "GET requests need a ?query= parameter");
         }
         request = {
           query,
@@ -155,67 +154,35 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
           operationName: url.searchParams.get("operationName"),
         };
       } else if (req.method === "POST") {
-        const body = await readBody(req, maxBody);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          send(res, 400, { errors: [{ message: "The request body is not valid JSON" }] });
-          return "refused";
-        }
-        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-          send(res, 400, { errors: [{ message: "The request body must be a JSON object {query, variables, operationName}" }] });
-          return "refused";
-        }
+        const parsed = req.body;
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Refused(400, "The request body must be a JSON object {query, variables, operationName}");
         const p = parsed as Record<string, unknown>;
-        if (typeof p.query !== "string") {
-          send(res, 400, { errors: [{ message: "The request has no query string" }] });
-          return "refused";
-        }
+        if (typeof p.query !== "string") throw new Refused(400, "The request has no query string");
         request = {
           query: p.query,
           variables: parseVariables(p.variables),
           operationName: typeof p.operationName === "string" ? p.operationName : null,
         };
       } else {
-        send(res, 405, { errors: [{ message: `${req.method} is not supported` }] });
-        return "refused";
+        throw new Refused(405, `${req.method} is not supported`);
       }
     } catch (e) {
-      const status = (e as { status?: number }).status ?? 400;
-      send(res, status, { errors: [{ message: (e as Error).message }] });
+      reply.code(e instanceof Refused ? e.status : 400).send(errors((e as Error).message));
       return "refused";
     }
     const result = await engine.run(request);
-    send(res, 200, result);
+    reply.send(result);
     return !result.errors?.length ? "ok" : "data" in result ? "error" : "refused";
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e) => {
-      if (!res.headersSent) send(res, 500, { errors: [{ message: `Internal error: ${(e as Error).message}` }] });
-      else res.destroy();
-    });
-  });
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? DEFAULT_PORTS.indexer, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  await app.listen({ port: opts.port ?? DEFAULT_PORTS.indexer, host });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (opts.port ?? DEFAULT_PORTS.indexer);
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/subgraphs/name/${name}`,
     port,
     engine,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => app.close(),
   };
 }

@@ -1,6 +1,6 @@
 // Abuse limits of the GraphQL server: analysis that stays fast on hostile query shapes (nested
-// fragments with aliases, issue 12 finding 1), field/alias budgets, cost semantics, row caps and
-// statement timeouts.
+// fragments with aliases, issue 12 finding 1), field/alias budgets, cost semantics, row caps,
+// statement timeouts, and HTTP abuse (per-IP rate limit 429, body limit 413, malformed JSON 400).
 import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueryEngine, type MetaInfo, type QueryLimits } from "../../src/graphql/execute.ts";
@@ -148,6 +148,35 @@ describe("query analysis is linear in the query's size", () => {
     expect(r.errors).toBeUndefined();
     expect(r.data.a.map((p: { id: string }) => p.id)).toEqual(["1", "10"]);
     expect(r.data.b.map((p: { id: string }) => p.id)).toEqual(["11", "2"]);
+  });
+});
+
+describe("HTTP abuse", () => {
+  it("answers a per-IP rate limit with 429 and retry-after, a body over maxBody with 413 and malformed JSON with 400, as GraphQL errors; then answers normally", async () => {
+    const outcomes: string[] = [];
+    const small = await startGraphqlServer({ store, port: 0, maxBody: 1024, rateLimits: { readsPerIp: { max: 4, windowMs: 1000 } }, onQuery: (o) => void outcomes.push(o) });
+    try {
+      const post = (body: string) => fetch(small.url, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const big = await post(JSON.stringify({ query: `{ products(first: 1) { id } } # ${"x".repeat(2000)}` }));
+      expect({ status: big.status, body: await big.json() }).toEqual({ status: 413, body: { errors: [{ message: "request body larger than 1024 bytes" }] } });
+      const bad = await post("{nope");
+      expect({ status: bad.status, body: await bad.json() }).toEqual({ status: 400, body: { errors: [{ message: "The request body is not valid JSON" }] } });
+      expect((await post(JSON.stringify({ query: "{ products(first: 1) { id } }" }))).status).toBe(200);
+      expect((await fetch(`${small.url}?query=${encodeURIComponent("{ products(first: 1) { id } }")}`)).status).toBe(200);
+      const over = await fetch(`${small.url}?query=${encodeURIComponent("{ products(first: 1) { id } }")}`, { headers: { origin: "http://localhost:5173" } });
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(over.headers.get("access-control-allow-origin")).toBe("*");
+      expect((await over.json()).errors[0].message).toMatch(/^too many requests from 127\.0\.0\.1; try again in \d+ s$/);
+      expect(outcomes).toEqual(["refused", "refused", "ok", "ok", "refused"]);
+
+      await new Promise((r) => setTimeout(r, 1100));
+      const again = await post(JSON.stringify({ query: "{ products(first: 1) { id } }" }));
+      expect(again.status).toBe(200);
+      expect((await again.json()).data.products).toHaveLength(1);
+    } finally {
+      await small.stop();
+    }
   });
 });
 
