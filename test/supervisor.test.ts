@@ -22,7 +22,7 @@ function supervisor() {
   const dir = mkdtempSync(join(tmpdir(), "kraken-supervisor-"));
   dirs.push(dir);
   const lines: string[] = [];
-  const log = createLogger("start", (line) => lines.push(line));
+  const log = createLogger("start", (line: string) => void lines.push(line));
   const s = new Supervisor({ root, log, stateFile: join(dir, "services.json"), stopGraceMs: 1500 });
   supervisors.push(s);
   const state = () => JSON.parse(readFileSync(join(dir, "services.json"), "utf8")) as { supervisor: number; services: Record<string, { pid: number | null; restarts: number }> };
