@@ -32,15 +32,19 @@ const routes: Record<string, Handler> = {
   id,
 };
 
-export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
+/**
+ * Kubo's CORS for the API (API.HTTPHeaders): a cross-origin call from an origin not allowed is
+ * refused (CSRF protection); an allowed one gets its origin back. True when it has answered
+ * the request (403, or a preflight).
+ */
+export function apiCors(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): boolean {
   const origin = req.headers.origin;
   const cors: Record<string, string> = {};
   if (origin) {
     if (!ctx.corsOrigin(origin)) {
-      // Kubo refuses cross-origin calls unless the origin is configured (CSRF protection).
       req.resume();
-      return sendError(res, new IpfsHttpError(403, `origin ${origin} is not allowed to use the IPFS API`, 1));
+      sendError(res, new IpfsHttpError(403, `origin ${origin} is not allowed to use the IPFS API`, 1));
+      return true;
     }
     cors["Access-Control-Allow-Origin"] = origin;
     cors["Vary"] = "Origin";
@@ -48,10 +52,22 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: 
   }
   if (req.method === "OPTIONS") {
     res.writeHead(204, { ...cors, "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "Content-Type", "Access-Control-Max-Age": "600" });
-    return void res.end();
+    res.end();
+    return true;
   }
   for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
-  const name = url.pathname.replace(/^\/api\/v0\//, "").replace(/\/$/, "");
+  return false;
+}
+
+/** The command a request names (`/api/v0/<name>`), "" for none. */
+export function commandOf(url: string | undefined): string {
+  return new URL(url ?? "/", "http://localhost").pathname.replace(/^\/api\/v0\//, "").replace(/\/$/, "");
+}
+
+/** Answers a request past apiCors; its body is unread (add streams it). */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const name = commandOf(req.url);
   const handler = Object.hasOwn(routes, name) ? routes[name] : undefined;
   if (!handler) {
     req.resume();

@@ -1,5 +1,6 @@
-// Read-only path gateway: GET/HEAD /ipfs/<cid>[/path], with CORS for the dApp, byte ranges,
-// content types sniffed from the first bytes, and `?format=raw` (trustless gateway block).
+// Read-only path gateway: GET/HEAD /ipfs/<cid>[/path], with byte ranges, content types sniffed
+// from the first bytes, and `?format=raw` (trustless gateway block). CORS (open, for the dApp):
+// GATEWAY_CORS, set by the server (index.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname } from "node:path";
 import type { UnixFSEntry } from "ipfs-unixfs-exporter";
@@ -7,20 +8,18 @@ import { badRequest, IpfsHttpError, sendError, toHttpError } from "./errors.ts";
 import type { LocalNode } from "./node.ts";
 import { asFile, parseIpfsPath, resolveEntry, streamContent, type FileEntry } from "./unixfs.ts";
 
-const CORS = {
-  "Access-Control-Allow-Origin": "*",
-  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-  "Access-Control-Allow-Headers": "Content-Type, Range, User-Agent, X-Requested-With",
-  "Access-Control-Expose-Headers": "Content-Range, Content-Length, X-Ipfs-Path, X-Ipfs-Roots, X-Chunked-Output, X-Stream-Output",
+/** Options of @fastify/cors: any origin, preflights cached for a day. */
+export const GATEWAY_CORS = {
+  origin: "*",
+  methods: ["GET", "HEAD", "OPTIONS"],
+  allowedHeaders: ["Content-Type", "Range", "User-Agent", "X-Requested-With"],
+  exposedHeaders: ["Content-Range", "Content-Length", "X-Ipfs-Path", "X-Ipfs-Roots", "X-Chunked-Output", "X-Stream-Output"],
+  maxAge: 86400,
+  strictPreflight: false,
 };
 
 export async function handleGateway(req: IncomingMessage, res: ServerResponse, node: LocalNode, log: (l: string) => void): Promise<void> {
-  for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
   req.resume();
-  if (req.method === "OPTIONS") {
-    res.writeHead(204, { "Access-Control-Max-Age": "86400" });
-    return void res.end();
-  }
   const url = new URL(req.url ?? "/", "http://localhost");
   try {
     if (req.method !== "GET" && req.method !== "HEAD") throw new IpfsHttpError(405, `method ${req.method} not allowed: the gateway is read-only`, 1);

@@ -1,14 +1,22 @@
 // Embedded IPFS for the local stack: a Helia node that never touches the network, the Kubo RPC
 // subset the project uses at /api/v0 and a read gateway at /ipfs/<cid>. Code talks to it with
 // kubo-rpc-client, so pointing KRAKEN_IPFS_API_URL at a real Kubo node is all it takes to switch.
+// Both servers are Fastify: per-IP rate limits, timeouts, and refusals in Kubo's error shape
+// ({"Message", "Code", "Type": "error"}). Their handlers write the response themselves (Kubo's
+// streaming and errors), after Fastify has routed, limited and checked the request.
+import cors from "@fastify/cors";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { resolve } from "node:path";
 import { create } from "kubo-rpc-client";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
-import { handleApi } from "./api.ts";
-import { handleGateway } from "./gateway.ts";
+import {
+  DEFAULT_READS_PER_IP, DEFAULT_WRITES_PER_IP, guardHttp, jsonParser, mountOps, routeRateLimit, serverOptions,
+  type RateLimit, type Refusal,
+} from "@kraken/sdk/ops";
+import { apiCors, commandOf, handleApi } from "./api.ts";
+import { GATEWAY_CORS, handleGateway } from "./gateway.ts";
 import { openNode } from "./node.ts";
 import { ipfsOps } from "./ops.ts";
 
@@ -19,6 +27,8 @@ export { KUBO_CHUNK_SIZE } from "./unixfs.ts";
 export const DEFAULT_API_PORT = DEFAULT_PORTS.ipfsApi;
 export const DEFAULT_GATEWAY_PORT = DEFAULT_PORTS.ipfsGateway;
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3; // 2 GiB per add request
+/** Largest JSON body (no command takes one; they are parsed, and refused when malformed). */
+const MAX_JSON_BYTES = 64 * 1024;
 
 export interface IpfsOptions {
   /** API port (0 = any free port). Default 5001. */
@@ -35,6 +45,8 @@ export interface IpfsOptions {
    * Default: loopback origins (http://localhost:*, http://127.0.0.1:*). "*" allows any.
    */
   apiCorsOrigins?: string[];
+  /** Requests per client IP: reads (every request but add, on either port) and adds (defaults in @kraken/sdk/ops). */
+  rateLimits?: { readsPerIp?: RateLimit; writesPerIp?: RateLimit };
   log?: (line: string) => void;
 }
 
@@ -58,28 +70,49 @@ export async function startIpfs(opts: IpfsOptions): Promise<RunningIpfs> {
     origins ? origins.includes("*") || origins.includes(origin) : /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(origin);
   const ctx = { node, maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, corsOrigin, log };
 
-  // GET /health, /ready (store) and /metrics on the API port (Kubo's API is POST only); /health on the gateway
+  const reads = opts.rateLimits?.readsPerIp ?? DEFAULT_READS_PER_IP;
+  const writes = opts.rateLimits?.writesPerIp ?? DEFAULT_WRITES_PER_IP;
   const metrics = ipfsOps(node, dataDir, log);
-  const api = createServer((req, res) => {
-    if (metrics.api(req, res)) return;
-    metrics.trackApi(req, res);
-    void handleApi(req, res, ctx);
+  // Uploads (up to maxUploadBytes, streamed) take as long as they take: no request timeout on
+  // the API port; a connection silent for a minute is closed. Gateway requests have no body.
+  const api = Fastify(serverOptions({ bodyLimit: MAX_JSON_BYTES, requestTimeoutMs: 0 }));
+  const opsPaths = new Set(["/health", "/ready", "/metrics"]);
+  api.addHook("onRequest", async (req, reply) => {
+    if ((req.method === "GET" || req.method === "HEAD") && opsPaths.has(req.url.split("?")[0])) return; // any origin may read them
+    metrics.trackApi(req.raw, reply.raw);
+    if (apiCors(req.raw, reply.raw, ctx)) reply.hijack();
   });
-  const gateway = createServer((req, res) => {
-    if (metrics.gateway(req, res)) return;
-    metrics.trackGateway(req, res);
-    void handleGateway(req, res, node, log);
+  await guard(api, reads, log);
+  api.addContentTypeParser("application/json", { parseAs: "string" }, jsonParser({ empty: () => undefined }));
+  // GET /health, /ready (store) and /metrics on the API port (Kubo's API is POST only)
+  mountOps(api, metrics.ops, { refresh: metrics.refresh });
+  const limiters = { reads: api.rateLimit(routeRateLimit(reads).rateLimit), add: api.rateLimit(routeRateLimit(writes).rateLimit) };
+  api.route({
+    method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+    url: "*",
+    config: { rateLimit: false }, // adds have their own limit, whatever path names the command
+    onRequest: (req, reply) => (commandOf(req.url) === "add" ? limiters.add : limiters.reads).call(api, req, reply),
+    handler: (req, reply) => handleApi(req.raw, raw(req, reply), ctx),
   });
-  // Large uploads and downloads may take a while: no request timeout on loopback.
-  api.requestTimeout = 0;
-  gateway.requestTimeout = 0;
+
+  const gateway = Fastify(serverOptions({ bodyLimit: MAX_JSON_BYTES }));
+  gateway.addHook("onRequest", async (req, reply) => metrics.trackGateway(req.raw, reply.raw));
+  await gateway.register(cors, GATEWAY_CORS);
+  await guard(gateway, reads, log);
+  mountOps(gateway, metrics.ops, { paths: ["/health"] });
+  gateway.route({
+    method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+    url: "*",
+    handler: (req, reply) => handleGateway(req.raw, raw(req, reply), node, log),
+  });
+
   let apiPort: number, gatewayPort: number;
   try {
     apiPort = await listen(api, opts.apiPort ?? DEFAULT_API_PORT, host, "API");
     try {
       gatewayPort = await listen(gateway, opts.gatewayPort ?? DEFAULT_GATEWAY_PORT, host, "gateway");
     } catch (err) {
-      await close(api);
+      await api.close();
       throw err;
     }
   } catch (err) {
@@ -96,7 +129,7 @@ export async function startIpfs(opts: IpfsOptions): Promise<RunningIpfs> {
     peerId: node.peerId,
     stop() {
       stopping ??= (async () => {
-        await Promise.all([close(api), close(gateway)]);
+        await Promise.all([api.close(), gateway.close()]);
         await node.stop();
       })();
       return stopping;
@@ -104,19 +137,40 @@ export async function startIpfs(opts: IpfsOptions): Promise<RunningIpfs> {
   };
 }
 
-function listen(server: Server, port: number, host: string, what: string): Promise<number> {
-  return new Promise((ok, fail) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      fail(err.code === "EADDRINUSE" ? new Error(`ipfs: ${what} port ${port} on ${host} is in use (is a Kubo daemon running? then set KRAKEN_IPFS_API_URL instead)`) : err));
-    server.listen(port, host, () => ok((server.address() as AddressInfo).port));
+async function listen(app: FastifyInstance, port: number, host: string, what: string): Promise<number> {
+  await app.listen({ port, host }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "EADDRINUSE" ? new Error(`ipfs: ${what} port ${port} on ${host} is in use (is a Kubo daemon running? then set KRAKEN_IPFS_API_URL instead)`) : err;
   });
+  const addr = app.server.address();
+  return typeof addr === "object" && addr ? addr.port : port;
 }
 
-function close(server: Server): Promise<void> {
-  return new Promise((ok) => {
-    server.close(() => ok());
-    server.closeAllConnections();
+const REFUSALS: Record<Refusal["kind"], (r: Refusal) => string> = {
+  "rate-limited": (r) => r.message,
+  "too-large": (r) => r.message,
+  malformed: () => "failed to parse the request body: not JSON",
+};
+
+/** Rate limit and refusals in Kubo's shape; every body is left unread for the handlers, but JSON. */
+async function guard(app: FastifyInstance, perIp: RateLimit, log: (l: string) => void): Promise<void> {
+  await guardHttp(app, {
+    bodyLimit: MAX_JSON_BYTES,
+    perIp,
+    shape: (r) => ({ Message: REFUSALS[r.kind](r), Code: 1, Type: "error" }),
+    fallback: (err, req, reply) => {
+      log(`error on ${req.method} ${req.url.split("?")[0]}: ${err.message}`);
+      return reply.code(500).send({ Message: err.message, Code: 0, Type: "error" });
+    },
   });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_req, _payload, done) => done(null));
+}
+
+/** The raw response, for a handler that writes it itself, with the headers set so far (CORS). */
+function raw(_req: FastifyRequest, reply: FastifyReply): ServerResponse {
+  reply.hijack();
+  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined && !reply.raw.hasHeader(k)) reply.raw.setHeader(k, v);
+  return reply.raw;
 }
 
 export interface DemoFileLike {

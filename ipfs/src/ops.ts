@@ -23,10 +23,8 @@ const PROBE = CID.parse("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxqu
 
 export interface IpfsOps {
   ops: Ops;
-  /** Answers /health, /ready, /metrics (API port); false for any other request. */
-  api(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Answers /health (gateway port); false for any other request. */
-  gateway(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Recounts the blocks stored when an add may have changed them, or at most every minute (before a scrape). */
+  refresh(): Promise<void>;
   /** Counts an API request once its answer is over (adds; reads by outcome). */
   trackApi(req: IncomingMessage, res: ServerResponse): void;
   /** Counts a gateway read once its answer is over. */
@@ -52,20 +50,6 @@ export function ipfsOps(node: LocalNode, dataDir: string, log: (l: string) => vo
       .catch((err: Error) => log(`could not count the blocks stored: ${err.message}`))
       .finally(() => (counting = undefined)));
 
-  const serve = (req: IncomingMessage, res: ServerResponse, paths: readonly string[]): boolean => {
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (!paths.includes(path)) return false;
-    req.resume();
-    void (async () => {
-      if (path === "/metrics" && Date.now() - counted > RECOUNT_MS) await recount();
-      if (!(await ops.handle(req, res))) res.writeHead(404).end();
-    })().catch((err: Error) => {
-      log(`error on ${path}: ${err.message}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-    return true;
-  };
   const outcome = (res: ServerResponse): GetOutcome => {
     if (!res.writableFinished) return "aborted";
     const s = res.statusCode;
@@ -74,8 +58,9 @@ export function ipfsOps(node: LocalNode, dataDir: string, log: (l: string) => vo
 
   return {
     ops,
-    api: (req, res) => serve(req, res, ["/health", "/ready", "/metrics"]),
-    gateway: (req, res) => serve(req, res, ["/health"]),
+    async refresh() {
+      if (Date.now() - counted > RECOUNT_MS) await recount();
+    },
     trackApi(req, res) {
       if (req.method !== "POST") return;
       const name = new URL(req.url ?? "/", "http://localhost").pathname.replace(/^\/api\/v0\//, "").replace(/\/$/, "");

@@ -1,5 +1,6 @@
 // The embedded IPFS node through kubo-rpc-client and plain HTTP: round trips, Kubo-equal CIDs,
-// gateway, persistence, errors, upload limit, and that it never reaches outside loopback.
+// gateway, persistence, errors, upload limit, abuse (per-IP rate limits, body limits, malformed
+// JSON: Kubo's error shape), and that it never reaches outside loopback.
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
 import { create, type KuboRPCClient } from "kubo-rpc-client";
@@ -214,6 +215,47 @@ describe("errors", () => {
     const ok = await fetch(`${ipfs.apiUrl}/api/v0/version`, { method: "POST", headers: { Origin: "http://localhost:5173" } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+  });
+});
+
+describe("abuse", () => {
+  it("refuses in Kubo's error shape: 429 with retry-after over a per-IP limit (adds have a lower one), 413, malformed JSON 400; then answers normally", async () => {
+    const t = tempDir();
+    const node = await startTestIpfs(t.dir, { maxUploadBytes: 1024, rateLimits: { readsPerIp: { max: 3, windowMs: 1000 }, writesPerIp: { max: 2, windowMs: 1000 } } });
+    try {
+      const c = create({ url: node.apiUrl });
+      const kubo = { Message: expect.any(String), Code: 1, Type: "error" };
+      // adds: a streamed upload over maxUploadBytes is 413, the next add is over the limit
+      await expect(c.add(bytes(4096))).rejects.toThrow(/exceeds the limit/);
+      expect((await c.add(new TextEncoder().encode("one"))).cid).toBeDefined();
+      const add = await fetch(`${node.apiUrl}/api/v0/add`, { method: "POST" });
+      expect(add.status).toBe(429);
+      expect(Number(add.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await add.json()).toEqual({ ...kubo, Message: expect.stringMatching(/^too many requests from 127\.0\.0\.1; try again in \d+ s$/) });
+      // other commands: JSON bodies are parsed (no command takes one) and bounded
+      const bad = await fetch(`${node.apiUrl}/api/v0/version`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+      expect({ status: bad.status, body: await bad.json() }).toEqual({ status: 400, body: kubo });
+      const big = await fetch(`${node.apiUrl}/api/v0/version`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(100_000) }) });
+      expect({ status: big.status, body: await big.json() }).toEqual({ status: 413, body: kubo });
+      expect((await fetch(`${node.apiUrl}/api/v0/version`, { method: "POST" })).status).toBe(200);
+      const over = await fetch(`${node.apiUrl}/api/v0/version`, { method: "POST", headers: { Origin: "http://localhost:5173" } });
+      expect(over.status).toBe(429);
+      expect(over.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+      // the gateway has the same per-IP limit of its own
+      const gets = [];
+      for (let i = 0; i < 4; i++) gets.push(await fetch(`${node.gatewayUrl}/ipfs/${MISSING}`));
+      expect(gets.map((g) => g.status)).toEqual([404, 404, 404, 429]);
+      expect(gets[3].headers.get("access-control-allow-origin")).toBe("*");
+      expect(Number(gets[3].headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await gets[3].json()).toEqual(kubo);
+
+      await new Promise((r) => setTimeout(r, 1100));
+      const { cid } = await c.add(new TextEncoder().encode("after"), { cidVersion: 1 });
+      expect(await (await fetch(`${node.gatewayUrl}/ipfs/${cid}`)).text()).toBe("after");
+    } finally {
+      await node.stop();
+      t.remove();
+    }
   });
 });
 
