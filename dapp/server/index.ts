@@ -1,14 +1,15 @@
 // The dApp's server for `npm start`: builds the static bundle when its sources changed (cached by
-// an input hash under dataDir) and serves it with a small node:http static server, plus
-// /config.json from the given configuration. Any other web server can host the same dist/
-// with its own config.json.
+// an input hash under dataDir) and serves it with a small static server (Fastify: per-IP rate
+// limit, timeouts, no request body taken; refusals as plain text), plus /config.json from the
+// given configuration. Any other web server can host the same dist/ with its own config.json.
+import Fastify from "fastify";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, extname, join, normalize, relative, sep } from "node:path";
 import { childEnv, DEFAULT_PORTS } from "@kraken/sdk/config";
+import { DEFAULT_READS_PER_IP, guardHttp, jsonParser, mountOps, serverOptions, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 import type { DappConfig } from "../src/config.ts";
 import { dappOps, isOpsRequest } from "./ops.ts";
 
@@ -29,6 +30,8 @@ export interface DappServerOptions {
   log: (line: string) => void;
   /** "demo" (default: includes the Demo wallet) or "production" (Demo wallet compiled out) */
   mode?: "demo" | "production";
+  /** Requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops). */
+  rateLimits?: { readsPerIp?: RateLimit };
 }
 
 export interface RunningDapp {
@@ -117,43 +120,48 @@ const TYPES: Record<string, string> = {
   ".map": "application/json; charset=utf-8",
 };
 
+/** An answer of the static server. */
+export interface StaticAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+}
+
 /** Serves dist/ and /config.json; unknown paths without an extension get index.html (SPA fallback). */
 export function staticHandler(distDir: string, config: DappConfig) {
   const configJson = JSON.stringify(config, null, 2);
   const index = () => readFileSync(join(distDir, "index.html"));
-  const send = (req: IncomingMessage, res: ServerResponse, status: number, type: string, body: Buffer | string, cache: string) => {
-    res.writeHead(status, {
-      "content-type": type,
-      "content-length": Buffer.byteLength(body),
-      "cache-control": cache,
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
-    });
-    res.end(req.method === "HEAD" ? undefined : body);
-  };
-  return (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
+  const send = (status: number, type: string, body: Buffer | string, cache: string): StaticAnswer => ({
+    status,
+    headers: { "content-type": type, "cache-control": cache, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" },
+    body,
+  });
+  return (method: string, url: string): StaticAnswer => {
+    if (method !== "GET" && method !== "HEAD") return { status: 405, headers: { allow: "GET, HEAD" } };
     let path: string;
     try {
-      path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+      path = decodeURIComponent(new URL(url, "http://x").pathname);
     } catch {
-      res.writeHead(400).end();
-      return;
+      return { status: 400, headers: {} };
     }
-    if (path === "/config.json") return send(req, res, 200, TYPES[".json"], configJson, "no-store");
+    if (path === "/config.json") return send(200, TYPES[".json"], configJson, "no-store");
     const file = normalize(join(distDir, path));
-    if (!file.startsWith(distDir + sep) && file !== distDir) return send(req, res, 403, TYPES[".txt"], "forbidden", "no-store");
+    if (!file.startsWith(distDir + sep) && file !== distDir) return send(403, TYPES[".txt"], "forbidden", "no-store");
     if (existsSync(file) && statSync(file).isFile()) {
       const immutable = path.startsWith("/assets/");
-      return send(req, res, 200, TYPES[extname(file).toLowerCase()] ?? "application/octet-stream", readFileSync(file), immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      return send(200, TYPES[extname(file).toLowerCase()] ?? "application/octet-stream", readFileSync(file), immutable ? "public, max-age=31536000, immutable" : "no-cache");
     }
-    if (extname(path) && path !== "/") return send(req, res, 404, TYPES[".txt"], `not found: ${path}`, "no-store");
-    return send(req, res, 200, TYPES[".html"], index(), "no-cache");
+    if (extname(path) && path !== "/") return send(404, TYPES[".txt"], `not found: ${path}`, "no-store");
+    return send(200, TYPES[".html"], index(), "no-cache");
   };
 }
+
+const MAX_BODY = 16 * 1024; // no route takes a body
+const REFUSALS: Record<Refusal["kind"], (r: Refusal) => string> = {
+  "rate-limited": (r) => r.message,
+  "too-large": () => "request body too large",
+  malformed: () => "the request body is not JSON",
+};
 
 /** Builds (if needed) and serves the dApp. Also writes dataDir/config.json for `npm run dev` in dapp/. */
 export async function startDapp(o: DappServerOptions): Promise<RunningDapp> {
@@ -163,38 +171,41 @@ export async function startDapp(o: DappServerOptions): Promise<RunningDapp> {
   const serve = staticHandler(distDir, o.config);
   // GET /health, /ready (bundle) and /metrics; everything else is the static server's (counted)
   const metrics = dappOps(distDir, o.dataDir);
-  const server = createServer((req, res) => {
-    if (isOpsRequest(req)) {
-      void metrics.ops.handle(req, res).catch((err: Error) => {
-        o.log(`error on ${req.url}: ${err.message}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-      return;
-    }
-    metrics.track(res);
-    try {
-      serve(req, res);
-    } catch (err) {
+  const app = Fastify(serverOptions({ bodyLimit: MAX_BODY }));
+  app.addHook("onRequest", async (req, reply) => {
+    if (!isOpsRequest(req.raw)) metrics.track(reply.raw);
+  });
+  await guardHttp(app, {
+    bodyLimit: MAX_BODY,
+    perIp: o.rateLimits?.readsPerIp ?? DEFAULT_READS_PER_IP,
+    shape: (r) => REFUSALS[r.kind](r),
+    fallback: (err, req, reply) => {
       // e.g. dist/ removed under the running server (then /ready says so)
-      o.log(`error on ${req.method} ${req.url}: ${(err as Error).message}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    }
+      o.log(`error on ${req.method} ${req.url}: ${err.message}`);
+      return reply.code(500).send();
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? DEFAULT_PORTS.dapp, host, () => resolve());
+  // Bodies are read (bounded) and dropped; JSON ones must be JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, jsonParser({ empty: () => undefined }));
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, _body, done) => done(null));
+  mountOps(app, metrics.ops);
+  app.route({
+    method: ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+    url: "*",
+    handler: async (req, reply) => {
+      const a = serve(req.method, req.url);
+      return reply.code(a.status).headers(a.headers).send(a.body);
+    },
   });
-  const address = server.address();
+  await app.listen({ port: o.port ?? DEFAULT_PORTS.dapp, host });
+  const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   o.log(`dApp at ${url}`);
   return {
     url,
     distDir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => app.close(),
   };
 }

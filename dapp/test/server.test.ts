@@ -1,7 +1,8 @@
 // The dApp's build and server: the production bundle has no Demo wallet while the demo bundle
 // does, the initial JS stays within budget, builds are cached by input hash, and the static
 // server serves the bundle, /config.json, the SPA fallback and nothing outside dist/, plus the
-// operations endpoints /health, /ready (the bundle check) and /metrics.
+// operations endpoints /health, /ready (the bundle check) and /metrics, and refuses abuse
+// (per-IP rate limit 429, body limit 413, malformed JSON 400) as plain text.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -131,6 +132,30 @@ describe("dApp server", () => {
 
   it("rejects a config.json with a missing contract address", () => {
     expect(() => parseConfig({ ...config, contracts: { ...config.contracts, Agreements: "nope" } })).toThrow(/contracts.Agreements/);
+  });
+});
+
+describe("dApp server under abuse", () => {
+  it("answers 429 with retry-after over its per-IP limit, 413 for a body over 16 KiB, 400 for malformed JSON, as text; then serves normally", async () => {
+    const other = await startDapp({ port: 0, config, dataDir: join(dir, "demo"), log: () => {}, rateLimits: { readsPerIp: { max: 4, windowMs: 1000 } } });
+    try {
+      const text = async (r: Response) => ({ status: r.status, type: r.headers.get("content-type"), body: await r.text() });
+      expect(await text(await fetch(`${other.url}/x`, { method: "POST", body: "x".repeat(20_000) }))).toEqual({ status: 413, type: "text/plain; charset=utf-8", body: "request body too large" });
+      expect(await text(await fetch(`${other.url}/x`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }))).toEqual({ status: 400, type: "text/plain; charset=utf-8", body: "the request body is not JSON" });
+      expect((await fetch(`${other.url}/x`, { method: "POST", body: "{}" })).status).toBe(405); // a body is read and dropped
+      expect((await fetch(`${other.url}/config.json`)).status).toBe(200);
+      const over = await fetch(`${other.url}/config.json`);
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await over.text()).toMatch(/^too many requests from 127\.0\.0\.1; try again in \d+ s$/);
+
+      await new Promise((r) => setTimeout(r, 1100));
+      const index = await fetch(`${other.url}/`);
+      expect(index.status).toBe(200);
+      expect(await index.text()).toContain('<div id="root">');
+    } finally {
+      await other.stop();
+    }
   });
 });
 
