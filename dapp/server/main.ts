@@ -14,6 +14,6 @@ const o = serviceOptions<Options>("dapp", "KRAKEN_SERVICE_CONFIG", "port, dataDi
 if (!o.config && !o.deploymentFile) configFailure("dapp", "KRAKEN_SERVICE_CONFIG needs `config` or `deploymentFile` (docs/operations.md)");
 await runService("dapp", async (log) => {
   const config = o.config ?? dappConfigFrom({ ...(o as Endpoints), deployment: JSON.parse(readFileSync(o.deploymentFile!, "utf8")) });
-  const dapp = await startDapp({ port: o.port, host: o.host, dataDir: o.dataDir, mode: o.mode, config, log });
+  const dapp = await startDapp({ port: o.port, host: o.host, dataDir: o.dataDir, mode: o.mode, rateLimits: o.rateLimits, config, log });
   return { stop: dapp.stop, info: { url: dapp.url } };
 });
