@@ -5,6 +5,7 @@
 // ready, and names the one that is not.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alive } from "./helpers/process.ts";
 import { parse } from "yaml";
 import { devRelayKeys } from "../relay/src/index.ts";
 import { devSmpcKeys } from "../smpc/src/index.ts";
@@ -123,14 +124,6 @@ describe("metrics and alert rules (deploy/prometheus)", () => {
 describe("services as separate processes", () => {
   interface State { supervisor: number; services: Record<string, { pid: number | null; restarts: number }> }
   const state = (): State => JSON.parse(readFileSync(`${m.dir}/data/services.json`, "utf8"));
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 60_000) => {
     const end = Date.now() + ms;
     while (Date.now() < end) {

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { alive } from "./helpers/process.ts";
 import { createLogger } from "@kraken/sdk/config";
 import { Supervisor, ServiceStartError } from "../scripts/lib/supervisor.ts";
 
@@ -28,14 +29,6 @@ function supervisor() {
   const state = () => JSON.parse(readFileSync(join(dir, "services.json"), "utf8")) as { supervisor: number; services: Record<string, { pid: number | null; restarts: number }> };
   return { s, lines, state };
 }
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("supervisor", () => {

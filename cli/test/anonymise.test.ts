@@ -15,7 +15,7 @@ import { parseEventLogs, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { catalogueAbi, clientsFor, marketplaceChain, Modality, PricingUnit, ProductType, reportAnonymisation } from "@kraken/sdk";
 import { reportHash, type AnonymisationReport } from "@kraken/sdk/anonymise";
-import { startMarketplace, type Marketplace } from "../../test/browser/harness/stack.ts";
+import { cliEnv, startMarketplace, type Marketplace } from "../../test/browser/harness/stack.ts";
 import { anonymiseOptions, type AnonymiseFlags } from "../src/anonymise.ts";
 import { CliError, EXIT } from "../src/errors.ts";
 import { kraken } from "./run.ts";
@@ -247,15 +247,7 @@ describe("kraken anonymise (offline)", () => {
 describe("anonymised products on the marketplace", () => {
   let m: Marketplace;
   const keyOf = (persona: string) => (m.demo.personas as Record<string, { privateKey: Hex; address: Address }>)[persona];
-  const env = (persona?: string) => ({
-    KRAKEN_RPC_URL: m.urls.rpc,
-    KRAKEN_DEPLOYMENT: join(m.dir, "deployments", "localhost.json"),
-    KRAKEN_SUBGRAPH_URL: m.urls.subgraph,
-    KRAKEN_IPFS_GATEWAY_URL: m.urls.ipfsGateway,
-    KRAKEN_IPFS_API_URL: m.urls.ipfsApi,
-    KRAKEN_STREAMR_PORT: m.urls.streamr.split(":").pop()!,
-    ...(persona && { PRIVATE_KEY: keyOf(persona).privateKey }),
-  });
+  const env = (persona?: string) => cliEnv(m, persona);
   const json = async (args: string[], persona?: string) => {
     const r = await kraken([...args, "--json"], env(persona));
     expect(r.code, r.stderr + r.stdout).toBe(0);

@@ -34,6 +34,10 @@ export interface Marketplace {
   deployment: Deployment;
   demo: DemoFile;
   output(): string;
+  /** SIGKILLs npm start (its services stop with it; the chain may lose its last ~0.5 s). */
+  kill(): Promise<void>;
+  /** Starts npm start again on the same ports and state, after kill(). */
+  restart(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,14 +61,6 @@ export class StackStartError extends Error {
   constructor(message: string, readonly output: string) {
     super(`${message}\n--- npm start output (last 4,000 characters) ---\n${output.slice(-4000)}`);
     this.name = "StackStartError";
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3000) })).ok;
-  } catch {
-    return false;
   }
 }
 
@@ -102,24 +98,36 @@ export async function startMarketplace(o: { timeoutMs?: number; /** more environ
   for (const k of ["KRAKEN_RPC_URL", "KRAKEN_SUBGRAPH_URL", "KRAKEN_IPFS_API_URL", "KRAKEN_IPFS_GATEWAY_URL", "KRAKEN_INDEXER_DATABASE_URL"]) {
     delete (env as Record<string, string | undefined>)[k];
   }
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  let child: ChildProcess;
   let out = "";
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes("Kraken marketplace is up.")) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new StackStartError(`npm start exited with ${code} before it was up`, out)));
-  });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  let exited: Promise<void>;
+  // One run of npm start on this stack's ports and directory; resolves once it is up.
+  const launch = async (timeoutMs: number) => {
+    const c: ChildProcess = (child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] }));
+    const from = out.length;
+    const ready = new Promise<void>((resolve, reject) => {
+      const onData = (b: Buffer) => {
+        out += b.toString();
+        if (out.indexOf("Kraken marketplace is up.", from) >= 0) resolve();
+      };
+      c.stdout!.on("data", onData);
+      c.stderr!.on("data", onData);
+      c.once("exit", (code) => reject(new StackStartError(`npm start exited with ${code} before it was up`, out)));
+    });
+    exited = new Promise<void>((r) => c.once("exit", () => r()));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ready,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new StackStartError(`npm start was not up after ${timeoutMs / 1000} s`, out)), timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const running = () => child.exitCode === null && child.signalCode === null;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running()) {
       child.kill("SIGINT"); // lets start.ts stop every service and save the chain
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       await exited;
@@ -129,44 +137,15 @@ export async function startMarketplace(o: { timeoutMs?: number; /** more environ
   };
   // A first start seeds the demo (anonymised products, the SMPC dataset): on a busy 2-core machine
   // that can pass three minutes.
-  const timeoutMs = o.timeoutMs ?? 300_000;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      ready,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new StackStartError(`npm start was not up after ${timeoutMs / 1000} s`, out)), timeoutMs))),
-    ]);
+    await launch(o.timeoutMs ?? 300_000);
   } catch (err) {
     await stop();
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   const loopback = (p: number) => `http://127.0.0.1:${p}`;
   const deployment: Deployment = JSON.parse(readFileSync(join(dir, "deployments", "localhost.json"), "utf8"));
   const demo = JSON.parse(readFileSync(join(dir, "deployments", "localhost.demo.json"), "utf8"));
-  let stopDapp = async () => {};
-  if (!(await answers(`${loopback(dapp)}/config.json`))) {
-    // Until scripts/start.ts serves the dApp itself (KRAKEN_DAPP_PORT), serve it here with the
-    // same server and configuration npm start will use.
-    out += `\n[browser tests] npm start did not serve the dApp on ${dapp}: starting dapp/server in the test\n`;
-    const { startDapp, dappConfigFrom } = await import("../../../dapp/server/index.ts");
-    const running = await startDapp({
-      port: dapp,
-      dataDir: join(tmpdir(), "kraken-browser-dapp-build"), // build cache shared by test files (keyed by an input hash)
-      log: (l) => (out += `dapp: ${l}\n`),
-      config: dappConfigFrom({
-        deployment,
-        demo,
-        rpcUrl: loopback(chain),
-        subgraphUrl: `${loopback(indexer)}/subgraphs/name/kraken/marketplace`,
-        ipfsApiUrl: loopback(ipfsApi),
-        ipfsGatewayUrl: loopback(ipfsGateway),
-        issuerUrl: loopback(issuer),
-      }),
-    });
-    stopDapp = running.stop;
-  }
   return {
     dir,
     urls: {
@@ -188,9 +167,30 @@ export async function startMarketplace(o: { timeoutMs?: number; /** more environ
     deployment,
     demo,
     output: () => out,
-    stop: async () => {
-      await stopDapp();
-      await stop();
+    async kill() {
+      if (!running()) return;
+      child.kill("SIGKILL");
+      await exited;
     },
+    async restart(timeoutMs = 180_000) {
+      if (running()) throw new Error("npm start is still running: kill() or stop() it first");
+      await launch(timeoutMs);
+    },
+    stop,
+  };
+}
+
+/** The environment `kraken` needs to use this stack, as a demo persona when one is named. */
+export function cliEnv(m: Marketplace, persona?: string): Record<string, string> {
+  const key = persona ? (m.demo.personas as Record<string, { privateKey: string }>)[persona]?.privateKey : undefined;
+  if (persona && !key) throw new Error(`no demo persona ${persona}`);
+  return {
+    KRAKEN_RPC_URL: m.urls.rpc,
+    KRAKEN_DEPLOYMENT: join(m.dir, "deployments", "localhost.json"),
+    KRAKEN_SUBGRAPH_URL: m.urls.subgraph,
+    KRAKEN_IPFS_GATEWAY_URL: m.urls.ipfsGateway,
+    KRAKEN_IPFS_API_URL: m.urls.ipfsApi,
+    KRAKEN_STREAMR_PORT: m.urls.streamr.split(":").pop()!,
+    ...(key && { PRIVATE_KEY: key }),
   };
 }
