@@ -2,8 +2,11 @@
 // it too. (1) The Solidity invariant suites with ≥ 10,000 calls per invariant (CI's `npm test`
 // runs 2,048). (2) A GraphQL fuzzer: 10,000 generated queries (valid, invalid, hostile) against
 // the indexer's server over HTTP; no 5xx, no answer slower than the limit, the same answer to
-// a known query throughout, and the process's memory bounded. Prints the figures; exits 1 on
-// any failure. `--queries N`, `--seed N`, `--invariant-runs N` adjust the budget.
+// a known query throughout, and the process's memory bounded. (3) Chaos: 50 purchases on the
+// real npm start stack while ≥ 50 SIGKILLs hit relays, the indexer, the publisher and npm start
+// itself (test/reliability/chaos.ts); nothing may be lost. Prints the figures; exits 1 on any
+// failure. `--queries N`, `--seed N`, `--invariant-runs N`, `--purchases N`, `--kills N`,
+// `--stack-kills N`, `--only fuzz|invariants|chaos` adjust the budget.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,8 +14,15 @@ import { hardhatCli, log, root, runCapture } from "./lib/proc.ts";
 import { seed } from "../indexer/test/graphql/fixture.ts";
 import { startGraphqlServer } from "../indexer/src/graphql/server.ts";
 import { fuzzGraphql } from "../test/reliability/graphql-fuzz.ts";
+import { runChaos } from "../test/reliability/chaos.ts";
 
-const { values } = parseArgs({ options: { queries: { type: "string", default: "10000" }, seed: { type: "string", default: "17" }, "invariant-runs": { type: "string", default: "320" } } });
+const { values } = parseArgs({
+  options: {
+    queries: { type: "string", default: "10000" }, seed: { type: "string", default: "17" }, "invariant-runs": { type: "string", default: "320" },
+    purchases: { type: "string", default: "50" }, kills: { type: "string", default: "50" }, "stack-kills": { type: "string", default: "2" }, only: { type: "string" },
+  },
+});
+const part = (name: string) => !values.only || values.only === name;
 const queries = Number(values.queries);
 const invariantRuns = Number(values["invariant-runs"]);
 const DEPTH = 32;
@@ -20,7 +30,7 @@ let failed = 0;
 const lines: string[] = [];
 
 // (1) Solidity invariants, deep.
-{
+if (part("invariants")) {
   const t0 = Date.now();
   const dir = join(root, "contracts", "test", "invariants");
   const files = readdirSync(dir).filter((f) => f.endsWith(".t.sol")).map((f) => join("contracts", "test", "invariants", f));
@@ -42,7 +52,7 @@ const lines: string[] = [];
 }
 
 // (2) GraphQL fuzzing against the indexer's server on the seeded test catalogue.
-{
+if (part("fuzz")) {
   const { store } = await seed();
   const server = await startGraphqlServer({ store, port: 0 });
   const canaryQuery = "{ products(first: 5, orderBy: createdAt) { id title price seller { id } } marketStats(id: \"global\") { products agreements } }";
@@ -72,6 +82,29 @@ const lines: string[] = [];
       `HTTP ${Object.entries(report.statuses).map(([s, n]) => `${s}×${n}`).join(" ")}; median ${report.ms.median} ms, p95 ${report.ms.p95} ms, max ${report.ms.max} ms; ` +
       `canary unchanged in ${report.canaryChecks} checks; RSS ${MiB(rss0)} → peak ${MiB(peak)} MiB; ${report.failures.length} failures${ok ? "" : "  FAILED"}`,
   );
+  log(lines.at(-1)!);
+}
+
+// (3) Chaos on the real stack.
+if (part("chaos")) {
+  const wanted = { purchases: Number(values.purchases), kills: Number(values.kills), stackKills: Number(values["stack-kills"]) };
+  let summary: string;
+  let ok = false;
+  try {
+    const c = await runChaos({ seed: Number(values.seed), ...wanted, log });
+    const kills = Object.values(c.kills).reduce((a, b) => a + b, 0);
+    ok = c.purchases === wanted.purchases && kills >= wanted.kills && c.stackKills === wanted.stackKills && c.duplicateReceipts === 0 && c.missingReceipts.length === 0 &&
+      c.fetched === c.purchases && c.fetchFailures.length === 0 && c.entityMismatches.length === 0 && c.entitiesCompared > 0;
+    for (const x of [...c.missingReceipts, ...c.fetchFailures, ...c.entityMismatches].slice(0, 20)) process.stdout.write(`  ${x}\n`);
+    summary = `Chaos (seed ${values.seed}): ${c.purchases} purchases of ${c.products} products by ${c.buyers} buyers in ${c.seconds} s, ${c.buyRetries} retried; ` +
+      `${kills} SIGKILLs (${Object.entries(c.kills).map(([k, n]) => `${k} ${n}`).join(", ")}) and ${c.stackKills} of npm start; ` +
+      `${c.receipts} receipts on chain, ${c.missingReceipts.length} missing, ${c.duplicateReceipts} duplicated; ${c.fetched} of ${c.purchases} files fetched byte for byte; ` +
+      `${c.entitiesCompared} entities equal to a fresh re-index, ${c.entityMismatches.length} collections differ`;
+  } catch (err) {
+    summary = `Chaos: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (!ok) failed++;
+  lines.push(`${summary}${ok ? "" : "  FAILED"}`);
   log(lines.at(-1)!);
 }
 
