@@ -187,7 +187,7 @@ async function main(): Promise<void> {
         name: "union", entry: "relay/src/union-devices-main.ts",
         options: {
           union: union.address, productId: union.productId, streamId: union.streamId, opsPort: cfg.KRAKEN_UNION_DEVICES_PORT,
-          filter: demo.products.find((p) => p.key === union.key)?.metadata ? streamFilterOf(demo.products.find((p) => p.key === union.key)!.metadata as ProductMetadata) : undefined,
+          filter: streamFilterOf(demo.products.find((p) => p.key === union.key)?.metadata as ProductMetadata | undefined),
           keys: union.members.map((m) => demo.personas[m].privateKey), rpcUrl, deploymentFile,
           streamr: { network: streamrSettings, ports: union.members.map((_, i) => cfg.KRAKEN_UNION_DEVICES_STREAMR_PORTS?.[i] ?? streamrPort + UNION_DEVICES_STREAMR_OFFSET + i) },
         },
