@@ -164,10 +164,17 @@ describe("a data union's stream", () => {
   it("kraken union publish: a member publishes JSON lines through the product's stream filter and the buyer gets them; a non-member is refused", async () => {
     const insurer = await listen("insurer");
     const got: Record<string, unknown>[] = [];
+    let fromGiulia = 0;
     const sub = await client("insurer", "buyer-cli").subscribe(union.streamId, (content: unknown, metadata: { publisherId: string }) => {
-      if (metadata.publisherId.toLowerCase() === persona("eva").address.toLowerCase()) got.push(content as Record<string, unknown>);
+      const p = metadata.publisherId.toLowerCase();
+      if (p === persona("eva").address.toLowerCase()) got.push(content as Record<string, unknown>);
+      if (p === persona("giulia").address.toLowerCase()) fromGiulia++;
     });
     sub.on("error", () => {});
+    // Streamr keeps no history here: both subscriptions must be in the stream's network (receiving
+    // Giulia's device) before Eva publishes, or a point sent while one is still joining is lost.
+    const before = insurer.from("giulia").length;
+    await until("both subscriptions receive the stream", () => fromGiulia > 1 && insurer.from("giulia").length > before + 1);
     const { writeFileSync } = await import("node:fs");
     const file = join(dir, "points.jsonl");
     const point = (hr: number, ts: number) => JSON.stringify({ heartRate: hr, steps: hr - 50, deviceId: "WATCH-SN-0042", ts, lat: 52.520008, lon: 13.404954 });

@@ -7,10 +7,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, sqlType, tableRef, toSql } from "./columns.ts";
+import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, tableRef, toSql } from "./columns.ts";
 import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.ts";
 import type { BlockPtr, EntityChange, EntityData } from "./types.ts";
 import { decodeContext, encodeContext, type StoredDataSource } from "./data-sources.ts";
+import { storeDdl } from "./ddl.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -223,50 +224,12 @@ export class PgStore {
       await this.sql.exec(`DROP SCHEMA ${PG_SCHEMA} CASCADE; CREATE SCHEMA ${PG_SCHEMA}`);
     }
     await this.sql.transaction(async (tx) => {
-      for (const ddl of this.ddl()) await tx.exec(ddl);
+      for (const ddl of storeDdl(this.model, META, DATA_SOURCES_DDL)) await tx.exec(ddl);
       await tx.query(
         `INSERT INTO ${META} (id, schema_hash, deployment, has_errors) VALUES (1, $1, $2, false)`,
         [this.schemaHash, this.deployment],
       );
     });
-  }
-
-  /** The DDL statements creating the entity tables, indexes and the checkpoint table. */
-  ddl(): string[] {
-    const out: string[] = [];
-    out.push(`CREATE TABLE ${META} (
-      id int PRIMARY KEY, schema_hash text NOT NULL, deployment text NOT NULL,
-      block_number int8, block_hash text, block_timestamp int8,
-      has_errors boolean NOT NULL DEFAULT false, error_block_number int8, error_block_hash text, error_message text,
-      updated_at timestamptz NOT NULL DEFAULT now())`);
-    out.push(DATA_SOURCES_DDL);
-    for (const e of this.model.entities.values()) {
-      const t = tableRef(e);
-      const cols = e.stored.map((f) => `${q(f.name)} ${sqlType(this.model, f)}${f.name === "id" ? " PRIMARY KEY" : ""}`);
-      cols.push(`"_block" int8 NOT NULL`);
-      for (const ft of this.model.fulltext.filter((x) => x.entity === e.name)) {
-        const weights = ["A", "B", "C", "D"];
-        const parts = ft.fields.map(
-          (name, i) =>
-            `setweight(to_tsvector('${ft.config}'::regconfig, coalesce(${q(name)}, '')), '${weights[Math.min(i, 3)]}')`,
-        );
-        cols.push(`${q(ft.column)} tsvector GENERATED ALWAYS AS (${parts.join(" || ")}) STORED`);
-      }
-      out.push(`CREATE TABLE ${t} (${cols.join(", ")})`);
-      for (const f of e.stored) {
-        if (f.name === "id") continue;
-        const idx = `${q(`${e.table}_${f.name}`.slice(0, 60))}`;
-        if (f.kind === "entity") {
-          out.push(`CREATE INDEX ${idx} ON ${t} ${f.list ? "USING gin " : ""}(${q(f.name)})`);
-        } else if (!f.list && f.kind === "scalar" && ["Int", "Int8", "BigInt", "BigDecimal", "Timestamp"].includes(f.type)) {
-          out.push(`CREATE INDEX ${idx} ON ${t} (${q(f.name)}, id)`);
-        }
-      }
-      for (const ft of this.model.fulltext.filter((x) => x.entity === e.name)) {
-        out.push(`CREATE INDEX ${q(`${e.table}_${ft.column}`)} ON ${t} USING gin (${q(ft.column)})`);
-      }
-    }
-    return out;
   }
 
   /** Every stored entity, by type and id (ids of Bytes-id entities as lowercase 0x-hex). */
