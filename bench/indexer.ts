@@ -26,39 +26,67 @@ export interface IndexerFigures {
   backfill: { events: number; seconds: number; perSecond: number; startupMs: number; blocks: number };
 }
 
-export async function indexerBench(products = configValue("BENCH_PRODUCTS"), stores: readonly IndexerStoreName[] = ["PGlite", "PostgreSQL"]): Promise<IndexerFigures[]> {
+/** A local chain with the marketplace deployed and `products` published (each with a consent
+ * policy) by one seller, or the demo catalogue when `products` is "demo"; the subgraph built
+ * for it. Shared by the indexer and load benchmarks. `stop` stops the chain and removes its files. */
+export interface BenchChain {
+  dir: string;
+  rpcUrl: string;
+  manifestFile: string;
+  /** the chain head once everything is mined */
+  head: bigint;
+  seller: ReturnType<typeof mnemonicToAccount>;
+  catalogue: Hex;
+  stop(): Promise<void>;
+}
+
+export async function benchChain(products: number | "demo"): Promise<BenchChain> {
   const dir = mkdtempSync(join(tmpdir(), "kraken-bench-indexer-"));
   const port = 30000 + Math.floor(Math.random() * 20000);
   const chain = await startChain({ port, dataDir: join(dir, "chain"), log: () => {} });
-  try {
-    const { deployment } = await ensureDeployment({ rpcUrl: chain.rpcUrl, network: "localhost", deploymentsDir: join(dir, "deployments"), seed: false, log: () => {} });
-    const rpc = createPublicClient({ transport: http(chain.rpcUrl) });
-    const seller = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 2 });
-    // Raw JSON-RPC: anvil and txpool methods, which viem's public client does not type.
-    const call = (method: string, params: unknown[] = []) => rpc.request<{ Parameters: unknown[]; ReturnType: unknown }>({ method, params });
-
-    // Publish N products and a policy for each, 100 transactions per block (under the gas limit).
-    await call("evm_setAutomine", [false]);
-    let nonce = await rpc.getTransactionCount({ address: seller.address });
-    const send = (to: Hex, data: Hex) => call("eth_sendTransaction", [{ from: seller.address, to, data, gas: "0x7a120", nonce: `0x${(nonce++).toString(16)}` }]);
-    const policy = { purposes: [Purpose.Research, Purpose.PublicHealth], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 365 };
-    for (let i = 1; i <= products; i++) {
-      const words = [WORDS[i % WORDS.length], WORDS[(i * 7) % WORDS.length], WORDS[(i * 11) % WORDS.length]];
-      await send(deployment.contracts.Catalogue.address, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }, []] }));
-      await send(deployment.contracts.Policies.address, encodeFunctionData({ abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(BigInt(i), policy) }));
-      if (i % 50 === 0) await call("evm_mine");
-    }
-    while (Number(((await call("txpool_status")) as { pending: Hex }).pending) > 0) await call("evm_mine");
-    await call("evm_setAutomine", [true]);
-    const head = await rpc.getBlockNumber();
-
-    const manifestFile = buildSubgraph(deployment);
-    const out: IndexerFigures[] = [];
-    for (const store of stores) out.push(await measure(store, { rpcUrl: chain.rpcUrl, manifestFile, dataDir: join(dir, `indexer-${store}`), head, products, seller, catalogue: deployment.contracts.Catalogue.address }));
-    return out;
-  } finally {
+  const stop = async () => {
     await chain.stop();
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const { deployment } = await ensureDeployment({ rpcUrl: chain.rpcUrl, network: "localhost", deploymentsDir: join(dir, "deployments"), seed: products === "demo", log: () => {} });
+    const rpc = createPublicClient({ transport: http(chain.rpcUrl) });
+    const seller = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 2 });
+    if (products !== "demo") await publishProducts(chain.rpcUrl, deployment.contracts.Catalogue.address, deployment.contracts.Policies.address, seller, products);
+    return { dir, rpcUrl: chain.rpcUrl, manifestFile: buildSubgraph(deployment), head: await rpc.getBlockNumber(), seller, catalogue: deployment.contracts.Catalogue.address, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Publishes N products and a policy for each, 100 transactions per block (under the gas limit). */
+export async function publishProducts(rpcUrl: string, catalogue: Hex, policies: Hex, seller: ReturnType<typeof mnemonicToAccount>, products: number): Promise<void> {
+  const rpc = createPublicClient({ transport: http(rpcUrl) });
+  // Raw JSON-RPC: anvil and txpool methods, which viem's public client does not type.
+  const call = (method: string, params: unknown[] = []) => rpc.request<{ Parameters: unknown[]; ReturnType: unknown }>({ method, params });
+  await call("evm_setAutomine", [false]);
+  let nonce = await rpc.getTransactionCount({ address: seller.address });
+  const send = (to: Hex, data: Hex) => call("eth_sendTransaction", [{ from: seller.address, to, data, gas: "0x7a120", nonce: `0x${(nonce++).toString(16)}` }]);
+  const policy = { purposes: [Purpose.Research, Purpose.PublicHealth], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 365 };
+  for (let i = 1; i <= products; i++) {
+    const words = [WORDS[i % WORDS.length], WORDS[(i * 7) % WORDS.length], WORDS[(i * 11) % WORDS.length]];
+    await send(catalogue, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }, []] }));
+    await send(policies, encodeFunctionData({ abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(BigInt(i), policy) }));
+    if (i % 50 === 0) await call("evm_mine");
+  }
+  while (Number(((await call("txpool_status")) as { pending: Hex }).pending) > 0) await call("evm_mine");
+  await call("evm_setAutomine", [true]);
+}
+
+export async function indexerBench(products = configValue("BENCH_PRODUCTS"), stores: readonly IndexerStoreName[] = ["PGlite", "PostgreSQL"]): Promise<IndexerFigures[]> {
+  const c = await benchChain(products);
+  try {
+    const out: IndexerFigures[] = [];
+    for (const store of stores) out.push(await measure(store, { rpcUrl: c.rpcUrl, manifestFile: c.manifestFile, dataDir: join(c.dir, `indexer-${store}`), head: c.head, products, seller: c.seller, catalogue: c.catalogue }));
+    return out;
+  } finally {
+    await c.stop();
   }
 }
 
