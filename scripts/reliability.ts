@@ -34,6 +34,9 @@ if (part("invariants")) {
   const t0 = Date.now();
   const dir = join(root, "contracts", "test", "invariants");
   const files = readdirSync(dir).filter((f) => f.endsWith(".t.sol")).map((f) => join("contracts", "test", "invariants", f));
+  // The handlers are build roots too: the fuzzer needs their artifacts to call the handler a
+  // suite deploys, and Hardhat emits artifacts only for the files it is given.
+  files.push(...readdirSync(join(dir, "handlers")).filter((f) => f.endsWith(".sol")).map((f) => join("contracts", "test", "invariants", "handlers", f)));
   const { code, output } = await runCapture(process.execPath, [hardhatCli, "test", "solidity", ...files], {
     env: { ...process.env, KRAKEN_INVARIANT_RUNS: String(invariantRuns), KRAKEN_INVARIANT_DEPTH: String(DEPTH) },
     echo: false,
