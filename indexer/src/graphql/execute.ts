@@ -31,6 +31,7 @@ import {
 import { bytesToHex, q, selectExpr, storedScalar, tableRef } from "../store/columns.ts";
 import type { PgStore, Row } from "../store/pg-store.ts";
 import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.ts";
+import { LruCache } from "./cache.ts";
 import { buildQuerySchema, type QuerySchema } from "./query-schema.ts";
 import { compileFilter, compileOrder, SqlBuilder, toTsQueryText } from "./sql.ts";
 
@@ -117,7 +118,8 @@ interface Ctx {
 
 export class QueryEngine {
   readonly qs: QuerySchema;
-  private readonly docs = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  /** parsed and validated query texts (or their errors), bounded by an estimate of their memory */
+  private readonly docs = new LruCache<DocumentNode | readonly GraphQLError[]>(500, 64 << 20);
   readonly limits: QueryLimits;
   readonly store: PgStore;
   readonly meta: () => Promise<MetaInfo>;
@@ -147,12 +149,13 @@ export class QueryEngine {
     } catch (e) {
       out = [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
     }
-    if (this.docs.size > 500) this.docs.delete(this.docs.keys().next().value!);
-    this.docs.set(query, out);
+    this.docs.set(query, out, documentBytes(query, out));
     return out;
   }
 
-  async run(req: GraphqlRequest): Promise<ExecutionResult> {
+  /** Runs a query; `meta`: the indexing status `_meta` and `block` arguments see (default: read
+   * when needed). */
+  async run(req: GraphqlRequest, meta?: Promise<MetaInfo>): Promise<ExecutionResult> {
     if (typeof req.query !== "string" || !req.query.trim()) return { errors: [new GraphQLError("Missing query")] };
     if (req.query.length > this.limits.maxQueryLength) {
       return { errors: [new GraphQLError(`The query is longer than ${this.limits.maxQueryLength} characters`)] };
@@ -177,6 +180,7 @@ export class QueryEngine {
       rows: 0,
       limits: this.limits,
       meta: this.meta,
+      metaCache: meta,
     };
     const errors = analyze(ctx, this.schema.getQueryType()!, op.selectionSet);
     if (errors.length) return { errors };
@@ -189,6 +193,15 @@ export class QueryEngine {
       fieldResolver: resolver,
     });
   }
+}
+
+/** A rough upper bound of a cached document's memory: the text, and ~250 bytes per token for
+ * its tokens and AST nodes (parse keeps each token, linked from the nodes' locations). */
+function documentBytes(query: string, doc: DocumentNode | readonly GraphQLError[]): number {
+  if (!("kind" in doc)) return 2 * query.length + 1000;
+  let tokens = 0;
+  for (let t = doc.loc?.startToken ?? null; t; t = t.next) tokens++;
+  return 2 * query.length + 250 * tokens;
 }
 
 function findOperation(doc: DocumentNode, name?: string): OperationDefinitionNode | GraphQLError {

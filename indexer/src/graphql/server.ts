@@ -2,19 +2,20 @@
 // or GET ?query=… at /subgraphs/name/<name> (and /subgraphs/id/<deployment>), CORS for the dApp,
 // a GraphiQL page for browsers. Errors are GraphQL errors (`{ errors: [{ message }] }`, over a
 // per-IP rate limit, a body limit and malformed JSON too); the server never goes down on a query.
-// Optionally the operations endpoints (/health, /ready, /metrics), and a callback with the
-// outcome and duration of every GraphQL request.
+// Answers are cached per indexed block (cache.ts). Optionally the operations endpoints (/health,
+// /ready, /metrics), and a callback with the outcome and duration of every GraphQL request.
 import cors from "@fastify/cors";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { DEFAULT_READS_PER_IP, guardHttp, mountOps, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 import type { PgStore } from "../store/pg-store.ts";
+import { outcomeOf, ResultCache, type AnswerOutcome, type ResultCacheLimits } from "./cache.ts";
 import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
 
 /** ok: answered without errors; refused: not run (not a GraphQL request, invalid, over a
  * limit: errors and no `data`); error: failed while running (errors next to `data`, or 500). */
-export type QueryOutcome = "ok" | "error" | "refused";
+export type QueryOutcome = AnswerOutcome;
 
 export interface GraphqlServerOptions {
   store: PgStore;
@@ -27,6 +28,8 @@ export interface GraphqlServerOptions {
   /** the indexing status for `_meta` (default: the store's checkpoint) */
   meta?: () => MetaInfo | Promise<MetaInfo>;
   limits?: Partial<QueryLimits>;
+  /** the per-block answer cache's bounds (default DEFAULT_RESULT_CACHE), or false for none */
+  cache?: Partial<ResultCacheLimits> | false;
   /** max request body in bytes (default 1 MiB) */
   maxBody?: number;
   /** requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops) */
@@ -41,6 +44,8 @@ export interface GraphqlServer {
   url: string;
   port: number;
   engine: QueryEngine;
+  /** the answer cache, unless turned off */
+  cache: ResultCache | null;
   stop(): Promise<void>;
 }
 
@@ -90,6 +95,7 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
     return { block: cp.block, hasIndexingErrors: cp.hasIndexingErrors, deployment: cp.deployment };
   };
   const engine = new QueryEngine(store, meta, opts.limits);
+  const cache = opts.cache === false ? null : new ResultCache(meta, (req, m) => engine.run(req, m), opts.cache);
   const paths = new Set([`/subgraphs/name/${name}`, `/subgraphs/name/${name}/graphql`, `/subgraphs/id/${store.deployment}`]);
   const pathOf = (req: FastifyRequest) => new URL(req.url, "http://localhost").pathname.replace(/\/+$/, "");
   const errors = (message: string) => ({ errors: [{ message }] });
@@ -170,9 +176,14 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
       reply.code(e instanceof Refused ? e.status : 400).send(errors((e as Error).message));
       return "refused";
     }
+    if (cache) {
+      const answer = await cache.answer(request);
+      reply.type("application/json; charset=utf-8").send(answer.body);
+      return answer.outcome;
+    }
     const result = await engine.run(request);
     reply.send(result);
-    return !result.errors?.length ? "ok" : "data" in result ? "error" : "refused";
+    return outcomeOf(result);
   };
 
   await app.listen({ port: opts.port ?? DEFAULT_PORTS.indexer, host });
@@ -183,6 +194,7 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
     url: `http://${shownHost}:${port}/subgraphs/name/${name}`,
     port,
     engine,
+    cache,
     stop: () => app.close(),
   };
 }
