@@ -3,6 +3,7 @@ import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
 import { gasBench, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench, indexerComparison } from "../bench/indexer.ts";
+import { loadBench, loadTable } from "../bench/load.ts";
 import { deliveryReport } from "../bench/delivery.ts";
 import { analyticsBench } from "../bench/analytics.ts";
 import { anonymiseReport } from "../bench/anonymise.ts";
@@ -33,6 +34,8 @@ for (const idx of stores) {
   process.stdout.write(table(`Indexer (local chain, ${idx.store}, GraphQL over HTTP)`, "ms", idx.rows));
 }
 process.stdout.write(indexerComparison(stores));
+// GraphQL under load: 10, 50 and 200 clients, the indexer in its own process.
+process.stdout.write(loadTable(await loadBench()));
 const bundle = await bundleSizes();
 process.stdout.write(bundleTable(bundle));
 process.stdout.write(table("dApp in headless Chromium on the local stack (5 cold loads)", "ms", await pageTimings(5)));
