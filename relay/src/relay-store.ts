@@ -49,6 +49,10 @@ export interface RelayState {
   pendingReceipts: Record<string, PendingReceipt>;
   usedNonces: Record<string, number>; // keccak(nonce) -> expiry (unix s)
   backfill?: string[]; // products whose earlier agreements still need a look (share just stored)
+  /** The chain head last seen: a lower one, or another hash at its height, means the chain lost blocks. */
+  seenHead?: { number: number; hash: Hex };
+  /** Agreements whose receipt this relay recorded lately → the receipt's block (re-checked when blocks are lost). */
+  recentReceipts?: Record<string, number>;
 }
 
 /** Atomic and durable: temp file, fsync, rename. */

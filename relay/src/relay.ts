@@ -107,6 +107,10 @@ const watchedEvents = [
   getAbiItem({ abi: agreementsAbi, name: "AgreementRenewed" }),
 ] as const;
 const LOG_SPAN = 2000n;
+/** After the chain lost blocks, the rescan starts this far below the new head (a reorg's depth). */
+const REWIND_BLOCKS = 64;
+/** Receipts remembered for a re-check (the newest; older ones sit in blocks no chain loses). */
+const RECENT_RECEIPTS = 1000;
 /** /ready: the checkpoint may trail the chain head by this many blocks. */
 const CAUGHT_UP_BLOCKS = 5;
 
@@ -219,6 +223,7 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
       if (ok) {
         store.state.counters.delivered++;
         metrics.deliveries.inc();
+        rememberReceipt(p.agreementId, Number(receipt.blockNumber));
       }
       else log.warn(`receipt for agreement ${p.agreementId} reverted (tx ${p.txHash})`);
     } else {
@@ -231,6 +236,48 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
     delete store.state.pendingReceipts[p.agreementId];
     await store.commit();
     return ok;
+  }
+
+  function rememberReceipt(agreementId: string, block: number): void {
+    const recent = (store.state.recentReceipts ??= {});
+    recent[agreementId] = block;
+    const ids = Object.keys(recent);
+    if (ids.length <= RECENT_RECEIPTS) return;
+    for (const id of ids.sort((a, b) => recent[a] - recent[b]).slice(0, ids.length - RECENT_RECEIPTS)) delete recent[id];
+  }
+
+  /**
+   * A chain that lost its latest blocks (a local chain killed before it saved them, or a reorg)
+   * may have lost receipts this relay recorded and agreements it already scanned. Then: every
+   * recent receipt is checked on chain and delivered again where it is gone, and the scan
+   * restarts below the new head. A consortium chain's blocks are final, so it never comes here.
+   */
+  async function noticeLostBlocks(latest: { number: bigint; hash: Hex | null }): Promise<void> {
+    const now = { number: Number(latest.number), hash: latest.hash! };
+    const seen = store.state.seenHead;
+    if (seen && seen.number === now.number && seen.hash === now.hash) return;
+    const lost = !!seen && (now.number < seen.number || (now.number === seen.number
+      ? now.hash !== seen.hash
+      : (await publicClient.getBlock({ blockNumber: BigInt(seen.number) })).hash !== seen.hash));
+    if (lost) {
+      const recent = store.state.recentReceipts ?? {};
+      const rescanFrom = Math.max(0, o.deployment.deploymentBlock - 1, Math.min(store.state.checkpointBlock, now.number) - REWIND_BLOCKS);
+      log.warn(`the chain lost blocks (it was at ${seen!.number}, now ${now.number}): re-checking ${Object.keys(recent).length} recent receipt(s), scanning again from block ${rescanFrom + 1}`);
+      store.state.checkpointBlock = Math.min(store.state.checkpointBlock, rescanFrom);
+      for (const id of Object.keys(recent)) {
+        if ((await read.agreements.deliveryOf([BigInt(id), me])) !== zeroHash) continue;
+        // An agreement the chain lost too is unknown now (a revert): the rescan finds it if it
+        // comes back. Anything else (the chain unreachable) fails this round, to be retried.
+        const outcome = await serial(() => deliver(BigInt(id), "watch")).catch((err: Error) => {
+          if (!(err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError))) throw err;
+          return "the agreement is not on chain any more";
+        });
+        delete recent[id];
+        log.warn(`agreement ${id}: its receipt was lost with the blocks; ${outcome}`);
+      }
+    }
+    store.state.seenHead = now; // only once every lost receipt is settled: a failure above retries it all
+    await store.commit();
   }
 
   // --- deliveries ---
@@ -298,8 +345,10 @@ export async function startRelay(o: RelayOptions): Promise<RunningRelay> {
   let chainOk = true;
   const failing = new Set<bigint>();
   async function scan(): Promise<void> {
-    head = Number(await publicClient.getBlockNumber());
+    const latest = await publicClient.getBlock({ blockTag: "latest" });
+    head = Number(latest.number);
     headAt = Date.now();
+    await noticeLostBlocks(latest);
     while (store.state.checkpointBlock < head) {
       const from = BigInt(store.state.checkpointBlock + 1);
       const to = BigInt(Math.min(head, store.state.checkpointBlock + Number(LOG_SPAN)));
