@@ -1,6 +1,10 @@
 // The DDL of the store: one table per entity in the `subgraph` schema (typed columns, the block
 // that last wrote the row, a generated tsvector column per @fulltext definition), the indexes
 // the GraphQL filters and orderings use, and the checkpoint and data-source tables.
+// Indexes: (field, id) b-trees for the orderings the dApp and CLI use (numbers and timestamps:
+// price, createdAt, salesCount, productId…; `id` breaks ties, so an ordered scan can stop after
+// `first`), a b-tree or GIN per reference, and a GIN per list of scalars or enums, so that
+// `_contains` filters (jurisdictions, purposes…) combine as bitmaps instead of filtering every row.
 import { q, sqlType, tableRef } from "./columns.ts";
 import type { SchemaModel } from "./schema.ts";
 
@@ -30,7 +34,9 @@ export function storeDdl(model: SchemaModel, meta: string, dataSourcesDdl: strin
       const idx = `${q(`${e.table}_${f.name}`.slice(0, 60))}`;
       if (f.kind === "entity") {
         out.push(`CREATE INDEX ${idx} ON ${t} ${f.list ? "USING gin " : ""}(${q(f.name)})`);
-      } else if (!f.list && f.kind === "scalar" && ["Int", "Int8", "BigInt", "BigDecimal", "Timestamp"].includes(f.type)) {
+      } else if (f.list) {
+        out.push(`CREATE INDEX ${idx} ON ${t} USING gin (${q(f.name)}) WITH (fastupdate = off)`); // no pending list to scan on reads
+      } else if (f.kind === "scalar" && ["Int", "Int8", "BigInt", "BigDecimal", "Timestamp"].includes(f.type)) {
         out.push(`CREATE INDEX ${idx} ON ${t} (${q(f.name)}, id)`);
       }
     }
