@@ -442,7 +442,8 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
     }
 
     /// @dev The single source of the eligibility rules, shared by requests, renewals, approvals
-    /// and views. `pinnedVersion` 0 checks the current policy, otherwise that version.
+    /// and views. `pinnedVersion` 0 checks the current policy, otherwise that version. The policy
+    /// and the consumer's retraction come in one call (`Policies.policyFor`).
     function _evaluate(uint256 productId, address consumer, Purpose purpose, uint32 pinnedVersion)
         private
         view
@@ -459,7 +460,8 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
         if (terms.seller == address(0)) return (Verdict.ProductNotFound, terms, policy, category, organisationType, country);
         if (!terms.active) return (Verdict.ProductInactive, terms, policy, category, organisationType, country);
         if (terms.seller == consumer) return (Verdict.OwnProduct, terms, policy, category, organisationType, country);
-        policy = pinnedVersion == 0 ? policies.policyOf(productId) : policies.policyAt(productId, pinnedVersion);
+        bool retracted;
+        (policy, retracted) = policies.policyFor(productId, pinnedVersion, consumer);
         if (policy.version == 0) return (Verdict.NoPolicy, terms, policy, category, organisationType, country);
         CredentialStatus status;
         (status, category, organisationType, country) = credentials.statusOf(consumer);
@@ -472,7 +474,7 @@ contract Agreements is ReentrancyGuardTransient, IAgreementsErrors {
             verdict = Verdict.OrganisationTypeNotAllowed;
         } else if (policy.jurisdictions & (uint64(1) << uint8(country)) == 0) verdict = Verdict.JurisdictionNotAllowed;
         else if (policy.purposes & (1 << uint8(purpose)) == 0) verdict = Verdict.PurposeNotAllowed;
-        else if (policies.isRetracted(productId, consumer)) verdict = Verdict.ConsentRetracted;
+        else if (retracted) verdict = Verdict.ConsentRetracted;
         else verdict = Verdict.Eligible;
     }
 

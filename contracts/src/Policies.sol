@@ -26,6 +26,23 @@ contract Policies is IPoliciesErrors {
         uint40 updatedAt;
     }
 
+    /// @dev The current policy as stored: `Policy`'s fields (216 bits) and, in the same slot, how
+    /// many consumers' consent the seller retracted and has not restored. Storage-layout
+    /// invariants: one slot per product; `retractions` equals the number of consumers with
+    /// `isRetracted[productId][consumer]`, so while it is 0 an eligibility check needs no
+    /// second read (`policyFor`); `setPolicy` keeps it.
+    struct Current {
+        uint32 version;
+        uint16 purposes;
+        uint8 consumerCategories;
+        uint16 organisationTypes;
+        uint64 jurisdictions;
+        bool requiresApproval;
+        uint32 retentionDays;
+        uint40 updatedAt;
+        uint32 retractions;
+    }
+
     uint16 public constant ALL_PURPOSES = uint16((1 << (uint256(type(Purpose).max) + 1)) - 1);
     uint8 public constant ALL_CATEGORIES = uint8((1 << (uint256(type(Category).max) + 1)) - 1);
     /// @dev Bit 0 (OrganisationType.None) is never a valid organisation type.
@@ -35,7 +52,7 @@ contract Policies is IPoliciesErrors {
 
     Catalogue public immutable catalogue;
 
-    mapping(uint256 productId => Policy) private _current;
+    mapping(uint256 productId => Current) private _current;
     mapping(uint256 productId => mapping(uint32 version => Policy)) private _versions;
     mapping(uint256 productId => mapping(address consumer => bool)) public isRetracted;
 
@@ -99,7 +116,17 @@ contract Policies is IPoliciesErrors {
             retentionDays: retentionDays,
             updatedAt: uint40(block.timestamp)
         });
-        _current[productId] = p;
+        _current[productId] = Current({
+            version: version,
+            purposes: purposes,
+            consumerCategories: consumerCategories,
+            organisationTypes: organisationTypes,
+            jurisdictions: jurisdictions,
+            requiresApproval: requiresApproval,
+            retentionDays: retentionDays,
+            updatedAt: p.updatedAt,
+            retractions: _current[productId].retractions
+        });
         _versions[productId][version] = p;
         emit PolicyUpdated(
             productId, version, purposes, consumerCategories, organisationTypes, jurisdictions, requiresApproval, retentionDays
@@ -112,6 +139,7 @@ contract Policies is IPoliciesErrors {
         if (consumer == address(0)) revert ZeroAddress();
         if (isRetracted[productId][consumer]) revert AlreadyRetracted(productId, consumer);
         isRetracted[productId][consumer] = true;
+        ++_current[productId].retractions;
         emit ConsentRetracted(productId, consumer);
     }
 
@@ -119,17 +147,47 @@ contract Policies is IPoliciesErrors {
     function restoreConsent(uint256 productId, address consumer) external onlySeller(productId) {
         if (!isRetracted[productId][consumer]) revert NotRetracted(productId, consumer);
         isRetracted[productId][consumer] = false;
+        --_current[productId].retractions;
         emit ConsentRestored(productId, consumer);
     }
 
     /// @notice The product's current policy; `version` is 0 when none was set.
     function policyOf(uint256 productId) external view returns (Policy memory) {
-        return _current[productId];
+        return _policy(_current[productId]);
+    }
+
+    /// @notice What an eligibility check reads, in one call: the product's policy (`version` 0:
+    /// the current one, otherwise that version) and whether the seller retracted `consumer`'s
+    /// consent. An unknown version comes back all zero (`version` 0), as does a product without
+    /// a policy. `Agreements` asks this once per request, renewal and approval instead of
+    /// calling `policyOf`/`policyAt` and `isRetracted` in turn (one cross-contract call less), and
+    /// reads the consumer's retraction only when the product has any (one cold read less).
+    function policyFor(uint256 productId, uint32 version, address consumer)
+        external
+        view
+        returns (Policy memory policy, bool retracted)
+    {
+        Current storage c = _current[productId];
+        policy = version == 0 ? _policy(c) : _versions[productId][version];
+        retracted = c.retractions != 0 && isRetracted[productId][consumer];
     }
 
     /// @notice A past or current version of the product's policy.
     function policyAt(uint256 productId, uint32 version) external view returns (Policy memory p) {
         p = _versions[productId][version];
         if (p.version == 0) revert VersionNotFound(productId, version);
+    }
+
+    function _policy(Current storage c) private view returns (Policy memory) {
+        return Policy({
+            version: c.version,
+            purposes: c.purposes,
+            consumerCategories: c.consumerCategories,
+            organisationTypes: c.organisationTypes,
+            jurisdictions: c.jurisdictions,
+            requiresApproval: c.requiresApproval,
+            retentionDays: c.retentionDays,
+            updatedAt: c.updatedAt
+        });
     }
 }
