@@ -14,11 +14,11 @@
 // failure the head is still polled, so the chain check, the head and the lag stay true.
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { BaseError, createPublicClient, formatLog, http, HttpRequestError, numberToHex, TimeoutError, type Block, type Hex, type Log, type PublicClient, type RpcLog, type Transaction } from "viem";
+import { BaseError, createPublicClient, formatLog, http, HttpRequestError, numberToHex, TimeoutError, type Hex, type Log, type PublicClient, type RpcLog } from "viem";
 import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { loadBuiltSubgraph, routeKey, templateRouteKey, type BuiltSubgraph, type EventRoute } from "./manifest.ts";
-import { decodeEventParams, MappingError, MappingModule, type CreatedDataSource, type EthereumEvent } from "./runtime/index.ts";
-import { EntityCache, PgStore, type StoredDataSource } from "./store/index.ts";
+import { decodeEventParams, MappingError, MappingModule, type CreatedDataSource, type EthereumBlock, type EthereumEvent, type EthereumTransaction } from "./runtime/index.ts";
+import { EntityCache, PgStore, type BlockPtr, type StoredDataSource } from "./store/index.ts";
 import { startGraphqlServer, type GraphqlServer, type GraphqlServerOptions } from "./graphql/index.ts";
 import { createIndexerOps } from "./ops.ts";
 
@@ -34,6 +34,9 @@ export interface IndexerOptions {
   host?: string;
   pollMs?: number; // how often to look for a new block
   batchBlocks?: number; // blocks per eth_getLogs during backfill
+  /** entities the mapping host keeps in memory between writes (default DEFAULT_CACHE_ENTITIES,
+   * 10,000); others are read from the database when a handler asks for them */
+  cacheEntities?: number;
   /** GraphQL requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops) */
   rateLimits?: GraphqlServerOptions["rateLimits"];
   log?: (line: string) => void;
@@ -55,6 +58,8 @@ export interface RunningIndexer {
 }
 
 const FLUSH_BLOCKS = 200; // blocks per database transaction during backfill
+const FLUSH_EVENTS = 5000; // …or events, which bounds what a batch holds in memory
+const SPAN_LOGS = 5000; // eth_getLogs spans shrink above this many logs
 const FLUSH_MS = 1000; // …or at least this often, so progress shows in _meta
 const PREFETCH_BLOCKS = 8; // blocks fetched ahead of the handlers
 
@@ -97,7 +102,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     }
   }
 
-  const cache = await EntityCache.load(store);
+  const cache = await EntityCache.load(store, { maxEntries: o.cacheEntities });
   const schemaText = readFileSync(built.schemaFile, "utf8");
   const templateNames = built.templates.map((t) => t.name);
   const modules = new Map<string, MappingModule>();
@@ -197,29 +202,9 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     return [...statics, ...dynamics.filter((l) => !seen.has(`${l.blockNumber}:${l.logIndex}`))];
   }
 
-  /**
-   * eth_getLogs over [from, to] in spans that a node accepts: a span that fails (too many
-   * results, response too big) is halved, and the span size that worked is remembered.
-   */
-  let span = o.batchBlocks ?? 1000;
-  async function fetchLogs(from: number, to: number): Promise<Log[]> {
-    const out: Log[] = [];
-    for (let start = from; start <= to; ) {
-      const end = Math.min(to, start + span - 1);
-      try {
-        const logs = await getLogs(start, end);
-        out.push(...logs);
-        start = end + 1;
-        if (logs.length < 2000) span = Math.min(span * 2, o.batchBlocks ?? 1000); // grow back on sparse ranges
-      } catch (err) {
-        if (end === start) throw err;
-        span = Math.max(1, Math.floor(span / 2));
-      }
-    }
-    return out;
-  }
+  let span = o.batchBlocks ?? 1000; // blocks per eth_getLogs, adapted by fetchSpan
 
-  type FetchedBlock = { block: Block; logs: Log[] };
+  type FetchedBlock = { block: RpcBlock; logs: Log[] };
 
   /**
    * Runs the handlers of one block against the cache; returns the error message on failure.
@@ -228,15 +213,16 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
    * handlers created (log order, instances in creation order), repeated while that creates more.
    */
   function runBlock({ block, logs }: FetchedBlock): string | null {
-    const txs = new Map((block.transactions as Transaction[]).map((t) => [t.hash, t]));
-    const blockNumber = Number(block.number);
+    const txs = new Map(block.transactions.map((t) => [t.hash, t]));
+    const header = toBlock(block);
+    const blockNumber = Number(header.number);
     let created: StoredDataSource[] = [];
     const collect = (list: readonly CreatedDataSource[]) => {
       for (const c of list) created.push({ template: c.template, address: c.address, params: c.params, blockNumber, context: c.context });
     };
     const run = (l: Log, route: EventRoute, instance?: StoredDataSource): string | null => {
       try {
-        const event = toEvent(l, block, txs.get(l.transactionHash!)!);
+        const event = toEvent(l, header, txs.get(l.transactionHash!)!);
         event.params = decodeEventParams(route.abiEvent, { topics: l.topics, data: l.data });
         collect(instance
           ? templateModules.get(route.dataSource)!.runHandler(route.handler, event, { address: instance.address, context: instance.context })
@@ -246,7 +232,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       } catch (err) {
         if (err instanceof MappingError && err.deterministic === false) throw err; // e.g. store trouble: retry later
         const at = instance ? `${route.dataSource} ${instance.address}` : route.dataSource;
-        return `${at}.${route.handler} failed at block ${block.number} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
+        return `${at}.${route.handler} failed at block ${blockNumber} (tx ${l.transactionHash}, log ${l.logIndex}): ${(err as Error).message}`;
       }
     };
     /** The block's logs for `only` (new instances) or else every known data source. */
@@ -284,67 +270,126 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   }
 
   /** Writes the cache's changes with the checkpoint at `block`, in one database transaction. */
-  async function flush(block: Block): Promise<void> {
-    await store.applyBlock({ number: Number(block.number), hash: block.hash!, timestamp: Number(block.timestamp) }, cache.takeChanges(), pendingSources);
+  async function flush(block: BlockPtr): Promise<void> {
+    await store.applyBlock(block, cache.takeChanges(), pendingSources);
     pendingSources = [];
-    state.block = Number(block.number);
+    eventsAtFlush = state.events;
+    state.block = block.number;
     notify();
   }
 
+  /** A block with its transactions, as the node sends it: only the fields the events use are
+   * converted, and only for the transactions that have logs (viem's formatBlock converted every
+   * field of every transaction, a fifth of the backfill's time). */
+  const getBlock = (n: number) => client.request({ method: "eth_getBlockByNumber", params: [numberToHex(n), true] }) as unknown as Promise<RpcBlock>;
+
   /**
-   * Indexes blocks [from, to]. During backfill several blocks are written per database
-   * transaction (the checkpoint moves with them, so it stays atomic); a block whose handler
-   * fails is never written: the blocks before it are, then indexing stops there.
+   * eth_getLogs for one span from `start` (at most to `to`): a span that fails (too many
+   * results, response too big) is halved; a span with many logs is halved for the next call and
+   * one with few grows back, so a span's logs stay few whatever the chain holds.
+   */
+  async function fetchSpan(start: number, to: number): Promise<{ end: number; logs: Log[] }> {
+    for (;;) {
+      const end = Math.min(to, start + span - 1);
+      try {
+        const logs = await getLogs(start, end);
+        if (logs.length > SPAN_LOGS) span = Math.max(1, Math.floor(span / 2));
+        else if (logs.length < SPAN_LOGS / 4) span = Math.min(span * 2, o.batchBlocks ?? 1000);
+        return { end, logs };
+      } catch (err) {
+        if (end === start) throw err;
+        span = Math.max(1, Math.floor(span / 2));
+      }
+    }
+  }
+
+  let eventsAtFlush = 0; // state.events at the last write, for rolling back
+
+  /**
+   * runBlock, reading through to the database: when a handler asked for an entity that is not
+   * in the cache but may be stored (the cache bounds what it keeps), the batch is rolled back to
+   * the last write, the missed entities are loaded (one query per type; they stay cached until
+   * the next write) and the unwritten blocks of the batch run again, then this one.
+   */
+  async function runLoading(fetched: FetchedBlock, unflushed: readonly FetchedBlock[]): Promise<string | null> {
+    for (let replay = false; ; replay = true) {
+      try {
+        if (replay) for (const good of unflushed) if (runBlock(good)) throw new Error(`block ${good.block.number} failed when run again`);
+        return runBlock(fetched);
+      } catch (err) {
+        if (!cache.hasMissed()) throw err;
+      }
+      cache.discardChanges();
+      discardPendingSources();
+      state.events = eventsAtFlush;
+      await cache.loadMissed();
+    }
+  }
+
+  /**
+   * Indexes blocks [from, to]. Logs come span by span, the next span fetched while the handlers
+   * run (a range's logs are never all in memory), blocks with their transactions a few ahead.
+   * During backfill several blocks are written per database transaction (the checkpoint moves
+   * with them, so it stays atomic); a block whose handler fails is never written: the blocks
+   * before it are, then indexing stops there.
    */
   async function processRange(from: number, to: number): Promise<boolean> {
-    const logs = await fetchLogs(from, to);
-    const byBlock = new Map<number, Log[]>();
-    for (const l of logs) {
-      const n = Number(l.blockNumber);
-      byBlock.get(n)?.push(l) ?? byBlock.set(n, [l]);
-    }
     let unflushed: FetchedBlock[] = [];
-    let last: Block | null = null;
-    const numbers = [...byBlock.keys()].sort((a, b) => a - b);
-    // Blocks (with their transactions) are fetched a few ahead while handlers run.
-    const fetching = new Map<number, Promise<Block>>();
-    const prefetch = (i: number) => {
-      for (let j = i; j < Math.min(numbers.length, i + PREFETCH_BLOCKS); j++) {
-        if (!fetching.has(j)) fetching.set(j, client.getBlock({ blockNumber: BigInt(numbers[j]), includeTransactions: true }));
+    let unflushedEvents = 0;
+    let last: BlockPtr | null = null;
+    const quiet = <T>(p: Promise<T>) => (p.catch(() => {}), p); // awaited later, or dropped when indexing stops
+    let nextSpan: Promise<{ end: number; logs: Log[] }> | null = quiet(fetchSpan(from, to));
+    while (nextSpan) {
+      const { end: spanEnd, logs }: { end: number; logs: Log[] } = await nextSpan;
+      nextSpan = spanEnd < to ? quiet(fetchSpan(spanEnd + 1, to)) : null;
+      const byBlock = new Map<number, Log[]>();
+      for (const l of logs) {
+        const n = Number(l.blockNumber);
+        byBlock.get(n)?.push(l) ?? byBlock.set(n, [l]);
       }
-    };
-    for (let i = 0; i < numbers.length; i++) {
-      const n = numbers[i];
-      prefetch(i);
-      const block = await fetching.get(i)!;
-      fetching.delete(i);
-      const fetched = { block, logs: byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex)) };
-      const failure = runBlock(fetched);
-      if (failure) {
-        // Roll back to the last write, replay the good blocks of this batch, write them, stop.
-        cache.discardChanges();
-        discardPendingSources();
-        const eventsBefore = state.events;
-        for (const good of unflushed) runBlock(good);
-        state.events = eventsBefore;
-        if (unflushed.length) await flush(unflushed[unflushed.length - 1].block);
-        await store.recordFailure({ number: n, hash: fetched.block.hash! }, failure);
-        state.failed = failure;
-        ops.indexingError("mapping");
-        log(`indexing stopped: ${failure}`);
-        notify();
-        return false;
-      }
-      unflushed.push(fetched);
-      last = fetched.block;
-      if (unflushed.length >= FLUSH_BLOCKS || Date.now() - lastFlushAt > FLUSH_MS) {
-        await flush(last);
-        lastFlushAt = Date.now();
-        unflushed = [];
+      const numbers = [...byBlock.keys()].sort((a, b) => a - b);
+      const fetching = new Map<number, Promise<RpcBlock>>();
+      const prefetch = (i: number) => {
+        for (let j = i; j < Math.min(numbers.length, i + PREFETCH_BLOCKS); j++) {
+          if (!fetching.has(j)) fetching.set(j, quiet(getBlock(numbers[j])));
+        }
+      };
+      for (let i = 0; i < numbers.length; i++) {
+        const n = numbers[i];
+        prefetch(i);
+        const raw = await fetching.get(i)!;
+        fetching.delete(i);
+        const blockLogs = byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex));
+        const fetched = { block: keepTransactions(raw, blockLogs), logs: blockLogs };
+        const failure = await runLoading(fetched, unflushed);
+        if (failure) {
+          // Roll back to the last write, replay the good blocks of this batch, write them, stop.
+          cache.discardChanges();
+          discardPendingSources();
+          const eventsBefore = state.events;
+          for (const good of unflushed) runBlock(good);
+          state.events = eventsBefore;
+          if (unflushed.length) await flush(blockPtr(unflushed[unflushed.length - 1].block));
+          await store.recordFailure({ number: n, hash: fetched.block.hash }, failure);
+          state.failed = failure;
+          ops.indexingError("mapping");
+          log(`indexing stopped: ${failure}`);
+          notify();
+          return false;
+        }
+        unflushed.push(fetched);
+        unflushedEvents += blockLogs.length;
+        last = blockPtr(fetched.block);
+        if (unflushed.length >= FLUSH_BLOCKS || unflushedEvents >= FLUSH_EVENTS || Date.now() - lastFlushAt > FLUSH_MS) {
+          await flush(last);
+          lastFlushAt = Date.now();
+          unflushed = [];
+          unflushedEvents = 0;
+        }
       }
     }
     // Blocks without events still move the checkpoint, so _meta shows the chain head.
-    const end = last && Number(last.number) === to ? last : await client.getBlock({ blockNumber: BigInt(to) });
+    const end = last && last.number === to ? last : blockPtr(await getBlock(to));
     await flush(end);
     lastFlushAt = Date.now();
     return true;
@@ -369,6 +414,11 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
         }
       } catch (err) {
         if (stopped) break;
+        // Start again after the last write: the unwritten blocks' changes are dropped.
+        cache.discardChanges();
+        discardPendingSources();
+        state.events = eventsAtFlush;
+        if (state.block !== null) next = Math.max(next, state.block + 1);
         if (isChainFailure(err)) {
           ops.chainFailed();
           log(`chain read failed, retrying: ${(err as Error).message}`);
@@ -412,40 +462,69 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   };
 }
 
-function toEvent(l: Log, block: Block, tx: Transaction): EthereumEvent {
+/** eth_getBlockByNumber(n, true) as JSON: quantities are hex strings. */
+interface RpcBlock {
+  number: Hex; hash: Hex; parentHash: Hex; sha3Uncles: Hex; miner: Hex; stateRoot: Hex; transactionsRoot: Hex; receiptsRoot: Hex;
+  gasUsed: Hex; gasLimit: Hex; timestamp: Hex; difficulty?: Hex | null; totalDifficulty?: Hex | null; size: Hex; baseFeePerGas?: Hex | null;
+  transactions: RpcTransaction[];
+}
+interface RpcTransaction {
+  hash: Hex; transactionIndex: Hex | null; from: Hex; to: Hex | null; value: Hex; gas: Hex;
+  gasPrice?: Hex | null; maxFeePerGas?: Hex | null; input: Hex; nonce: Hex;
+}
+
+const bigOr = (v: Hex | null | undefined, or: bigint | null) => (v ? BigInt(v) : or);
+const blockPtr = (b: RpcBlock): BlockPtr => ({ number: Number(b.number), hash: b.hash, timestamp: Number(b.timestamp) });
+
+/** The block with only the transactions that emitted `logs` (what a batch keeps until written). */
+function keepTransactions(b: RpcBlock, logs: readonly Log[]): RpcBlock {
+  const used = new Set(logs.map((l) => l.transactionHash));
+  return { ...b, transactions: b.transactions.filter((t) => used.has(t.hash)) };
+}
+
+/** The event's block, converted as viem's formatBlock did. */
+function toBlock(b: RpcBlock): EthereumBlock {
+  return {
+    hash: b.hash,
+    parentHash: b.parentHash,
+    unclesHash: b.sha3Uncles,
+    author: b.miner,
+    stateRoot: b.stateRoot,
+    transactionsRoot: b.transactionsRoot,
+    receiptsRoot: b.receiptsRoot,
+    number: BigInt(b.number),
+    gasUsed: BigInt(b.gasUsed),
+    gasLimit: BigInt(b.gasLimit),
+    timestamp: BigInt(b.timestamp),
+    difficulty: bigOr(b.difficulty, 0n)!,
+    totalDifficulty: bigOr(b.totalDifficulty, 0n)!,
+    size: bigOr(b.size, null),
+    baseFeePerGas: bigOr(b.baseFeePerGas, null),
+  };
+}
+
+function toTransaction(tx: RpcTransaction): EthereumTransaction {
+  return {
+    hash: tx.hash,
+    index: bigOr(tx.transactionIndex, 0n)!,
+    from: tx.from,
+    to: tx.to ?? null,
+    value: BigInt(tx.value),
+    gasLimit: BigInt(tx.gas),
+    gasPrice: bigOr(tx.gasPrice, null) ?? bigOr(tx.maxFeePerGas, 0n)!,
+    input: tx.input,
+    nonce: BigInt(tx.nonce),
+  };
+}
+
+function toEvent(l: Log, block: EthereumBlock, tx: RpcTransaction): EthereumEvent {
   return {
     address: l.address,
     logIndex: BigInt(l.logIndex!),
     transactionLogIndex: BigInt(l.logIndex!),
     logType: null,
-    block: {
-      hash: block.hash!,
-      parentHash: block.parentHash,
-      unclesHash: block.sha3Uncles,
-      author: block.miner,
-      stateRoot: block.stateRoot,
-      transactionsRoot: block.transactionsRoot,
-      receiptsRoot: block.receiptsRoot,
-      number: block.number!,
-      gasUsed: block.gasUsed,
-      gasLimit: block.gasLimit,
-      timestamp: block.timestamp,
-      difficulty: block.difficulty,
-      totalDifficulty: block.totalDifficulty ?? 0n,
-      size: block.size,
-      baseFeePerGas: block.baseFeePerGas,
-    },
-    transaction: {
-      hash: tx.hash,
-      index: BigInt(tx.transactionIndex ?? 0),
-      from: tx.from,
-      to: tx.to ?? null,
-      value: tx.value,
-      gasLimit: tx.gas,
-      gasPrice: tx.gasPrice ?? tx.maxFeePerGas ?? 0n,
-      input: tx.input,
-      nonce: tx.nonce,
-    },
+    block,
+    transaction: toTransaction(tx),
     receipt: null,
     params: [],
   };

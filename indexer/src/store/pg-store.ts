@@ -235,15 +235,42 @@ export class PgStore {
   /** Every stored entity, by type and id (ids of Bytes-id entities as lowercase 0x-hex). */
   async loadAll(): Promise<Map<string, Map<string, EntityData>>> {
     const out = new Map<string, Map<string, EntityData>>();
-    for (const e of this.model.entities.values()) {
-      const rows = await this.sql.query<Row>(
-        `SELECT ${e.stored.map((f) => selectExpr(this.model, f)).join(", ")} FROM ${tableRef(e)} c`,
-      );
-      const m = new Map<string, EntityData>();
-      for (const row of rows.rows) m.set(String(row.id), rowToEntity(this.model, e, row));
-      out.set(e.name, m);
-    }
+    for (const e of this.model.entities.values()) out.set(e.name, await this.loadMany(e.name));
     return out;
+  }
+
+  /** The stored entities of a type with these ids (id keys as idKey gives them), or all of them. */
+  async loadMany(entity: string, ids?: readonly string[]): Promise<Map<string, EntityData>> {
+    const e = this.entity(entity);
+    const idType = e.idType === "Int8" ? "int8" : "text";
+    const rows = await this.sql.query<Row>(
+      `SELECT ${e.stored.map((f) => selectExpr(this.model, f)).join(", ")} FROM ${tableRef(e)} c` + (ids ? ` WHERE c.id = ANY($1::${idType}[])` : ""),
+      ids ? [ids] : undefined,
+    );
+    const m = new Map<string, EntityData>();
+    for (const row of rows.rows) m.set(String(row.id), rowToEntity(this.model, e, row));
+    return m;
+  }
+
+  /** Number of stored entities of a type. */
+  async count(entity: string): Promise<number> {
+    const r = await this.sql.query<{ n: unknown }>(`SELECT count(*)::int AS n FROM ${tableRef(this.entity(entity))}`);
+    return Number(r.rows[0].n);
+  }
+
+  /** Calls `fn` with every stored id of a type (as text), reading them `page` at a time. */
+  async eachId(entity: string, fn: (id: string) => void, page = 50_000): Promise<void> {
+    const e = this.entity(entity);
+    let after: string | null = null;
+    for (;;) {
+      const r: { rows: { id: unknown }[] } = await this.sql.query<{ id: unknown }>(
+        `SELECT c.id FROM ${tableRef(e)} c${after === null ? "" : " WHERE c.id > $1"} ORDER BY c.id LIMIT ${page}`,
+        after === null ? [] : [after],
+      );
+      for (const row of r.rows) fn(String(row.id));
+      if (r.rows.length < page) return;
+      after = String(r.rows[r.rows.length - 1].id);
+    }
   }
 
   /** Loads one entity (mostly for tests and tools; the mappings use the EntityCache). */
