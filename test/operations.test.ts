@@ -31,6 +31,8 @@ const cliEnv = () => ({
   KRAKEN_FAUCET_URL: m.urls.faucet,
   KRAKEN_IPFS_API_URL: m.urls.ipfsApi,
   KRAKEN_DAPP_PORT: new URL(m.urls.dapp).port,
+  KRAKEN_PUBLISHER_PORT: new URL(m.urls.publisher).port,
+  KRAKEN_UNION_DEVICES_PORT: new URL(m.urls.unionDevices).port,
 });
 
 describe("logs of npm start (KRAKEN_LOG_FORMAT=json)", () => {
@@ -63,14 +65,14 @@ describe("logs of npm start (KRAKEN_LOG_FORMAT=json)", () => {
 });
 
 describe("kraken status", () => {
-  it("shows every service alive and ready: chain, indexer, issuer, faucet, IPFS, dApp, the relays and SMPC nodes", async () => {
+  it("shows every service alive and ready: chain, indexer, issuer, faucet, IPFS, dApp, the publishers, the relays and SMPC nodes", async () => {
     const r = await kraken(["status", "--json"], cliEnv());
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const rows = JSON.parse(r.stdout) as { name: string; alive: boolean; ready: boolean | null; detail: string }[];
-    expect(rows.map((x) => x.name)).toEqual(["chain", "indexer", "issuer", "faucet", "ipfs", "dapp", "relay 1", "relay 2", "relay 3", "smpc 1", "smpc 2", "smpc 3"]);
+    expect(rows.map((x) => x.name)).toEqual(["chain", "indexer", "issuer", "faucet", "ipfs", "dapp", "publisher", "union devices", "relay 1", "relay 2", "relay 3", "smpc 1", "smpc 2", "smpc 3"]);
     for (const row of rows) expect(row, row.name).toMatchObject({ alive: true, ready: true });
     const text = await kraken(["status"], cliEnv());
-    expect(text.stdout).toContain("All 12 services are up.");
+    expect(text.stdout).toContain("All 14 services are up.");
   });
 
   it("names a service that is down and exits 4; a bad --timeout is a usage error", async () => {
@@ -78,7 +80,7 @@ describe("kraken status", () => {
     const r = await kraken(["status"], { ...cliEnv(), KRAKEN_ISSUER_URL: `http://127.0.0.1:${closed}` });
     expect(r.code).toBe(4);
     expect(r.stdout).toMatch(/^issuer\s+http:\/\/127\.0\.0\.1:\d+\s+NO\s+NO\s+connect ECONNREFUSED/m);
-    expect(r.stdout).toContain("1 of 12 services are down or not ready.");
+    expect(r.stdout).toContain("1 of 14 services are down or not ready.");
     expect(r.stderr).toContain("not ready: issuer");
     const bad = await kraken(["status", "--timeout", "soon"], cliEnv());
     expect(bad.code).toBe(2);

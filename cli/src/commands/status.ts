@@ -11,7 +11,7 @@ import { ipfsApiUrl } from "../delivery.ts";
 import { CliError, EXIT } from "../errors.ts";
 import type { Command } from "../main.ts";
 
-/** The endpoints to ask: the chain, indexer, issuer, faucet, IPFS, dApp, and each relay and SMPC node in the directories. */
+/** The endpoints to ask: the chain, indexer, issuer, faucet, IPFS, dApp, the demo's publishers (wearable, union devices) on the local chain, and each relay and SMPC node in the directories. */
 export function endpointsOf(values: { rpc?: string; deployment?: string }): ServiceEndpoint[] {
   const subgraph = new URL(configValue("KRAKEN_SUBGRAPH_URL") ?? localUrl(configValue("KRAKEN_INDEXER_PORT")));
   const list: ServiceEndpoint[] = [
@@ -37,6 +37,11 @@ export function endpointsOf(values: { rpc?: string; deployment?: string }): Serv
       return [];
     }
   };
+  // The demo's publishers (the wearable, the union's devices) run only with `npm start`'s local chain.
+  if (where?.network === "localhost") {
+    list.push({ name: "publisher", url: localUrl(configValue("KRAKEN_PUBLISHER_PORT")) });
+    list.push({ name: "union devices", url: localUrl(configValue("KRAKEN_UNION_DEVICES_PORT")) });
+  }
   directory(loadRelayDirectory).forEach((r, i) => list.push({ name: `relay ${i + 1}`, url: r.url }));
   directory(loadSmpcDirectory).forEach((r, i) => list.push({ name: `smpc ${i + 1}`, url: r.url }));
   return list;
