@@ -37,6 +37,9 @@ export interface IndexerOptions {
   /** entities the mapping host keeps in memory between writes (default DEFAULT_CACHE_ENTITIES,
    * 10,000); others are read from the database when a handler asks for them */
   cacheEntities?: number;
+  /** blocks per database transaction during backfill (default 200; fewer when FLUSH_EVENTS
+   * events or FLUSH_MS pass first) */
+  flushBlocks?: number;
   /** GraphQL requests per client IP (default: DEFAULT_READS_PER_IP of @kraken/sdk/ops) */
   rateLimits?: GraphqlServerOptions["rateLimits"];
   log?: (line: string) => void;
@@ -47,6 +50,8 @@ export interface IndexerStatus {
   head: number | null;
   failed: string | null;
   events: number;
+  /** entities read from the database because the entity cache did not hold them */
+  cacheLoads: number;
 }
 
 export interface RunningIndexer {
@@ -157,7 +162,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     addInstance(d);
   }
 
-  const state: IndexerStatus = { block: cp.block?.number ?? null, head: null, failed: cp.error?.message ?? null, events: 0 };
+  const state: Omit<IndexerStatus, "cacheLoads"> = { block: cp.block?.number ?? null, head: null, failed: cp.error?.message ?? null, events: 0 };
   let next = cp.block ? cp.block.number + 1 : built.dataSources.length ? Math.min(...built.dataSources.map((d) => d.startBlock)) : 0;
   const addresses = built.dataSources.map((d) => d.address);
   const waiters = new Set<() => void>();
@@ -380,7 +385,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
         unflushed.push(fetched);
         unflushedEvents += blockLogs.length;
         last = blockPtr(fetched.block);
-        if (unflushed.length >= FLUSH_BLOCKS || unflushedEvents >= FLUSH_EVENTS || Date.now() - lastFlushAt > FLUSH_MS) {
+        if (unflushed.length >= (o.flushBlocks ?? FLUSH_BLOCKS) || unflushedEvents >= FLUSH_EVENTS || Date.now() - lastFlushAt > FLUSH_MS) {
           await flush(last);
           lastFlushAt = Date.now();
           unflushed = [];
@@ -435,7 +440,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
 
   return {
     url: server.url,
-    status: () => ({ ...state }),
+    status: () => ({ ...state, cacheLoads: cache.loads }),
     waitFor(blockNumber, timeoutMs = 30_000) {
       const target = Number(blockNumber);
       return new Promise<void>((resolve, reject) => {

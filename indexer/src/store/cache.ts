@@ -56,6 +56,8 @@ export class EntityCache implements EntityAccess {
   /** ids a handler asked for that may be stored: loadMissed loads them */
   private readonly missed = new Map<string, Set<string>>();
   private readonly store: PgStore | null;
+  /** entities looked up in the database after a miss (found or not), since the start */
+  loads = 0;
   private readonly validate: boolean;
   private readonly maxEntries: number;
   readonly model: SchemaModel;
@@ -240,6 +242,7 @@ export class EntityCache implements EntityAccess {
     if (!this.store) throw new Error("the entity cache has no store to load from");
     for (const [entity, ids] of this.missed) {
       const found = await this.store.loadMany(entity, [...ids]);
+      this.loads += ids.size;
       for (const id of ids) {
         const d = found.get(id);
         if (d) this.put(entity, id, d);
