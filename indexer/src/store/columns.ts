@@ -88,13 +88,13 @@ export function toSql(model: SchemaModel, f: FieldModel, v: EntityValue | undefi
 }
 
 /** The SQL expression selecting a stored column so that values come back unambiguous. */
-export function selectExpr(model: SchemaModel, f: FieldModel, alias = "c"): string {
+export function selectExpr(model: SchemaModel, f: FieldModel, alias = "c", as = f.name): string {
   const col = `${alias}.${q(f.name)}`;
   const scalar = storedScalar(model, f);
   if (scalar === "BigInt" || scalar === "BigDecimal" || scalar === "Int8" || scalar === "Timestamp") {
-    return `${col}::text${f.list ? "[]" : ""} AS ${q(f.name)}`;
+    return `${col}::text${f.list ? "[]" : ""} AS ${q(as)}`;
   }
-  return `${col} AS ${q(f.name)}`;
+  return `${col} AS ${q(as)}`;
 }
 
 /** Converts one selected column (see selectExpr) back into a mapping value. */

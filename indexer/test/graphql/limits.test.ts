@@ -294,11 +294,35 @@ describe.each(BACKENDS)("SQL work per query on %s", (name) => {
     }
     const spy2 = spySql(sqlStore.sql);
     try {
-      await sqlEngine({ statementTimeoutMs: 250 }).run({ query: `{ products { id seller { id } } }` });
+      await sqlEngine({ statementTimeoutMs: 250 }).run({ query: `{ products { id agreements { id } } }` });
       expect(spy2.calls.map((c) => c.opts?.timeoutMs)).toEqual([250, 250]);
     } finally {
       spy2.restore();
     }
+  });
+
+  it("reads a page's single references (seller, policy) in the page's own statement, with the same answer", async () => {
+    const query = `{ products(first: 5, orderBy: id) { id seller { id products(first: 2) { id } } policy { id version } again: seller { id } } }`;
+    const spy = spySql(sqlStore.sql);
+    let joined;
+    try {
+      joined = await sqlEngine({}).run({ query });
+      // the page with seller and policy, then the sellers' products: 2 statements, not 4
+      expect(spy.calls).toHaveLength(2);
+    } finally {
+      spy.restore();
+    }
+    expect(joined.errors).toBeUndefined();
+    // the same references asked one level down are read by id, as before: the answers must agree
+    const nested = await sqlEngine({}).run({ query: `{ products(first: 5, orderBy: id) { id seller { products(first: 5, orderBy: id) { id seller { id } policy { id version } } } } }` });
+    const byId = new Map((joined.data!.products as { id: string }[]).map((p) => [p.id, p]));
+    for (const p of (nested.data!.products as { seller: { products: { id: string; seller: unknown; policy: unknown }[] } }[]).flatMap((x) => x.seller.products)) {
+      const j = byId.get(p.id) as { seller: { id: string }; policy: unknown; again: unknown } | undefined;
+      if (!j) continue;
+      expect({ seller: { id: j.seller.id }, policy: j.policy }).toEqual({ seller: p.seller, policy: p.policy });
+      expect(j.again).toEqual({ id: j.seller.id });
+    }
+    expect(byId.size).toBeGreaterThan(0);
   });
 
   it("lets other work run between the statements of one query", async () => {
