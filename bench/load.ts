@@ -1,6 +1,7 @@
 // Load benchmark of the indexer's GraphQL over HTTP (autocannon): 10, 50 and 200 concurrent
-// clients, over the demo catalogue and over N published products (BENCH_PRODUCTS, 10,000), each on
-// a real local chain and indexed by the indexer in its own process (as npm start runs it, its
+// clients, over the demo catalogue and over N published products (BENCH_PRODUCTS, 10,000; served
+// from PGlite and from a PostgreSQL server), each on a real local chain and indexed by the
+// indexer in its own process (as npm start runs it, its
 // per-IP rate limit lifted), so the load generator does not share its event loop. Two workloads:
 // the catalogue page's queries repeated (what many visitors of the dApp send), and distinct
 // queries (a price threshold that changes with every request, so none is answered from a cache).
@@ -11,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger, configValue } from "@kraken/sdk/config";
 import { PRODUCT_FIELDS } from "@kraken/sdk";
 import { Supervisor } from "../scripts/lib/supervisor.ts";
+import { startPostgres } from "../test/helpers/postgres.ts";
 import { benchChain } from "./indexer.ts";
 import { quantiles } from "./lib.ts";
 
@@ -97,29 +99,42 @@ async function caughtUp(url: string, block: bigint, timeoutMs: number): Promise<
   throw new Error(`the indexer had not indexed block ${block} after ${timeoutMs / 1000} s`);
 }
 
-export async function loadBench(products = configValue("BENCH_PRODUCTS"), o: { clients?: number[]; seconds?: number } = {}): Promise<LoadRow[]> {
+export async function loadBench(products = configValue("BENCH_PRODUCTS"), o: { clients?: number[]; seconds?: number; postgres?: boolean } = {}): Promise<LoadRow[]> {
   const clients = o.clients ?? [10, 50, 200];
   const seconds = o.seconds ?? 10;
   const rows: LoadRow[] = [];
   for (const size of ["demo", products] as const) {
-    const dataset = size === "demo" ? "demo catalogue" : `${size.toLocaleString("en")} products`;
     const chain = await benchChain(size);
-    const supervisor = new Supervisor({ root: ROOT, log: createLogger("bench"), env: { ...process.env, KRAKEN_LOG_LEVEL: "warn" } });
     try {
-      const indexer = await supervisor.start({
-        name: "indexer",
-        entry: "indexer/src/main.ts",
-        options: { rpcUrl: chain.rpcUrl, manifestFile: chain.manifestFile, dataDir: join(chain.dir, "indexer"), port: 0, rateLimits: { readsPerIp: { max: 1e9, windowMs: 1000 } } },
-      });
-      const url = String(indexer.info.url);
-      await caughtUp(url, chain.head, 900_000);
-      const workloads: Workload[] = size === "demo" ? ["repeated catalogue queries"] : ["repeated catalogue queries", "distinct uncached queries"];
-      for (const workload of workloads) {
-        await run(url, workload, 10, 2); // warm-up
-        for (const c of clients) rows.push({ dataset, ...(await run(url, workload, c, seconds)) });
+      // The products are served from both stores: PGlite (one statement at a time, in the
+      // indexer's process) and a PostgreSQL server (a pool of connections, several at once).
+      const stores = size === "demo" || o.postgres === false ? ["PGlite"] : ["PGlite", "PostgreSQL"];
+      for (const store of stores) {
+        const dataset = size === "demo" ? "demo catalogue" : `${size.toLocaleString("en")} products, ${store}`;
+        const pg = store === "PostgreSQL" ? await startPostgres() : undefined;
+        const supervisor = new Supervisor({ root: ROOT, log: createLogger("bench"), env: { ...process.env, KRAKEN_LOG_LEVEL: "warn" } });
+        try {
+          const indexer = await supervisor.start({
+            name: "indexer",
+            entry: "indexer/src/main.ts",
+            options: {
+              rpcUrl: chain.rpcUrl, manifestFile: chain.manifestFile, dataDir: join(chain.dir, `indexer-${store}`), port: 0,
+              ...(pg && { connectionString: await pg.createDatabase() }), rateLimits: { readsPerIp: { max: 1e9, windowMs: 1000 } },
+            },
+          });
+          const url = String(indexer.info.url);
+          await caughtUp(url, chain.head, 900_000);
+          const workloads: Workload[] = size === "demo" ? ["repeated catalogue queries"] : ["repeated catalogue queries", "distinct uncached queries"];
+          for (const workload of workloads) {
+            await run(url, workload, 10, 2); // warm-up
+            for (const c of clients) rows.push({ dataset, ...(await run(url, workload, c, seconds)) });
+          }
+        } finally {
+          await supervisor.stopAll();
+          await pg?.stop();
+        }
       }
     } finally {
-      await supervisor.stopAll();
       await chain.stop();
     }
   }
