@@ -105,17 +105,8 @@ contract Policies is IPoliciesErrors {
         if (jurisdictions == 0) revert EmptyJurisdictions();
         if (jurisdictions & ~ALL_JURISDICTIONS != 0) revert UnknownJurisdictionBits(jurisdictions);
 
-        version = _current[productId].version + 1;
-        Policy memory p = Policy({
-            version: version,
-            purposes: purposes,
-            consumerCategories: consumerCategories,
-            organisationTypes: organisationTypes,
-            jurisdictions: jurisdictions,
-            requiresApproval: requiresApproval,
-            retentionDays: retentionDays,
-            updatedAt: uint40(block.timestamp)
-        });
+        Current storage c = _current[productId];
+        version = c.version + 1;
         _current[productId] = Current({
             version: version,
             purposes: purposes,
@@ -124,10 +115,10 @@ contract Policies is IPoliciesErrors {
             jurisdictions: jurisdictions,
             requiresApproval: requiresApproval,
             retentionDays: retentionDays,
-            updatedAt: p.updatedAt,
-            retractions: _current[productId].retractions
+            updatedAt: uint40(block.timestamp),
+            retractions: c.retractions
         });
-        _versions[productId][version] = p;
+        _versions[productId][version] = _policy(c);
         emit PolicyUpdated(
             productId, version, purposes, consumerCategories, organisationTypes, jurisdictions, requiresApproval, retentionDays
         );
