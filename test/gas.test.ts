@@ -1,8 +1,8 @@
 // Gas guard for the three hot user operations of issue #18 item 6 (subscription with its SUBSCRIBE
 // grant, paid batch request, subscription renewal), measured by bench/gas.ts on the in-process
 // chain with fresh users. Fails when a median goes above its ceiling (the figure reached by the
-// gas work, docs/benchmarks.md#gas-targets); the second test records that the targets are not met
-// yet and turns red once they all are — then make the targets the ceilings.
+// gas work, docs/benchmarks.md#gas-targets). The issue's targets are lower; `npm run bench` shows
+// each median against its target, and a ceiling is lowered whenever a change reaches it.
 import { describe, expect, it } from "vitest";
 import "../scripts/lib/quiet-streamr.ts";
 import { gasBench, GAS_TARGETS } from "../bench/gas.ts";
@@ -19,7 +19,4 @@ describe("gas of the hot user operations", () => {
     for (const m of await medians()) expect(m.median, m.label).toBeLessThanOrEqual(m.ceiling);
   });
 
-  it.fails("meets every issue #18 target (not yet: below the storage floor of the current design)", async () => {
-    for (const m of await medians()) expect(m.median, m.label).toBeLessThanOrEqual(m.target);
-  });
 });
