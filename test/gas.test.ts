@@ -18,5 +18,4 @@ describe("gas of the hot user operations", () => {
   it("stays within each operation's ceiling", async () => {
     for (const m of await medians()) expect(m.median, m.label).toBeLessThanOrEqual(m.ceiling);
   });
-
 });

@@ -173,6 +173,7 @@ export class PgStore {
   readonly deployment: string;
   private readonly schemaHash: string;
   private readonly log: (msg: string) => void;
+  private kept: Promise<Checkpoint> | null = null;
 
   private constructor(model: SchemaModel, sql: SqlClient, deployment: string, schemaHash: string, log: (msg: string) => void) {
     this.model = model;
@@ -283,7 +284,29 @@ export class PgStore {
     return r.rows[0] ? rowToEntity(this.model, e, r.rows[0]) : null;
   }
 
-  async checkpoint(): Promise<Checkpoint> {
+  /**
+   * The checkpoint, read once and then kept until this store writes it again (applyBlock,
+   * recordFailure, clearFailure): the indexer is its store's only writer, and `_meta` and the
+   * GraphQL answer cache ask for it on every request (on PGlite a statement costs ~1 ms).
+   */
+  checkpoint(): Promise<Checkpoint> {
+    const kept = (this.kept ??= this.readCheckpoint());
+    kept.catch(() => {
+      if (this.kept === kept) this.kept = null;
+    });
+    return kept;
+  }
+
+  /** Runs a write of the checkpoint table; the kept checkpoint is read again afterwards. */
+  private async writingCheckpoint<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      this.kept = null;
+    }
+  }
+
+  private async readCheckpoint(): Promise<Checkpoint> {
     const r = await this.sql.query<Row>(`SELECT * FROM ${META} WHERE id = 1`);
     const m = r.rows[0];
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -352,7 +375,7 @@ export class PgStore {
         `block_timestamp = ${ts}, updated_at = now() WHERE id = 1;`,
     );
     // one atomic round trip: the block's entities and the checkpoint, or nothing
-    await this.sql.execAtomic(script.join("\n"));
+    await this.writingCheckpoint(() => this.sql.execAtomic(script.join("\n")));
   }
 
   private upsertSql(e: EntityModel, rows: [string, EntityData][], blockNumber: number): string {
@@ -378,17 +401,17 @@ export class PgStore {
    */
   async recordFailure(block: BlockPtr | number, message: string): Promise<void> {
     const b = typeof block === "number" ? { number: block, hash: "" } : block;
-    await this.sql.query(
+    await this.writingCheckpoint(() => this.sql.query(
       `UPDATE ${META} SET has_errors = true, error_block_number = $1, error_block_hash = $2, error_message = $3, updated_at = now() WHERE id = 1`,
       [b.number, b.hash, message],
-    );
+    ));
   }
 
   /** Forgets a recorded failure (e.g. before retrying with fixed mappings). */
   async clearFailure(): Promise<void> {
-    await this.sql.query(
+    await this.writingCheckpoint(() => this.sql.query(
       `UPDATE ${META} SET has_errors = false, error_block_number = NULL, error_block_hash = NULL, error_message = NULL WHERE id = 1`,
-    );
+    ));
   }
 
   async close(): Promise<void> {

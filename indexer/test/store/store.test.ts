@@ -152,6 +152,29 @@ describe.each(BACKENDS)("PgStore on %s", (name) => {
     await store.close();
   });
 
+  it("reads the checkpoint from the database once, and again only after the store wrote it", async () => {
+    const { store, cache } = await seed(await db.fresh());
+    const query = store.sql.query.bind(store.sql);
+    let reads = 0;
+    store.sql.query = ((sql: string, ...rest: unknown[]) => {
+      if (/_indexer_meta/.test(sql) && /^\s*SELECT/i.test(sql)) reads++;
+      return (query as (...a: unknown[]) => unknown)(sql, ...rest);
+    }) as typeof store.sql.query;
+    const first = await store.checkpoint();
+    await Promise.all(Array.from({ length: 20 }, () => store.checkpoint()));
+    expect(reads).toBe(1);
+    cache.set("MarketStats", "global", { products: 4321 });
+    await store.applyBlock({ number: 20, hash: "0x14" }, cache.takeChanges());
+    expect((await store.checkpoint()).block).toEqual({ number: 20, hash: "0x14", timestamp: null });
+    await store.recordFailure({ number: 21, hash: "0x15" }, "boom");
+    expect((await store.checkpoint()).hasIndexingErrors).toBe(true);
+    await store.clearFailure();
+    expect((await store.checkpoint()).hasIndexingErrors).toBe(false);
+    expect(reads).toBe(4);
+    expect(first.block!.number).toBe(13);
+    await store.close();
+  });
+
   it("resumes after a restart: same entities and checkpoint from the same data directory", async () => {
     const at = await db.persistent();
     const { store, cache } = await seed(at);
