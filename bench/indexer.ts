@@ -60,21 +60,29 @@ export async function benchChain(products: number | "demo"): Promise<BenchChain>
   }
 }
 
-/** Publishes N products and a policy for each, 100 transactions per block (under the gas limit). */
+/** Publishes N products and a policy for each, 100 transactions per block (under the gas limit).
+ * A block's transactions are sent concurrently (explicit nonces, no retries that could send one
+ * twice): several times faster than one at a time, which matters from 100,000 products on. */
 export async function publishProducts(rpcUrl: string, catalogue: Hex, policies: Hex, seller: ReturnType<typeof mnemonicToAccount>, products: number): Promise<void> {
-  const rpc = createPublicClient({ transport: http(rpcUrl) });
+  const rpc = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 120_000 }) });
   // Raw JSON-RPC: anvil and txpool methods, which viem's public client does not type.
   const call = (method: string, params: unknown[] = []) => rpc.request<{ Parameters: unknown[]; ReturnType: unknown }>({ method, params });
   await call("evm_setAutomine", [false]);
+  let sending: Promise<unknown>[] = [];
   let nonce = await rpc.getTransactionCount({ address: seller.address });
   const send = (to: Hex, data: Hex) => call("eth_sendTransaction", [{ from: seller.address, to, data, gas: "0x7a120", nonce: `0x${(nonce++).toString(16)}` }]);
   const policy = { purposes: [Purpose.Research, Purpose.PublicHealth], consumerCategories: [Category.Organisation], organisationTypes: [OrganisationType.ResearchUniversity, OrganisationType.Hospital], jurisdictions: TARGET_COUNTRIES, requiresApproval: false, retentionDays: 365 };
   for (let i = 1; i <= products; i++) {
     const words = [WORDS[i % WORDS.length], WORDS[(i * 7) % WORDS.length], WORDS[(i * 11) % WORDS.length]];
-    await send(catalogue, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }, []] }));
-    await send(policies, encodeFunctionData({ abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(BigInt(i), policy) }));
-    if (i % 50 === 0) await call("evm_mine");
+    sending.push(send(catalogue, encodeFunctionData({ abi: catalogueAbi, functionName: "publish", args: [ProductType.Stream, Modality.Anonymised, parseEther(String(1 + (i % 97))), PricingUnit.Day, [], 0, { metadataURI: `ipfs://bafkreibench${i}`, title: `${words[0]} ${words[1]} dataset ${i}`, summary: `Daily ${words[2]} readings from cohort ${i}`, category: CATEGORIES[i % CATEGORIES.length], tags: words }, []] })));
+    sending.push(send(policies, encodeFunctionData({ abi: policiesAbi, functionName: "setPolicy", args: toPolicyArgs(BigInt(i), policy) })));
+    if (i % 50 === 0) {
+      await Promise.all(sending);
+      sending = [];
+      await call("evm_mine");
+    }
   }
+  await Promise.all(sending);
   while (Number(((await call("txpool_status")) as { pending: Hex }).pending) > 0) await call("evm_mine");
   await call("evm_setAutomine", [true]);
 }

@@ -149,12 +149,12 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     instances.set(d.address, list);
     return true;
   };
-  const discardPendingSources = () => {
-    for (const d of pendingSources) {
+  /** Forgets the data sources created since the last write, or since the `from`-th of them. */
+  const discardPendingSources = (from = 0) => {
+    for (const d of pendingSources.splice(from)) {
       const list = instances.get(d.address)!.filter((x) => x !== d);
       list.length ? instances.set(d.address, list) : instances.delete(d.address);
     }
-    pendingSources = [];
   };
   const stored = await store.loadDataSources();
   for (const d of stored) {
@@ -312,21 +312,23 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
 
   /**
    * runBlock, reading through to the database: when a handler asked for an entity that is not
-   * in the cache but may be stored (the cache bounds what it keeps), the batch is rolled back to
-   * the last write, the missed entities are loaded (one query per type; they stay cached until
-   * the next write) and the unwritten blocks of the batch run again, then this one.
+   * in the cache but may be stored (the cache bounds what it keeps), the block is rolled back,
+   * the missed entities are loaded (one query per type; they stay cached until the next write)
+   * and the block runs again.
    */
-  async function runLoading(fetched: FetchedBlock, unflushed: readonly FetchedBlock[]): Promise<string | null> {
-    for (let replay = false; ; replay = true) {
+  async function runLoading(fetched: FetchedBlock): Promise<string | null> {
+    const events = state.events;
+    const sources = pendingSources.length;
+    for (;;) {
+      cache.beginBlock();
       try {
-        if (replay) for (const good of unflushed) if (runBlock(good)) throw new Error(`block ${good.block.number} failed when run again`);
         return runBlock(fetched);
       } catch (err) {
         if (!cache.hasMissed()) throw err;
       }
-      cache.discardChanges();
-      discardPendingSources();
-      state.events = eventsAtFlush;
+      cache.discardBlock();
+      discardPendingSources(sources);
+      state.events = events;
       await cache.loadMissed();
     }
   }
@@ -366,7 +368,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
         fetching.delete(i);
         const blockLogs = byBlock.get(n)!.sort((a, b) => Number(a.logIndex) - Number(b.logIndex));
         const fetched = { block: keepTransactions(raw, blockLogs), logs: blockLogs };
-        const failure = await runLoading(fetched, unflushed);
+        const failure = await runLoading(fetched);
         if (failure) {
           // Roll back to the last write, replay the good blocks of this batch, write them, stop.
           cache.discardChanges();

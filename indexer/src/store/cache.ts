@@ -7,12 +7,12 @@
 // used ones are evicted at takeChanges(), never an unwritten change), and reads through to the
 // database. The host's store.get is synchronous and the database is not, so a read of an entity
 // that is not cached but may be stored cannot wait for it: the cache records the id as missed
-// and throws CacheMiss; the indexer rolls the batch back (discardChanges), loads the missed ids
-// with loadMissed() (one query per entity type) and runs the batch again, which now finds them
+// and throws CacheMiss; the indexer rolls the block back (discardBlock), loads the missed ids
+// with loadMissed() (one query per entity type) and runs the block again, which now finds them
 // (nothing is evicted before the next write). "May be stored" is answered without the database:
 // a type that never evicted has everything stored in memory (a miss is "not stored"), and for
-// the others a Bloom filter of every stored id (rebuilt from the ids at load, added to on each
-// set) says "certainly not" for new ids, so creating entities costs no query. The handlers see
+// the others a Bloom filter of every stored id (rebuilt from the ids at load, added to when an
+// entity is first written) says "certainly not" for new ids, so creating entities costs no query. The handlers see
 // exactly what they would with everything in memory; a test runs the same chain with 10
 // entries and unbounded and compares every stored entity.
 import { ScalableBloom } from "./bloom.ts";
@@ -53,6 +53,8 @@ export class EntityCache implements EntityAccess {
   private readonly stored = new Map<string, ScalableBloom>();
   /** ids found not stored by loadMissed, until the next write */
   private readonly absent = new Set<string>();
+  /** the current block's first change of each entity: state before it, and whether it was in `before` */
+  private readonly blockUndo = new Map<string, { data: EntityData | undefined; changed: boolean }>();
   /** ids a handler asked for that may be stored: loadMissed loads them */
   private readonly missed = new Map<string, Set<string>>();
   private readonly store: PgStore | null;
@@ -70,7 +72,7 @@ export class EntityCache implements EntityAccess {
     for (const name of model.entities.keys()) {
       this.complete.add(name);
       this.stored.set(name, new ScalableBloom());
-      for (const [id, d] of initial?.get(name) ?? []) this.put(name, id, d);
+      for (const [id, d] of initial?.get(name) ?? []) this.put(name, id, d), this.stored.get(name)!.add(id);
     }
   }
 
@@ -88,7 +90,7 @@ export class EntityCache implements EntityAccess {
       const bloom = new ScalableBloom(n * 2);
       cache.stored.set(e.name, bloom);
       if (n <= maxEntries - cache.data.size) {
-        for (const [id, d] of await store.loadMany(e.name)) cache.put(e.name, id, d);
+        for (const [id, d] of await store.loadMany(e.name)) cache.put(e.name, id, d), bloom.add(id);
       } else {
         cache.complete.delete(e.name);
         await store.eachId(e.name, (id) => bloom.add(id));
@@ -107,7 +109,6 @@ export class EntityCache implements EntityAccess {
     const k = entity + SEP + key;
     this.data.delete(k); // most recently used last
     this.data.set(k, d);
-    this.stored.get(entity)!.add(key);
   }
 
   /** Whether `key` may be stored although it is not cached. */
@@ -188,6 +189,7 @@ export class EntityCache implements EntityAccess {
 
   private remember(entity: string, key: string, old: EntityData | undefined) {
     const k = entity + SEP + key;
+    if (!this.blockUndo.has(k)) this.blockUndo.set(k, { data: old, changed: this.before.has(k) });
     if (this.before.has(k)) return;
     // not cached but maybe stored: its removal must still reach the database
     this.before.set(k, old === undefined && this.mayBeStored(entity, k, key) ? MAYBE_STORED : old);
@@ -205,9 +207,15 @@ export class EntityCache implements EntityAccess {
       const now = this.data.get(k);
       if (now === undefined && old === undefined) continue; // created and removed again
       const i = k.indexOf(SEP);
-      out.push({ entity: k.slice(0, i), id: k.slice(i + 1), data: now ? { ...now } : null });
+      const entity = k.slice(0, i);
+      const id = k.slice(i + 1);
+      // the filter holds the stored ids: added when written, not when set (a block run again
+      // after a miss would otherwise find its own new ids "maybe stored")
+      if (now && old === undefined) this.stored.get(entity)!.add(id);
+      out.push({ entity, id, data: now ? { ...now } : null });
     }
     this.before.clear();
+    this.blockUndo.clear();
     this.absent.clear();
     this.evict();
     return out;
@@ -227,6 +235,21 @@ export class EntityCache implements EntityAccess {
   discardChanges(): void {
     for (const [k, old] of this.before) old === undefined || old === MAYBE_STORED ? this.data.delete(k) : this.data.set(k, old);
     this.before.clear();
+    this.blockUndo.clear();
+  }
+
+  /** Starts a block: discardBlock() rolls back to here. */
+  beginBlock(): void {
+    this.blockUndo.clear();
+  }
+
+  /** Rolls the cache back to its state at the last beginBlock() (a block that missed). */
+  discardBlock(): void {
+    for (const [k, u] of this.blockUndo) {
+      u.data === undefined ? this.data.delete(k) : this.data.set(k, u.data);
+      if (!u.changed) this.before.delete(k);
+    }
+    this.blockUndo.clear();
   }
 
   /** Whether a handler missed an entity since the last loadMissed(). */
@@ -236,7 +259,8 @@ export class EntityCache implements EntityAccess {
 
   /**
    * Loads the missed entities (one query per type) into the cache, where they stay until the
-   * next takeChanges(). Call it after discardChanges(): what is loaded is the stored state.
+   * next takeChanges(). Call it after discardBlock(): a missed entity is not cached and was not
+   * changed since the last write, so what is loaded is its current state.
    */
   async loadMissed(): Promise<void> {
     if (!this.store) throw new Error("the entity cache has no store to load from");
