@@ -3,6 +3,7 @@ import "./lib/quiet-streamr.ts"; // first: before any Streamr module loads
 import { gasBench, gasTargetTable, PAID_REQUEST_BUDGET } from "../bench/gas.ts";
 import { identityBench } from "../bench/identity.ts";
 import { indexerBench, indexerComparison } from "../bench/indexer.ts";
+import { scaleBench, scaleTable } from "../bench/scale.ts";
 import { loadBench, loadTable } from "../bench/load.ts";
 import { deliveryReport } from "../bench/delivery.ts";
 import { analyticsBench } from "../bench/analytics.ts";
@@ -33,6 +34,10 @@ for (const idx of stores) {
   process.stdout.write(table(`Indexer (local chain, ${idx.store}, GraphQL over HTTP)`, "ms", idx.rows));
 }
 process.stdout.write(indexerComparison(stores));
+// Indexer memory scaling: peak RSS of the indexer process at BENCH_PRODUCTS (and BENCH_SCALE_PRODUCTS).
+const scale = [];
+for (const n of [configValue("BENCH_PRODUCTS"), configValue("BENCH_SCALE_PRODUCTS")].filter((n) => n > 0)) scale.push(await scaleBench(n));
+process.stdout.write(scaleTable(scale));
 // GraphQL under load: 10, 50 and 200 clients, the indexer in its own process.
 process.stdout.write(loadTable(await loadBench()));
 const bundle = await bundleSizes();

@@ -498,6 +498,7 @@ export const VARIABLES = {
   KRAKEN_INVARIANT_RUNS: integer(1)({ default: 64, description: "runs per Solidity invariant (each of `KRAKEN_INVARIANT_DEPTH` calls); `npm run reliability` asks for 320", usedBy: ["hardhat"] }),
   KRAKEN_INVARIANT_DEPTH: integer(1)({ default: 32, description: "calls per run of a Solidity invariant", usedBy: ["hardhat"] }),
   BENCH_PRODUCTS: integer(1)({ default: 10_000, description: "products in the indexer benchmark", usedBy: ["bench"] }),
+  BENCH_SCALE_PRODUCTS: integer(0)({ default: 0, description: "second size of the indexer memory-scaling benchmark (products + policies; 100000 takes ~15 min to seed), compared with BENCH_PRODUCTS; 0 = only BENCH_PRODUCTS", usedBy: ["bench"] }),
   BENCH_MESSAGES: integer(1)({ default: 200, description: "messages in the stream benchmark", usedBy: ["bench"] }),
   BENCH_LOG: boolean({ default: false, description: "print the indexer's log during its benchmark", usedBy: ["bench"] }),
 } as const;
