@@ -1,11 +1,12 @@
 // A scalable Bloom filter of strings (Almeida et al. 2007): a list of fixed-size filters, each
 // twice the capacity of the one before, the newest taking the inserts; a key may be in the set if
-// any filter says so. ~10 bits per key at a 1 % false-positive rate per filter, so a million ids
-// cost ~1.2 MB. Hand-written (40 lines) rather than a dependency: the indexer needs add and
+// any filter says so. 24 bits per key, so a million ids
+// cost ~3 MB. Hand-written (40 lines) rather than a dependency: the indexer needs add and
 // mightContain on strings only.
 
-const BITS_PER_KEY = 10; // ≈ 1 % false positives with K = 7
-const K = 7;
+const BITS_PER_KEY = 24; // ≈ 0.002 % false positives with K = 10: a false positive costs a
+// query and a re-run of its block, so memory is the cheaper side (3 MB per million ids)
+const K = 10;
 
 class Filter {
   readonly bits: Uint32Array;
