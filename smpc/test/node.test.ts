@@ -524,10 +524,18 @@ describe("SMPC nodes", () => {
     const r = await fetch(`${node.url}/metrics`);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
-    const samples = parseMetrics(await r.text());
+    let samples = parseMetrics(await r.text());
     const v = (name: string, labels: Record<string, string> = {}) => samples.find((x) => x.name === `kraken_smpc_${name}` && x.labels.service === "smpc" && Object.entries(labels).every(([k, l]) => x.labels[k] === l))?.value;
+    // This node may still be settling the earlier tests' jobs: its counters get there within
+    // seconds. A node that comes to a refused job after the others closed it counts it skipped.
+    const closedWithoutAnswer = () => (v("jobs_total", { outcome: "refused" }) ?? 0) + (v("jobs_total", { outcome: "skipped" }) ?? 0);
+    const settled = () => (v("jobs_total", { outcome: "done" }) ?? 0) >= 1 && closedWithoutAnswer() >= 2;
+    for (const end = Date.now() + 20_000; !settled() && Date.now() < end; ) {
+      await new Promise((res) => setTimeout(res, 200));
+      samples = parseMetrics(await (await fetch(`${node.url}/metrics`)).text());
+    }
     expect(v("jobs_total", { outcome: "done" })).toBeGreaterThanOrEqual(1);
-    expect(v("jobs_total", { outcome: "refused" })).toBeGreaterThanOrEqual(2); // revoked buyer, disallowed query
+    expect(closedWithoutAnswer()).toBeGreaterThanOrEqual(2); // revoked buyer, disallowed query
     expect(v("uploads_total", { outcome: "stored" })).toBe(1);
     expect(v("uploads_total", { outcome: "rejected" })).toBeGreaterThanOrEqual(6);
     expect(v("uploads_total", { outcome: "abandoned" })).toBe(1); // the part beyond the announced size
