@@ -4,9 +4,12 @@
 // Simulated with evm_snapshot / evm_revert on the local chain: the snapshot is taken in the block
 // of the purchase, before any receipt can be mined (automine off meanwhile).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAbiItem, zeroHash, type Address } from "viem";
 import { agreementsAbi } from "@kraken/sdk";
+import type { RelayState } from "../src/relay-store.ts";
 import { ACCOUNTS, startDeliveryStack, type DeliveryStack } from "./helpers/delivery-stack.ts";
 
 let k: DeliveryStack;
@@ -47,7 +50,15 @@ describe("the chain loses the blocks holding the receipts", () => {
     await rpc("evm_setAutomine", [true]);
     await rpc("evm_mine");
     await until("three receipts on chain", async () => (await Promise.all(agents.map((a) => deliveryOf(agreementId, a)))).every((h) => h !== zeroHash));
-    await new Promise((r) => setTimeout(r, 1000)); // the relays see the head past the receipts
+    // Every relay has settled its receipt and seen a head past it (a fixed wait is not enough
+    // on a loaded machine: a relay that had not yet seen it would only re-deliver by its rescan).
+    await rpc("evm_mine");
+    const past = Number(await k.s.clients(0).publicClient.getBlockNumber());
+    const relayState = (i: number): RelayState => JSON.parse(readFileSync(join(k.dir, "relays", String(i + 1), "state.json"), "utf8"));
+    await until("every relay saw the head past its receipt", async () => agents.every((_, i) => {
+      const st = relayState(i);
+      return st.recentReceipts?.[agreementId.toString()] !== undefined && (st.seenHead?.number ?? 0) >= past;
+    }));
 
     expect(await rpc("evm_revert", [snapshot])).toBe(true);
     expect(await Promise.all(agents.map((a) => deliveryOf(agreementId, a))), "the receipts are gone with the blocks").toEqual(agents.map(() => zeroHash));
