@@ -177,6 +177,11 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
       const c = await store.checkpoint();
       return { block: c.block ? { number: c.block.number, hash: c.block.hash, timestamp: c.block.timestamp } : null, hasIndexingErrors: c.hasIndexingErrors, deployment: c.deployment };
     },
+    // A time-travel query may name a block in which no entity changed: the chain knows its hash.
+    resolveBlock: async (at) => {
+      const b = await ("hash" in at ? client.getBlock({ blockHash: at.hash as Hex }) : client.getBlock({ blockNumber: BigInt(at.number) })).catch(() => null);
+      return b?.hash ? { number: Number(b.number), hash: b.hash, timestamp: Number(b.timestamp) } : null;
+    },
     ops,
     onQuery: ops.query,
     rateLimits: o.rateLimits,
@@ -275,8 +280,8 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
   }
 
   /** Writes the cache's changes with the checkpoint at `block`, in one database transaction. */
-  async function flush(block: BlockPtr): Promise<void> {
-    await store.applyBlock(block, cache.takeChanges(), pendingSources);
+  async function flush(block: BlockPtr, blocks: readonly FetchedBlock[] = []): Promise<void> {
+    await store.applyBlock(block, cache.takeChanges(), pendingSources, blocks.map((b) => blockPtr(b.block)));
     pendingSources = [];
     eventsAtFlush = state.events;
     state.block = block.number;
@@ -322,7 +327,9 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     for (;;) {
       cache.beginBlock();
       try {
-        return runBlock(fetched);
+        const failure = runBlock(fetched);
+        if (!failure) cache.endBlock(Number(fetched.block.number));
+        return failure;
       } catch (err) {
         if (!cache.hasMissed()) throw err;
       }
@@ -374,9 +381,13 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
           cache.discardChanges();
           discardPendingSources();
           const eventsBefore = state.events;
-          for (const good of unflushed) runBlock(good);
+          for (const good of unflushed) {
+            cache.beginBlock();
+            runBlock(good);
+            cache.endBlock(Number(good.block.number));
+          }
           state.events = eventsBefore;
-          if (unflushed.length) await flush(blockPtr(unflushed[unflushed.length - 1].block));
+          if (unflushed.length) await flush(blockPtr(unflushed[unflushed.length - 1].block), unflushed);
           await store.recordFailure({ number: n, hash: fetched.block.hash }, failure);
           state.failed = failure;
           ops.indexingError("mapping");
@@ -388,7 +399,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
         unflushedEvents += blockLogs.length;
         last = blockPtr(fetched.block);
         if (unflushed.length >= (o.flushBlocks ?? FLUSH_BLOCKS) || unflushedEvents >= FLUSH_EVENTS || Date.now() - lastFlushAt > FLUSH_MS) {
-          await flush(last);
+          await flush(last, unflushed);
           lastFlushAt = Date.now();
           unflushed = [];
           unflushedEvents = 0;
@@ -397,7 +408,7 @@ export async function startIndexer(o: IndexerOptions): Promise<RunningIndexer> {
     }
     // Blocks without events still move the checkpoint, so _meta shows the chain head.
     const end = last && last.number === to ? last : blockPtr(await getBlock(to));
-    await flush(end);
+    await flush(end, unflushed);
     lastFlushAt = Date.now();
     return true;
   }

@@ -28,8 +28,9 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
-import { bytesToHex, q, selectExpr, storedScalar, tableRef } from "../store/columns.ts";
+import { bytesToHex, historyRef, q, selectExpr, storedScalar, tableRef } from "../store/columns.ts";
 import type { PgStore, Row } from "../store/pg-store.ts";
+import type { BlockPtr } from "../store/types.ts";
 import type { EntityModel, FieldModel, SchemaModel } from "../store/schema.ts";
 import { LruCache } from "./cache.ts";
 import { buildQuerySchema, type QuerySchema } from "./query-schema.ts";
@@ -91,6 +92,9 @@ export interface MetaInfo {
   deployment?: string;
 }
 
+/** Finds a block the store did not write (no entity changed in it), e.g. on the chain by RPC. */
+export type BlockResolver = (at: { number: number } | { hash: string }) => Promise<BlockPtr | null>;
+
 export interface GraphqlRequest {
   query: string;
   variables?: Record<string, unknown> | null;
@@ -116,6 +120,7 @@ interface Ctx {
   limits: QueryLimits;
   meta: () => Promise<MetaInfo>;
   metaCache?: Promise<MetaInfo>;
+  resolveBlock?: BlockResolver;
 }
 
 export class QueryEngine {
@@ -125,10 +130,12 @@ export class QueryEngine {
   readonly limits: QueryLimits;
   readonly store: PgStore;
   readonly meta: () => Promise<MetaInfo>;
+  private readonly resolveBlock?: BlockResolver;
 
-  constructor(store: PgStore, meta: () => Promise<MetaInfo>, limits: Partial<QueryLimits> = {}) {
+  constructor(store: PgStore, meta: () => Promise<MetaInfo>, limits: Partial<QueryLimits> = {}, resolveBlock?: BlockResolver) {
     this.store = store;
     this.meta = meta;
+    this.resolveBlock = resolveBlock;
     this.qs = buildQuerySchema(store.model);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
@@ -183,6 +190,7 @@ export class QueryEngine {
       limits: this.limits,
       meta: this.meta,
       metaCache: meta,
+      resolveBlock: this.resolveBlock,
     };
     const errors = analyze(ctx, this.schema.getQueryType()!, op.selectionSet);
     if (errors.length) return { errors };
@@ -567,25 +575,50 @@ interface FieldArgs {
   text?: string;
 }
 
-async function checkBlock(ctx: Ctx, block: FieldArgs["block"]) {
-  if (!block) return;
+/** An older block a root field reads at (time travel); null = the latest indexed block. */
+interface AtBlock {
+  number: number;
+  hash: string | null;
+  timestamp: number | null;
+}
+
+/** The block of a root field's `block` argument: refused past the latest indexed block, or when
+ * its hash is unknown. The latest block itself is null, so such queries read the entity tables. */
+async function atBlock(ctx: Ctx, block: FieldArgs["block"]): Promise<AtBlock | null> {
+  if (!block) return null;
   const meta = await getMeta(ctx);
   const head = meta.block?.number ?? -1;
   const deployment = meta.deployment ?? ctx.store.deployment;
+  const notYet = (wanted: number | string) => new GraphQLError(
+    `Failed to decode \`block.number\` value: \`subgraph ${deployment} has only indexed up to block number ${head} and data for block number ${wanted} is therefore not yet available\``,
+  );
   const wanted = block.number ?? block.number_gte;
-  if (wanted !== undefined && wanted > head) {
-    throw new GraphQLError(
-      `Failed to decode \`block.number\` value: \`subgraph ${deployment} has only indexed up to block number ${head} and data for block number ${wanted} is therefore not yet available\``,
-    );
+  if (wanted !== undefined && wanted > head) throw notYet(wanted);
+  if (wanted !== undefined && wanted < 0) throw new GraphQLError(`The block number must not be negative, but is ${wanted}`);
+  let found: BlockPtr | null = null;
+  if (block.hash !== undefined) {
+    const hash = block.hash.toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(hash)) throw new GraphQLError(`The block hash must be 32 bytes of 0x-hex, but is \`${block.hash.slice(0, 80)}\``);
+    if (hash === (meta.block?.hash ?? "").toLowerCase()) return null;
+    found = (await ctx.store.storedBlock({ hash })) ?? (await ctx.resolveBlock?.({ hash })) ?? null;
+    if (!found) throw new GraphQLError(`Block ${hash} is not known to the indexer (not a block of the indexed chain)`);
+    if (found.number > head) throw notYet(`${found.number} (${hash})`);
+  } else if (block.number !== undefined && block.number < head) {
+    found = (await ctx.store.storedBlock({ number: block.number })) ?? (await ctx.resolveBlock?.({ number: block.number }).catch(() => null)) ?? { number: block.number, hash: "" };
   }
-  if (block.number !== undefined && block.number < head) {
-    throw new GraphQLError(
-      `Time-travel queries are not supported by the local indexer: block ${block.number} is older than the latest indexed block ${head}; omit \`block\` or use \`number_gte\``,
-    );
-  }
-  if (block.hash !== undefined && block.hash.toLowerCase() !== (meta.block?.hash ?? "").toLowerCase()) {
-    throw new GraphQLError(`Time-travel queries are not supported by the local indexer: block ${block.hash} is not the latest indexed block`);
-  }
+  if (!found || found.number === head) return null; // number_gte, or the latest block
+  return { number: found.number, hash: found.hash || null, timestamp: found.timestamp ?? null };
+}
+
+/** What a query reads as the entity table `e`: the table itself at the latest block; at an older
+ * block, the current rows written by then and the earlier versions valid then (an id has one of
+ * either at most: a history row ends where the next version, stored or not, begins). */
+function relation(ctx: Ctx, e: EntityModel, at: AtBlock | null): string {
+  if (!at) return tableRef(e);
+  const n = at.number | 0;
+  const cols = [...e.stored.map((f) => q(f.name)), ...ctx.model.fulltext.filter((x) => x.entity === e.name).map((ft) => q(ft.column))].join(", ");
+  return `(SELECT ${cols}, "_block" FROM ${tableRef(e)} WHERE "_block" <= ${n} ` +
+    `UNION ALL SELECT ${cols}, "_from" FROM ${historyRef(e)} WHERE "_from" <= ${n} AND "_to" > ${n})`;
 }
 
 function objectType(ctx: Ctx, e: EntityModel): GraphQLObjectType {
@@ -595,9 +628,9 @@ function objectType(ctx: Ctx, e: EntityModel): GraphQLObjectType {
 async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo): Promise<unknown> {
   const name = info.fieldName;
   if (name === "_meta") {
-    await checkBlock(ctx, args.block);
+    const at = await atBlock(ctx, args.block);
     const meta = await getMeta(ctx);
-    const blk = meta.block;
+    const blk = at ? { ...at, parentHash: null } : meta.block;
     const block = Object.assign(Object.create(null), {
       [PLAIN]: true,
       number: blk?.number ?? 0,
@@ -614,28 +647,29 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
   }
   const root = ctx.qs.roots.get(name);
   if (!root) throw new GraphQLError(`Unknown query field ${name}`);
-  await checkBlock(ctx, args.block);
+  const at = await atBlock(ctx, args.block);
+  const rel = (x: EntityModel) => relation(ctx, x, at);
   const e = root.entity;
   const b = new SqlBuilder();
   // Single references (e.g. a product's seller and policy) come in the same statement: on PGlite
   // every statement costs ~1 ms whatever it does, so a catalogue page is one statement, not three.
   const joins = joinedReferences(ctx, e, info.fieldNodes);
   const select = [columns(ctx.model, e), ...joins.map((j) => j.t.stored.map((g, i) => selectExpr(ctx.model, g, j.alias, `${j.alias}_${i}`)).join(", "))].join(", ");
-  const from = `${tableRef(e)} c${joins.map((j) => ` LEFT JOIN ${tableRef(j.t)} ${j.alias} ON ${j.alias}.id = c.${q(j.f.name)}`).join("")}`;
+  const from = `${relation(ctx, e, at)} c${joins.map((j) => ` LEFT JOIN ${relation(ctx, j.t, at)} ${j.alias} ON ${j.alias}.id = c.${q(j.f.name)}`).join("")}`;
   let sql: (cap: number) => string;
   if (root.kind === "single") {
     const id = b.p(idParam(e, args.id!));
     sql = () => `SELECT ${select} FROM ${from} WHERE c.id = ${id}`; // a primary key: one row at most
   } else if (root.kind === "collection") {
-    const where = compileFilter(ctx.qs, b, e, args.where, "c");
-    const order = compileOrder(ctx.model, e, args.orderBy, args.orderDirection, "c");
+    const where = compileFilter(ctx.qs, b, e, args.where, "c", rel);
+    const order = compileOrder(ctx.model, e, args.orderBy, args.orderDirection, "c", rel);
     sql = (cap) => `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ${Math.min(Number(args.first), cap)} OFFSET ${Number(args.skip ?? 0)}`;
   } else if (root.kind === "search") {
     const text = toTsQueryText(String(args.text));
     if (text === null) return [];
     const ft = root.fulltext;
     const tsq = `to_tsquery('${ft.config}'::regconfig, ${b.p(text, "::text")})`;
-    const where = compileFilter(ctx.qs, b, e, args.where, "c");
+    const where = compileFilter(ctx.qs, b, e, args.where, "c", rel);
     const rank = ft.algorithm === "proximityRank" ? "ts_rank_cd" : "ts_rank";
     sql = (cap) =>
       `SELECT ${select} FROM ${from}, ${tsq} AS tsq ` +
@@ -647,7 +681,7 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
   const rows = await sqlRows(ctx, sql, b.params);
   const objs = rows.map(mkObj);
   splitJoined(ctx, joins, objs);
-  await fetchNested(ctx, e, objs, info.fieldNodes);
+  await fetchNested(ctx, e, objs, info.fieldNodes, at);
   return root.kind === "single" ? (objs[0] ?? null) : objs;
 }
 
@@ -721,7 +755,7 @@ function output(model: SchemaModel, f: FieldModel, v: unknown): unknown {
 
 /** Resolves the selection of `objs` (entities of type e): scalars from their rows, entity
  * fields with one SQL statement per field for all objects at once, then recursively. */
-async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonly FieldNode[]): Promise<void> {
+async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonly FieldNode[], at: AtBlock | null): Promise<void> {
   if (objs.length === 0) return;
   const type = objectType(ctx, e);
   const fields = collect(ctx, e.name, nodes.map((n) => n.selectionSet));
@@ -753,7 +787,7 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
       const b = new SqlBuilder();
       const idList = b.p(ids);
       const rows = ids.length
-        ? await sqlRows(ctx, (cap) => `SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id = ANY(${idList}) LIMIT ${cap}`, b.params)
+        ? await sqlRows(ctx, (cap) => `SELECT ${columns(ctx.model, t)} FROM ${relation(ctx, t, at)} c WHERE c.id = ANY(${idList}) LIMIT ${cap}`, b.params)
         : [];
       const byId = new Map(rows.map((r) => [String(r.id), mkObj(r)]));
       for (const o of objs) {
@@ -765,8 +799,9 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
       // a list: derived (reverse lookup) or a list of references, paginated per parent
       const b = new SqlBuilder();
       const parents = [...new Set(objs.map((o) => String(o[RAW]!.id)))];
-      const where = compileFilter(ctx.qs, b, t, args.where, "c");
-      const order = compileOrder(ctx.model, t, args.orderBy, args.orderDirection, "c");
+      const rel = (x: EntityModel) => relation(ctx, x, at);
+      const where = compileFilter(ctx.qs, b, t, args.where, "c", rel);
+      const order = compileOrder(ctx.model, t, args.orderBy, args.orderDirection, "c", rel);
       const page = `LIMIT ${Number(args.first ?? 100)} OFFSET ${Number(args.skip ?? 0)}`;
       let sql: (cap: number) => string;
       if (f.derivedFrom) {
@@ -775,13 +810,13 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
         const pidType = e.idType === "Int8" ? "int8[]" : "text[]";
         sql = (cap) =>
           `SELECT p.pid AS "__parent", x.* FROM unnest(${b.p(parents, `::${pidType}`)}) AS p(pid) CROSS JOIN LATERAL ` +
-          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE ${link} AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
+          `(SELECT ${columns(ctx.model, t)} FROM ${relation(ctx, t, at)} c WHERE ${link} AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
       } else {
         const lists: Record<string, unknown[]> = {};
         for (const o of objs) lists[String(o[RAW]!.id)] = (o[RAW]![f.name] as unknown[] | null) ?? [];
         sql = (cap) =>
           `SELECT p.key AS "__parent", x.* FROM jsonb_each(${b.p(JSON.stringify(lists), "::jsonb")}) AS p CROSS JOIN LATERAL ` +
-          `(SELECT ${columns(ctx.model, t)} FROM ${tableRef(t)} c WHERE c.id::text IN (SELECT jsonb_array_elements_text(p.value)) AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
+          `(SELECT ${columns(ctx.model, t)} FROM ${relation(ctx, t, at)} c WHERE c.id::text IN (SELECT jsonb_array_elements_text(p.value)) AND ${where} ORDER BY ${order} ${page}) x LIMIT ${cap}`;
       }
       const rows = await sqlRows(ctx, sql, b.params);
       const byParent = new Map<string, Obj[]>();
@@ -799,7 +834,7 @@ async function fetchNested(ctx: Ctx, e: EntityModel, objs: Obj[], nodes: readonl
         o[key] = single ? (list[0] ?? null) : list;
       }
     }
-    await fetchNested(ctx, t, children, fnodes);
+    await fetchNested(ctx, t, children, fnodes, at);
   }
 }
 

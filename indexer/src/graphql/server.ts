@@ -11,7 +11,7 @@ import { DEFAULT_PORTS } from "@kraken/sdk/config";
 import { DEFAULT_READS_PER_IP, guardHttp, mountOps, serverOptions, type Ops, type RateLimit, type Refusal } from "@kraken/sdk/ops";
 import type { PgStore } from "../store/pg-store.ts";
 import { outcomeOf, ResultCache, type AnswerOutcome, type ResultCacheLimits } from "./cache.ts";
-import { QueryEngine, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
+import { QueryEngine, type BlockResolver, type GraphqlRequest, type MetaInfo, type QueryLimits } from "./execute.ts";
 
 /** ok: answered without errors; refused: not run (not a GraphQL request, invalid, over a
  * limit: errors and no `data`); error: failed while running (errors next to `data`, or 500). */
@@ -27,6 +27,8 @@ export interface GraphqlServerOptions {
   name?: string;
   /** the indexing status for `_meta` (default: the store's checkpoint) */
   meta?: () => MetaInfo | Promise<MetaInfo>;
+  /** finds blocks of time-travel queries that the store did not write (default: none) */
+  resolveBlock?: BlockResolver;
   limits?: Partial<QueryLimits>;
   /** the per-block answer cache's bounds (default DEFAULT_RESULT_CACHE), or false for none */
   cache?: Partial<ResultCacheLimits> | false;
@@ -94,7 +96,7 @@ export async function startGraphqlServer(opts: GraphqlServerOptions): Promise<Gr
     const cp = await store.checkpoint();
     return { block: cp.block, hasIndexingErrors: cp.hasIndexingErrors, deployment: cp.deployment };
   };
-  const engine = new QueryEngine(store, meta, opts.limits);
+  const engine = new QueryEngine(store, meta, opts.limits, opts.resolveBlock);
   const cache = opts.cache === false ? null : new ResultCache(meta, (req, m) => engine.run(req, m), opts.cache);
   const paths = new Set([`/subgraphs/name/${name}`, `/subgraphs/name/${name}/graphql`, `/subgraphs/id/${store.deployment}`]);
   const pathOf = (req: FastifyRequest) => new URL(req.url, "http://localhost").pathname.replace(/\/+$/, "");

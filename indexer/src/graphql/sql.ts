@@ -45,6 +45,8 @@ export function compileFilter(
   e: EntityModel,
   where: Record<string, unknown> | null | undefined,
   alias: string,
+  /** what to read as an entity's table (its rows at an older block, for time travel) */
+  rel: (t: EntityModel) => string = tableRef,
   depth = 0,
 ): string {
   if (!where) return "true";
@@ -57,7 +59,7 @@ export function compileFilter(
     if (key === "and" || key === "or") {
       const items = (value as Record<string, unknown>[] | null) ?? [];
       if (items.length === 0) continue;
-      const parts = items.map((w) => `(${compileFilter(qs, b, e, w, alias, depth + 1)})`);
+      const parts = items.map((w) => `(${compileFilter(qs, b, e, w, alias, rel, depth + 1)})`);
       conds.push(`(${parts.join(key === "and" ? " AND " : " OR ")})`);
       continue;
     }
@@ -80,8 +82,8 @@ export function compileFilter(
       } else {
         link = `${sub}.id = ${col(alias, f)}`;
       }
-      const inner = compileFilter(qs, b, t, value as Record<string, unknown>, sub, depth + 1);
-      conds.push(`EXISTS (SELECT 1 FROM ${tableRef(t)} ${sub} WHERE ${link} AND (${inner}))`);
+      const inner = compileFilter(qs, b, t, value as Record<string, unknown>, sub, rel, depth + 1);
+      conds.push(`EXISTS (SELECT 1 FROM ${rel(t)} ${sub} WHERE ${link} AND (${inner}))`);
       continue;
     }
     const c = col(alias, f);
@@ -174,6 +176,7 @@ export function compileOrder(
   orderBy: string | undefined | null,
   direction: string | undefined | null,
   alias: string,
+  rel: (t: EntityModel) => string = tableRef,
 ): string {
   const dir = direction === "desc" ? "DESC" : "ASC";
   if (!orderBy || orderBy === "id") return `${alias}.id ${dir}`;
@@ -184,7 +187,7 @@ export function compileOrder(
     const t = ref && model.entities.get(ref.type);
     const sub = t?.fieldMap.get(orderBy.slice(nested + 2));
     if (!ref || !t || !sub || ref.list || ref.derivedFrom) throw new GraphQLError(`Cannot order ${e.name} by ${orderBy}`);
-    expr = `(SELECT o.${q(sub.name)} FROM ${tableRef(t)} o WHERE o.id = ${alias}.${q(ref.name)})`;
+    expr = `(SELECT o.${q(sub.name)} FROM ${rel(t)} o WHERE o.id = ${alias}.${q(ref.name)})`;
   } else {
     const f = e.fieldMap.get(orderBy);
     if (!f || f.derivedFrom) throw new GraphQLError(`Cannot order ${e.name} by ${orderBy}`);

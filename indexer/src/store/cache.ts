@@ -55,6 +55,9 @@ export class EntityCache implements EntityAccess {
   private readonly absent = new Set<string>();
   /** the current block's first change of each entity: state before it, and whether it was in `before` */
   private readonly blockUndo = new Map<string, { data: EntityData | undefined; changed: boolean }>();
+  /** per changed entity since the last takeChanges(): its state at the end of each block that
+   * changed it (endBlock), for the store's history of versions */
+  private readonly versions = new Map<string, { block: number; data: EntityData | null }[]>();
   /** ids a handler asked for that may be stored: loadMissed loads them */
   private readonly missed = new Map<string, Set<string>>();
   private readonly store: PgStore | null;
@@ -205,16 +208,19 @@ export class EntityCache implements EntityAccess {
     const out: EntityChange[] = [];
     for (const [k, old] of this.before) {
       const now = this.data.get(k);
-      if (now === undefined && old === undefined) continue; // created and removed again
+      const versions = this.versions.get(k);
+      // created and removed again (unless it lived through a block: then that is a version)
+      if (now === undefined && old === undefined && !versions?.some((v) => v.data)) continue;
       const i = k.indexOf(SEP);
       const entity = k.slice(0, i);
       const id = k.slice(i + 1);
       // the filter holds the stored ids: added when written, not when set (a block run again
       // after a miss would otherwise find its own new ids "maybe stored")
       if (now && old === undefined) this.stored.get(entity)!.add(id);
-      out.push({ entity, id, data: now ? { ...now } : null });
+      out.push({ entity, id, data: now ? { ...now } : null, ...(old === undefined ? { stored: false } : {}), ...(versions ? { versions } : {}) });
     }
     this.before.clear();
+    this.versions.clear();
     this.blockUndo.clear();
     this.absent.clear();
     this.evict();
@@ -236,10 +242,22 @@ export class EntityCache implements EntityAccess {
     for (const [k, old] of this.before) old === undefined || old === MAYBE_STORED ? this.data.delete(k) : this.data.set(k, old);
     this.before.clear();
     this.blockUndo.clear();
+    this.versions.clear();
   }
 
   /** Starts a block: discardBlock() rolls back to here. */
   beginBlock(): void {
+    this.blockUndo.clear();
+  }
+
+  /** Ends block `number`, run without a miss: the state of each entity it changed is a version
+   * of its own (objects in `data` are replaced on change, never mutated, so none is copied). */
+  endBlock(number: number): void {
+    for (const k of this.blockUndo.keys()) {
+      const v = { block: number, data: this.data.get(k) ?? null };
+      const list = this.versions.get(k);
+      list ? list.push(v) : this.versions.set(k, [v]);
+    }
     this.blockUndo.clear();
   }
 

@@ -13,6 +13,14 @@ export function tableRef(e: EntityModel): string {
   return `${PG_SCHEMA}.${q(e.table)}`;
 }
 
+/** The table of an entity's earlier versions, each valid in blocks [_from, _to) (time travel). */
+export function historyRef(e: EntityModel): string {
+  return `${PG_SCHEMA}.${q(`${e.table}__history`)}`;
+}
+
+/** The table of the indexed blocks' hashes and timestamps. */
+export const BLOCKS_TABLE = `${PG_SCHEMA}._indexer_blocks`;
+
 /** The scalar a stored field holds in SQL terms: references hold the referenced entity's id. */
 export function storedScalar(model: SchemaModel, f: FieldModel): string {
   if (f.kind === "enum") return "String";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { fieldLiteral, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, tableRef, toSql } from "./columns.ts";
+import { BLOCKS_TABLE, fieldLiteral, historyRef, idKey, literal, PG_SCHEMA, q, quoteText, rowToEntity, selectExpr, tableRef, toSql } from "./columns.ts";
 import { loadSchema, parseSchema, type EntityModel, type SchemaModel } from "./schema.ts";
 import type { BlockPtr, EntityChange, EntityData } from "./types.ts";
 import { decodeContext, encodeContext, type StoredDataSource } from "./data-sources.ts";
@@ -159,6 +159,8 @@ async function connectPg(connectionString: string, log: (msg: string) => void): 
 }
 
 const META = `${PG_SCHEMA}._indexer_meta`;
+/** Changes when the tables' layout does: a store of another layout is indexed again from scratch. */
+const STORE_LAYOUT = "layout 2: history tables\n";
 /** Dynamic data sources (template instances), in creation order (`seq`). Text, not jsonb, for
  * params and context: jsonb refuses \u0000 in strings, which a mapping may well pass. */
 const DATA_SOURCES = `${PG_SCHEMA}._indexer_data_sources`;
@@ -185,7 +187,7 @@ export class PgStore {
 
   static async open(opts: PgStoreOptions): Promise<PgStore> {
     const model = typeof opts.schema === "string" ? loadSchema(opts.schema) : opts.schema;
-    const schemaHash = createHash("sha256").update(model.source).digest("hex");
+    const schemaHash = createHash("sha256").update(STORE_LAYOUT).update(model.source).digest("hex");
     let client: SqlClient;
     if (opts.connectionString) {
       client = await connectPg(opts.connectionString, opts.log ?? ((m) => console.error(m)));
@@ -335,31 +337,62 @@ export class PgStore {
     }));
   }
 
+  /** A written block's hash and timestamp, by number or by hash (time travel, `_meta`). */
+  async storedBlock(at: { number: number } | { hash: string }): Promise<BlockPtr | null> {
+    const r = "number" in at
+      ? await this.sql.query<Row>(`SELECT number, hash, timestamp FROM ${BLOCKS_TABLE} WHERE number = $1`, [at.number])
+      : await this.sql.query<Row>(`SELECT number, hash, timestamp FROM ${BLOCKS_TABLE} WHERE hash = $1`, [at.hash.toLowerCase()]);
+    const row = r.rows[0];
+    return row ? { number: Number(row.number), hash: String(row.hash), timestamp: row.timestamp == null ? undefined : Number(row.timestamp) } : null;
+  }
+
   /**
-   * Writes one block's entity changes and moves the checkpoint to it, atomically: after a crash
-   * the database holds either the whole block or none of it. Changes are full entity states
-   * (null = removed); the last change of an entity wins. `dataSources` are the dynamic data
-   * sources created by the handlers of the blocks written (in creation order), stored in the
-   * same transaction.
+   * Writes entity changes and moves the checkpoint to `block`, atomically: after a crash the
+   * database holds either the whole write or none of it. Changes are full entity states
+   * (null = removed); the last change of an entity wins. The version each change replaces goes to
+   * the entity's history table, as do the versions in between when a change lists several blocks
+   * (`versions`). `dataSources` are the dynamic data sources created by the handlers of the
+   * blocks written (in creation order), stored in the same transaction; `blocks` are the written
+   * blocks whose hashes are kept for time travel (`block` itself always is).
    */
-  async applyBlock(block: BlockPtr, changes: Iterable<EntityChange>, dataSources: readonly StoredDataSource[] = []): Promise<void> {
-    const byEntity = new Map<string, Map<string, EntityData | null>>();
+  async applyBlock(block: BlockPtr, changes: Iterable<EntityChange>, dataSources: readonly StoredDataSource[] = [], blocks: readonly BlockPtr[] = []): Promise<void> {
+    const byEntity = new Map<string, Map<string, EntityChange>>();
     for (const c of changes) {
       const e = this.entity(c.entity);
       let m = byEntity.get(e.name);
       if (!m) byEntity.set(e.name, (m = new Map()));
       const key = idKey(e, c.id);
       m.delete(key); // keep the last change last
-      m.set(key, c.data);
+      m.set(key, c);
     }
     const script: string[] = [];
     for (const [name, m] of byEntity) {
       const e = this.entity(name);
+      const cols = e.stored.map((f) => q(f.name));
+      const prior: string[] = []; // (id, block): the stored version is valid until that block
+      const past: string[] = []; // versions that begin and end within this write
       const removed: string[] = [];
-      const upserts: [string, EntityData][] = [];
-      for (const [id, data] of m) data === null ? removed.push(id) : upserts.push([id, data]);
+      const upserts: [string, EntityData, number][] = [];
+      for (const [id, c] of m) {
+        const versions = c.versions?.length ? c.versions : [{ block: block.number, data: c.data }];
+        if (c.stored !== false) prior.push(`(${quoteText(id)}, ${versions[0].block | 0})`);
+        for (let i = 0; i + 1 < versions.length; i++) {
+          const v = versions[i];
+          if (v.data) past.push(this.rowValues(e, id, v.data, [v.block, versions[i + 1].block]));
+        }
+        const last = versions[versions.length - 1].block;
+        c.data === null ? removed.push(id) : upserts.push([id, c.data, last]);
+      }
+      if (prior.length) {
+        const cast = e.idType === "Int8" ? "::int8" : "";
+        script.push(
+          `INSERT INTO ${historyRef(e)} (${cols.join(", ")}, "_from", "_to") SELECT ${cols.map((c) => `c.${c}`).join(", ")}, c."_block", x.b ` +
+            `FROM ${tableRef(e)} c JOIN (VALUES ${prior.join(", ")}) AS x(id, b) ON c.id = x.id${cast} WHERE c."_block" < x.b;`,
+        );
+      }
+      if (past.length) script.push(`INSERT INTO ${historyRef(e)} (${cols.join(", ")}, "_from", "_to") VALUES ${past.join(", ")};`);
       if (removed.length) script.push(`DELETE FROM ${tableRef(e)} WHERE id IN (${removed.map(quoteText).join(", ")});`);
-      if (upserts.length) script.push(this.upsertSql(e, upserts, block.number));
+      if (upserts.length) script.push(this.upsertSql(e, upserts));
     }
     if (dataSources.length) {
       const rows = dataSources.map((d) => {
@@ -369,29 +402,39 @@ export class PgStore {
       });
       script.push(`INSERT INTO ${DATA_SOURCES} (template, address, params, block_number, context) VALUES ${rows.join(", ")};`);
     }
-    const ts = block.timestamp === undefined || block.timestamp === null ? "NULL" : literal(this.model, "Int8", block.timestamp);
+    const tsOf = (b: BlockPtr) => (b.timestamp === undefined || b.timestamp === null ? "NULL" : literal(this.model, "Int8", b.timestamp));
+    const written = new Map<number, BlockPtr>();
+    for (const b of [...blocks, block]) written.set(b.number, b);
+    script.push(
+      `INSERT INTO ${BLOCKS_TABLE} (number, hash, timestamp) VALUES ` +
+        [...written.values()].map((b) => `(${literal(this.model, "Int8", b.number)}, ${quoteText(b.hash.toLowerCase())}, ${tsOf(b)})`).join(", ") +
+        ` ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, timestamp = EXCLUDED.timestamp;`,
+    );
     script.push(
       `UPDATE ${META} SET block_number = ${literal(this.model, "Int8", block.number)}, block_hash = ${quoteText(block.hash)}, ` +
-        `block_timestamp = ${ts}, updated_at = now() WHERE id = 1;`,
+        `block_timestamp = ${tsOf(block)}, updated_at = now() WHERE id = 1;`,
     );
     // one atomic round trip: the block's entities and the checkpoint, or nothing
     await this.writingCheckpoint(() => this.sql.execAtomic(script.join("\n")));
   }
 
-  private upsertSql(e: EntityModel, rows: [string, EntityData][], blockNumber: number): string {
+  /** `(values…, extra…)` of one entity's stored fields, for an INSERT. */
+  private rowValues(e: EntityModel, id: string, data: EntityData, extra: readonly number[]): string {
+    const vals = e.stored.map((f) => {
+      try {
+        return f.name === "id" ? quoteText(id) : fieldLiteral(this.model, f, toSql(this.model, f, data[f.name]));
+      } catch (err) {
+        throw new Error(`${e.name}[${id}].${f.name}: ${(err as Error).message}`);
+      }
+    });
+    for (const x of extra) vals.push(String(x | 0));
+    return `(${vals.join(", ")})`;
+  }
+
+  private upsertSql(e: EntityModel, rows: [string, EntityData, number][]): string {
     const cols = [...e.stored.map((f) => q(f.name)), `"_block"`];
     const update = cols.filter((c) => c !== `"id"`).map((c) => `${c} = EXCLUDED.${c}`).join(", ");
-    const values = rows.map(([id, data]) => {
-      const vals = e.stored.map((f) => {
-        try {
-          return f.name === "id" ? quoteText(id) : fieldLiteral(this.model, f, toSql(this.model, f, data[f.name]));
-        } catch (err) {
-          throw new Error(`${e.name}[${id}].${f.name}: ${(err as Error).message}`);
-        }
-      });
-      vals.push(String(blockNumber | 0));
-      return `(${vals.join(", ")})`;
-    });
+    const values = rows.map(([id, data, blockNumber]) => this.rowValues(e, id, data, [blockNumber]));
     return `INSERT INTO ${tableRef(e)} (${cols.join(", ")}) VALUES ${values.join(", ")} ON CONFLICT (id) DO UPDATE SET ${update};`;
   }
 

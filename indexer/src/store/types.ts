@@ -9,6 +9,13 @@ export interface EntityChange {
   entity: string;
   id: string;
   data: EntityData | null;
+  /** When several blocks are written at once: the blocks that changed the entity, in order, with
+   * its state at the end of each (the last one is `data`); kept as versions for time travel.
+   * Without it, the change is the written block's. */
+  versions?: readonly { block: number; data: EntityData | null }[];
+  /** false when the entity certainly was not stored before this change (no earlier version to
+   * keep); default true */
+  stored?: boolean;
 }
 
 /** A block pointer: number, 0x-hash and unix timestamp (seconds). */

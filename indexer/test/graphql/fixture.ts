@@ -118,14 +118,18 @@ export function buy(cache: EntityCache, agreementId: number, productId: number, 
 
 export const T0 = 1_700_000_000n;
 
-/** Creates a store (in memory unless given where) and indexes the dataset over a few blocks;
- * returns the store and cache. */
-export async function seed(at: StoreLocation = { dataDir: "memory://" }): Promise<{ store: PgStore; cache: EntityCache }> {
+/** The hash the fixture gives block `n`. */
+export const blockHash = (n: number) => "0x" + n.toString(16).padStart(64, "0");
+
+/** Creates a store (in memory unless given where) and indexes the dataset over a few blocks
+ * (`onBlock` after each is written); returns the store and cache. */
+export async function seed(at: StoreLocation = { dataDir: "memory://" }, onBlock?: (block: number, store: PgStore) => Promise<void>): Promise<{ store: PgStore; cache: EntityCache }> {
   const store = await PgStore.open({ schema: SCHEMA_FILE, ...at, log: () => {} });
   const cache = await EntityCache.load(store);
   let block = 1;
   const flush = async () => {
-    await store.applyBlock({ number: block, hash: "0x" + block.toString(16).padStart(64, "0"), timestamp: Number(T0) + block }, cache.takeChanges());
+    await store.applyBlock({ number: block, hash: blockHash(block), timestamp: Number(T0) + block }, cache.takeChanges());
+    await onBlock?.(block, store);
     block++;
   };
   // block 1: issuer + credentials

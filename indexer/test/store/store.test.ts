@@ -47,7 +47,7 @@ describe("EntityCache", () => {
     c.set("MarketStats", "global", stats);
     c.set("MarketStats", "global", { products: 2 });
     expect(c.get("MarketStats", "global")).toEqual({ ...stats, products: 2 });
-    expect(c.takeChanges()).toEqual([{ entity: "MarketStats", id: "global", data: { ...stats, products: 2 } }]);
+    expect(c.takeChanges()).toEqual([{ entity: "MarketStats", id: "global", data: { ...stats, products: 2 }, stored: false }]); // new: no earlier version
     expect(c.takeChanges()).toEqual([]);
     expect(c.getInBlock("MarketStats", "global")).toBeNull();
     c.set("MarketStats", "global", { products: 3 });
