@@ -655,7 +655,12 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
   // every statement costs ~1 ms whatever it does, so a catalogue page is one statement, not three.
   const joins = joinedReferences(ctx, e, info.fieldNodes);
   const select = [columns(ctx.model, e), ...joins.map((j) => j.t.stored.map((g, i) => selectExpr(ctx.model, g, j.alias, `${j.alias}_${i}`)).join(", "))].join(", ");
-  const from = `${relation(ctx, e, at)} c${joins.map((j) => ` LEFT JOIN ${relation(ctx, j.t, at)} ${j.alias} ON ${j.alias}.id = c.${q(j.f.name)}`).join("")}`;
+  // At an older block a reference is looked up per row (LATERAL): joined whole, the versions of
+  // the referenced type at that block would be read in full for every row.
+  const join = (j: JoinedReference) => at
+    ? ` LEFT JOIN LATERAL (SELECT * FROM ${relation(ctx, j.t, at)} r WHERE r.id = c.${q(j.f.name)} LIMIT 1) ${j.alias} ON true`
+    : ` LEFT JOIN ${tableRef(j.t)} ${j.alias} ON ${j.alias}.id = c.${q(j.f.name)}`;
+  const from = `${relation(ctx, e, at)} c${joins.map(join).join("")}`;
   let sql: (cap: number) => string;
   if (root.kind === "single") {
     const id = b.p(idParam(e, args.id!));
