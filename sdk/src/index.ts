@@ -17,6 +17,7 @@ export * from "./faucet.ts";
 export * from "./offer.ts";
 export * from "./market-errors.ts";
 export * from "./subgraph.ts";
+export * from "./product-pages.ts";
 export * from "./refund.ts";
 export * from "./actions/index.ts";
 export * from "./status.ts";

@@ -126,7 +126,7 @@ class Generator {
       else if (a.name === "orderBy") out.push(`orderBy: ${this.r.pick(this.enumValues(name).length ? this.enumValues(name) : ["id"])}`);
       else if (a.name === "orderDirection") out.push(`orderDirection: ${this.r.pick(["asc", "desc"])}`);
       else if (a.name === "text") out.push(`text: ${JSON.stringify(hostile ? this.r.pick(HOSTILE_STRINGS) : this.r.pick(["glucose", "heart rate", "sleep & steps", "vital:*", "cohort | grades", "!asthma"]))}`);
-      else if (a.name === "block") { if (hostile) out.push(`block: ${this.r.pick(["{ number: 1 }", "{ number: 999999999 }", "{ hash: \"0x01\" }", "{ number_gte: 3 }"])}`); } // time travel: refused (not yet supported)
+      else if (a.name === "block") { if (hostile || this.r.chance(0.25)) out.push(`block: ${this.r.pick(["{ number: 1 }", "{ number: 2 }", "{ number: 999999999 }", "{ number: -1 }", "{ hash: \"0x01\" }", `{ hash: "0x${"ab".repeat(32)}" }`, "{ number_gte: 3 }"])}`); } // time travel: older blocks answered, the rest refused
       else if (a.name === "id") out.push(`id: ${this.scalarValue(name, hostile)}`);
       else if (required || this.r.chance(0.3)) out.push(`${a.name}: ${this.scalarValue(name, hostile)}`);
     }

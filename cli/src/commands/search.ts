@@ -1,14 +1,14 @@
 // kraken search: find products in the catalogue (the subgraph), by full text and filters;
 // `--eligible` keeps only those the caller may buy for a purpose (asked of the chain).
 import { parseArgs } from "node:util";
-import { agreementsAbi, ModalityNames, ProductTypeNames, PurposeNames, Verdict } from "@kraken/sdk";
+import { agreementsAbi, ModalityNames, productPages, ProductTypeNames, PurposeNames, Verdict, type ProductOrder } from "@kraken/sdk";
 import { checkChain, COMMON_OPTIONS, connect } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { data, parseCount, parseData, parseEnum, priceWords, productTypeWords, shortAddress, table, toFlag, toGraphEnum, truncate } from "../format.ts";
 import type { Command } from "../main.ts";
 import { PRODUCT_FIELDS, querySubgraph, searchText, SUBGRAPH_OPTION, subgraphUrl, type GraphProduct } from "../subgraph.ts";
 
-const SORTS: Record<string, [string, "asc" | "desc"]> = {
+const SORTS: Record<string, [ProductOrder, "asc" | "desc"]> = {
   "price-asc": ["price", "asc"],
   "price-desc": ["price", "desc"],
   newest: ["createdAt", "desc"],
@@ -77,7 +77,7 @@ export const search: Command = {
     const skip = parseCount(values.skip, "--skip", 0);
 
     const url = subgraphUrl(values);
-    const [orderBy, orderDirection] = values.sort ? SORTS[values.sort] : ["productId", "asc"];
+    const [orderBy, orderDirection]: [ProductOrder, "asc" | "desc"] = values.sort ? SORTS[values.sort] : ["productId", "asc"];
     const fetchPage = async (pageFirst: number, pageSkip: number): Promise<GraphProduct[]> => {
       if (text) {
         const q = searchText(text);
@@ -105,18 +105,25 @@ export const search: Command = {
       await checkChain(publicClient, rpcUrl, deployment);
       caller = account.address;
       products = [];
-      for (let page = 0; ; page += PAGE) {
-        const batch = await fetchPage(PAGE, page);
-        if (batch.length) {
-          const verdicts = await publicClient.readContract({
-            address: deployment.contracts.Agreements.address,
-            abi: agreementsAbi,
-            functionName: "eligibilityMany",
-            args: [batch.map((p) => BigInt(p.id)), account.address, purpose!],
-          });
-          products.push(...batch.filter((_, i) => verdicts[i] === Verdict.Eligible));
+      // Without text, the catalogue is read by keyset at one block (no skip limit however far
+      // the eligible products are); a text search is ranked, so it pages by skip.
+      async function* textPages() {
+        for (let page = 0; ; page += PAGE) {
+          const batch = await fetchPage(PAGE, page);
+          if (batch.length) yield batch;
+          if (batch.length < PAGE) return;
         }
-        if (batch.length < PAGE || products.length >= skip + first) break;
+      }
+      const pages = text ? textPages() : productPages(url, { where, orderBy, orderDirection, pageSize: PAGE });
+      for await (const batch of pages) {
+        const verdicts = await publicClient.readContract({
+          address: deployment.contracts.Agreements.address,
+          abi: agreementsAbi,
+          functionName: "eligibilityMany",
+          args: [batch.map((p) => BigInt(p.id)), account.address, purpose!],
+        });
+        products.push(...batch.filter((_, i) => verdicts[i] === Verdict.Eligible));
+        if (products.length >= skip + first) break;
       }
       products = products.slice(skip, skip + first);
     } else {
