@@ -122,8 +122,12 @@ export function createIndexerOps(o: IndexerOpsOptions): IndexerOps {
   /** Brings the gauges and the events counter to the indexer's progress (before a scrape). */
   const refresh = () => {
     const p = o.progress();
-    if (p.events > eventsCounted) events.inc(p.events - eventsCounted);
-    eventsCounted = p.events;
+    // Events of a block rolled back (a cache miss, a failed block) are handled again: counted
+    // once, when the total passes what was already counted.
+    if (p.events > eventsCounted) {
+      events.inc(p.events - eventsCounted);
+      eventsCounted = p.events;
+    }
     if (p.indexed !== null) indexedGauge.set(p.indexed);
     if (p.head !== null) {
       headGauge.set(p.head);

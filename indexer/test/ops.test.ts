@@ -11,7 +11,7 @@ import { startStack, type Stack } from "../../test/helpers/stack.ts";
 import { emitMalformedProductPublished } from "./malformed-event.ts";
 import { buildSubgraph } from "../../subgraph/scripts/build.ts";
 import { startIndexer, type RunningIndexer } from "../src/index.ts";
-import { failureSummary, HeadClock } from "../src/ops.ts";
+import { createIndexerOps, failureSummary, HeadClock } from "../src/ops.ts";
 
 /** evm_mine, which viem's public client does not type. */
 type Mine = { Parameters: []; ReturnType: string };
@@ -233,5 +233,20 @@ describe("indexer lag and failure summaries", () => {
     expect(failureSummary("DataUnion 0x00000000000000000000000000000000000000aa.handleJoined failed at block 7 (tx 0x1, log 2): boom"))
       .toBe("handler DataUnion.handleJoined failed at block 7; indexing stopped there (see the log)");
     expect(failureSummary("something else entirely: 0xdeadbeef")).toBe("indexing stopped at a failed handler (see the log)");
+  });
+});
+
+describe("events counter", () => {
+  it("counts the events of a block rolled back and run again once", async () => {
+    let events = 0;
+    const o = createIndexerOps({ progress: () => ({ head: 1, indexed: 1, done: 1, failed: null, events }) });
+    const counted = async () => (await o.ops.registry.getSingleMetric("kraken_indexer_events_total")!.get()).values[0].value;
+    events = 10;
+    o.refresh();
+    events = 4; // a cache miss rolled the block back…
+    o.refresh();
+    events = 12; // …and it ran again, with two more events
+    o.refresh();
+    expect(await counted()).toBe(12);
   });
 });
