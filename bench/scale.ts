@@ -122,5 +122,9 @@ export function scaleTable(figures: readonly ScaleFigures[]): string {
   const head = ["products", "events", "backfill s", "events/s", "peak RSS MiB", "vs first", "seed s"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ");
-  return ["Indexer memory scaling (PGlite, indexer in its own process)", line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line), ""].join("\n");
+  const spread = figures.length > 1 ? Math.max(...figures.map((f) => Math.abs(f.peakRssMiB / base.peakRssMiB - 1))) : null;
+  const verdict = spread === null
+    ? "one size only (set BENCH_SCALE_PRODUCTS for a second)"
+    : `peak RSS within ±20 % of the first size (issue #18): ${spread <= 0.2 ? "met" : "MISSED"} (largest difference ${(spread * 100).toFixed(0)} %)`;
+  return ["Indexer memory scaling (PGlite, indexer in its own process)", line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line), verdict, ""].join("\n");
 }
