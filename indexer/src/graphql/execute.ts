@@ -575,11 +575,12 @@ interface FieldArgs {
   text?: string;
 }
 
-/** An older block a root field reads at (time travel); null = the latest indexed block. */
+/** An older block a root field reads at (time travel); null = the latest indexed block. The hash
+ * and timestamp are known when the block was named by its hash; only `_meta` needs them. */
 interface AtBlock {
   number: number;
-  hash: string | null;
-  timestamp: number | null;
+  hash?: string;
+  timestamp?: number;
 }
 
 /** The block of a root field's `block` argument: refused past the latest indexed block, or when
@@ -595,7 +596,7 @@ async function atBlock(ctx: Ctx, block: FieldArgs["block"]): Promise<AtBlock | n
   const wanted = block.number ?? block.number_gte;
   if (wanted !== undefined && wanted > head) throw notYet(wanted);
   if (wanted !== undefined && wanted < 0) throw new GraphQLError(`The block number must not be negative, but is ${wanted}`);
-  let found: BlockPtr | null = null;
+  let found: AtBlock | null = null;
   if (block.hash !== undefined) {
     const hash = block.hash.toLowerCase();
     if (!/^0x[0-9a-f]{64}$/.test(hash)) throw new GraphQLError(`The block hash must be 32 bytes of 0x-hex, but is \`${block.hash.slice(0, 80)}\``);
@@ -604,10 +605,17 @@ async function atBlock(ctx: Ctx, block: FieldArgs["block"]): Promise<AtBlock | n
     if (!found) throw new GraphQLError(`Block ${hash} is not known to the indexer (not a block of the indexed chain)`);
     if (found.number > head) throw notYet(`${found.number} (${hash})`);
   } else if (block.number !== undefined && block.number < head) {
-    found = (await ctx.store.storedBlock({ number: block.number })) ?? (await ctx.resolveBlock?.({ number: block.number }).catch(() => null)) ?? { number: block.number, hash: "" };
+    found = { number: block.number }; // the entity queries need the number only
   }
   if (!found || found.number === head) return null; // number_gte, or the latest block
-  return { number: found.number, hash: found.hash || null, timestamp: found.timestamp ?? null };
+  return found;
+}
+
+/** `_meta`'s block at an older block: its hash and timestamp from the store, else the chain. */
+async function describeBlock(ctx: Ctx, at: AtBlock): Promise<{ number: number; hash: string | null; timestamp: number | null }> {
+  const b = at.hash !== undefined ? at
+    : ((await ctx.store.storedBlock({ number: at.number })) ?? (await ctx.resolveBlock?.({ number: at.number }).catch(() => null)) ?? at);
+  return { number: at.number, hash: b.hash || null, timestamp: b.timestamp ?? null };
 }
 
 /** What a query reads as the entity table `e`: the table itself at the latest block; at an older
@@ -630,7 +638,7 @@ async function resolveRoot(ctx: Ctx, args: FieldArgs, info: GraphQLResolveInfo):
   if (name === "_meta") {
     const at = await atBlock(ctx, args.block);
     const meta = await getMeta(ctx);
-    const blk = at ? { ...at, parentHash: null } : meta.block;
+    const blk = at ? { ...(await describeBlock(ctx, at)), parentHash: null } : meta.block;
     const block = Object.assign(Object.create(null), {
       [PLAIN]: true,
       number: blk?.number ?? 0,
