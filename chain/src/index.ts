@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { DEFAULT_PORTS, DEV_MNEMONIC, LOCAL_CHAIN_ID } from "@kraken/sdk";
 import { startFeeFront, type FeeFront } from "./fee-front.ts";
+import { freePort as freePortBelowEphemeral } from "./ports.ts";
 
 export interface ChainOptions {
   /** TCP port for HTTP and WebSocket JSON-RPC (default 8545). */
@@ -213,17 +214,8 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-/** A port the OS considers free right now (anvil's private listener; tests use it too). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
+/** A port free right now (anvil's private listener; tests use it too). */
+export const freePort = (): Promise<number> => freePortBelowEphemeral(HOST);
 
 /** The anvil binary ships in a platform package installed by npm next to @foundry-rs/anvil. */
 function anvilBinary(): string {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { StreamrClient, type StreamrClientConfig } from "@streamr/sdk";
 import { generatePrivateKey } from "viem/accounts";
 import { LOCAL_CHAIN_ID } from "@kraken/sdk";
+import { freePort as freePortBelowEphemeral } from "../../chain/src/ports.ts";
 import {
   DEFAULT_STREAMR_HOST, DEFAULT_STREAMR_PORT, ENTRY_NODE_ID, entryPointDescriptor, localClientConfig,
   type ClientOptions, type LocalNetworkSettings, type PeerDescriptorJson,
@@ -92,16 +93,7 @@ function entryKey(dataDir?: string): string {
 }
 
 /** A free TCP port on 127.0.0.1 (for clients that should run a websocket server). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = (): Promise<number> => freePortBelowEphemeral("127.0.0.1");
 
 // The entry node's websocket server binds 0.0.0.0 whatever host it advertises, so check there.
 function assertPortFree(port: number): Promise<void> {

@@ -3,10 +3,10 @@
 // 30–60 s to compile, deploy, seed and index.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deployment } from "@kraken/sdk";
+import { freePorts } from "../../../chain/src/ports.ts";
 import type { DemoFile } from "../../../contracts/scripts/seed.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
@@ -41,38 +41,8 @@ export interface Marketplace {
   stop(): Promise<void>;
 }
 
-/**
- * `n` ports free right now, taken below the kernel's ephemeral range: the stack binds them up to a
- * minute later, and a port from that range may meanwhile be taken by any outgoing connection on
- * the machine (a CI run failed so). Each vitest worker draws from its own slice, so two stacks
- * started at once never pick the same port.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  let low = 32768; // Linux's default, when the kernel does not say
-  try {
-    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || low;
-  } catch {}
-  const first = 10_000;
-  const slices = 8;
-  const size = Math.floor((low - first) / slices);
-  const slice = (Number(process.env.VITEST_POOL_ID ?? process.pid) - 1) % slices;
-  const start = first + Math.max(0, slice) * size;
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < n; tries++) {
-    if (tries > size) throw new Error(`no ${n} free ports between ${start} and ${start + size}`);
-    const port = start + Math.floor(Math.random() * size);
-    if (!ports.includes(port) && (await isFree(port))) ports.push(port);
-  }
-  return ports;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
+/** Ports free right now, below the kernel's ephemeral range (chain/src/ports.ts says why). */
+export { freePorts };
 
 export class StackStartError extends Error {
   constructor(message: string, readonly output: string) {
